@@ -1,0 +1,1 @@
+"""Process wiring: configuration, CLI, channel adapters, dispatcher, scheduler, web app."""

@@ -1,0 +1,1 @@
+"""Channel adapters: each translates one platform to and from the core types, nothing else."""

@@ -1,0 +1,175 @@
+"""Settings from BANGFU_* environment variables and an optional TOML file.
+
+Nested settings use "__": BANGFU_TELEGRAM__TOKEN, BANGFU_POLICY__BACKDATE_DAYS. The TOML
+file is BANGFU_CONFIG (default ./bangfu.toml when present). Environment beats the file.
+A wrong value stops start-up with one message naming the setting (`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.policy import Policy
+
+# Aliases that the issue names (BANGFU_TELEGRAM_API_URL) beside the nested form.
+FLAT_ALIASES = {
+    "BANGFU_TELEGRAM_TOKEN": ("telegram", "token"),
+    "BANGFU_TELEGRAM_API_URL": ("telegram", "api_url"),
+    "BANGFU_DATABASE_URL": (None, "database_url"),
+}
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names it and says what is expected."""
+
+
+class TelegramSettings(BaseModel):
+    enabled: bool = False
+    token: SecretStr = SecretStr("")
+    # The Bot API base, e.g. http://127.0.0.1:8081/bot for a local Bot API server.
+    api_url: str = "https://api.telegram.org/bot"
+    file_url: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""  # the public HTTPS URL Telegram posts to
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr = SecretStr("")
+    bot_username: str = ""
+
+
+class WecomSettings(BaseModel):
+    enabled: bool = False
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: SecretStr = SecretStr("")
+    token: SecretStr = SecretStr("")
+    encoding_aes_key: SecretStr = SecretStr("")
+    callback_path: str = "/wecom/callback"
+    api_url: str = "https://qyapi.weixin.qq.com"
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class ScheduleSettings(BaseModel):
+    enabled: bool = True
+    sweep_time: str = "09:00"  # daily reminder sweep
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_time: str = "08:30"
+    review_day: int = Field(default=1, ge=1, le=28)  # monthly review on this day
+    review_time: str = "08:30"
+    dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=600)
+
+    @field_validator("sweep_time", "digest_time", "review_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        try:
+            h, m = (int(x) for x in v.split(":"))
+        except ValueError:
+            raise ValueError("use HH:MM, e.g. 09:00") from None
+        if not (0 <= h < 24 and 0 <= m < 60):
+            raise ValueError("use HH:MM, e.g. 09:00")
+        return f"{h:02d}:{m:02d}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BANGFU_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=None,
+    )
+
+    database_url: str = "sqlite+aiosqlite:///bangfu.db"
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    log_level: str = "INFO"
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    wecom: WecomSettings = Field(default_factory=WecomSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    policy: Policy = Field(default_factory=Policy)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}, e.g. Asia/Shanghai") from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = _toml_path()
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def _toml_path() -> Path | None:
+    explicit = os.environ.get("BANGFU_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"配置文件不存在 / config file not found: BANGFU_CONFIG={explicit}")
+        return path
+    default = Path("bangfu.toml")
+    return default if default.is_file() else None
+
+
+def _flat_overrides(env: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for var, (section, key) in FLAT_ALIASES.items():
+        if var in env and env[var] != "":
+            if section is None:
+                out[key] = env[var]
+            else:
+                out.setdefault(section, {})[key] = env[var]
+    return out
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    name = "BANGFU_" + "__".join(str(p).upper() for p in err["loc"] if not isinstance(p, int))
+    return f"配置错误 / bad setting {name}: {err['msg']}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and TOML file; raises ConfigError naming the setting."""
+    flat = _flat_overrides(dict(os.environ))
+    for section, value in flat.items():
+        if isinstance(value, dict):
+            merged = {**value, **overrides.get(section, {})}
+            overrides[section] = merged
+        else:
+            overrides.setdefault(section, value)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None

@@ -1,0 +1,1 @@
+"""Channel-neutral core shared by handlers, reminders and bot: message types, clock, texts, policy."""

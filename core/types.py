@@ -1,0 +1,71 @@
+"""The channel-neutral message types every adapter translates to and from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WECOM = "wecom"
+    CONSOLE = "console"
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"  # "/start CODE": command="start", text="CODE"
+    BUTTON = "button"  # a pressed inline button / card button: data in `data`
+    PHOTO = "photo"  # photo_ref holds the platform's file id / media id
+    LOCATION = "location"
+    UNSUPPORTED = "unsupported"  # sticker, voice, file, anything we do not understand
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a person sent us, whatever the channel."""
+
+    channel: Channel
+    account_id: str  # who sent it (Telegram user id, WeCom userid)
+    chat_id: str  # where to answer (private chat or group)
+    message_id: str  # unique per channel, for exactly-once processing
+    kind: InboundKind
+    text: str = ""
+    command: str = ""
+    data: str = ""
+    photo_ref: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    is_group: bool = False
+    chat_title: str = ""
+    language: str = ""  # the client's language hint, e.g. "zh-hans" or "en"
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send back. `buttons` is a list of rows."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image_png: bytes | None = field(default=None, repr=False)
+
+    @staticmethod
+    def with_buttons(text: str, rows: list[list[Button]]) -> Reply:
+        return Reply(text=text, buttons=tuple(tuple(r) for r in rows if r))
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply addressed to a chat, as the dispatcher and adapters send it."""
+
+    channel: Channel
+    chat_id: str
+    reply: Reply

@@ -1,0 +1,1 @@
+"""Channel-neutral conversation flows: one Inbound in, a list of Replies out."""

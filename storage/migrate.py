@@ -1,0 +1,31 @@
+"""Run Alembic migrations programmatically (`bangfu db upgrade`, tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from storage.db import normalize_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str, *, schema: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolation: a literal % in a password must be doubled.
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    cfg.attributes["schema"] = schema
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head", *, schema: str | None = None) -> None:
+    command.upgrade(alembic_config(url, schema=schema), revision)
+
+
+async def upgrade_async(url: str, revision: str = "head", *, schema: str | None = None) -> None:
+    """Alembic's env runs its own event loop, so run it in a worker thread."""
+    await asyncio.to_thread(upgrade, url, revision, schema=schema)
