@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -38,16 +39,22 @@ async def _pg_reachable(url: str) -> str | None:
     return None
 
 
+def _off_loop(fn, *args, **kw):  # type: ignore[no-untyped-def]
+    """Run blocking set-up (which may call asyncio.run) outside the test's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kw).result()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tmpl") / "template.db"
-    upgrade(f"sqlite:///{path}")
+    _off_loop(upgrade, f"sqlite:///{path}")
     return path
 
 
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str]:
-    reason = asyncio.run(_pg_reachable(PG_URL))
+    reason = _off_loop(asyncio.run, _pg_reachable(PG_URL))
     if reason:
         pytest.skip(f"PostgreSQL tests skipped — {reason}")
     schema = f"bangfu_t_{os.getpid()}_{secrets.token_hex(3)}"
@@ -58,10 +65,10 @@ def pg_schema() -> Iterator[str]:
             await conn.execute(text(sql))
         await db.dispose()
 
-    asyncio.run(run(f'CREATE SCHEMA "{schema}"'))
-    upgrade(PG_URL, schema=schema)
+    _off_loop(asyncio.run, run(f'CREATE SCHEMA "{schema}"'))
+    _off_loop(upgrade, PG_URL, schema=schema)
     yield schema
-    asyncio.run(run(f'DROP SCHEMA "{schema}" CASCADE'))
+    _off_loop(asyncio.run, run(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 async def _truncate_pg(db: Database) -> None:
