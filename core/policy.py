@@ -128,5 +128,3 @@ class Policy(BaseModel):
         if self.quiet_start <= self.quiet_end:
             return self.quiet_start <= at < self.quiet_end
         return at >= self.quiet_start or at < self.quiet_end
-
-

@@ -106,9 +106,7 @@ class ChatAccount(Base):
 
 class Household(Base):
     __tablename__ = "households"
-    __table_args__ = (
-        Index("ix_households_village_head", "village_id", "head_name"),
-    )
+    __table_args__ = (Index("ix_households_village_head", "village_id", "head_name"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str | None] = mapped_column(String(50), unique=True)  # 户编号
     head_name: Mapped[str] = mapped_column(String(50))

@@ -10,8 +10,13 @@ NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 async def test_enqueue_twice_stores_once(db):
     msgs = [
-        NewMessage(dedupe_key=f"call:{i}:2026-11:1", channel="telegram", chat_id=str(i),
-                   kind="reminder", payload={"text": "请联系"})
+        NewMessage(
+            dedupe_key=f"call:{i}:2026-11:1",
+            channel="telegram",
+            chat_id=str(i),
+            kind="reminder",
+            payload={"text": "请联系"},
+        )
         for i in range(3)
     ]
     async with db.transaction() as s:
