@@ -163,7 +163,12 @@ def _sub_lines(st: UnitStats, review: bool, lang: str) -> list[str]:
     if not st.sub_units:
         return []
     lines = [t("digest.sub_head_review" if review else "digest.sub_head", lang)]
-    for s in st.sub_units:
+    # Worst first so the units that need attention lead; empty units last.
+    ranked = sorted(
+        st.sub_units,
+        key=lambda s: (not s.coverage.households, _ratio(s.coverage), s.name),
+    )
+    for s in ranked:
         c = s.coverage
         lines.append(
             t(
@@ -201,9 +206,12 @@ def digest_text(d: Digest, lang: str = "zh") -> str:
     return "\n\n".join("\n".join(b) for b in blocks if b)
 
 
+def _ratio(c: Coverage) -> float:
+    return c.contacted_month / c.households if c.households else 0.0
+
+
 def _bar(name: str, c: Coverage) -> Bar:
-    percent = c.contacted_month * 100 / c.households if c.households else 0.0
-    return Bar(name, percent, f"{c.contacted_month}/{c.households}")
+    return Bar(name, _ratio(c) * 100, f"{c.contacted_month}/{c.households}")
 
 
 def digest_chart(d: Digest, lang: str = "zh") -> bytes:
