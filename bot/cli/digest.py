@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.config import load_settings
 from core.clock import SystemClock
-from reminders.digest import build_digest
+from reminders.digest import DigestKind, build_digest
 from reminders.digest_send import enqueue_digests
 from storage.db import Database
 from storage.stats import unit_by_path
@@ -66,7 +66,7 @@ async def _preview(args: argparse.Namespace) -> int:
         if unit is None:
             print(f"找不到单位 / no such unit: {args.unit}", file=sys.stderr)
             return 1
-        kind = "monthly" if args.monthly else "weekly"
+        kind: DigestKind = "monthly" if args.monthly else "weekly"
         replies = await build_digest(db, unit.id, at, settings.policy, kind=kind, lang=args.lang)
     finally:
         await db.dispose()
@@ -86,7 +86,7 @@ async def _send(args: argparse.Namespace) -> int:
         return 2
     db = Database(args.url or settings.database_url)
     try:
-        kind = "monthly" if args.monthly else "weekly"
+        kind: DigestKind = "monthly" if args.monthly else "weekly"
         n = await enqueue_digests(db, at, settings.policy, kind=kind)
     finally:
         await db.dispose()
