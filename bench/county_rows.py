@@ -98,6 +98,7 @@ def _contacts(
                 rows.append((c, h, "call", m + timedelta(days=rng.randrange(last))))
             if i % 3 == 0 and rng.random() < p_visit * d:
                 rows.append((c, h, "visit", m + timedelta(days=rng.randrange(last))))
+    rows.sort(key=lambda r: r[3])  # ids in the order real reports arrive: by day
     reported = at - timedelta(hours=1)
     return [
         (

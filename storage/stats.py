@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import CTE, and_, case, func, or_, select, union
+from sqlalchemy import FromClause, Select, and_, case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -32,7 +32,14 @@ from storage.stats_people import (
     overdue_events,
     unreachable_in_scope,
 )
-from storage.stats_scope import DUTY_KINDS, Window, open_events, scope
+from storage.stats_scope import (
+    DUTY_KINDS,
+    SCOPE_COLUMNS,
+    Window,
+    materialized,
+    open_events,
+    scope_select,
+)
 
 __all__ = [
     "Coverage",
@@ -106,20 +113,22 @@ async def active_supervisor_groups(session: AsyncSession) -> list[SupervisorGrou
     return list(rows)
 
 
-def _marks(scope: CTE, w: Window) -> CTE:
-    """Per contacted household in scope: 1/0 for the period, the month and a quarter visit."""
+HOUSEHOLD_COLUMNS = ["household_id", "wk", "mo", "vq", "nv"]
+
+
+def _household_marks(scope: FromClause, w: Window) -> Select[Any]:
+    """One row per household in scope: 1/0 contacted in the period, in the month, visited in
+    the quarter, and the number of visits in the quarter."""
     c = Contact
-
-    def flag(cond: Any) -> Any:
-        return func.max(case((cond, 1), else_=0))
-
     since = min(w.period_start, w.contact_since, w.visit_since)
-    return (
+    visit_q = and_(c.kind == "visit", c.occurred_on >= w.visit_since)
+    marks = (
         select(
             c.household_id,
-            flag(c.occurred_on >= w.period_start).label("wk"),
-            flag(c.occurred_on >= w.contact_since).label("mo"),
-            flag(and_(c.kind == "visit", c.occurred_on >= w.visit_since)).label("vq"),
+            func.max(case((c.occurred_on >= w.period_start, 1), else_=0)).label("wk"),
+            func.max(case((c.occurred_on >= w.contact_since, 1), else_=0)).label("mo"),
+            func.max(case((visit_q, 1), else_=0)).label("vq"),
+            func.sum(case((visit_q, 1), else_=0)).label("nv"),
         )
         .where(
             c.deleted_at.is_(None),
@@ -129,16 +138,21 @@ def _marks(scope: CTE, w: Window) -> CTE:
             c.household_id.in_(select(scope.c.household_id)),
         )
         .group_by(c.household_id)
-        .cte("marks")
+        .subquery("marks")
     )
+    hh = select(scope.c.household_id).distinct().subquery("hh")
+    return select(
+        hh.c.household_id,
+        *(func.coalesce(marks.c[k], 0) for k in HOUSEHOLD_COLUMNS[1:]),
+    ).select_from(hh.outerjoin(marks, marks.c.household_id == hh.c.household_id))
 
 
-def _coverage_cols(marks: CTE) -> list[Any]:
+def _coverage_cols(hh: FromClause) -> list[Any]:
     return [
         func.count().label("n"),
-        func.coalesce(func.sum(marks.c.wk), 0).label("wk"),
-        func.coalesce(func.sum(marks.c.mo), 0).label("mo"),
-        func.coalesce(func.sum(marks.c.vq), 0).label("vq"),
+        func.coalesce(func.sum(hh.c.wk), 0).label("wk"),
+        func.coalesce(func.sum(hh.c.mo), 0).label("mo"),
+        func.coalesce(func.sum(hh.c.vq), 0).label("vq"),
     ]
 
 
@@ -146,21 +160,18 @@ def _coverage(row: Any) -> Coverage:
     return Coverage(int(row.n), int(row.wk), int(row.mo), int(row.vq))
 
 
-async def _totals(session: AsyncSession, scope: CTE, marks: CTE) -> tuple[int, Coverage]:
-    pairings = await session.scalar(select(func.count()).select_from(scope))
-    hh = select(scope.c.household_id).distinct().subquery("hh")
+async def _totals(session: AsyncSession, scope: FromClause, hh: FromClause, st: UnitStats) -> None:
+    st.pairings = int(await session.scalar(select(func.count()).select_from(scope)) or 0)
     row = (
         await session.execute(
-            select(*_coverage_cols(marks)).select_from(
-                hh.outerjoin(marks, marks.c.household_id == hh.c.household_id)
-            )
+            select(*_coverage_cols(hh), func.coalesce(func.sum(hh.c.nv), 0).label("nv"))
         )
     ).one()
-    return int(pairings or 0), _coverage(row)
+    st.coverage, st.visits_quarter = _coverage(row), int(row.nv)
 
 
 async def _sub_units(
-    session: AsyncSession, unit: Unit, scope: CTE, marks: CTE
+    session: AsyncSession, unit: Unit, scope: FromClause, hh: FromClause
 ) -> list[SubUnitLine]:
     """One coverage line per direct sub-unit, children with no households included."""
     child, u = aliased(Unit), aliased(Unit)
@@ -185,8 +196,8 @@ async def _sub_units(
     )
     pc = union(via_village, via_cadre).subquery("pc")
     per_child = (
-        select(pc.c.child_id, *_coverage_cols(marks))
-        .select_from(pc.outerjoin(marks, marks.c.household_id == pc.c.household_id))
+        select(pc.c.child_id, *_coverage_cols(hh))
+        .select_from(pc.join(hh, hh.c.household_id == pc.c.household_id))
         .group_by(pc.c.child_id)
         .subquery("per_child")
     )
@@ -204,22 +215,12 @@ async def _sub_units(
     ]
 
 
-async def _activity(session: AsyncSession, scope: CTE, w: Window, st: UnitStats) -> None:
-    """Visits this quarter, diaries and 民意 in the period, problems raised/resolved/open."""
-    hh = select(scope.c.household_id)
+async def _activity(
+    session: AsyncSession, scope: FromClause, hh_table: FromClause, w: Window, st: UnitStats
+) -> None:
+    """Diaries and 民意 in the period; problems raised and resolved in it, and still open."""
+    hh = select(hh_table.c.household_id)
     cadres = select(scope.c.cadre_id)
-    st.visits_quarter = int(
-        await session.scalar(
-            select(func.count()).where(
-                Contact.deleted_at.is_(None),
-                Contact.kind == "visit",
-                Contact.occurred_on >= w.visit_since,
-                Contact.occurred_on <= w.today,
-                Contact.household_id.in_(hh),
-            )
-        )
-        or 0
-    )
     diary = (
         await session.execute(
             select(
@@ -270,7 +271,7 @@ async def _activity(session: AsyncSession, scope: CTE, w: Window, st: UnitStats)
     st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)
 
 
-async def _events(session: AsyncSession, scope: CTE, today: date, st: UnitStats) -> None:
+async def _events(session: AsyncSession, scope: FromClause, today: date, st: UnitStats) -> None:
     ev = open_events(scope, today).subquery("open_events")
     row = (
         await session.execute(
@@ -285,16 +286,18 @@ async def _events(session: AsyncSession, scope: CTE, today: date, st: UnitStats)
 
 async def unit_stats(session: AsyncSession, unit: Unit, w: Window, *, cap: int) -> UnitStats:
     """Every digest figure for `unit`'s subtree as of `w.today`; name lists capped at `cap`."""
-    sc = scope(unit.path, w.today)
-    marks = _marks(sc, w)
     st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
-    st.pairings, st.coverage = await _totals(session, sc, marks)
-    await _activity(session, sc, w, st)
-    await _events(session, sc, w.today, st)
-    st.behind_total, st.behind = await behind_in_scope(session, sc, w, cap)
-    st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
-    st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
-    st.sub_units = await _sub_units(session, unit, sc, marks)
+    async with (
+        materialized(session, SCOPE_COLUMNS, scope_select(unit.path, w.today)) as sc,
+        materialized(session, HOUSEHOLD_COLUMNS, _household_marks(sc, w)) as hh,
+    ):
+        await _totals(session, sc, hh, st)
+        await _activity(session, sc, hh, w, st)
+        await _events(session, hh, w.today, st)
+        st.behind_total, st.behind = await behind_in_scope(session, sc, w, cap)
+        st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
+        st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
+        st.sub_units = await _sub_units(session, unit, sc, hh)
     return st
 
 

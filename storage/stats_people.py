@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import CTE, and_, exists, func, or_, select
+from sqlalchemy import FromClause, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,7 +35,7 @@ class OverdueEvent:
 
 
 async def behind_in_scope(
-    session: AsyncSession, scope: CTE, w: Window, cap: int
+    session: AsyncSession, scope: FromClause, w: Window, cap: int
 ) -> tuple[int, list[NamedCount]]:
     """Cadres (not on leave) with households they have not contacted this month, worst first."""
     mc = (
@@ -74,7 +74,7 @@ async def behind_in_scope(
 
 
 async def on_leave_in_scope(
-    session: AsyncSession, scope: CTE, today: date, cap: int
+    session: AsyncSession, scope: FromClause, today: date, cap: int
 ) -> tuple[int, list[NamedCount]]:
     rows = await session.execute(
         select(Cadre.id, Cadre.name, Cadre.leave_until, func.count().over().label("total"))
@@ -87,7 +87,7 @@ async def on_leave_in_scope(
 
 
 async def unreachable_in_scope(
-    session: AsyncSession, scope: CTE, cap: int
+    session: AsyncSession, scope: FromClause, cap: int
 ) -> tuple[int, list[NamedCount]]:
     """Cadres with no chat account the bot can reach (none bound, or every one blocked)."""
     reachable = exists().where(ChatAccount.cadre_id == Cadre.id, ChatAccount.blocked_at.is_(None))

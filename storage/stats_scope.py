@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CTE, Select, exists, func, or_, select
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Column,
+    FromClause,
+    MetaData,
+    Select,
+    Table,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
 
@@ -32,7 +51,11 @@ def in_subtree(path_col: Any, path: str) -> Any:
     return or_(path_col == path, func.substr(path_col, 1, len(prefix)) == prefix)
 
 
-def scope(path: str, today: date) -> CTE:
+SCOPE_COLUMNS = ["cadre_id", "household_id", "village_id", "cadre_unit_id"]
+_temp_names = itertools.count(1)
+
+
+def scope_select(path: str, today: date) -> Select:  # type: ignore[type-arg]
     """Active pairings in the subtree: (cadre_id, household_id, village_id, cadre_unit_id)."""
     sub = select(Unit.id).where(in_subtree(Unit.path, path)).scalar_subquery()
     return (
@@ -51,11 +74,39 @@ def scope(path: str, today: date) -> CTE:
             or_(Pairing.end_date.is_(None), Pairing.end_date >= today),
             or_(Household.village_id.in_(sub), Cadre.unit_id.in_(sub)),
         )
-        .cte("scope")
     )
 
 
-def open_events(scope: CTE, today: date) -> Select[Any]:
+def scope(path: str, today: date) -> CTE:
+    """The scope as a CTE, for one-query uses."""
+    return scope_select(path, today).cte("scope")
+
+
+@asynccontextmanager
+async def materialized(
+    session: AsyncSession, columns: list[str], stmt: Select[Any]
+) -> AsyncIterator[Table]:
+    """`stmt`'s rows (integer columns) in an analyzed temporary table, dropped afterwards.
+
+    A digest asks a dozen questions of the same scope; computing it once and giving the
+    planner its real size keeps a county-wide digest to seconds on both databases.
+    """
+    name = f"digest_tmp_{next(_temp_names)}"
+    table = Table(
+        name, MetaData(), *[Column(c, BigInteger) for c in columns], prefixes=["TEMPORARY"]
+    )
+    await session.run_sync(lambda s: table.create(s.connection()))
+    try:
+        await session.execute(insert(table).from_select(columns, stmt))
+        await session.execute(text(f"ANALYZE {name}"))
+        yield table
+    finally:
+        # If the transaction failed, rolling it back removes the table anyway.
+        with suppress(DBAPIError):
+            await session.run_sync(lambda s: table.drop(s.connection()))
+
+
+def open_events(scope: FromClause, today: date) -> Select[Any]:
     """Events in scope with no home visit to the household on or after the event's date."""
     visited = exists().where(
         Contact.household_id == Event.household_id,
