@@ -7,6 +7,7 @@ webhook route (bot/web.py) both end in `TelegramChannel.process`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -26,7 +27,7 @@ Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
 
 # The command menu, in order; descriptions come from the catalogue (telegram_menu.*).
-MENU_COMMANDS = ("report", "diary", "event", "problem", "mine", "help", "cancel")
+MENU_COMMANDS = ("report", "diary", "event", "problem", "mine", "undo", "menu", "help", "cancel")
 
 
 def file_url_for(api_url: str) -> str:
@@ -64,6 +65,8 @@ class TelegramChannel:
         self.app = app
         self.handle = handle
         self.sender = TelegramSender(app.bot)
+        self.processed = 0  # updates fully handled (answers sent): for health and tests
+        self._progress = asyncio.Condition()
         app.add_handler(TypeHandler(Update, self._on_update))
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,6 +74,19 @@ class TelegramChannel:
 
     async def process(self, update: Update) -> None:
         """Handle one update end to end; never raises (the person is told when it fails)."""
+        try:
+            await self._process(update)
+        finally:
+            async with self._progress:
+                self.processed += 1
+                self._progress.notify_all()
+
+    async def wait_processed(self, count: int, within: float = 10.0) -> None:
+        """Wait until `count` updates in total have been processed."""
+        async with asyncio.timeout(within), self._progress:
+            await self._progress.wait_for(lambda: self.processed >= count)
+
+    async def _process(self, update: Update) -> None:
         inbound = to_inbound(update, self.app.bot.username or "")
         if inbound is None:
             return
