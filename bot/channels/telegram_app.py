@@ -45,6 +45,7 @@ def build_application(
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url or file_url_for(api_url))
+        .job_queue(None)  # timed work belongs to bangfu's own scheduler (bot/schedule.py)
     )
     if not polling:
         builder = builder.updater(None)

@@ -34,6 +34,7 @@ class BotApiMethods:
     _queue: list[_Queued]
     _chats: dict[int, dict[str, Any]]
     _arrived: asyncio.Event
+    closing: bool
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id not in self._chats:
@@ -78,7 +79,7 @@ class BotApiMethods:
         while True:
             self._queue = [q for q in self._queue if q.forced or q.update["update_id"] >= offset]
             remaining = deadline - loop.time()
-            if self._queue or remaining <= 0:
+            if self._queue or remaining <= 0 or self.closing:
                 break
             self._arrived.clear()
             try:
