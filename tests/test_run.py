@@ -39,7 +39,7 @@ async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Dat
     try:
         await tg.wait_for("getUpdates")
         assert rt.ctx.bot_username == tg.username
-        assert set(tg.commands) == {"", "en"}
+        assert {lang for _, lang in tg.commands} == {"", "en"}
         url = f"http://127.0.0.1:{settings.web.port}/healthz"
         async with aiohttp.ClientSession() as s, s.get(url) as resp:
             assert resp.status == 200

@@ -150,8 +150,13 @@ async def test_command_menu_in_chinese_and_english(tg: FakeTelegram) -> None:
     app = build_application(tg.token, api_url=tg.base_url, polling=False)
     async with app:
         await set_command_menu(app)
-    zh, en = tg.commands[""], tg.commands["en"]
-    assert [c["command"] for c in zh] == [c["command"] for c in en]
-    assert "help" in [c["command"] for c in zh]
-    assert any("帮助" in c["description"] for c in zh)
-    assert any(c["description"] == "Help" for c in en)
+    for scope in ("all_private_chats", "all_group_chats"):
+        zh, en = tg.commands[(scope, "")], tg.commands[(scope, "en")]
+        assert [c["command"] for c in zh] == [c["command"] for c in en]
+        assert "help" in [c["command"] for c in zh]
+        assert any(c["description"] == "帮助" for c in zh)
+        assert any(c["description"] == "Help" for c in en)
+    private = [c["command"] for c in tg.commands[("all_private_chats", "")]]
+    group = [c["command"] for c in tg.commands[("all_group_chats", "")]]
+    assert "report" in private and "report" not in group
+    assert "digest" in group and "digest" not in private

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from bot.run import Runtime, start
 from core.clock import FixedClock
 from storage.db import Database
-from storage.models import Contact, ProcessedMessage
+from storage.models import Contact, ProcessedMessage, SupervisorGroup, Unit
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.telegram_updates import TgUser, post_webhook
+from tests.fakes.telegram_updates import TgChat, TgUser, post_webhook
 from tests.seed import Seed, seed
 from tests.tg_support import Phone, bot_settings
 
@@ -148,6 +148,48 @@ async def test_sticker_mid_flow_is_answered_and_the_draft_kept(
     await phone.tap("确认保存")
     [contact] = await contacts(db)
     assert contact.household_id == roster.households["陈美玲"] and contact.kind == "visit"
+
+
+async def test_photo_and_location_are_kept_as_evidence(
+    bot: tuple[Runtime, Seed, Phone], tg: FakeTelegram, db: Database
+) -> None:
+    _, roster, phone = bot
+    await enrol(phone, roster)
+    for label in ("报告联系", "张三", "入户走访", "今天", "政策上帮", "完成"):
+        await phone.tap(label)
+    await phone.say("查看了危房改造进度")
+    await phone.say("无")
+    photo = tg.updates.photo(CADRE)
+    answer = await phone.deliver(photo)
+    assert any("已收到" in t for t in answer), answer
+    await phone.deliver(tg.updates.location(CADRE, 22.2712, 109.9803))
+    await phone.tap("完成")
+    await phone.tap("确认保存")
+    [contact] = await contacts(db)
+    largest = max(photo["message"]["photo"], key=lambda p: p["width"])["file_id"]
+    assert contact.photo_refs == [largest]
+    assert (contact.latitude, contact.longitude) == (22.2712, 109.9803)
+
+
+async def test_supervisors_group_binds_with_bind_at_botname(
+    bot: tuple[Runtime, Seed, Phone], tg: FakeTelegram, db: Database
+) -> None:
+    rt, roster, _ = bot
+    group = TgChat(-100777, "supergroup", "顿谷镇帮扶督导群")
+    member = Phone(tg, rt, TgUser(660066, "督导员"), group)
+    assert await member.say("大家好") == []  # a group's chatter is not for the bot
+    answer = await member.command("bind", roster.group_code, addressed=True)
+    assert len(answer) == 1 and "督导群" in answer[0] and "顿谷镇" in answer[0]
+    async with db.transaction() as s:
+        bound = (await s.scalars(select(SupervisorGroup))).one()
+        town = await s.scalar(select(Unit).where(Unit.path == "博白县/顿谷镇"))
+    assert town is not None
+    assert (bound.channel, bound.chat_id, bound.title) == (
+        "telegram",
+        str(group.id),
+        "顿谷镇帮扶督导群",
+    )
+    assert bound.unit_id == town.id
 
 
 async def test_webhook_with_wrong_secret_is_refused(tg: FakeTelegram, db: Database) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.config import Settings, TelegramSettings, WebSettings
 from bot.run import Runtime
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.telegram_updates import TgUser, post_webhook
+from tests.fakes.telegram_updates import TgChat, TgUser, post_webhook
 
 WEBHOOK_SECRET = "0123456789abcdef-webhook"
 
@@ -46,12 +46,15 @@ class Phone:
     the bot has processed it, and returns the texts the bot sent to this chat meanwhile.
     """
 
-    def __init__(self, tg: FakeTelegram, rt: Runtime, user: TgUser) -> None:
+    def __init__(
+        self, tg: FakeTelegram, rt: Runtime, user: TgUser, chat: TgChat | None = None
+    ) -> None:
         self.tg, self.rt, self.user = tg, rt, user
+        self.chat = chat or TgChat(user.id)
 
     async def deliver(self, update: dict[str, Any], *, again: bool = False) -> list[str]:
         """Deliver `update`; `again=True` redelivers one the bot already fetched."""
-        before = len(self.tg.texts(self.user.id))
+        before = len(self.tg.texts(self.chat.id))
         channel = self.rt.channel
         assert channel is not None
         if self.rt.settings.telegram.mode == "webhook":
@@ -64,20 +67,22 @@ class Phone:
             else:
                 self.tg.push(update)
             await channel.wait_processed(target)
-        return self.tg.texts(self.user.id)[before:]
+        return self.tg.texts(self.chat.id)[before:]
 
     async def say(self, text: str) -> list[str]:
-        return await self.deliver(self.tg.updates.text(self.user, text))
+        return await self.deliver(self.tg.updates.text(self.user, text, self.chat))
 
-    async def command(self, name: str, args: str = "") -> list[str]:
-        return await self.deliver(self.tg.updates.command(self.user, name, args))
+    async def command(self, name: str, args: str = "", *, addressed: bool = False) -> list[str]:
+        """`/name args`; `addressed` writes `/name@bot args` as group clients do."""
+        bot = self.tg.username if addressed else None
+        return await self.deliver(self.tg.updates.command(self.user, name, args, self.chat, bot))
 
     async def tap(self, label_part: str) -> list[str]:
         """Press the newest visible button whose label contains `label_part`."""
         return await self.deliver(self.press_update(label_part))
 
     def press_update(self, label_part: str) -> dict[str, Any]:
-        for msg in reversed(self.tg.sent(self.user.id)):
+        for msg in reversed(self.tg.sent(self.chat.id)):
             for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
                 for button in row:
                     if label_part in button["text"]:
@@ -85,5 +90,5 @@ class Phone:
         raise AssertionError(f"no visible button {label_part!r}; last: {self.last()!r}")
 
     def last(self) -> str:
-        texts = self.tg.texts(self.user.id)
+        texts = self.tg.texts(self.chat.id)
         return texts[-1] if texts else ""

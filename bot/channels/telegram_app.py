@@ -11,7 +11,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    Message,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -26,8 +33,9 @@ log = logging.getLogger(__name__)
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
 
-# The command menu, in order; descriptions come from the catalogue (telegram_menu.*).
-MENU_COMMANDS = ("report", "diary", "event", "problem", "mine", "undo", "menu", "help", "cancel")
+# The command menus, in order; descriptions come from the catalogue (telegram_menu.*).
+PRIVATE_MENU = ("report", "diary", "event", "problem", "mine", "undo", "menu", "help", "cancel")
+GROUP_MENU = ("digest", "overdue", "bind", "group_help")  # group_help is shown as /help
 
 
 def file_url_for(api_url: str) -> str:
@@ -52,11 +60,22 @@ def build_application(
     return builder.build()
 
 
+def _menu(names: tuple[str, ...], lang: str) -> list[BotCommand]:
+    return [
+        BotCommand(name.removeprefix("group_"), t(f"telegram_menu.{name}", lang)) for name in names
+    ]
+
+
 async def set_command_menu(app: TgApplication) -> None:
-    """The menu in Chinese for everyone, in English for clients set to English."""
+    """Cadres' menu in private chats, supervisors' in groups; Chinese, and English for
+    clients set to English."""
     for lang in LANGS:
-        commands = [BotCommand(name, t(f"telegram_menu.{name}", lang)) for name in MENU_COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=None if lang == "zh" else lang)
+        code = None if lang == "zh" else lang
+        for scope, names in (
+            (BotCommandScopeAllPrivateChats(), PRIVATE_MENU),
+            (BotCommandScopeAllGroupChats(), GROUP_MENU),
+        ):
+            await app.bot.set_my_commands(_menu(names, lang), scope=scope, language_code=code)
 
 
 class TelegramChannel:

@@ -71,7 +71,8 @@ class FakeTelegram(BotApiMethods):
     username: str = "bangfu_test_bot"
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by language_code
+    # The command menus, by (scope type, language_code): ("all_private_chats", "en").
+    commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     updates: UpdateFactory = field(default_factory=UpdateFactory)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -28,7 +29,7 @@ class BotApiMethods:
     bot_id: int
     username: str
     messages: dict[tuple[int, int], dict[str, Any]]
-    commands: dict[str, list[dict[str, Any]]]
+    commands: dict[tuple[str, str], list[dict[str, Any]]]
     webhook: dict[str, Any]
     updates: UpdateFactory
     _queue: list[_Queued]
@@ -136,11 +137,22 @@ class BotApiMethods:
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
-        self.commands[str(p.get("language_code") or "")] = p.get("commands") or []
+        commands = p.get("commands") or []
+        for c in commands:  # Telegram's own rules for a menu entry
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", c.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(c.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[self._menu_key(p)] = commands
         return True
 
+    @staticmethod
+    def _menu_key(p: dict[str, Any]) -> tuple[str, str]:
+        scope = (p.get("scope") or {}).get("type", "default")
+        return scope, str(p.get("language_code") or "")
+
     async def _m_getMyCommands(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
-        return self.commands.get(str(p.get("language_code") or ""), [])
+        return self.commands.get(self._menu_key(p), [])
 
     async def _m_setWebhook(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         self.webhook = {"url": p.get("url", ""), "secret_token": p.get("secret_token")}
