@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import Tally, chunks
+from storage.dialect import refresh_statistics
 from storage.models import Cadre, Pairing, Unit
 from storage.roster_households import HouseholdIn, upsert_households
 
@@ -63,7 +64,7 @@ async def ensure_units(session: AsyncSession, paths: Iterable[str]) -> tuple[dic
     ids: dict[str, int] = {}
     for part in chunks(wanted):
         rows = await session.execute(select(Unit.path, Unit.id).where(Unit.path.in_(part)))
-        ids.update({path: uid for path, uid in rows.tuples()})
+        ids.update({path: uid for path, uid in rows})
     created = 0
     missing = [p for p in wanted if p not in ids]
     for depth in sorted({p.count("/") for p in missing}):
@@ -79,7 +80,7 @@ async def ensure_units(session: AsyncSession, paths: Iterable[str]) -> tuple[dic
         ]
         for batch in chunks(values):
             result = await session.execute(insert(Unit).returning(Unit.path, Unit.id), batch)
-            ids.update({path: uid for path, uid in result.tuples()})
+            ids.update({path: uid for path, uid in result})
         created += len(level)
     return ids, created
 
@@ -105,7 +106,7 @@ async def upsert_cadres(
                 Cadre.id, Cadre.phone, Cadre.name, Cadre.rank, Cadre.unit_id, Cadre.active
             ).where(Cadre.phone.in_(part))
         )
-        for cid, phone, name, rank, unit_id, active in rows.tuples():
+        for cid, phone, name, rank, unit_id, active in rows:
             ids[phone] = cid
             c = by_phone[phone]
             if (name, rank, unit_id, active) != (c.name, c.rank, c.unit_id, True):
@@ -128,7 +129,7 @@ async def upsert_cadres(
     ]
     for batch in chunks(new):
         result = await session.execute(insert(Cadre).returning(Cadre.phone, Cadre.id), batch)
-        ids.update(dict(result.tuples().all()))
+        ids.update(dict(result.all()))
     tally.created += len(new)
     tally.updated += len(changes)
     tally.unchanged += len(by_phone) - len(new) - len(changes)
@@ -147,7 +148,7 @@ async def upsert_pairings(
                 Pairing.household_id.in_(part)
             )
         )
-        for cid, hid, pid, active in rows.tuples():
+        for cid, hid, pid, active in rows:
             existing[(cid, hid)] = (pid, active)
     revive: list[dict[str, Any]] = [
         {"id": existing[p][0], "active": True, "end_date": None}
@@ -168,6 +169,7 @@ async def upsert_pairings(
     tally.unchanged += len(pairs) - len(new) - len(revive)
 
 
+BULK = 1000  # rows created, above which the planner's statistics are refreshed
 Progress = Callable[[str, int, int], None]
 
 
@@ -197,6 +199,8 @@ async def apply_roster(
     pairs = {(cadre_ids[r.cadre_phone], household_ids[r.household_key]) for r in rows}
     await upsert_pairings(session, pairs, start=now.date(), tally=counts.pairings)
     note("pairings", len(pairs), len(pairs))
+    if counts.households.created + counts.pairings.created >= BULK:
+        await refresh_statistics(session, ["units", "cadres", "households", "pairings"])
     return counts
 
 

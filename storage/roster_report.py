@@ -50,7 +50,7 @@ async def cadre_loads(session: AsyncSession) -> list[CadreLoad]:
         .where(Cadre.active.is_(True))
         .order_by(Unit.path, Cadre.name, Cadre.id)
     )
-    return [CadreLoad(*row) for row in (await session.execute(stmt)).tuples()]
+    return [CadreLoad(*row) for row in (await session.execute(stmt))]
 
 
 def _responsible_exists() -> Exists:
@@ -75,4 +75,4 @@ async def uncovered_households(session: AsyncSession, *, limit: int) -> tuple[in
         .order_by(Unit.path, Household.head_name, Household.id)
         .limit(limit)
     )
-    return total, [Uncovered(*row) for row in (await session.execute(stmt)).tuples()]
+    return total, [Uncovered(*row) for row in (await session.execute(stmt))]
