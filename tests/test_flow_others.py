@@ -89,7 +89,7 @@ async def test_diary_without_topics_skips_the_opinion(world, db):
 
 
 async def test_event_creates_a_visit_deadline(world, db):
-    _, s, chat = world
+    _, _s, chat = world
     await chat.command("event")
     await chat.tap("王小明")
     await chat.tap("大病")
@@ -102,7 +102,7 @@ async def test_event_creates_a_visit_deadline(world, db):
 
 
 async def test_problem_recorded_then_resolved(world, db):
-    _, s, chat = world
+    _, _s, chat = world
     await chat.command("problem")
     await chat.tap("陈美玲")
     await chat.say("房屋漏雨需要维修")
@@ -158,7 +158,7 @@ async def test_leave_refuses_the_past(world):
 
 
 async def test_mine_lists_households_and_what_is_due(world):
-    ctx, _, chat = world
+    _ctx, _, chat = world
     await chat.say("今天去张三家走访")
     await chat.tap("确认保存")
     await chat.say("昨天给李四打了电话")
