@@ -151,3 +151,15 @@ def test_unmigrated_database_says_to_upgrade(tmp_path, monkeypatch, capsys):
     assert main(["invite", "create", "--phone", "13800138000"]) == 2
 
     assert "bangfu db upgrade" in capsys.readouterr().err
+
+
+def test_large_file_shows_progress_on_stderr(admin_db, tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    write_rows_csv(path, county_rows(10_000))
+
+    assert main(["roster", "import", str(path)]) == 0
+
+    captured = capsys.readouterr()
+    assert "已读取 5000 行" in captured.err and "已检查 10000 / 10000 行" in captured.err
+    assert "帮扶户已写入：10000 户" in captured.err
+    assert "已读取" not in captured.out  # the summary stays clean for scripts

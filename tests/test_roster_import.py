@@ -93,7 +93,7 @@ async def test_reimport_updates_changed_household_and_cadre_in_place(db, tmp_pat
 
 
 async def test_households_without_code_matched_by_village_head_and_phone(db, tmp_path):
-    rows = [r[:5] + [""] + r[6:] for r in county_rows(6)]
+    rows = [[*r[:5], "", *r[6:]] for r in county_rows(6)]
     path = tmp_path / "r.csv"
     write_rows_csv(path, rows)
     await run_import(db, path)
