@@ -92,11 +92,25 @@ class BotApiMethods:
             q.forced = False
         return [q.update for q in batch]
 
+    @staticmethod
+    def _check_markup(p: dict[str, Any]) -> None:
+        """Telegram refuses callback_data over 64 bytes and buttons without a label."""
+        for row in (p.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+
     async def _m_sendMessage(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         if not str(p.get("text") or "").strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(str(p["text"])) > 4096:
+        if len(str(p["text"]).encode("utf-16-le")) // 2 > 4096:
             raise ApiError(400, "Bad Request: message is too long")
+        self._check_markup(p)
         return self._new_message(p["chat_id"], text=p["text"], reply_markup=p.get("reply_markup"))
 
     async def _m_sendPhoto(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
@@ -104,6 +118,9 @@ class BotApiMethods:
         data = f.get(ref.removeprefix("attach://")) if ref else f.get("photo")
         if data is None and not ref:
             raise ApiError(400, "Bad Request: there is no photo in the request")
+        if len(str(p.get("caption") or "").encode("utf-16-le")) // 2 > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._check_markup(p)
         n = len(self.messages) + 1
         photo = [{"file_id": f"sent{n}", "file_unique_id": f"s{n}", "width": 800,
                   "height": 600, "file_size": len(data or b"")}]  # fmt: skip
@@ -113,6 +130,7 @@ class BotApiMethods:
 
     async def _m_editMessageText(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         msg = self._message(p)
+        self._check_markup(p)
         if msg.get("text") == p.get("text") and msg.get("reply_markup") == p.get("reply_markup"):
             raise ApiError(400, "Bad Request: message is not modified")
         msg["text"] = p.get("text")
@@ -123,6 +141,7 @@ class BotApiMethods:
 
     async def _m_editMessageReplyMarkup(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         msg = self._message(p)
+        self._check_markup(p)
         new = p.get("reply_markup") or None
         if new and not new.get("inline_keyboard"):
             new = None
