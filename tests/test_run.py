@@ -70,6 +70,7 @@ async def test_webhook_start_registers_url_and_secret(tg: FakeTelegram, db: Data
     [
         ({"token": ""}, "BANGFU_TELEGRAM__TOKEN"),
         ({"webhook_secret": "short"}, "BANGFU_TELEGRAM__WEBHOOK_SECRET"),
+        ({"webhook_secret": "spaces are not allowed!"}, "BANGFU_TELEGRAM__WEBHOOK_SECRET"),
         ({"webhook_url": ""}, "BANGFU_TELEGRAM__WEBHOOK_URL"),
     ],
 )
