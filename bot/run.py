@@ -4,6 +4,11 @@
 without signals, for tests and embedding. Other areas plug in at two hook points:
 `extra_web_routes` (e.g. the WeCom callback) and `background_services` (the outbox
 dispatcher bot/dispatch.py, the scheduler bot/schedule.py, WeCom's token refresher…).
+
+A service starter is `async def start_x(rt: Runtime) -> Stopper`: it gets the running
+process (`rt.db`, `rt.ctx`, `rt.settings`, and `rt.telegram.bot` when Telegram is enabled —
+wrap it in `TelegramSender` to send) and returns an `async def stop()`. Starters run after
+Telegram and the web server are up; stoppers run first at shutdown, in reverse order.
 """
 
 from __future__ import annotations
@@ -79,8 +84,12 @@ def extra_web_routes(runtime: Runtime) -> list[web.AbstractRouteDef]:
 
 
 def background_services(settings: Settings) -> list[ServiceStarter]:
-    """Hook point: the outbox dispatcher, the scheduler and WeCom start here when enabled."""
-    return []
+    """Hook point: the outbox dispatcher, the scheduler and WeCom start here when enabled.
+
+    e.g. `if settings.schedule.enabled: starters.append(bot.schedule.start)`.
+    """
+    starters: list[ServiceStarter] = []
+    return starters
 
 
 def check_settings(settings: Settings) -> None:
