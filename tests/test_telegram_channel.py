@@ -136,6 +136,29 @@ async def test_button_press_is_answered_and_its_keyboard_removed(
     assert tg.buttons(USER.id) == ["n2"]  # the pressed one is gone, the new one is there
 
 
+async def test_short_flood_wait_is_waited_out_once(
+    tg: FakeTelegram, polling: tuple[Echo, TelegramChannel]
+) -> None:
+    tg.fail("sendMessage", 429, retry_after=1)
+    tg.push(tg.updates.text(USER, "你好"))
+    await tg.wait_for("sendMessage")
+    refused, sent = tg.calls_to("sendMessage")
+    assert (refused.status, sent.status) == (429, 200)
+    assert sent.at - refused.at >= 1.0  # Telegram's retry_after was respected
+    assert tg.texts(USER.id) == ["收到：你好"]
+
+
+async def test_long_flood_wait_drops_the_reply(
+    tg: FakeTelegram, polling: tuple[Echo, TelegramChannel]
+) -> None:
+    _, channel = polling
+    tg.fail("sendMessage", 429, retry_after=60)
+    tg.push(tg.updates.text(USER, "你好"))
+    await channel.wait_processed(1)
+    assert [c.status for c in tg.calls_to("sendMessage")] == [429]
+    assert tg.texts(USER.id) == []
+
+
 async def test_failure_in_the_core_tells_the_user(tg: FakeTelegram) -> None:
     app = build_application(tg.token, api_url=tg.base_url, polling=False)
     channel = TelegramChannel(app, Echo(fail=True))

@@ -30,6 +30,9 @@ from core.types import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
+# A person is waiting for the answer: wait out a short flood-control pause, not a long one.
+MAX_INLINE_WAIT_SECONDS = 5.0
+
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
 
@@ -119,11 +122,21 @@ class TelegramChannel:
             replies = [Reply(t("telegram.error", inbound.language))]
         for reply in replies:
             try:
-                await self.sender.send(inbound.chat_id, reply)
+                await self._send(inbound.chat_id, reply)
             except SendError as err:
                 log.warning("reply to chat %s not sent: %s", inbound.chat_id, err)
                 if err.permanent:
                     break
+
+    async def _send(self, chat_id: str, reply: Reply) -> None:
+        """Send a reply; when Telegram asks for a short pause, wait and try once more."""
+        try:
+            await self.sender.send(chat_id, reply)
+        except SendError as err:
+            if err.retry_after is None or err.retry_after > MAX_INLINE_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(err.retry_after)
+            await self.sender.send(chat_id, reply)
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stop the client's spinner and remove the pressed keyboard so it cannot be reused."""
