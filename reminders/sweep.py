@@ -57,7 +57,7 @@ class SweepResult:
 
 def quiet_until(at: datetime, policy: Policy) -> datetime | None:
     """The end of the quiet hours `at` falls in (aware, at's zone), or None outside them."""
-    if not policy.in_quiet_hours(at.timetz().replace(tzinfo=None)):
+    if not policy.in_quiet_hours(at.time()):
         return None
     end = datetime.combine(at.date(), policy.quiet_end, tzinfo=at.tzinfo)
     return end if end > at else end + timedelta(days=1)
