@@ -177,3 +177,43 @@ async def test_two_concurrent_sweeps_enqueue_each_reminder_once(db):
     assert len(keys) == len(set(keys)) == 180
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(ReminderMark)) == 180
+
+
+async def test_festival_and_farming_stages_and_their_windows(db):
+    async with db.transaction() as s:
+        who = await f.cadre(s)
+        await f.account(s, who)
+        visited, missed = await f.household(s, "走访过"), await f.household(s, "未走访")
+        await f.pairing(s, who, visited)
+        await f.pairing(s, who, missed)
+        # 中秋 2026 is Sep 25, its window Sep 18 – Oct 2: a visit on the 18th fulfils it.
+        await f.contact(s, who, visited, "visit", date(2026, 9, 18))
+    festival = await run_sweep(db, datetime(2026, 9, 18, 9, tzinfo=TZ), POLICY)
+    assert {(d.household_id, d.kind, d.label) for d in festival.reminders[0].duties} == {
+        (missed.id, "festival", "中秋")
+    }
+    # 秋收 starts at 秋分 (Sep 23) and is reminded 3 days before; the 18th is outside it.
+    # Sep 20 is also a monthly-contact day and 10 days before the quarter ends.
+    farming = await run_sweep(db, datetime(2026, 9, 20, 9, tzinfo=TZ), POLICY)
+    assert {(d.household_id, d.kind, d.label) for d in farming.reminders[0].duties} == {
+        (visited.id, "farming", "秋收"),
+        (missed.id, "farming", "秋收"),
+        (missed.id, "contact", ""),
+        (missed.id, "visit", ""),
+    }
+    (_, row) = await _outbox(db)
+    assert "秋收农忙必访（10月8日前）" in row.payload["text"]
+
+
+async def test_overdue_event_says_so(db):
+    policy = Policy(event_visit_days=2)
+    async with db.transaction() as s:
+        who = await f.cadre(s)
+        await f.account(s, who)
+        home = await f.household(s, "病户")
+        await f.pairing(s, who, home)
+        await f.event(s, who, home, "illness", date(2026, 11, 10), date(2026, 11, 12))
+        await f.contact(s, who, home, "visit", date(2026, 11, 9))  # before the event: no use
+    await run_sweep(db, datetime(2026, 11, 13, 9, tzinfo=TZ), policy)
+    (row,) = await _outbox(db)
+    assert "重病，入户已逾期（应于11月12日前）" in row.payload["text"]
