@@ -113,6 +113,8 @@ def _event_duty(row: EventRow, today: date) -> Duty:
 
 async def _event_duties(session: AsyncSession, today: date, policy: Policy) -> list[Duty]:
     days = [today - timedelta(days=d) for d in policy.stages.event_days_after]
+    if not days:
+        return []
     rows = await events_without_visit(session, today=today, occurred_on=days)
     return [_event_duty(r, today) for r in rows]
 
