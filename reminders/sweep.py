@@ -54,6 +54,17 @@ class SweepResult:
     def messages(self) -> list[NewMessage]:
         return [m for r in self.reminders for m in r.messages]
 
+    def detail(self) -> dict[str, object]:
+        """Counts for a job-run record or a log line (no names, no chat ids)."""
+        return {
+            "day": self.day.isoformat(),
+            "cadres": len(self.reminders),
+            "duties": self.duties,
+            "enqueued": self.enqueued,
+            "unreachable": len(self.unreachable),
+            "deferred_to": self.not_before.isoformat() if self.not_before else None,
+        }
+
 
 def quiet_until(at: datetime, policy: Policy) -> datetime | None:
     """The end of the quiet hours `at` falls in (aware, at's zone), or None outside them."""

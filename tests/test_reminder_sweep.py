@@ -133,6 +133,7 @@ async def test_quiet_hours_defer_sending_to_the_morning(db):
     (row,) = await _outbox(db)
     morning = datetime(2026, 11, 21, 8, 0, tzinfo=TZ)
     assert result.not_before == morning and row.next_attempt_at == morning
+    assert result.detail()["deferred_to"] == "2026-11-21T08:00:00+08:00"
 
 
 async def test_before_quiet_end_waits_for_the_same_morning(db):
