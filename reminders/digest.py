@@ -13,8 +13,8 @@ from typing import Literal
 from core.i18n import t
 from core.policy import Policy
 from core.types import Reply
+from reminders.calendar import Occasion, next_occasion
 from reminders.digest_chart import Bar, ascii_label, coverage_chart
-from reminders.occasion import Occasion, next_occasion
 from reminders.textsplit import TELEGRAM_TEXT_LIMIT, split_text
 from storage.db import Database
 from storage.stats import Coverage, NamedCount, UnitStats, Window, unit_by_id, unit_stats
@@ -70,7 +70,8 @@ async def collect_digest(
         if unit is None:
             return None
         st = await unit_stats(session, unit, w, cap=policy.digest_behind_cap)
-    return Digest(kind, at, w, st, next_occasion(at.date(), policy))
+    # next_occasion is strictly after its day: ask from yesterday so today's occasion shows.
+    return Digest(kind, at, w, st, next_occasion(at.date() - timedelta(days=1), policy))
 
 
 def pct(n: int, total: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -62,7 +62,11 @@ class Stamp(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: Stamp}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: Stamp,
+    }
 
 
 class Unit(Base):
@@ -287,6 +291,16 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class ReminderMark(Base):
+    """A duty reminded at one stage (key like "contact:{pairing}:{day}"): reminded once."""
+
+    __tablename__ = "reminder_marks"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    stage_on: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime]
 
 
 class JobRun(Base):
