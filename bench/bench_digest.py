@@ -32,6 +32,7 @@ from storage.models import OutboxMessage
 from storage.stats import unit_by_path
 
 DEFAULT_AT = "2026-11-23T08:30:00+08:00"
+SWEEP_AT = "2026-11-27T09:00:00+08:00"
 TOWNSHIP = "博白县/第07镇"
 
 
@@ -79,22 +80,25 @@ async def _digest_rows(db: Database, name: str, at: datetime, repeat: int) -> No
         )
 
 
-async def _job_rows(db: Database, name: str, at: datetime) -> None:
+async def _job_rows(db: Database, name: str, at: datetime, sweep_at: datetime) -> None:
     policy = Policy()
     async with db.transaction() as s:
         await s.execute(delete(OutboxMessage))
     t0 = time.perf_counter()
     n = await enqueue_digests(db, at, policy)
     took = time.perf_counter() - t0
-    _row(name, f"weekly job: {n} groups into the outbox", took, took, None)
+    _row(name, f"weekly job: {n} groups' digests into the outbox", took, took, None)
     sweep = _sweep_hook()
     if sweep is None:
-        print(f"| {name} | sweep | not on this branch yet (reminders.sweep.run_sweep) | | |")
+        print(f"| {name} | sweep | not on this branch (reminders.sweep.run_sweep) | | |")
         return
+    # The 27th is a monthly-contact stage day: every pairing not yet called is due.
+    heap = await _peak_heap(lambda: sweep(db, sweep_at, policy, dry_run=True))
     t0 = time.perf_counter()
-    heap = await _peak_heap(lambda: sweep(db, at, policy))
+    result = await sweep(db, sweep_at, policy)
     took = time.perf_counter() - t0
-    _row(name, "reminder sweep (with tracemalloc on)", took, took, heap)
+    what = f"sweep {sweep_at:%m-%d}: {result.duties:,} duties, {result.enqueued:,} messages"
+    _row(name, what, took, took, heap)
 
 
 def _sweep_hook() -> Callable[[Database, datetime, Policy], Awaitable[Any]] | None:
@@ -106,11 +110,13 @@ def _sweep_hook() -> Callable[[Database, datetime, Policy], Awaitable[Any]] | No
     return getattr(module, "run_sweep", None)
 
 
-async def run(url: str, schema: str | None, name: str, at: datetime, repeat: int) -> None:
+async def run(
+    url: str, schema: str | None, name: str, at: datetime, sweep_at: datetime, repeat: int
+) -> None:
     db = Database(url, schema=schema)
     try:
         await _digest_rows(db, name, at, repeat)
-        await _job_rows(db, name, at)
+        await _job_rows(db, name, at, sweep_at)
     finally:
         await db.dispose()
 
@@ -121,16 +127,19 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL URL")
     ap.add_argument("--schema", default="bench_county")
     ap.add_argument("--at", default=DEFAULT_AT)
+    ap.add_argument("--sweep-at", default=SWEEP_AT)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--label", default="", help="added to the database name in the table")
     args = ap.parse_args()
-    at = datetime.fromisoformat(args.at)
+    at, sweep_at = datetime.fromisoformat(args.at), datetime.fromisoformat(args.sweep_at)
     print("| database | measurement | best s | median s | peak heap MB |")
     print("|---|---|---|---|---|")
     if args.sqlite:
-        asyncio.run(run(f"sqlite:///{args.sqlite}", None, f"SQLite{args.label}", at, args.repeat))
+        asyncio.run(
+            run(f"sqlite:///{args.sqlite}", None, f"SQLite{args.label}", at, sweep_at, args.repeat)
+        )
     if args.pg:
-        asyncio.run(run(args.pg, args.schema, f"PostgreSQL{args.label}", at, args.repeat))
+        asyncio.run(run(args.pg, args.schema, f"PostgreSQL{args.label}", at, sweep_at, args.repeat))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak process RSS (whole run): {rss:.0f} MB")
 

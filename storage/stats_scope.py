@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
 
 # A call or a home visit fulfils the contact duty (DOMAIN.md); "other" does not.
@@ -70,6 +71,7 @@ def scope_select(path: str, today: date) -> Select:  # type: ignore[type-arg]
         .where(
             Pairing.active.is_(True),
             Cadre.active.is_(True),
+            Household.status != HOUSEHOLD_EXITED,  # as the reminders: no more duties
             Pairing.start_date <= today,
             or_(Pairing.end_date.is_(None), Pairing.end_date >= today),
             or_(Household.village_id.in_(sub), Cadre.unit_id.in_(sub)),

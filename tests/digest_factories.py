@@ -86,9 +86,11 @@ class CountyBuilder:
             )
         return c
 
-    async def household(self, head: str, village_path: str, *cadres: Cadre) -> Household:
+    async def household(
+        self, head: str, village_path: str, *cadres: Cadre, status: str = "active"
+    ) -> Household:
         village = await self.unit(village_path)
-        h = Household(head_name=head, village_id=village.id, created_at=T0)
+        h = Household(head_name=head, village_id=village.id, status=status, created_at=T0)
         await self._add(h)
         for c in cadres:
             await self._add(Pairing(cadre_id=c.id, household_id=h.id, start_date=date(2026, 1, 1)))
@@ -172,6 +174,8 @@ async def sample_county(db: object) -> dict[str, int]:
         h7 = await b.household("黄七", "博白县/沙河镇/河口村", zhao)
         h8 = await b.household("黄八", "博白县/沙河镇/河口村", sun)
         await b.household("陈九", "博白县/顿谷镇/旧门村", zhang)
+        # Out of the programme: no duty, not counted (as storage.duties does).
+        await b.household("陈十", "博白县/顿谷镇/旧门村", zhang, status="exited")
         await b.contact(zhang, h1, "call", d(2026, 11, 20))
         await b.contact(zhang, h2, "visit", d(2026, 11, 5))
         await b.contact(zhang, h3, "call", d(2026, 10, 15))

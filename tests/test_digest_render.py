@@ -12,6 +12,7 @@ from matplotlib.image import imread
 from core.clock import FixedClock
 from core.policy import Policy
 from reminders.digest import build_digest
+from reminders.digest_chart import ascii_label
 from reminders.group_commands import DigestGroupCommands
 from reminders.textsplit import split_text
 from tests.digest_factories import CountyBuilder, sample_county
@@ -86,3 +87,9 @@ async def test_group_commands_answer_for_their_unit_only(db):
     assert "沙河镇 没有逾期未走访的必访事件" in calm
     assert "赵六（1户）" in calm  # behind on this month's calls
     assert (await cmds.digest(999_999, "zh"))[0].text == "找不到这个单位。"
+
+
+def test_chart_labels_fall_back_to_pinyin_without_a_chinese_font():
+    # With no CJK font on the machine, labels must not become empty boxes.
+    assert ascii_label("顿谷镇") == "Dunguzhen"
+    assert ascii_label("第07镇").isascii()
