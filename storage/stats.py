@@ -293,7 +293,7 @@ async def unit_stats(session: AsyncSession, unit: Unit, w: Window, *, cap: int) 
     ):
         await _totals(session, sc, hh, st)
         await _activity(session, sc, hh, w, st)
-        await _events(session, hh, w.today, st)
+        await _events(session, hh, w.today, st)  # hh: one row per household
         st.behind_total, st.behind = await behind_in_scope(session, sc, w, cap)
         st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
         st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)

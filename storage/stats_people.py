@@ -113,7 +113,8 @@ async def overdue_events(
 ) -> tuple[int, list[OverdueEvent]]:
     """Event visits past their due day in the subtree, most overdue first, and their total."""
     sc = scope(unit.path, today)
-    ev = open_events(sc, today).where(Event.visit_due_on < today).subquery("ev")
+    households = select(sc.c.household_id).distinct().subquery("hh")
+    ev = open_events(households, today).where(Event.visit_due_on < today).subquery("ev")
     village = aliased(Unit)
     rows = await session.execute(
         select(
