@@ -28,7 +28,7 @@ from core.policy import Policy
 from reminders.digest import collect_digest, render_digest
 from reminders.digest_send import enqueue_digests
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, ReminderMark
 from storage.stats import unit_by_path
 
 DEFAULT_AT = "2026-11-23T08:30:00+08:00"
@@ -92,7 +92,11 @@ async def _job_rows(db: Database, name: str, at: datetime, sweep_at: datetime) -
     if sweep is None:
         print(f"| {name} | sweep | not on this branch (reminders.sweep.run_sweep) | | |")
         return
-    # The 27th is a monthly-contact stage day: every pairing not yet called is due.
+    # The 27th is a monthly-contact stage day: every pairing not yet called is due. Forget
+    # earlier runs' marks and messages, so each benchmark run does the full work.
+    async with db.transaction() as s:
+        await s.execute(delete(OutboxMessage))
+        await s.execute(delete(ReminderMark))
     heap = await _peak_heap(lambda: sweep(db, sweep_at, policy, dry_run=True))
     t0 = time.perf_counter()
     result = await sweep(db, sweep_at, policy)
