@@ -34,3 +34,13 @@ async def try_advisory_xact_lock(session: AsyncSession, key: int) -> bool:
         return True
     result = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
     return bool(result.scalar())
+
+
+async def refresh_statistics(session: AsyncSession, tables: list[str]) -> None:
+    """After a bulk load, let PostgreSQL's planner see the new rows (else it may scan).
+
+    SQLite picks indexes without statistics, so there is nothing to do there.
+    """
+    if is_postgres(session):
+        names = ", ".join(f'"{name}"' for name in tables)
+        await session.execute(text(f"ANALYZE {names}"))
