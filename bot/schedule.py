@@ -17,19 +17,23 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.channels.base import Sender
 from bot.config import ScheduleSettings
 from bot.dispatch import Dispatcher
 from core.clock import Clock
 from storage import jobs as job_store
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.run import Runtime
 
 log = logging.getLogger("bangfu.schedule")
 
@@ -210,3 +214,29 @@ async def start_scheduling(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo)
     started = Scheduling(scheduler, runner)
     started.catching_up = asyncio.create_task(runner.catch_up())
     return started
+
+
+def scheduling_service(
+    jobs: Mapping[str, JobFn], extra_senders: Iterable[Sender] = ()
+) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+    """A bot.run ServiceStarter: the dispatcher (Telegram's sender plus `extra_senders`,
+    e.g. WeCom's) ticking every schedule.dispatch_interval_seconds, and the cron jobs
+    when schedule.enabled."""
+
+    async def start(rt: Runtime) -> Callable[[], Awaitable[None]]:
+        senders: list[Sender] = list(extra_senders)
+        if rt.channel is not None:
+            senders.append(rt.channel.sender)
+        cfg, tz, clock = rt.settings.schedule, rt.settings.tz, rt.ctx.clock
+        dispatcher = Dispatcher(rt.db, senders, settings=rt.settings.dispatch, clock=clock)
+        runner = JobRunner(
+            rt.db,
+            jobs if cfg.enabled else {},
+            build_triggers(cfg, tz),
+            clock=clock,
+            dispatcher=dispatcher,
+        )
+        started = await start_scheduling(runner, cfg, tz)
+        return started.stop
+
+    return start

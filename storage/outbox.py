@@ -192,3 +192,13 @@ async def mark_blocked(session: AsyncSession, channel: str, chat_id: str, *, now
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(_T.c.status, func.count()).group_by(_T.c.status))
     return {status: int(n) for status, n in rows.all()}
+
+
+async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:
+    """Give rows in `statuses` (dead, failed) a fresh start: pending now, attempts reset."""
+    result = await session.execute(
+        update(_T)
+        .where(_T.c.status.in_(list(statuses)))
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by="", last_error="")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
