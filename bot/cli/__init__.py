@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.cli.invite",
     "bot.cli.cadre",
     "bot.cli.outbox",
+    "bot.cli.reminders",
 )
 
 
