@@ -4,7 +4,9 @@ One round (`run_once`) claims what is due, sends each chat's rows in order (chat
 parallel up to `concurrency`), and records every outcome: sent; retry later with
 exponential backoff or the platform's retry-after; failed (permanent error, or the person
 blocked the bot — recorded on their chat account); dead after `max_attempts`. A row that
-would wait too long for its rate limit goes back to the queue uncounted. Time and sleep
+would wait too long for its rate limit goes back to the queue uncounted. Given a policy,
+nothing is sent in its quiet hours: a catch-up run or a retry that lands at night waits for
+the morning. Time and sleep
 are injected, so tests drive it with a virtual clock. Logs carry row ids and chat ids,
 never message text, tokens or WeCom robot keys.
 """
@@ -26,6 +28,8 @@ from bot.config import DispatchSettings
 from bot.ratelimit import RateLimiter, Rule, Sleep
 from core.clock import Clock
 from core.payload import payload_to_reply
+from core.policy import Policy
+from reminders.sweep import quiet_until
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Claimed
@@ -113,8 +117,10 @@ class Dispatcher:
         clock: Clock,
         sleep: Sleep = asyncio.sleep,
         worker: str | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.db = db
+        self.policy = policy
         self.senders = (
             dict(senders) if isinstance(senders, Mapping) else {s.channel: s for s in senders}
         )
@@ -169,6 +175,11 @@ class Dispatcher:
     async def _send_lane(self, rows: list[Claimed], stats: DispatchStats) -> None:
         """One chat's rows in order; after a retryable failure the rest wait with it."""
         max_wait_us = round(self.cfg.max_wait_seconds * 1_000_000)
+        if self.policy is not None:
+            morning = quiet_until(self._now().astimezone(self.clock.tz), self.policy)
+            if morning is not None:
+                await self._defer(rows, morning, stats)
+                return
         for i, row in enumerate(rows):
             if row.attempts > self.cfg.max_attempts:  # claimed again and again, never finished
                 await self._give_up(row, "lease expired too often", stats, dead=True)

@@ -228,7 +228,9 @@ def scheduling_service(
         if rt.channel is not None:
             senders.append(rt.channel.sender)
         cfg, tz, clock = rt.settings.schedule, rt.settings.tz, rt.ctx.clock
-        dispatcher = Dispatcher(rt.db, senders, settings=rt.settings.dispatch, clock=clock)
+        dispatcher = Dispatcher(
+            rt.db, senders, settings=rt.settings.dispatch, clock=clock, policy=rt.settings.policy
+        )
         runner = JobRunner(
             rt.db,
             jobs if cfg.enabled else {},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -318,3 +318,26 @@ async def test_two_concurrent_dispatchers_never_send_a_row_twice(db):
     assert {r.status for r in (await rows(db)).values()} == {"sent"}
     workers = Counter(r.claimed_by for r in (await rows(db)).values())
     assert set(workers) == {"A", "B"}, workers  # both really took part
+
+
+async def test_nothing_is_sent_in_quiet_hours(db):
+    """A row due at 22:00 Shanghai (a late catch-up, a retry) waits for 08:00."""
+    from zoneinfo import ZoneInfo
+
+    from core.policy import Policy
+
+    sh = ZoneInfo("Asia/Shanghai")
+    time = VirtualTime(datetime(2026, 11, 23, 22, 0, tzinfo=sh))
+    time.clock.tz = sh
+    tg = RecordingSender("telegram", time)
+    await put(db, "telegram", "5", "k", "夜里别发")
+    d = Dispatcher(
+        db, [tg], settings=settings(), clock=time.clock, sleep=time.sleep, policy=Policy()
+    )
+    await d.run_once()
+    row = (await rows(db))["k"]
+    assert tg.calls == [] and row.status == "pending"
+    assert row.next_attempt_at == datetime(2026, 11, 24, 8, 0, tzinfo=sh)
+    time.clock.set(row.next_attempt_at)
+    await d.run_once()
+    assert [x.text for x in tg.delivered] == ["夜里别发"]
