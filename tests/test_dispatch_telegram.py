@@ -78,7 +78,8 @@ async def tg() -> AsyncIterator[HangingTelegram]:
 
 @pytest.fixture
 async def sender(tg: FakeTelegram) -> AsyncIterator[TelegramSender]:
-    request = HTTPXRequest(read_timeout=0.3, connection_pool_size=8, pool_timeout=5)
+    # A generous timeout, so a loaded machine does not turn a plain answer into a timeout.
+    request = HTTPXRequest(read_timeout=1.0, connection_pool_size=8, pool_timeout=5)
     async with Bot(tg.token, base_url=tg.base_url, request=request) as bot:
         yield TelegramSender(bot)
 
@@ -136,7 +137,7 @@ async def test_faults_every_row_once_or_failed_limits_kept(db, tg, sender):
     tg.fail("sendMessage", 429, retry_after=1, chat_id=101)
     tg.fail("sendMessage", 500, times=2)
     tg.fail("sendMessage", 502, chat_id=105)
-    tg.hang(103, 1.0)
+    tg.hang(103, 2.0)
     tg.block(555)
 
     clock = MonotonicClock()
@@ -184,9 +185,9 @@ async def test_timeout_after_telegram_took_the_message_repeats_rather_than_loses
     """A read timeout cannot tell "lost" from "delivered, answer lost": the Bot API has no
     idempotency key. The dispatcher retries — a reminder twice beats a reminder never."""
     await put(db, "telegram", "301", "k", "请本月联系农户")
-    tg.slow("sendMessage", 0.6)  # the answer comes after the client's 0.3 s timeout
+    tg.slow("sendMessage", 2.0)  # the answer comes after the client's 1 s timeout
     clock = MonotonicClock()
     await drain(Dispatcher(db, [sender], settings=settings(**LIMITS), clock=clock), db, clock)
-    await asyncio.sleep(0.7)  # let the slow request finish on the server
+    await tg.wait_for("sendMessage", count=2, within=5)  # the slow request finishes too
     assert (await status_of(db))["k"].status == "sent"
     assert Counter(tg.texts(301)) == Counter({"请本月联系农户": 2})
