@@ -89,7 +89,7 @@ class JobRunner:
         clock: Clock,
         dispatcher: Dispatcher | None = None,
         worker: str | None = None,
-        stale_after: timedelta = timedelta(hours=6),
+        stale_after: timedelta = timedelta(hours=1),
     ) -> None:
         self.db = db
         self.jobs = dict(jobs)
@@ -136,10 +136,13 @@ class JobRunner:
         log.info("job %s %s: start (scheduled %s)", name, key, at.isoformat())
         try:
             result = await self.jobs[name](at)
+        except asyncio.CancelledError:  # shut down mid-run: the next start catches it up
+            log.warning("job %s %s cancelled; released for a later catch-up", name, key)
+            await self._release(name, key)
+            raise
         except Exception:
             log.exception("job %s %s failed; released for a later catch-up", name, key)
-            async with self.db.transaction() as s:
-                await job_store.release(s, name, key, worker=self.worker)
+            await self._release(name, key)
             return False
         detail = result if isinstance(result, dict) else {}
         async with self.db.transaction() as s:
@@ -148,6 +151,10 @@ class JobRunner:
             )
         log.info("job %s %s: done", name, key)
         return True
+
+    async def _release(self, name: str, key: str) -> None:
+        async with self.db.transaction() as s:
+            await job_store.release(s, name, key, worker=self.worker)
 
 
 # -- what APScheduler calls: module-level, arguments are plain names ----------------------

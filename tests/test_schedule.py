@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import ScheduleSettings
@@ -156,9 +157,9 @@ async def test_a_run_whose_process_died_is_taken_over_when_stale(db):
             s, SWEEP, "2026-11-24", worker="dead", now=clock.now(), stale_after=timedelta(hours=6)
         )
     rec = Recorder()
-    clock.advance(timedelta(hours=1))
+    clock.advance(timedelta(minutes=30))
     assert not await runner(db, rec, clock).fire(SWEEP)  # it may still be running
-    clock.advance(timedelta(hours=6))
+    clock.advance(timedelta(minutes=31))
     assert await runner(db, rec, clock).fire(SWEEP)
     assert rec.runs == [(SWEEP, sh(2026, 11, 24, 9, 0))]
 
@@ -180,3 +181,17 @@ async def test_scheduler_registers_jobs_and_catches_up(db):
     finally:
         await started.stop()
     assert DISPATCH not in jobs
+
+
+async def test_a_run_cancelled_by_shutdown_is_caught_up_at_next_start(db):
+    clock = FixedClock(sh(2026, 11, 24, 9, 0, 1))
+    slow = Recorder(pause=30)
+    task = asyncio.create_task(runner(db, slow, clock).fire(SWEEP))
+    while not slow.runs:  # noqa: ASYNC110 — wait until the job body has started
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    rec = Recorder()
+    assert SWEEP in await runner(db, rec, clock, worker="p2").catch_up()
+    assert (SWEEP, sh(2026, 11, 24, 9, 0)) in rec.runs
