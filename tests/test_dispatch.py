@@ -341,3 +341,16 @@ async def test_nothing_is_sent_in_quiet_hours(db):
     time.clock.set(row.next_attempt_at)
     await d.run_once()
     assert [x.text for x in tg.delivered] == ["夜里别发"]
+
+
+async def test_wecom_app_limits_overall_and_per_user(db):
+    time = VirtualTime()
+    app = RecordingSender("wecom", time)
+    for i in range(12):
+        await put(db, "wecom", "zhangsan", f"z{i}", f"z{i}")
+        await put(db, "wecom", f"user{i}", f"u{i}", f"u{i}")
+    d = dispatcher(db, time, app, wecom_app_overall="6/10s", wecom_app_per_user="4/min")
+    await drain(d, db, time)
+    assert len(app.delivered) == 24
+    assert max_in_window([x.at for x in app.calls], 10) <= 6
+    assert max_in_window([x.at for x in app.calls if x.chat_id == "zhangsan"], 60) <= 4
