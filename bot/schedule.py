@@ -224,14 +224,17 @@ async def start_scheduling(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo)
 
 
 def scheduling_service(
-    jobs: Mapping[str, JobFn], extra_senders: Iterable[Sender] = ()
+    jobs: Mapping[str, JobFn] | Callable[[Runtime], Mapping[str, JobFn]],
+    extra_senders: Iterable[Sender] | Callable[[Runtime], Iterable[Sender]] = (),
 ) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
     """A bot.run ServiceStarter: the dispatcher (Telegram's sender plus `extra_senders`,
     e.g. WeCom's) ticking every schedule.dispatch_interval_seconds, and the cron jobs
-    when schedule.enabled."""
+    when schedule.enabled. Either argument may be a function of the started Runtime
+    (e.g. `lambda rt: {SWEEP: lambda at: run_sweep(rt.db, at, rt.settings.policy)}`)."""
 
     async def start(rt: Runtime) -> Callable[[], Awaitable[None]]:
-        senders: list[Sender] = list(extra_senders)
+        extra = extra_senders(rt) if callable(extra_senders) else extra_senders
+        senders: list[Sender] = list(extra)
         if rt.channel is not None:
             senders.append(rt.channel.sender)
         cfg, tz, clock = rt.settings.schedule, rt.settings.tz, rt.ctx.clock
@@ -240,7 +243,7 @@ def scheduling_service(
         )
         runner = JobRunner(
             rt.db,
-            jobs if cfg.enabled else {},
+            (jobs(rt) if callable(jobs) else jobs) if cfg.enabled else {},
             build_triggers(cfg, tz),
             clock=clock,
             dispatcher=dispatcher,

@@ -38,7 +38,9 @@ async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
     settings = settings.model_copy(
         update={"schedule": ScheduleSettings(dispatch_interval_seconds=0.05)}
     )
-    rt = await start(settings, db=db, services=[scheduling_service({SWEEP: sweep})], poll_timeout=1)
+    rt = await start(
+        settings, db=db, services=[scheduling_service(lambda rt: {SWEEP: sweep})], poll_timeout=1
+    )
     try:
         await tg.wait_for("sendMessage")
         await asyncio.sleep(0.2)  # a few more ticks: nothing is sent twice
