@@ -7,7 +7,7 @@ from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
 from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
 from handlers.flows import FLOWS
-from handlers.steps import take_household
+from handlers.steps import button_number, take_household
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
@@ -183,7 +183,7 @@ async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]
     """A reminder's button: open a contact report for that household."""
     turn.draft = {}
     try:
-        await take_household(turn, int(household) if household.isdigit() else -1)
+        await take_household(turn, button_number(household))
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     return await enter(FLOWS["report"], turn)
