@@ -9,6 +9,7 @@ the same draft.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import weakref
 from datetime import timedelta
@@ -79,7 +80,9 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         inbound=inbound,
         lang=lang,
         now=now,
-        draft=dict(conv.draft or {}),
+        # A deep copy: a flow may change a list inside the draft in place (photos), and
+        # the ORM only writes the column when the new value differs from the loaded one.
+        draft=copy.deepcopy(conv.draft or {}),
     )
     position, replies = await _converse(conv, turn)
     _save(conv, position, turn, ctx)
