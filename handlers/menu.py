@@ -93,6 +93,9 @@ def expired_notice(turn: Turn) -> Reply:
 async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     flow = FLOWS.get(conv.flow)
     here = Position(conv.flow, conv.step, turn.draft)
+    if turn.inbound.command == "start" and turn.inbound.text.strip():
+        # A (perhaps old or expired) code from a bound account: say why it is ignored.
+        turn.notes.append(Reply(turn.t("enrol.already_bound", name=turn.cadre.name)))
     if word == "cancel":
         if flow is None:
             return Position(), [
@@ -113,6 +116,7 @@ async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Posi
         return await _toggle_language(turn, here)
     if flow is not None:  # "menu" mid-flow: keep the draft, show where we are
         return here, [
+            *turn.notes,
             Reply(turn.t("flow.busy", flow=turn.t(f"flowname.{flow.name}"))),
             await reprompt(flow, conv.step, turn),
         ]
