@@ -1,0 +1,107 @@
+"""Helpers shared by the flow robustness tests: a bound cadre, the stored draft, records."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from core.clock import FixedClock
+from core.i18n import t
+from core.policy import Policy
+from core.types import Channel, Reply
+from handlers.context import Context
+from storage.db import Database
+from storage.models import Cadre, Contact, Conversation, DiaryEntry, Event, Problem
+from storage.records import add_problem
+from tests.chat import Chat
+from tests.seed import Seed, seed
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+CRASH = t("flow.internal_error", "zh")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class World:
+    ctx: Context
+    seed: Seed
+    chat: Chat
+    my_problem: int  # an open problem of mine, for the resolve flow
+    other_problem: int  # an open problem of the other cadre
+
+
+async def bound_world(db: Database, *, now: datetime = NOW) -> World:
+    """The seed roster, one open problem each, and our cadre bound on the console."""
+    ctx = Context(db=db, clock=FixedClock(now), policy=Policy())
+    s = await seed(db, now)
+    async with db.transaction() as session:
+        mine = await add_problem(
+            session,
+            cadre_id=s.cadre_id,
+            household_id=s.households["李四"],
+            description="危房改造补助还没到",
+            raised_on=now.date(),
+            now=now,
+        )
+        theirs = await add_problem(
+            session,
+            cadre_id=s.other_cadre_id,
+            household_id=s.other_household_id,
+            description="别人的问题",
+            raised_on=now.date(),
+            now=now,
+        )
+    chat = Chat(ctx)
+    await chat.command("start", s.code)
+    return World(ctx, s, chat, mine.id, theirs.id)
+
+
+async def conversation(db: Database, account: str = "1001") -> tuple[str, str, dict[str, Any]]:
+    """The stored (flow, step, draft) of an account, read fresh from the database."""
+    async with db.transaction() as s:
+        row = await s.get(Conversation, (str(Channel.CONSOLE), account))
+        if row is None:
+            return "", "", {}
+        return row.flow, row.step, dict(row.draft or {})
+
+
+async def count(db: Database, model: type, **where: Any) -> int:
+    async with db.transaction() as s:
+        query = select(func.count()).select_from(model)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return int(await s.scalar(query) or 0)
+
+
+async def saved_records(db: Database, cadre_id: int) -> dict[str, int]:
+    """How many records of each kind a cadre has (problems: open and resolved apart)."""
+    return {
+        "contact": await count(db, Contact, cadre_id=cadre_id),
+        "diary": await count(db, DiaryEntry, cadre_id=cadre_id),
+        "event": await count(db, Event, cadre_id=cadre_id),
+        "problem": await count(db, Problem, cadre_id=cadre_id),
+        "resolved": await count(db, Problem, cadre_id=cadre_id, status="resolved"),
+    }
+
+
+async def leave_of(db: Database, cadre_id: int) -> str:
+    async with db.transaction() as s:
+        cadre = await s.get(Cadre, cadre_id)
+        assert cadre is not None
+        return cadre.leave_until.isoformat() if cadre.leave_until else ""
+
+
+def assert_clear_chinese(replies: list[Reply], what: str) -> None:
+    """Every reply is non-empty Chinese text, and none is the internal-error apology."""
+    assert replies, f"no answer to {what}"
+    for r in replies:
+        assert r.text.strip(), f"empty reply to {what}"
+        assert CRASH not in r.text, f"internal error on {what}"
+        assert HAN.search(r.text), f"not Chinese: {r.text[:60]!r} for {what}"
+        assert "{" not in r.text, f"unfilled placeholder in {r.text[:60]!r} for {what}"
