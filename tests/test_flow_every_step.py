@@ -8,136 +8,28 @@ exactly what it was. Then the flow is completed and the record is stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from core.types import InboundKind, Reply
 from storage.db import Database
-from tests.chat import Chat
-from tests.flowkit import World, assert_clear_chinese, bound_world, conversation, leave_of
+from tests.flowkit import (
+    TEXT,
+    UNTIL,
+    WALKS,
+    Act,
+    Stage,
+    Walk,
+    World,
+    assert_clear_chinese,
+    bound_world,
+    conversation,
+    do,
+    leave_of,
+    press,
+    say,
+    walk_from,
+    walk_to,
+)
 from tests.flowkit import saved_records as records
-
-
-@dataclass(frozen=True)
-class Act:
-    """One thing the cadre does; values may name {mine}, {other}, {problem}, {other_problem}."""
-
-    kind: str  # say | press | command | sticker | photo
-    value: str = ""
-    args: str = ""
-
-
-def say(text: str) -> Act:
-    return Act("say", text)
-
-
-def press(data: str) -> Act:
-    return Act("press", data)
-
-
-async def do(world: World, act: Act) -> list[Reply]:
-    chat: Chat = world.chat
-    value = act.value.format(
-        mine=world.seed.households["张三"],
-        other=world.seed.other_household_id,
-        problem=world.my_problem,
-        other_problem=world.other_problem,
-    )
-    if act.kind == "say":
-        return await chat.say(value)
-    if act.kind == "press":
-        return await chat.press(value)
-    if act.kind == "command":
-        return await chat.command(value, act.args)
-    if act.kind == "photo":
-        return await chat.send(InboundKind.PHOTO, photo_ref=value)
-    return await chat.send(InboundKind.UNSUPPORTED)
-
-
-# Step kinds: which bad inputs are really bad there (a date typed at a free-text step is
-# a fine summary; a photo is evidence anywhere in a contact report).
-TEXT = "text"
-PICK = "pick"
-UNTIL = "until"
-
-
-@dataclass(frozen=True)
-class Stage:
-    step: str
-    kind: str
-    go: tuple[Act, ...]  # valid input that moves past this step
-
-
-@dataclass(frozen=True)
-class Walk:
-    start: Act
-    stages: tuple[Stage, ...]
-    photo_is_evidence: bool = False
-
-
-OK = (press("ok"),)
-WALKS: dict[str, Walk] = {
-    "report": Walk(
-        Act("command", "report"),
-        (
-            Stage("household", PICK, (press("h:{mine}"),)),
-            Stage("kind", PICK, (press("c:visit"),)),
-            Stage("date", PICK, (press("d:1"),)),
-            Stage("tags", PICK, (press("t:政策"), press("t:done"))),
-            Stage("summary", TEXT, (say("讲解了产业奖补政策"),)),
-            Stage("problems", TEXT, (press("skip"),)),
-            Stage("evidence", PICK, (press("t:done"),)),
-            Stage("confirm", PICK, OK),
-        ),
-        photo_is_evidence=True,
-    ),
-    "diary": Walk(
-        Act("command", "diary"),
-        (
-            Stage("household", PICK, (press("h:{mine}"),)),
-            Stage("done", TEXT, (say("走访了张三家，查看了危房"),)),
-            Stage("seen", TEXT, (press("skip"),)),
-            Stage("thoughts", TEXT, (say("应尽快申请改造资金"),)),
-            Stage("topics", PICK, (press("t:livelihood"), press("t:done"))),
-            Stage("opinion", TEXT, (say("希望早点动工"),)),
-            Stage("confirm", PICK, OK),
-        ),
-    ),
-    "event": Walk(
-        Act("command", "event"),
-        (
-            Stage("household", PICK, (press("h:{mine}"),)),
-            Stage("kind", PICK, (press("c:illness"),)),
-            Stage("date", PICK, (press("d:0"),)),
-            Stage("note", TEXT, (press("skip"),)),
-            Stage("confirm", PICK, OK),
-        ),
-    ),
-    "problem": Walk(
-        Act("command", "problem"),
-        (
-            Stage("household", PICK, (press("h:{mine}"),)),
-            Stage("description", TEXT, (say("想申请小额信贷"),)),
-            Stage("confirm", PICK, OK),
-        ),
-    ),
-    "resolve": Walk(
-        Act("command", "resolve"),
-        (
-            Stage("problem", PICK, (press("p:{problem}"),)),
-            Stage("resolution", TEXT, (say("补助已发放到户"),)),
-            Stage("confirm", PICK, OK),
-        ),
-    ),
-    "leave": Walk(
-        Act("command", "leave"),
-        (
-            Stage("until", UNTIL, (say("5天"),)),
-            Stage("confirm", PICK, OK),
-        ),
-    ),
-}
 
 FUTURE = "2026-11-24"  # tomorrow at NOW
 LONG = "测" * 5000
@@ -198,11 +90,8 @@ CASES = [(name, i) for name, walk in WALKS.items() for i in range(len(walk.stage
 async def test_bad_input_at_every_step_keeps_the_draft(db, flow: str, index: int) -> None:
     world = await bound_world(db)
     walk = WALKS[flow]
-    prompt = (await do(world, walk.start))[-1]
-    for stage in walk.stages[:index]:
-        for act in stage.go:
-            prompt = (await do(world, act))[-1]
     stage = walk.stages[index]
+    prompt = await walk_to(world, flow, stage.step)
     before = await conversation(db)
     assert before[:2] == (flow, stage.step)
 
@@ -217,9 +106,7 @@ async def test_bad_input_at_every_step_keeps_the_draft(db, flow: str, index: int
         assert expected in explanation, f"{label}: {explanation!r} lacks {expected!r}"
         assert await conversation(db) == before, f"draft changed by {label}"
 
-    for later in walk.stages[index:]:
-        for act in later.go:
-            assert_clear_chinese(await do(world, act), f"{act} in {flow}")
+    assert_clear_chinese(await walk_from(world, flow, stage.step), f"finishing {flow}")
     assert (await conversation(db))[:2] == ("", "")
     await check_finished(flow, world, db)
 

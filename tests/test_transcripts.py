@@ -32,7 +32,10 @@ from tests.chat import Chat, texts
 from tests.flowkit import CRASH, conversation
 from tests.seed import seed
 
-FILES = sorted((Path(__file__).parent / "transcripts").glob("*.json"))
+SCRIPTS = {
+    p.stem: json.loads(p.read_text(encoding="utf-8"))
+    for p in sorted((Path(__file__).parent / "transcripts").glob("*.json"))
+}
 TABLES: dict[str, Any] = {
     "contacts": Contact,
     "diary_entries": DiaryEntry,
@@ -81,9 +84,9 @@ async def stored(db: Database, table: str) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-async def test_transcript(db, path: Path) -> None:
-    script = json.loads(path.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name", SCRIPTS)
+async def test_transcript(db, name: str) -> None:
+    script = SCRIPTS[name]
     now = datetime.fromisoformat(script["now"])
     ctx = Context(db=db, clock=FixedClock(now), policy=Policy())
     chat = Chat(ctx)
@@ -92,7 +95,7 @@ async def test_transcript(db, path: Path) -> None:
     for n, turn in enumerate(script["turns"], 1):
         replies = await send(chat, turn["send"])
         said = texts(replies)
-        where = f"{path.stem} turn {n} {turn['send']}"
+        where = f"{name} turn {n} {turn['send']}"
         assert replies and CRASH not in said, f"{where}: {said!r}"
         for part in turn.get("expect", []):
             assert part in said, f"{where}: {part!r} not in {said!r}"
@@ -102,8 +105,8 @@ async def test_transcript(db, path: Path) -> None:
 
     for table, expected in script["stored"].items():
         rows = await stored(db, table)
-        assert len(rows) == len(expected), f"{path.stem}: {table} has {len(rows)} rows"
+        assert len(rows) == len(expected), f"{name}: {table} has {len(rows)} rows"
         for row, want in zip(rows, expected, strict=True):
-            assert {k: row[k] for k in want} == want, f"{path.stem}: {table}"
+            assert {k: row[k] for k in want} == want, f"{name}: {table}"
     flow, step, _ = await conversation(db)
     assert {"flow": flow, "step": step} == script["conversation"]
