@@ -147,7 +147,7 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if optional and turn.data == "skip":
+        if optional and (turn.data == "skip" or _says_nothing(turn.text)):
             turn.draft[name] = ""
             return None
         if turn.inbound.kind != InboundKind.TEXT:
@@ -156,6 +156,17 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
         return None
 
     return Step(name, prompt, accept, skip_if=skip_if, help_key="help.text")
+
+
+# Typed instead of pressing 跳过: "没有" at "any problems raised?" means none, and must not
+# become an open problem called "没有".
+NOTHING_WORDS = frozenset(
+    ("跳过", "没有", "无", "没", "暂无", "没有问题", "没问题", "无问题", "skip", "none", "no")
+)
+
+
+def _says_nothing(text: str) -> bool:
+    return text.rstrip("。.!！ ").lower() in NOTHING_WORDS
 
 
 # --- choices -----------------------------------------------------------------------------
