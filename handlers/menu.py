@@ -11,6 +11,7 @@ from handlers.steps import button_number, take_household
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
+from storage.records import open_problems
 
 # Commands and the Chinese words that mean the same, when typed alone.
 STARTERS = {
@@ -155,6 +156,9 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
         return await _report_for(turn, inbound.data[6:])
     starter = _lookup(STARTERS, inbound)
+    if starter == "resolve" and not await open_problems(turn.session, turn.cadre.id, limit=1):
+        # Nothing to resolve: do not open a flow that would hold every later message.
+        return Position(), [*turn.notes, Reply(turn.t("problem.none_open")), main_menu(turn.lang)]
     if starter is not None:
         turn.draft = {}
         return await enter(FLOWS[starter], turn)
