@@ -1,0 +1,111 @@
+"""Edge cases found while testing issue 2's robustness: each was a wrong record, a lost
+draft, a stuck conversation or an internal error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+
+from core.types import InboundKind
+from storage.models import Contact, Pairing, Problem
+from tests.chat import texts
+from tests.flowkit import (
+    TZ,
+    assert_clear_chinese,
+    bound_world,
+    conversation,
+    leave_of,
+    saved_records,
+    walk_to,
+)
+
+
+async def test_typing_none_at_an_optional_step_raises_no_problem(db) -> None:
+    """"没有" typed at "any problems raised?" is a skip, not an open problem called 没有."""
+    world = await bound_world(db)
+    await walk_to(world, "report", "problems")
+    await world.chat.say("没有。")
+    assert (await conversation(db))[1] == "evidence"
+    await world.chat.press("t:done")
+    assert "问题：—" in world.chat.last_text()
+    await world.chat.press("ok")
+    async with db.transaction() as s:
+        contact = await s.scalar(select(Contact))
+        problems = list(await s.scalars(select(Problem.description)))
+    assert contact is not None and contact.problems_raised == ""
+    assert problems == ["危房改造补助还没到", "别人的问题"]  # only the seeded ones
+
+
+async def test_pairing_ended_before_saving_keeps_the_draft(db) -> None:
+    """The household left my list while the card was open: told so, the draft stays."""
+    world = await bound_world(db)
+    await walk_to(world, "report", "confirm")
+    before = await conversation(db)
+    async with db.transaction() as s:
+        await s.execute(
+            update(Pairing)
+            .where(Pairing.household_id == world.seed.households["张三"])
+            .values(active=False)
+        )
+    replies = await world.chat.press("ok")
+    assert_clear_chinese(replies, "ok after the pairing ended")
+    assert "不在你的帮扶名单" in replies[0].text and "请核对" in replies[-1].text
+    assert await conversation(db) == before
+    assert (await saved_records(db, world.seed.cadre_id))["contact"] == 0
+    await world.chat.tap("改户")
+    await world.chat.tap("李四")
+    assert "户主：李四" in world.chat.last_text()
+    await world.chat.tap("确认保存")
+    async with db.transaction() as s:
+        contact = await s.scalar(select(Contact))
+    assert contact is not None and contact.household_id == world.seed.households["李四"]
+    assert contact.summary == before[2]["summary"]
+
+
+async def test_a_price_in_a_quick_report_is_not_a_date(db) -> None:
+    """"1.2元" used to read as 1 February, so the report was refused as too old."""
+    world = await bound_world(db)
+    replies = await world.chat.say("给张三打了电话，玉米卖了1.2元一斤")
+    assert "请核对" in texts(replies) and "日期：2026-11-23" in texts(replies)
+
+
+async def test_da_qian_tian_is_three_days_back(db) -> None:
+    world = await bound_world(db)
+    await walk_to(world, "report", "date")
+    await world.chat.say("大前天")
+    assert (await conversation(db))[2]["date"] == "2026-11-20"
+
+
+async def test_leave_until_a_leap_day_that_has_passed(db) -> None:
+    """2月29日 said in March of a leap year has no next-year date: a clear answer."""
+    world = await bound_world(db, now=datetime(2028, 3, 5, 9, 0, tzinfo=TZ))
+    prompt = await walk_to(world, "leave", "until")
+    replies = await world.chat.say("2月29日")
+    assert_clear_chinese(replies, "2月29日")
+    assert "看不懂这个日期" in replies[0].text and replies[-1] == prompt
+    await world.chat.say("3月9日")
+    await world.chat.press("ok")
+    assert await leave_of(db, world.seed.cadre_id) == date(2028, 3, 9).isoformat()
+
+
+async def test_resolve_with_nothing_open_opens_no_flow(db) -> None:
+    """Otherwise every later message (even a quick report) hit the empty problem list."""
+    world = await bound_world(db)
+    await walk_to(world, "resolve", "problem")
+    await world.chat.press(f"p:{world.my_problem}")
+    await world.chat.say("已解决")
+    await world.chat.press("ok")
+    replies = await world.chat.command("resolve")
+    assert "没有未解决的问题" in replies[0].text and replies[-1].buttons
+    assert (await conversation(db))[:2] == ("", "")
+    replies = await world.chat.say("今天给张三打了电话")
+    assert "请核对" in texts(replies)
+
+
+async def test_location_outside_a_report_is_explained(db) -> None:
+    world = await bound_world(db)
+    prompt = await walk_to(world, "diary", "done")
+    replies = await world.chat.send(InboundKind.LOCATION, latitude=22.3, longitude=109.9)
+    assert_clear_chinese(replies, "a location in a diary")
+    assert replies[-1] == prompt
