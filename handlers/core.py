@@ -12,6 +12,7 @@ import asyncio
 import copy
 import logging
 import weakref
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from handlers.engine import Flow, Invalid, Position, Turn, advance, reprompt
 from handlers.flows import FLOWS
 from handlers.flows.report import take_evidence
 from handlers.groups import handle_group
+from handlers.inputs import storable
 from storage.conversations import load_for_update, mark_processed
 from storage.models import Conversation
 from storage.people import account_cadre, account_language
@@ -43,6 +45,7 @@ def _lock_for(inbound: Inbound) -> asyncio.Lock:
 
 async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
     """Process one inbound message exactly once and return what to answer."""
+    inbound = _storable(inbound)
     lock = _lock_for(inbound)
     async with lock:
         try:
@@ -52,6 +55,13 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
             # The transaction rolled back: the draft is as it was before this message.
             log.exception("handler failed for %s message %s", inbound.channel, inbound.message_id)
             return [Reply(t("flow.internal_error", normalize_lang(inbound.language)))]
+
+
+def _storable(inbound: Inbound) -> Inbound:
+    # Cleaned once here, so no text that the database would refuse reaches a draft: it
+    # would fail every later save of that draft, not just this message.
+    fields = ("text", "command", "data", "photo_ref", "chat_title", "message_id")
+    return replace(inbound, **{f: storable(getattr(inbound, f)) for f in fields})
 
 
 async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list[Reply]:

@@ -42,6 +42,15 @@ _DOTTED = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\s*$")
 _DAY_ONLY = re.compile(r"(?<!\d)(\d{1,2})[日号]")
 
 
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text the databases accept: no NUL or other control characters (PostgreSQL refuses
+    NUL), no lone UTF-16 surrogates (not encodable as UTF-8; a client can send them)."""
+    return _UNSTORABLE.sub(lambda m: "\ufffd" if m[0] >= "\ud800" else "", text)
+
+
 def _cn_number(text: str) -> str:
     """Turn simple Chinese numerals (三, 十一, 二十三) into digits inside a string."""
 
