@@ -109,3 +109,23 @@ async def test_location_outside_a_report_is_explained(db) -> None:
     replies = await world.chat.send(InboundKind.LOCATION, latitude=22.3, longitude=109.9)
     assert_clear_chinese(replies, "a location in a diary")
     assert replies[-1] == prompt
+
+
+async def test_text_the_database_refuses_is_cleaned_before_it_reaches_a_draft(db) -> None:
+    """A NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8) in a message used to
+    sit in the draft and make every later 确认保存 fail with the internal error."""
+    world = await bound_world(db)
+    await walk_to(world, "report", "summary")
+    await world.chat.say("讲解\x00了政策\ud83d")
+    await world.chat.say("想申请\x07小额信贷")
+    await world.chat.press("t:done")
+    replies = await world.chat.press("ok")
+    assert "已保存" in replies[0].text
+    replies = await world.chat.say("今天给李四打了电话\x00，说\ud83d好")
+    assert "请核对" in texts(replies)
+    assert "已保存" in (await world.chat.press("ok"))[0].text
+    async with db.transaction() as s:
+        stored = list(await s.scalars(select(Contact.summary).order_by(Contact.id)))
+        raised = await s.scalar(select(Problem.description).order_by(Problem.id.desc()))
+    assert stored == ["讲解了政策\ufffd", "今天给李四打了电话，说\ufffd好"]
+    assert raised == "想申请小额信贷"
