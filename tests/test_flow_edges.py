@@ -129,3 +129,10 @@ async def test_text_the_database_refuses_is_cleaned_before_it_reaches_a_draft(db
         raised = await s.scalar(select(Problem.description).order_by(Problem.id.desc()))
     assert stored == ["讲解了政策\ufffd", "今天给李四打了电话，说\ufffd好"]
     assert raised == "想申请小额信贷"
+
+
+async def test_a_too_long_quick_report_is_told_so(db) -> None:
+    world = await bound_world(db)
+    replies = await world.chat.say("今天给张三打了电话，" + "他家玉米收成不错。" * 300)
+    assert_clear_chinese(replies, "a long quick report")
+    assert "太长了" in replies[0].text and (await conversation(db))[:2] == ("", "")
