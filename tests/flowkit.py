@@ -34,11 +34,13 @@ class World:
     chat: Chat
     my_problem: int  # an open problem of mine, for the resolve flow
     other_problem: int  # an open problem of the other cadre
+    clock: FixedClock
 
 
 async def bound_world(db: Database, *, now: datetime = NOW) -> World:
     """The seed roster, one open problem each, and our cadre bound on the console."""
-    ctx = Context(db=db, clock=FixedClock(now), policy=Policy())
+    clock = FixedClock(now)
+    ctx = Context(db=db, clock=clock, policy=Policy())
     s = await seed(db, now)
     async with db.transaction() as session:
         mine = await add_problem(
@@ -59,7 +61,7 @@ async def bound_world(db: Database, *, now: datetime = NOW) -> World:
         )
     chat = Chat(ctx)
     await chat.command("start", s.code)
-    return World(ctx, s, chat, mine.id, theirs.id)
+    return World(ctx, s, chat, mine.id, theirs.id, clock)
 
 
 async def conversation(db: Database, account: str = "1001") -> tuple[str, str, dict[str, Any]]:

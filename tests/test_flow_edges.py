@@ -22,7 +22,7 @@ from tests.flowkit import (
 
 
 async def test_typing_none_at_an_optional_step_raises_no_problem(db) -> None:
-    """"没有" typed at "any problems raised?" is a skip, not an open problem called 没有."""
+    """ "没有" typed at "any problems raised?" is a skip, not an open problem called 没有."""
     world = await bound_world(db)
     await walk_to(world, "report", "problems")
     await world.chat.say("没有。")
@@ -64,7 +64,7 @@ async def test_pairing_ended_before_saving_keeps_the_draft(db) -> None:
 
 
 async def test_a_price_in_a_quick_report_is_not_a_date(db) -> None:
-    """"1.2元" used to read as 1 February, so the report was refused as too old."""
+    """ "1.2元" used to read as 1 February, so the report was refused as too old."""
     world = await bound_world(db)
     replies = await world.chat.say("给张三打了电话，玉米卖了1.2元一斤")
     assert "请核对" in texts(replies) and "日期：2026-11-23" in texts(replies)

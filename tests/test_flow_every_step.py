@@ -8,6 +8,8 @@ exactly what it was. Then the flow is completed and the record is stored.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from storage.db import Database
@@ -108,6 +110,31 @@ async def test_bad_input_at_every_step_keeps_the_draft(db, flow: str, index: int
 
     assert_clear_chinese(await walk_from(world, flow, stage.step), f"finishing {flow}")
     assert (await conversation(db))[:2] == ("", "")
+    await check_finished(flow, world, db)
+
+
+@pytest.mark.parametrize(
+    ("flow", "index"), CASES, ids=[f"{f}-{WALKS[f].stages[i].step}" for f, i in CASES]
+)
+async def test_an_idle_draft_expires_and_resumes_at_every_step(db, flow: str, index: int) -> None:
+    """Left for longer than the idle limit, a draft is put aside politely and comes back."""
+    world = await bound_world(db)
+    stage = WALKS[flow].stages[index]
+    prompt = await walk_to(world, flow, stage.step)
+    before = await conversation(db)
+    world.clock.advance(timedelta(minutes=world.ctx.policy.draft_idle_minutes + 1))
+
+    replies = await do(world, Act("sticker"))
+    assert_clear_chinese(replies, f"a sticker to an expired {flow}/{stage.step}")
+    notice = replies[0]
+    assert "已超过 30 分钟未操作" in notice.text and replies[-1].buttons  # then the menu
+    assert (await conversation(db))[:2] == ("", "")
+    [[resume]] = notice.buttons
+    assert resume.label == "继续上次的草稿"
+    replies = await world.chat.press(resume.data)
+    assert replies[-1] == prompt
+    assert await conversation(db) == before
+    await walk_from(world, flow, stage.step)
     await check_finished(flow, world, db)
 
 
