@@ -60,8 +60,15 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
 def _storable(inbound: Inbound) -> Inbound:
     # Cleaned once here, so no text that the database would refuse reaches a draft: it
     # would fail every later save of that draft, not just this message.
-    fields = ("text", "command", "data", "photo_ref", "chat_title", "message_id")
-    return replace(inbound, **{f: storable(getattr(inbound, f)) for f in fields})
+    return replace(
+        inbound,
+        text=storable(inbound.text),
+        command=storable(inbound.command),
+        data=storable(inbound.data),
+        photo_ref=storable(inbound.photo_ref),
+        chat_title=storable(inbound.chat_title),
+        message_id=storable(inbound.message_id),
+    )
 
 
 async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list[Reply]:
