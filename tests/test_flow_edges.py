@@ -8,9 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from core.types import InboundKind
-from storage.models import Contact, Pairing, Problem
+from storage.models import Contact, Household, Pairing, Problem
 from tests.chat import texts
 from tests.flowkit import (
+    NOW,
     TZ,
     assert_clear_chinese,
     bound_world,
@@ -136,3 +137,33 @@ async def test_a_too_long_quick_report_is_told_so(db) -> None:
     replies = await world.chat.say("今天给张三打了电话，" + "他家玉米收成不错。" * 300)
     assert_clear_chinese(replies, "a long quick report")
     assert "太长了" in replies[0].text and (await conversation(db))[:2] == ("", "")
+
+
+async def test_household_pages(db) -> None:
+    """Ten households: two pages; a page past the end is refused, the draft kept."""
+    world = await bound_world(db)
+    async with db.transaction() as s:
+        extra = [
+            Household(head_name=f"黄{n}", village_id=world.seed.village_id, created_at=NOW)
+            for n in "甲乙丙丁戊己"
+        ]
+        s.add_all(extra)
+        await s.flush()
+        s.add_all(
+            Pairing(cadre_id=world.seed.cadre_id, household_id=h.id, start_date=date(2024, 1, 1))
+            for h in extra
+        )
+    await walk_to(world, "report", "household")
+    first = [x for x in world.chat.labels() if "（旧门村）" in x]
+    assert len(first) == 8 and "下一页 ▶" in world.chat.labels()
+    await world.chat.tap("下一页")
+    second = [x for x in world.chat.labels() if "（旧门村）" in x]
+    assert len(second) == 2 and not set(first) & set(second)
+    assert "◀ 上一页" in world.chat.labels() and "下一页 ▶" not in world.chat.labels()
+    before = await conversation(db)
+    replies = await world.chat.press("pg:2")
+    assert "请点按钮选择" in replies[0].text and await conversation(db) == before
+    await world.chat.tap(second[-1])
+    _, step, draft = await conversation(db)
+    assert (step, f"{draft['household']}（旧门村）") == ("kind", second[-1])
+    assert "_page" not in draft
