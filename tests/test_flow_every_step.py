@@ -3,7 +3,9 @@
 Table-driven: every flow is walked with valid inputs to each of its steps; there every bad
 input of the table is sent; each must be answered in Chinese with the step's prompt shown
 again, and the conversation row (flow, step, draft) read back from the database must be
-exactly what it was. Then the flow is completed and the record is stored.
+exactly what it was. Then the flow is completed and the record is stored. /help, 帮助,
+菜单 and another flow's command must leave the draft alone the same way; at every step
+/cancel drops the draft and saves nothing, and an idle draft expires and resumes.
 """
 
 from __future__ import annotations
@@ -58,6 +60,15 @@ def bad_inputs(stage: Stage, walk: Walk) -> list[tuple[str, Act, str]]:
         ("absurd day offset", press("d:99999999"), "最近" if step == "date" else ""),
         ("unknown edit", press("e:nope"), ""),
         ("expired code while bound", Act("command", "start", "EXPIRED42"), "已绑定"),
+        # not bad, but must not disturb the draft either
+        ("/help", Act("command", "help"), "随时发送 /cancel 取消"),
+        ("帮助 typed", say("帮助"), "随时发送 /cancel 取消"),
+        ("菜单 typed", say("菜单"), "未完成的"),
+        (
+            "another flow's command",
+            Act("command", "diary" if walk.start.value != "diary" else "event"),
+            "未完成的",
+        ),
     ]
     if kind != TEXT:  # at a free-text step a date or odd text is a fine answer
         if kind == UNTIL:
@@ -136,6 +147,23 @@ async def test_an_idle_draft_expires_and_resumes_at_every_step(db, flow: str, in
     assert await conversation(db) == before
     await walk_from(world, flow, stage.step)
     await check_finished(flow, world, db)
+
+
+@pytest.mark.parametrize(
+    ("flow", "index"), CASES, ids=[f"{f}-{WALKS[f].stages[i].step}" for f, i in CASES]
+)
+async def test_cancel_at_every_step_drops_the_draft_and_saves_nothing(
+    db, flow: str, index: int
+) -> None:
+    world = await bound_world(db)
+    before = await records(db, world.seed.cadre_id)
+    await walk_to(world, flow, WALKS[flow].stages[index].step)
+    replies = await world.chat.command("cancel")
+    assert_clear_chinese(replies, f"/cancel in {flow}")
+    assert "已取消" in replies[0].text and replies[-1].buttons
+    assert await conversation(db) == ("", "", {})
+    assert await records(db, world.seed.cadre_id) == before
+    assert await leave_of(db, world.seed.cadre_id) == ""
 
 
 async def test_photo_at_any_report_step_is_kept_as_evidence(db) -> None:
