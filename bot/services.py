@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, scheduling_service
 from bot.run import Runtime, ServiceStarter
+from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, scheduling_service
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
 from storage.conversations import forget_processed_before
