@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.run import Runtime, ServiceStarter
 from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, scheduling_service
+from handlers.expiry import expire_idle_drafts
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
 from storage.conversations import forget_processed_before
@@ -35,5 +36,12 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
     return {SWEEP: sweep, DIGEST: digest, REVIEW: review}
 
 
+def housekeeping_for(rt: Runtime) -> JobFn:
+    async def chores(at: datetime) -> int:
+        return await expire_idle_drafts(rt.db, at, rt.settings.policy)
+
+    return chores
+
+
 def default_services() -> list[ServiceStarter]:
-    return [scheduling_service(jobs_for)]
+    return [scheduling_service(jobs_for, housekeeping=housekeeping_for)]
