@@ -151,7 +151,19 @@ async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
         if card is None:
             return Position(), said
         return Position(flow.name, CONFIRM, turn.draft), [*said, await card.prompt(turn)]
+    if turn.saved is not None and replies and not replies[-1].buttons:
+        replies[-1] = _with_next_steps(replies[-1], turn)
     return Position(), [*turn.notes, *replies]
+
+
+def _with_next_steps(saved: Reply, turn: Turn) -> Reply:
+    """After a save, the likely next taps: another report, my list, undo."""
+    row = [
+        turn.button("menu.report", "m:report"),
+        turn.button("menu.mine", "m:mine"),
+        turn.button("menu.undo", "m:undo"),
+    ]
+    return Reply.with_buttons(saved.text, [row])
 
 
 async def reprompt(flow: Flow, step_name: str, turn: Turn) -> Reply:

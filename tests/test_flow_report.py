@@ -220,3 +220,13 @@ async def test_writing_again_clears_a_blocked_account(world, db):
     async with db.transaction() as s:
         account = await s.scalar(select(ChatAccount))
         assert account is not None and account.blocked_at is None
+
+
+async def test_after_a_save_the_next_steps_are_one_tap_away(world, db):
+    _, _, chat, _ = world
+    await chat.say("今天给李四打了电话")
+    await chat.tap("确认保存")
+    assert chat.labels() == ["📝 报告联系", "🏠 我的", "↩️ 撤销上一条"]
+    await chat.tap("撤销上一条")
+    assert "已撤销" in chat.last_text()
+    assert [c for c in await contacts(db) if c.deleted_at is None] == []
