@@ -135,8 +135,13 @@ async def test_refused_content_is_permanent(fake, http, ticker):
 
 async def test_unreachable_server_is_a_retryable_error(http, ticker):
     api = WecomApi(
-        http, base_url="http://127.0.0.1:9", corp_id="c", secret="s", agent_id=1,
-        monotonic=ticker, sleep=_no_sleep,
+        http,
+        base_url="http://127.0.0.1:9",
+        corp_id="c",
+        secret="s",
+        agent_id=1,
+        monotonic=ticker,
+        sleep=_no_sleep,
     )
     with pytest.raises(SendError) as exc:
         await AppSender(api).send("zhangsan", Reply(text="你好"))
@@ -167,7 +172,10 @@ async def test_long_prompt_goes_as_text_before_the_card(fake, http, ticker):
 
 
 async def test_long_text_is_split_under_2048_bytes(fake, http, ticker):
-    text = "\n".join("第{}行：今天走访了农户，了解到玉米收成不错，还需要帮助联系销路。".format(i) for i in range(100))
+    text = "\n".join(
+        f"第{i}行：今天走访了农户，了解到玉米收成不错，还需要帮助联系销路。"
+        for i in range(100)
+    )
     await AppSender(_api(fake, http, ticker)).send("zhangsan", Reply(text=text))
     parts = fake.texts_to("zhangsan")
     assert len(parts) > 1 and all(len(p.encode()) <= 2048 for p in parts)
@@ -177,7 +185,9 @@ async def test_long_text_is_split_under_2048_bytes(fake, http, ticker):
 async def test_clicked_card_is_disabled_once(fake, http, ticker):
     api = _api(fake, http, ticker)
     sender = AppSender(api)
-    await sender.send("zhangsan", Reply.with_buttons("走访还是电话？", [[Button("走访", "k:visit")]]))
+    await sender.send(
+        "zhangsan", Reply.with_buttons("走访还是电话？", [[Button("走访", "k:visit")]])
+    )
     code = fake.response_code_of(fake.cards_to("zhangsan")[0]["task_id"])
     assert await sender.disable_card("zhangsan", code) is True
     assert fake.card_updates[0]["button"]["replace_name"] == "已选择 ✓"
@@ -186,7 +196,9 @@ async def test_clicked_card_is_disabled_once(fake, http, ticker):
 
 async def test_image_is_uploaded_then_sent(fake, http, ticker):
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
-    await AppSender(_api(fake, http, ticker)).send("zhangsan", Reply(text="本周图表", image_png=png))
+    await AppSender(_api(fake, http, ticker)).send(
+        "zhangsan", Reply(text="本周图表", image_png=png)
+    )
     kinds = [m["msgtype"] for m in fake.sent]
     assert kinds == ["text", "image"]
     assert fake.count("/cgi-bin/media/upload") == 1

@@ -58,7 +58,9 @@ def test_vector_encryption_is_byte_exact(v):
 def test_wrong_nonce_is_refused_as_in_wechatpy():
     v = VECTORS[0]
     with pytest.raises(CryptoError) as exc:
-        _crypt(v).verify_and_decrypt(v["msg_signature"], v["timestamp"], "437374424", v["encrypted"])
+        _crypt(v).verify_and_decrypt(
+            v["msg_signature"], v["timestamp"], "437374424", v["encrypted"]
+        )
     assert exc.value.reason == "bad_signature"
 
 
@@ -131,7 +133,9 @@ def test_length_field_past_the_end_is_refused():
         _crypt(v).decrypt(_encrypt_raw(key, plain + bytes([amount]) * amount))
 
 
-@pytest.mark.parametrize("garbage", ["", "not base64!!", "QUJD", base64.b64encode(b"x" * 17).decode()])
+@pytest.mark.parametrize(
+    "garbage", ["", "not base64!!", "QUJD", base64.b64encode(b"x" * 17).decode()]
+)
 def test_garbage_ciphertext_is_refused(garbage):
     with pytest.raises(CryptoError):
         _crypt(VECTORS[0]).decrypt(garbage)

@@ -76,7 +76,9 @@ class WecomPusher:
         encrypted = self.crypt.encrypt(plaintext_xml)
         return await self.post_raw(self.signed(encrypted, timestamp), self.body(encrypted))
 
-    async def verify_url(self, timestamp: int, echo: str = "1288432023552776189") -> tuple[int, str]:
+    async def verify_url(
+        self, timestamp: int, echo: str = "1288432023552776189"
+    ) -> tuple[int, str]:
         encrypted = self.crypt.encrypt(echo)
         query = {**self.signed(encrypted, timestamp), "echostr": encrypted}
         async with self.session.get(f"{self.url}?{urlencode(query)}") as resp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from core.types import Channel, Inbound, InboundKind
@@ -12,8 +12,6 @@ from core.types import Channel, Inbound, InboundKind
 # "绑定 ABCD234567" is how a WeCom user types what a Telegram deep link sends as /start CODE.
 _BIND = re.compile(r"^\s*(?:绑定|綁定)\s*[:：]?\s*(\S.*?)\s*$", re.S)
 _COMMAND = re.compile(r"^\s*/([A-Za-z_][A-Za-z0-9_]*)(?:\s+(.*?))?\s*$", re.S)
-# Kinds a cadre may send that we cannot use; each is answered as unsupported.
-_UNSUPPORTED = {"voice", "video", "file", "link", "shortvideo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,49 +63,46 @@ def to_inbound(msg: dict[str, str]) -> Translated | None:
     if not user:
         return None
     msg_type = msg.get("MsgType", "")
-    base = {
-        "channel": Channel.WECOM,
-        "account_id": user,
-        "chat_id": user,  # app messages are one-to-one: answer the sender
-        "message_id": dedupe_key(msg),
-        "sent_at": _sent_at(msg),
-    }
+    base = Inbound(
+        channel=Channel.WECOM,
+        account_id=user,
+        chat_id=user,  # app messages are one-to-one: answer the sender
+        message_id=dedupe_key(msg),
+        kind=InboundKind.UNSUPPORTED,
+        data=msg_type[:20],
+        sent_at=_sent_at(msg),
+    )
     if msg_type == "text":
         kind, command, text = _text(msg.get("Content", ""))
-        return Translated(Inbound(kind=kind, command=command, text=text, **base))
+        return Translated(replace(base, kind=kind, command=command, text=text, data=""))
     if msg_type == "image":
         ref = msg.get("MediaId") or msg.get("PicUrl", "")
-        return Translated(Inbound(kind=InboundKind.PHOTO, photo_ref=ref, **base))
+        return Translated(replace(base, kind=InboundKind.PHOTO, photo_ref=ref, data=""))
     if msg_type == "location":
         lat, lon = _float(msg.get("Location_X", "")), _float(msg.get("Location_Y", ""))
         if lat is None or lon is None:
             return None
-        inbound = Inbound(
-            kind=InboundKind.LOCATION,
-            latitude=lat,
-            longitude=lon,
-            text=msg.get("Label", ""),
-            **base,
+        place = msg.get("Label", "")
+        inbound = replace(
+            base, kind=InboundKind.LOCATION, latitude=lat, longitude=lon, text=place, data=""
         )
         return Translated(inbound)
-    if msg_type in _UNSUPPORTED:
-        return Translated(Inbound(kind=InboundKind.UNSUPPORTED, data=msg_type, **base))
     if msg_type == "event":
-        return _event(msg, base)
-    return Translated(Inbound(kind=InboundKind.UNSUPPORTED, data=msg_type[:20], **base))
+        return _event(msg, replace(base, data=""))
+    return Translated(base)  # voice, video, file, link, ...: answered as unsupported
 
 
-def _event(msg: dict[str, str], base: dict) -> Translated | None:  # type: ignore[type-arg]
+def _event(msg: dict[str, str], base: Inbound) -> Translated | None:
     event = msg.get("Event", "").lower()
     key = msg.get("EventKey", "")
     if event == "template_card_event" and key:
-        inbound = Inbound(kind=InboundKind.BUTTON, data=key, **base)
+        inbound = replace(base, kind=InboundKind.BUTTON, data=key)
         return Translated(inbound, response_code=msg.get("ResponseCode", ""))
     if event == "click" and key.strip("/"):
         # App menu items are configured with a command name as key: help, cancel, ...
         command = key.strip().lstrip("/").lower()
-        return Translated(Inbound(kind=InboundKind.COMMAND, command=command, **base))
+        return Translated(replace(base, kind=InboundKind.COMMAND, command=command))
     if event == "enter_agent":
-        inbound = Inbound(kind=InboundKind.COMMAND, command="start", **base)
+        inbound = replace(base, kind=InboundKind.COMMAND, command="start")
         return Translated(inbound, only_if_unbound=True)
     return None  # location reports, subscribe, menu views: nothing to answer

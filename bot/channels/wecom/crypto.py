@@ -76,7 +76,9 @@ class WXBizMsgCrypt:
     def _cipher(self) -> Cipher[modes.CBC]:
         return Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
 
-    def check_signature(self, msg_signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
+    def check_signature(
+        self, msg_signature: str, timestamp: str, nonce: str, encrypted: str
+    ) -> None:
         expected = signature(self.token, timestamp, nonce, encrypted)
         if not hmac.compare_digest(expected, msg_signature.lower()):
             raise CryptoError("bad_signature")

@@ -48,7 +48,10 @@ def robot_messages(reply: Reply) -> list[dict[str, Any]]:
         if len(png) > IMAGE_MAX_BYTES:
             log.warning("wecom robot: image of %d bytes over the 2 MB limit, not sent", len(png))
         else:
-            image = {"base64": base64.b64encode(png).decode("ascii"), "md5": hashlib.md5(png).hexdigest()}
+            image = {
+                "base64": base64.b64encode(png).decode("ascii"),
+                "md5": hashlib.md5(png).hexdigest(),
+            }
             out.append({"msgtype": "image", "image": image})
     return out
 
@@ -75,14 +78,18 @@ class RobotSender:
     def _reserve(self, key: str, n: int) -> None:
         """Take n slots of the robot's minute, or raise with how long to wait for them."""
         if n > self.per_minute:
-            raise SendError(f"reply needs {n} robot messages; limit {self.per_minute}/min", permanent=True)
+            raise SendError(
+                f"reply needs {n} robot messages; limit {self.per_minute}/min", permanent=True
+            )
         now = self._now()
         window = self._sent[key]
         while window and window[0] <= now - WINDOW:
             window.popleft()
         overflow = len(window) + n - self.per_minute
         if overflow > 0:
-            raise SendError("wecom robot rate limit", retry_after=window[overflow - 1] + WINDOW - now)
+            raise SendError(
+                "wecom robot rate limit", retry_after=window[overflow - 1] + WINDOW - now
+            )
         window.extend([now] * n)
 
     async def _post(self, key: str, body: dict[str, Any]) -> None:

@@ -38,7 +38,9 @@ class AppSender:
         if not response_code:
             return False
         try:
-            await self.api.update_card_button(userid, response_code, t("wecom.card_done", self.lang))
+            await self.api.update_card_button(
+                userid, response_code, t("wecom.card_done", self.lang)
+            )
         except WecomError as exc:
             # A reused or expired code (72 h) changes nothing for the cadre: log and go on.
             log.warning("wecom card update refused: errcode=%s", exc.errcode)

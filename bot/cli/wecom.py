@@ -1,0 +1,88 @@
+"""`bangfu group add-wecom`: bind a unit's supervisors' group through its WeCom robot."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+from bot.channels.wecom.robot import mask_key
+from bot.config import load_settings
+from core.clock import SystemClock
+from core.i18n import t
+from storage.audit import audit
+from storage.db import Database
+from storage.wecom_queries import register_robot_group, unit_by_path
+
+_KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
+
+
+def _group_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The `group` command's subparsers, shared with any other area that adds to it."""
+    parser = sub.choices.get("group")
+    if parser is None:
+        parser = sub.add_parser("group", help="督导群 / supervisors' groups")
+        return parser.add_subparsers(dest="group_cmd", required=True, metavar="ACTION")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="group_cmd", required=True, metavar="ACTION")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add = _group_parsers(sub).add_parser(
+        "add-wecom", help="登记企业微信群机器人 / register a WeCom group robot for a unit"
+    )
+    add.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
+    add.add_argument(
+        "--webhook-key", required=True, help="机器人 webhook 的 key（或整个 webhook 地址）"
+    )
+    add.add_argument("--title", default="", help="群名称 / group name (optional)")
+    add.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
+    add.set_defaults(func=_add_wecom)
+
+
+def normalize_key(raw: str) -> str | None:
+    """The key itself, also when the whole webhook URL was pasted; None when malformed."""
+    raw = raw.strip()
+    if "key=" in raw:
+        raw = parse_qs(urlsplit(raw).query).get("key", [""])[0]
+    return raw if _KEY.match(raw) else None
+
+
+def _both(text_key: str, /, **params: object) -> str:
+    return f"{t(text_key, 'zh', **params)} / {t(text_key, 'en', **params)}"
+
+
+async def _add_wecom(args: argparse.Namespace) -> int:
+    key = normalize_key(args.webhook_key)
+    if key is None:
+        print(_both("wecom_cli.bad_key"), file=sys.stderr)
+        return 2
+    db = Database(args.url or load_settings().database_url)
+    now = SystemClock().now()
+    try:
+        async with db.transaction() as s:
+            unit = await unit_by_path(s, args.unit)
+            if unit is None:
+                print(_both("wecom_cli.unit_missing", path=args.unit), file=sys.stderr)
+                return 1
+            group, created = await register_robot_group(
+                s, unit_id=unit.id, key=key, title=args.title, now=now
+            )
+            audit(
+                s,
+                at=now,
+                actor="cli",
+                action="group.add_wecom",
+                entity="supervisor_group",
+                entity_id=group.id,
+                unit=unit.path,
+                key=mask_key(key),
+            )
+            params = {"unit": unit.path, "key": mask_key(key), "id": group.id}
+    finally:
+        await db.dispose()
+    print(_both("wecom_cli.added" if created else "wecom_cli.updated", **params))
+    return 0

@@ -1,0 +1,104 @@
+"""`bangfu group add-wecom` registers a unit's group robot, keeping its key off the screen."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.cli.wecom import normalize_key
+from storage.db import Database
+from storage.models import AuditLog, SupervisorGroup, Unit
+
+KEY = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
+
+
+@pytest.fixture
+def db_url(sqlite_template, tmp_path):
+    path = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+
+    async def seed() -> None:
+        db = Database(url)
+        async with db.transaction() as s:
+            s.add(Unit(name="博白县", path="博白县", depth=0))
+            await s.flush()
+            county = await s.scalar(select(Unit))
+            s.add(Unit(name="顿谷镇", path="博白县/顿谷镇", depth=1, parent_id=county.id))
+        await db.dispose()
+
+    asyncio.run(seed())
+    return url
+
+
+def _rows(url: str):
+    async def fetch():
+        db = Database(url)
+        async with db.transaction() as s:
+            groups = (await s.scalars(select(SupervisorGroup))).all()
+            audits = (await s.scalars(select(AuditLog))).all()
+            units = {u.id: u.path for u in (await s.scalars(select(Unit))).all()}
+        await db.dispose()
+        return groups, audits, units
+
+    return asyncio.run(fetch())
+
+
+def test_add_wecom_registers_the_robot_once_and_never_prints_the_key(db_url, capsys):
+    args = ["group", "add-wecom", "--unit", "博白县/顿谷镇", "--webhook-key", KEY, "--url", db_url]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "已登记群机器人" in out and "693a…" in out and KEY not in out and KEY[4:] not in out
+    # Again, with the whole webhook URL pasted: the same group, moved to the county.
+    url_form = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}"
+    assert (
+        main(["group", "add-wecom", "--unit", "博白县", "--webhook-key", url_form, "--url", db_url])
+        == 0
+    )
+    assert "已更新" in capsys.readouterr().out
+    groups, audits, units = _rows(db_url)
+    assert [(g.channel, g.chat_id, units[g.unit_id], g.active) for g in groups] == [
+        ("wecom_robot", KEY, "博白县", True)
+    ]
+    assert len(audits) == 2 and all(KEY not in str(a.detail) for a in audits)
+
+
+def test_unknown_unit_is_a_clear_error(db_url, capsys):
+    assert (
+        main(
+            ["group", "add-wecom", "--unit", "博白县/没有镇", "--webhook-key", KEY, "--url", db_url]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "找不到单位：博白县/没有镇" in err
+    assert _rows(db_url)[0] == []
+
+
+def test_malformed_key_is_refused(db_url, capsys):
+    assert (
+        main(
+            ["group", "add-wecom", "--unit", "博白县", "--webhook-key", "no key!", "--url", db_url]
+        )
+        == 2
+    )
+    assert "webhook key" in capsys.readouterr().err
+    assert _rows(db_url)[0] == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (KEY, KEY),
+        (f" {KEY} ", KEY),
+        (f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}", KEY),
+        ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send", None),
+        ("短", None),
+    ],
+)
+def test_normalize_key(raw, key):
+    assert normalize_key(raw) == key
