@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.config import ConfigError
 
 # Modules that define `register(subparsers)`; each adds its own subcommands.
-COMMAND_MODULES = ("bot.cli.db", "bot.cli.wecom")
+COMMAND_MODULES = ("bot.cli.db", "bot.cli.run", "bot.cli.wecom")
 
 
 def build_parser() -> argparse.ArgumentParser:

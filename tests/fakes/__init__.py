@@ -1,0 +1,1 @@
+"""Loopback fake servers that speak the real platforms' HTTP protocols, for end-to-end tests."""

@@ -1,0 +1,142 @@
+"""Telegram ⇄ core types: Update → Inbound, Reply → Bot API parameters.
+
+Pure translation; no I/O. The sender lives in telegram_send.py, the Application wiring in
+telegram_app.py.
+
+Dedupe ids: a message is `m:<chat_id>:<message_id>` (unique for ever within a chat) and a
+button press is `cb:<callback_query_id>` (unique per press). Both are what a redelivered
+update carries again; update_id alone is not used because Telegram may restart its sequence
+at a random number after a week without updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
+
+from core.types import Channel, Inbound, InboundKind, Reply
+
+# Telegram's limits (Bot API): message text 4096 and photo caption 1024, in UTF-16 code units.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
+
+
+def to_inbound(update: Update, bot_username: str = "") -> Inbound | None:
+    """The core's view of an update, or None when it is nothing for us (edits, channels…)."""
+    if update.callback_query is not None:
+        return _from_callback(update)
+    msg = update.message
+    if msg is None or msg.from_user is None or msg.from_user.is_bot:
+        return None
+    base = _base(msg.from_user, msg.chat, f"m:{msg.chat.id}:{msg.message_id}", msg.date)
+    if msg.text is not None:
+        return _from_text(msg, base, bot_username)
+    if msg.photo:
+        largest = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        return replace(
+            base, kind=InboundKind.PHOTO, photo_ref=largest.file_id, text=msg.caption or ""
+        )
+    if msg.location is not None:
+        loc = msg.location
+        return replace(
+            base, kind=InboundKind.LOCATION, latitude=loc.latitude, longitude=loc.longitude
+        )
+    return base  # sticker, voice, document, video…: UNSUPPORTED
+
+
+def _base(user: User, chat: Chat, message_id: str, sent_at: datetime | None) -> Inbound:
+    """Who, where and which message; the caller fills in kind and content."""
+    return Inbound(
+        channel=Channel.TELEGRAM,
+        account_id=str(user.id),
+        chat_id=str(chat.id),
+        message_id=message_id,
+        kind=InboundKind.UNSUPPORTED,
+        is_group=chat.type in GROUP_TYPES,
+        chat_title=chat.title or "",
+        language=user.language_code or "",
+        sent_at=sent_at,
+    )
+
+
+def _from_callback(update: Update) -> Inbound | None:
+    query = update.callback_query
+    assert query is not None
+    message: MaybeInaccessibleMessage | None = query.message
+    if message is None or query.data is None:  # inline-mode or game buttons: not ours
+        return None
+    base = _base(query.from_user, message.chat, f"cb:{query.id}", None)
+    return replace(base, kind=InboundKind.BUTTON, data=query.data)
+
+
+def _from_text(msg: Message, base: Inbound, bot_username: str) -> Inbound | None:
+    text = msg.text or ""
+    entity = msg.entities[0] if msg.entities else None
+    if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+        return replace(base, kind=InboundKind.TEXT, text=text)
+    head = text[: entity.length]
+    name, _, addressee = head[1:].partition("@")
+    if addressee and bot_username and addressee.lower() != bot_username.lower():
+        return None  # "/help@otherbot" in a group is for another bot
+    args = text[entity.length :].strip()
+    return replace(base, kind=InboundKind.COMMAND, command=name.lower(), text=args)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's button rows as an inline keyboard (None when it has none)."""
+    rows = [
+        [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+        for row in reply.buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut text into pieces Telegram accepts, at line breaks where possible."""
+    if utf16_len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while utf16_len(line) > limit:  # one huge line: hard cut
+            head = _prefix_within(line, limit - utf16_len(current))
+            if not head:
+                pieces.append(current)
+                current = ""
+                continue
+            pieces.append(current + head)
+            current, line = "", line[len(head) :]
+        if utf16_len(current + line) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current:
+        pieces.append(current)
+    return [p.rstrip("\n") for p in pieces if p.strip()]
+
+
+def _prefix_within(text: str, budget: int) -> str:
+    """The longest prefix of text whose UTF-16 length is <= budget."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > budget:
+            return text[:i]
+    return text

@@ -1,0 +1,89 @@
+"""TelegramSender: delivers a Reply through a telegram.Bot, failures as SendError."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram import Bot, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.channels.base import SendError
+from bot.channels.telegram import CAPTION_LIMIT, keyboard, split_text, utf16_len
+from core.types import Reply
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def retry_after_seconds(err: RetryAfter) -> float:
+    """RetryAfter.retry_after is int seconds in PTB 22, a timedelta later; accept both."""
+    value = err._retry_after if hasattr(err, "_retry_after") else err.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def to_send_error(err: TelegramError) -> SendError:
+    """Map a PTB error to what the dispatcher needs to decide: wait, give up, or retry."""
+    if isinstance(err, RetryAfter):
+        return SendError(str(err), retry_after=retry_after_seconds(err))
+    if isinstance(err, Forbidden):  # blocked, kicked, deactivated: the person is gone
+        return SendError(err.message, permanent=True, blocked=True)
+    if isinstance(err, (BadRequest, ChatMigrated, InvalidToken)):
+        return SendError(err.message, permanent=True)
+    if isinstance(err, NetworkError):  # includes TimedOut and 5xx answers
+        return SendError(err.message)
+    return SendError(err.message)
+
+
+class TelegramSender:
+    """Sends replies to Telegram chats; implements bot.channels.base.Sender."""
+
+    channel = "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await self.send_messages(chat_id, reply)
+
+    async def send_messages(self, chat_id: str, reply: Reply) -> list[Message]:
+        """Send one reply (split when long, photo when it has an image); the messages sent."""
+        markup = keyboard(reply)
+        sent: list[Message] = []
+        text = reply.text
+        if reply.image_png is not None:
+            fits = utf16_len(text) <= CAPTION_LIMIT
+            photo = self.bot.send_photo(
+                chat_id,
+                photo=reply.image_png,
+                caption=text if fits and text else None,
+                reply_markup=markup if fits else None,
+            )
+            sent.append(await _guard(photo))
+            if fits:
+                return sent
+        pieces = split_text(text) if text.strip() else []
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            message = self.bot.send_message(chat_id, piece, reply_markup=markup if last else None)
+            sent.append(await _guard(message))
+        return sent
+
+
+async def _guard(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except TelegramError as err:
+        error = to_send_error(err)
+        log.info("telegram send failed: %s", error)
+        raise error from err

@@ -1,0 +1,53 @@
+"""`bangfu demo`: chat in the terminal as a demo cadre of a small sample county."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from bot.channels.console import chat_loop
+from bot.config import load_settings
+from bot.sample import load_sample_county
+from core.clock import SystemClock
+from core.i18n import t
+from core.types import Channel, Inbound, InboundKind
+from handlers.context import Context
+from handlers.core import handle
+from storage.db import Database
+from storage.invites import create_invite
+from storage.migrate import upgrade_async
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="终端里试用 / try the bot in the terminal")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.set_defaults(func=_demo)
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    clock = SystemClock(settings.tz)
+    with tempfile.TemporaryDirectory(prefix="bangfu-demo-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        await upgrade_async(url)
+        db = Database(url)
+        try:
+            now = clock.now()
+            sample = await load_sample_county(db, now)
+            async with db.transaction() as s:
+                code = await create_invite(s, kind="cadre", cadre_id=sample.demo_cadre_id,
+                                           now=now, ttl=timedelta(hours=1))
+            ctx = Context(db=db, clock=clock, policy=settings.policy)
+            print(t("demo.intro", args.lang, name=sample.demo_cadre_name,
+                    county=sample.county_path, households=sample.household_count))
+            bind = Inbound(channel=Channel.CONSOLE, account_id="console", chat_id="console",
+                           message_id="console-bind", kind=InboundKind.COMMAND,
+                           command="start", text=code, language=args.lang)
+            first = await handle(ctx, bind)
+            await chat_loop(ctx, first=first, read_line=sys.stdin.readline)
+        finally:
+            await db.dispose()
+    return 0

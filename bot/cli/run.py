@@ -1,0 +1,26 @@
+"""`bangfu run`: the bot process (web server, Telegram, dispatcher and scheduler)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from bot.config import load_settings
+from bot.run import serve
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="运行机器人 / run the bot (Ctrl-C to stop)")
+    run.set_defaults(func=_run)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    await serve(settings)
+    return 0

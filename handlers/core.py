@@ -1,0 +1,145 @@
+"""The entry point: one Inbound in, the Replies to send back out.
+
+Each inbound is processed once: its (channel, message id) is stored in the same transaction
+as its effect, so a redelivered update changes nothing. Conversation state is a row, locked
+for the transaction (and per key in this process), so a restart or a second process picks up
+the same draft.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import normalize_lang, t
+from core.types import Inbound, InboundKind, Reply
+from handlers import enrol, menu
+from handlers.context import Context
+from handlers.engine import Position, Turn, advance, reprompt
+from handlers.flows import FLOWS
+from handlers.flows.report import take_evidence
+from handlers.groups import handle_group
+from storage.conversations import load_for_update, mark_processed
+from storage.models import Conversation
+from storage.people import account_cadre, account_language
+
+log = logging.getLogger(__name__)
+
+_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _lock_for(inbound: Inbound) -> asyncio.Lock:
+    key = (str(inbound.channel), inbound.chat_id if inbound.is_group else inbound.account_id)
+    lock = _locks.get(key)
+    if lock is None:
+        lock = _locks[key] = asyncio.Lock()
+    return lock
+
+
+async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
+    """Process one inbound message exactly once and return what to answer."""
+    lock = _lock_for(inbound)
+    async with lock:
+        try:
+            async with ctx.db.transaction() as session:
+                return await _handle(session, ctx, inbound)
+        except Exception:
+            # The transaction rolled back: the draft is as it was before this message.
+            log.exception("handler failed for %s message %s", inbound.channel, inbound.message_id)
+            return [Reply(t("flow.internal_error", normalize_lang(inbound.language)))]
+
+
+async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list[Reply]:
+    now = ctx.clock.now()
+    if not await mark_processed(session, str(inbound.channel), inbound.message_id, now):
+        return []  # a redelivery: already handled
+    lang = normalize_lang(
+        await account_language(session, str(inbound.channel), inbound.account_id)
+        or inbound.language
+    )
+    if inbound.is_group:
+        return await handle_group(session, ctx, inbound, lang, now)
+    cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
+    if cadre is None:
+        replies = await enrol.enrol_cadre(session, ctx, inbound, lang, now)
+        if replies:
+            return replies
+        cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
+        assert cadre is not None
+        return [Reply(t("enrol.welcome", lang, name=cadre.name)), menu.main_menu(lang)]
+    conv = await load_for_update(session, str(inbound.channel), inbound.account_id, now)
+    turn = Turn(
+        session=session,
+        ctx=ctx,
+        cadre=cadre,
+        inbound=inbound,
+        lang=lang,
+        now=now,
+        draft=dict(conv.draft or {}),
+    )
+    position, replies = await _converse(conv, turn)
+    _save(conv, position, turn, ctx)
+    return replies
+
+
+async def _converse(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+    if conv.flow and conv.expires_at is not None and conv.expires_at <= turn.now:
+        turn.draft = {"_expired": {"flow": conv.flow, "step": conv.step, "draft": conv.draft}}
+        turn.notes.append(menu.expired_notice(turn))
+        conv.flow, conv.step = "", ""
+    word = menu.global_word(turn.inbound)
+    if word is not None:
+        return await menu.global_action(word, conv, turn)
+    flow = FLOWS.get(conv.flow)
+    if flow is None:
+        return await menu.idle(conv, turn)
+    if menu.starts_something(turn.inbound):
+        busy = Reply(turn.t("flow.busy", flow=turn.t(f"flowname.{flow.name}")))
+        return Position(flow.name, conv.step, turn.draft), [
+            busy,
+            await reprompt(flow, conv.step, turn),
+        ]
+    if turn.inbound.kind == InboundKind.UNSUPPORTED:
+        again = await reprompt(flow, conv.step, turn)
+        return Position(flow.name, conv.step, turn.draft), [
+            Reply(turn.t("flow.unsupported")),
+            again,
+        ]
+    if flow.name == "report" and conv.step != "evidence" and take_evidence(turn):
+        note = Reply(turn.t("report.evidence_kept"))
+        return Position(flow.name, conv.step, turn.draft), [
+            note,
+            await reprompt(flow, conv.step, turn),
+        ]
+    return await advance(flow, conv.step, turn)
+
+
+def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> None:
+    conv.flow, conv.step = position.flow, position.step
+    if position.flow:
+        conv.draft = position.draft
+    else:
+        # Keep only a stashed expired draft between flows; a finished draft is gone.
+        expired = turn.draft.get("_expired") if not turn.saved else None
+        conv.draft = {"_expired": expired} if expired and not position.flow else {}
+    conv.updated_at = turn.now
+    conv.expires_at = (
+        turn.now + timedelta(minutes=ctx.policy.draft_idle_minutes) if position.flow else None
+    )
+    if turn.saved is not None:
+        conv.last_record = {
+            **turn.saved,
+            "at": turn.now.isoformat(),
+            "flow": _flow_of(turn),
+            "draft": {k: v for k, v in turn.draft.items() if not k.startswith("_")},
+        }
+
+
+def _flow_of(turn: Turn) -> str:
+    return {"contact": "report", "diary": "diary", "event": "event", "problem": "problem"}.get(
+        str((turn.saved or {}).get("kind")), ""
+    )

@@ -1,0 +1,151 @@
+"""One small engine runs every flow: a flow is data — ordered steps, each with a prompt and
+a parser/validator — and the engine does the bookkeeping (STYLE.md, lessons 2 and 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import t
+from core.types import Button, Inbound, InboundKind, Reply
+from handlers.context import Context
+from storage.models import Cadre
+
+DONE = "__done__"
+STAY = "__stay__"
+CONFIRM = "confirm"
+
+
+class Invalid(Exception):
+    """The input does not fit this step: answer with `key`'s text and ask again."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass
+class Turn:
+    """One inbound message being handled for a bound cadre."""
+
+    session: AsyncSession
+    ctx: Context
+    cadre: Cadre
+    inbound: Inbound
+    lang: str
+    now: datetime
+    draft: dict[str, Any] = field(default_factory=dict)
+    notes: list[Reply] = field(default_factory=list)  # extra replies before the next prompt
+    saved: dict[str, Any] | None = None  # set by a flow's finish: the record, for undo
+
+    def t(self, key: str, **params: Any) -> str:
+        return t(key, self.lang, **params)
+
+    def button(self, key: str, data: str, **params: Any) -> Button:
+        return Button(self.t(key, **params), data)
+
+    @property
+    def text(self) -> str:
+        return self.inbound.text.strip() if self.inbound.kind == InboundKind.TEXT else ""
+
+    @property
+    def data(self) -> str:
+        return self.inbound.data if self.inbound.kind == InboundKind.BUTTON else ""
+
+
+Prompt = Callable[[Turn], Awaitable[Reply]]
+Accept = Callable[[Turn], Awaitable[str | None]]  # next step name, STAY, DONE, or None = next
+Finish = Callable[[Turn], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    prompt: Prompt
+    accept: Accept
+    skip_if: Callable[[dict[str, Any]], bool] | None = None
+    help_key: str = ""
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    steps: tuple[Step, ...]
+    finish: Finish
+
+    def step(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def following(self, name: str, draft: dict[str, Any]) -> str:
+        """The next step after `name` that the draft does not already answer."""
+        names = [s.name for s in self.steps]
+        for s in self.steps[names.index(name) + 1 :]:
+            if s.skip_if is None or not s.skip_if(draft):
+                return s.name
+        return DONE
+
+    def first(self, draft: dict[str, Any]) -> str:
+        for s in self.steps:
+            if s.skip_if is None or not s.skip_if(draft):
+                return s.name
+        return DONE
+
+
+@dataclass
+class Position:
+    """Where the conversation is after a turn; the caller writes it to storage."""
+
+    flow: str = ""
+    step: str = ""
+    draft: dict[str, Any] = field(default_factory=dict)
+
+
+async def enter(flow: Flow, turn: Turn, step: str | None = None) -> tuple[Position, list[Reply]]:
+    """Start `flow` (or jump to `step`) with turn.draft as the draft, and prompt."""
+    name = step or flow.first(turn.draft)
+    if name == DONE:
+        return await _finish(flow, turn)
+    current = flow.step(name)
+    assert current is not None, name
+    reply = await current.prompt(turn)
+    return Position(flow.name, name, turn.draft), [*turn.notes, reply]
+
+
+async def advance(flow: Flow, step_name: str, turn: Turn) -> tuple[Position, list[Reply]]:
+    """Feed one inbound to the current step and move on."""
+    current = flow.step(step_name)
+    if current is None:  # the flow changed shape since this draft was saved
+        return await enter(flow, turn)
+    try:
+        nxt = await current.accept(turn)
+    except Invalid as bad:
+        again = await current.prompt(turn)
+        return Position(flow.name, step_name, turn.draft), [
+            Reply(turn.t(bad.key, **bad.params)),
+            again,
+        ]
+    if nxt == STAY:
+        return await enter(flow, turn, step_name)
+    if nxt is None:
+        # Editing from the confirmation card returns there after the edited step.
+        nxt = CONFIRM if turn.draft.pop("_edit", False) else flow.following(step_name, turn.draft)
+    if nxt == DONE:
+        return await _finish(flow, turn)
+    return await enter(flow, turn, nxt)
+
+
+async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
+    replies = await flow.finish(turn)
+    return Position(), [*turn.notes, *replies]
+
+
+async def reprompt(flow: Flow, step_name: str, turn: Turn) -> Reply:
+    current = flow.step(step_name)
+    if current is None:
+        return Reply(turn.t("flow.menu_hint"))
+    return await current.prompt(turn)

@@ -1,0 +1,189 @@
+"""Outside a flow: the menu, commands, words that work at every step, quick reports."""
+
+from __future__ import annotations
+
+from core.i18n import t
+from core.types import Button, Inbound, InboundKind, Reply
+from handlers import mine, quick, undo
+from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
+from handlers.flows import FLOWS
+from handlers.steps import take_household
+from storage.audit import audit
+from storage.models import Conversation
+from storage.people import set_account_language
+
+# Commands and the Chinese words that mean the same, when typed alone.
+STARTERS = {
+    "report": ("report", "报告", "走访", "联系", "汇报"),
+    "diary": ("diary", "日记", "民情日记"),
+    "event": ("event", "事件"),
+    "problem": ("problem", "问题", "诉求"),
+    "resolve": ("resolve", "解决", "销号"),
+    "leave": ("leave", "请假"),
+}
+ACTIONS = {
+    "mine": ("mine", "我的"),
+    "undo": ("undo", "撤销"),
+    "correct": ("correct", "更正", "修改"),
+    "back": ("back", "销假"),
+}
+GLOBAL = {
+    "cancel": ("cancel", "取消", "x"),
+    "help": ("help", "帮助", "?", "？"),
+    "menu": ("menu", "start", "菜单", "主菜单"),
+    "resume": ("resume",),
+    "lang": ("lang", "language", "语言"),
+}
+
+
+def _word(inbound: Inbound) -> str:
+    if inbound.kind == InboundKind.COMMAND:
+        return inbound.command.lower()
+    if inbound.kind == InboundKind.BUTTON:
+        return inbound.data[2:] if inbound.data.startswith("m:") else inbound.data
+    if inbound.kind == InboundKind.TEXT:
+        return inbound.text.strip().lower()
+    return ""
+
+
+def _lookup(table: dict[str, tuple[str, ...]], inbound: Inbound) -> str | None:
+    word = _word(inbound)
+    for name, words in table.items():
+        if word in words:
+            if inbound.kind == InboundKind.TEXT and word in ("x", "start", "resume"):
+                continue  # these are button/command tokens, not words people type
+            return name
+    return None
+
+
+def global_word(inbound: Inbound) -> str | None:
+    return _lookup(GLOBAL, inbound)
+
+
+def starts_something(inbound: Inbound) -> bool:
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
+        return True
+    if inbound.kind == InboundKind.COMMAND:
+        return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
+    return inbound.kind == InboundKind.BUTTON and inbound.data.startswith("m:")
+
+
+def main_menu(lang: str) -> Reply:
+    def b(key: str, data: str) -> Button:
+        return Button(t(key, lang), data)
+
+    return Reply.with_buttons(
+        t("menu.title", lang),
+        [
+            [b("menu.report", "m:report"), b("menu.diary", "m:diary")],
+            [b("menu.event", "m:event"), b("menu.problem", "m:problem")],
+            [b("menu.mine", "m:mine"), b("menu.resolve", "m:resolve")],
+            [b("menu.undo", "m:undo"), b("menu.correct", "m:correct")],
+        ],
+    )
+
+
+def expired_notice(turn: Turn) -> Reply:
+    return Reply.with_buttons(
+        turn.t("flow.expired", minutes=turn.ctx.policy.draft_idle_minutes),
+        [[turn.button("flow.resume", "resume")]],
+    )
+
+
+async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+    flow = FLOWS.get(conv.flow)
+    here = Position(conv.flow, conv.step, turn.draft)
+    if word == "cancel":
+        if flow is None:
+            return Position(), [
+                *turn.notes,
+                Reply(turn.t("flow.nothing_to_cancel")),
+                main_menu(turn.lang),
+            ]
+        return Position(), [Reply(turn.t("flow.cancelled")), main_menu(turn.lang)]
+    if word == "help":
+        if flow is None:
+            return here, [Reply(turn.t("help.general"))]
+        step = flow.step(conv.step)
+        tip = turn.t(step.help_key) if step and step.help_key else ""
+        return here, [Reply(turn.t("help.in_flow", tip=tip)), await reprompt(flow, conv.step, turn)]
+    if word == "resume":
+        return await _resume(turn)
+    if word == "lang":
+        return await _toggle_language(turn, here)
+    if flow is not None:  # "menu" mid-flow: keep the draft, show where we are
+        return here, [
+            Reply(turn.t("flow.busy", flow=turn.t(f"flowname.{flow.name}"))),
+            await reprompt(flow, conv.step, turn),
+        ]
+    return Position(), [*turn.notes, main_menu(turn.lang)]
+
+
+async def _resume(turn: Turn) -> tuple[Position, list[Reply]]:
+    stash = turn.draft.get("_expired")
+    flow = FLOWS.get(stash["flow"]) if isinstance(stash, dict) else None
+    if flow is None or not isinstance(stash, dict):
+        return Position(), [Reply(turn.t("flow.nothing_to_resume")), main_menu(turn.lang)]
+    turn.draft = dict(stash["draft"])
+    return await enter(flow, turn, stash["step"])
+
+
+async def _toggle_language(turn: Turn, here: Position) -> tuple[Position, list[Reply]]:
+    arg = turn.inbound.text.strip().lower()
+    new = arg if arg in ("zh", "en") else ("en" if turn.lang == "zh" else "zh")
+    await set_account_language(
+        turn.session, str(turn.inbound.channel), turn.inbound.account_id, new
+    )
+    audit(
+        turn.session,
+        at=turn.now,
+        actor=f"cadre:{turn.cadre.id}",
+        action="account.language",
+        language=new,
+    )
+    turn.lang = new
+    return here, [Reply(turn.t("menu.language_set"))]
+
+
+async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+    """No flow open: start one, run an action, or read a quick report."""
+    inbound = turn.inbound
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
+        return await _report_for(turn, inbound.data[6:])
+    starter = _lookup(STARTERS, inbound)
+    if starter is not None:
+        turn.draft = {}
+        return await enter(FLOWS[starter], turn)
+    action = _lookup(ACTIONS, inbound)
+    if action == "mine":
+        return Position(), [*turn.notes, *(await mine.my_overview(turn))]
+    if action == "undo":
+        return Position(), [*turn.notes, await undo.undo_last(conv, turn)]
+    if action == "correct":
+        return await undo.correct_last(conv, turn)
+    if action == "back":
+        return Position(), [*turn.notes, await undo.end_leave(turn)]
+    if inbound.kind == InboundKind.TEXT and inbound.text.strip():
+        try:
+            drafted = await quick.draft_from_text(turn)
+        except Invalid as bad:
+            return Position(), [
+                *turn.notes,
+                Reply(turn.t(bad.key, **bad.params)),
+                main_menu(turn.lang),
+            ]
+        if drafted is not None:
+            turn.draft = drafted
+            return await enter(FLOWS["report"], turn, CONFIRM)
+    key = "flow.unsupported" if inbound.kind == InboundKind.UNSUPPORTED else "flow.menu_hint"
+    return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
+
+
+async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]]:
+    """A reminder's button: open a contact report for that household."""
+    turn.draft = {}
+    try:
+        await take_household(turn, int(household) if household.isdigit() else -1)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
+    return await enter(FLOWS["report"], turn)

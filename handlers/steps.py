@@ -1,0 +1,245 @@
+"""Reusable steps: pick a household, pick a date, write text, choose tags, confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from core.types import Button, InboundKind, Reply
+from handlers.engine import CONFIRM, DONE, STAY, Invalid, Step, Turn
+from handlers.inputs import check_report_date, parse_report_date, prose
+from handlers.names import pick_household
+from storage.people import household_name, is_my_household, my_households
+
+PAGE = 8  # household buttons per page: fits a phone screen
+Skip = Callable[[dict[str, Any]], bool] | None
+
+
+def cancel_row(turn: Turn) -> list[Button]:
+    return [turn.button("common.cancel", "x")]
+
+
+# --- household ---------------------------------------------------------------------------
+
+
+def household_step(
+    name: str = "household", *, optional: bool = False, skip_if: Skip = None
+) -> Step:
+    async def prompt(turn: Turn) -> Reply:
+        mine = await my_households(turn.session, turn.cadre.id)
+        if not mine:
+            return Reply(turn.t("flow.no_households"))
+        page = int(turn.draft.get("_page", 0))
+        chunk = mine[page * PAGE : (page + 1) * PAGE]
+        rows = [[Button(f"{h.head_name}（{h.village}）", f"h:{h.id}")] for h in chunk]
+        nav = []
+        if page > 0:
+            nav.append(turn.button("flow.prev_page", f"pg:{page - 1}"))
+        if (page + 1) * PAGE < len(mine):
+            nav.append(turn.button("flow.next_page", f"pg:{page + 1}"))
+        rows.append(nav)
+        if optional:
+            rows.append([turn.button("flow.no_household", "h:none")])
+        rows.append(cancel_row(turn))
+        return Reply.with_buttons(turn.t("flow.pick_household"), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        if turn.data.startswith("pg:"):
+            turn.draft["_page"] = max(int(turn.data[3:] or 0), 0)
+            return STAY
+        if turn.data == "h:none" and optional:
+            turn.draft["household_id"], turn.draft["household"] = None, ""
+            return None
+        if turn.data.startswith("h:"):
+            await take_household(turn, _int(turn.data[2:]))
+        elif turn.text:
+            await _household_by_name(turn)
+        else:
+            raise Invalid("flow.use_buttons_or_name")
+        return None
+
+    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.household")
+
+
+async def take_household(turn: Turn, household_id: int) -> None:
+    if household_id <= 0 or not await is_my_household(turn.session, turn.cadre.id, household_id):
+        raise Invalid("flow.not_your_household")
+    turn.draft["household_id"] = household_id
+    turn.draft["household"] = await household_name(turn.session, household_id)
+    turn.draft.pop("_page", None)
+
+
+async def _household_by_name(turn: Turn) -> None:
+    mine = await my_households(turn.session, turn.cadre.id)
+    found = pick_household(turn.text, mine)
+    if not found:
+        raise Invalid("flow.no_such_household", name=turn.text[:20])
+    if len(found) > 1:
+        raise Invalid("flow.ambiguous_household", names="、".join(h.head_name for h in found[:5]))
+    await take_household(turn, found[0].id)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
+
+
+# --- date --------------------------------------------------------------------------------
+
+
+def date_step(
+    name: str = "date", *, prompt_key: str = "flow.pick_date", skip_if: Skip = None
+) -> Step:
+    async def prompt(turn: Turn) -> Reply:
+        rows = [
+            [
+                turn.button("flow.today", "d:0"),
+                turn.button("flow.yesterday", "d:1"),
+                turn.button("flow.day_before", "d:2"),
+            ],
+            cancel_row(turn),
+        ]
+        return Reply.with_buttons(turn.t(prompt_key, days=turn.ctx.policy.backdate_days), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        today = turn.now.date()
+        if turn.data.startswith("d:"):
+            back = _int(turn.data[2:])
+            if back < 0:
+                raise Invalid("input.bad_date")
+            day = check_report_date(
+                date.fromordinal(today.toordinal() - back), today, turn.ctx.policy
+            )
+        elif turn.text:
+            day = parse_report_date(turn.text, today, turn.ctx.policy)
+        else:
+            raise Invalid("input.bad_date")
+        turn.draft[name] = day.isoformat()
+        return None
+
+    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.date")
+
+
+# --- text --------------------------------------------------------------------------------
+
+
+def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Skip = None) -> Step:
+    async def prompt(turn: Turn) -> Reply:
+        rows: list[list[Button]] = []
+        if optional:
+            rows.append([turn.button("common.skip", "skip")])
+        rows.append(cancel_row(turn))
+        return Reply.with_buttons(turn.t(prompt_key), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        if optional and turn.data == "skip":
+            turn.draft[name] = ""
+            return None
+        if turn.inbound.kind != InboundKind.TEXT:
+            raise Invalid("flow.need_text_here")
+        turn.draft[name] = prose(turn.inbound.text)
+        return None
+
+    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.text")
+
+
+# --- choices -----------------------------------------------------------------------------
+
+
+def choice_step(
+    name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, skip_if: Skip = None
+) -> Step:
+    """One choice among fixed options; data is "c:<option>"."""
+
+    async def prompt(turn: Turn) -> Reply:
+        rows = [[turn.button(f"{label_prefix}.{o}", f"c:{o}")] for o in options]
+        rows.append(cancel_row(turn))
+        return Reply.with_buttons(turn.t(prompt_key), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        choice = (
+            turn.data[2:] if turn.data.startswith("c:") else _by_label(turn, options, label_prefix)
+        )
+        if choice not in options:
+            raise Invalid("flow.use_buttons")
+        turn.draft[name] = choice
+        return None
+
+    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.choice")
+
+
+def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
+    """Accept a typed choice too: "电话" picks 电话联系."""
+    typed = turn.text
+    if not typed:
+        return ""
+    for o in options:
+        if typed in turn.t(f"{prefix}.{o}") or turn.t(f"{prefix}.{o}").startswith(typed):
+            return o
+    return ""
+
+
+def multi_step(
+    name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, optional: bool = True
+) -> Step:
+    """Toggle several options; "t:<option>" toggles, "t:done" moves on."""
+
+    async def prompt(turn: Turn) -> Reply:
+        chosen = set(turn.draft.get(name, []))
+        buttons = [
+            Button(("✅ " if o in chosen else "") + turn.t(f"{label_prefix}.{o}"), f"t:{o}")
+            for o in options
+        ]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        rows.append([turn.button("common.done", "t:done"), *cancel_row(turn)])
+        return Reply.with_buttons(turn.t(prompt_key), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        chosen: list[str] = list(turn.draft.get(name, []))
+        if turn.data == "t:done" or (turn.text and turn.text in ("完成", "好了", "done")):
+            if not optional and not chosen:
+                raise Invalid("flow.pick_at_least_one")
+            turn.draft[name] = chosen
+            return None
+        option = (
+            turn.data[2:] if turn.data.startswith("t:") else _by_label(turn, options, label_prefix)
+        )
+        if option not in options:
+            raise Invalid("flow.use_buttons")
+        chosen.remove(option) if option in chosen else chosen.append(option)
+        turn.draft[name] = [o for o in options if o in chosen]
+        return STAY
+
+    return Step(name, prompt, accept, help_key="help.multi")
+
+
+# --- confirmation ------------------------------------------------------------------------
+
+
+def confirm_step(render: Callable[[Turn], str], editable: Sequence[tuple[str, str]]) -> Step:
+    """Show the record; "ok" saves, "e:<step>" edits one field and comes back here."""
+
+    async def prompt(turn: Turn) -> Reply:
+        edits = [turn.button(label, f"e:{step}") for step, label in editable]
+        rows = [[turn.button("common.confirm", "ok")]]
+        rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
+        rows.append(cancel_row(turn))
+        return Reply.with_buttons(render(turn), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        if turn.data == "ok" or turn.text in ("确认", "保存", "ok", "OK", "是"):
+            return DONE
+        if turn.data.startswith("e:") and turn.data[2:] in {s for s, _ in editable}:
+            turn.draft["_edit"] = True
+            return turn.data[2:]
+        raise Invalid("flow.confirm_or_edit")
+
+    return Step(CONFIRM, prompt, accept, help_key="help.confirm")
+
+
+def has(key: str) -> Callable[[dict[str, Any]], bool]:
+    """skip_if helper: the draft already answers this step."""
+    return lambda draft: draft.get(key) not in (None, "")

@@ -1,0 +1,185 @@
+"""Queries about cadres, their chat accounts and their households."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Cadre,
+    ChatAccount,
+    Contact,
+    Household,
+    Pairing,
+    SupervisorGroup,
+    Unit,
+)
+
+
+async def account_cadre(session: AsyncSession, channel: str, account_id: str) -> Cadre | None:
+    """The cadre bound to this chat account, if any (and still active)."""
+    return await session.scalar(
+        select(Cadre)
+        .join(ChatAccount, ChatAccount.cadre_id == Cadre.id)
+        .where(
+            ChatAccount.channel == channel,
+            ChatAccount.account_id == account_id,
+            Cadre.active.is_(True),
+        )
+    )
+
+
+async def bind_account(
+    session: AsyncSession,
+    *,
+    channel: str,
+    account_id: str,
+    chat_id: str,
+    cadre_id: int,
+    language: str,
+    now: datetime,
+) -> None:
+    existing = await session.scalar(
+        select(ChatAccount).where(
+            ChatAccount.channel == channel, ChatAccount.account_id == account_id
+        )
+    )
+    if existing is None:
+        session.add(
+            ChatAccount(
+                channel=channel,
+                account_id=account_id,
+                chat_id=chat_id,
+                cadre_id=cadre_id,
+                language=language,
+                bound_at=now,
+            )
+        )
+    else:
+        existing.cadre_id, existing.chat_id, existing.bound_at = cadre_id, chat_id, now
+        existing.blocked_at = None
+    await session.flush()
+
+
+async def account_language(session: AsyncSession, channel: str, account_id: str) -> str | None:
+    return await session.scalar(
+        select(ChatAccount.language).where(
+            ChatAccount.channel == channel, ChatAccount.account_id == account_id
+        )
+    )
+
+
+async def set_account_language(
+    session: AsyncSession, channel: str, account_id: str, language: str
+) -> None:
+    account = await session.scalar(
+        select(ChatAccount).where(
+            ChatAccount.channel == channel, ChatAccount.account_id == account_id
+        )
+    )
+    if account is not None:
+        account.language = language
+
+
+@dataclass(frozen=True)
+class MyHousehold:
+    id: int
+    head_name: str
+    village: str
+    phone: str
+    last_call: date | None = None
+    last_visit: date | None = None
+
+
+async def my_households(session: AsyncSession, cadre_id: int) -> list[MyHousehold]:
+    """The households actively paired with this cadre, by head name."""
+    rows = await session.execute(
+        select(Household.id, Household.head_name, Unit.name, Household.phone)
+        .join(Pairing, Pairing.household_id == Household.id)
+        .join(Unit, Unit.id == Household.village_id)
+        .where(Pairing.cadre_id == cadre_id, Pairing.active.is_(True))
+        .order_by(Household.head_name, Household.id)
+    )
+    return [MyHousehold(id=r[0], head_name=r[1], village=r[2], phone=r[3]) for r in rows]
+
+
+async def my_households_with_contacts(session: AsyncSession, cadre_id: int) -> list[MyHousehold]:
+    """My households with the dates of the last call and the last visit (anyone's)."""
+    last = (
+        select(
+            Contact.household_id.label("hid"),
+            func.max(Contact.occurred_on).filter(Contact.kind == "call").label("last_call"),
+            func.max(Contact.occurred_on).filter(Contact.kind == "visit").label("last_visit"),
+        )
+        .where(Contact.deleted_at.is_(None))
+        .group_by(Contact.household_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            Household.id,
+            Household.head_name,
+            Unit.name,
+            Household.phone,
+            last.c.last_call,
+            last.c.last_visit,
+        )
+        .join(Pairing, Pairing.household_id == Household.id)
+        .join(Unit, Unit.id == Household.village_id)
+        .outerjoin(last, last.c.hid == Household.id)
+        .where(Pairing.cadre_id == cadre_id, Pairing.active.is_(True))
+        .order_by(Household.head_name, Household.id)
+    )
+    return [MyHousehold(*r) for r in rows]
+
+
+async def is_my_household(session: AsyncSession, cadre_id: int, household_id: int) -> bool:
+    found = await session.scalar(
+        select(Pairing.id).where(
+            Pairing.cadre_id == cadre_id,
+            Pairing.household_id == household_id,
+            Pairing.active.is_(True),
+        )
+    )
+    return found is not None
+
+
+async def household_name(session: AsyncSession, household_id: int) -> str:
+    return (
+        await session.scalar(select(Household.head_name).where(Household.id == household_id)) or ""
+    )
+
+
+async def bind_group(
+    session: AsyncSession, *, channel: str, chat_id: str, unit_id: int, title: str, now: datetime
+) -> None:
+    existing = await session.scalar(
+        select(SupervisorGroup).where(
+            SupervisorGroup.channel == channel, SupervisorGroup.chat_id == chat_id
+        )
+    )
+    if existing is None:
+        session.add(
+            SupervisorGroup(
+                channel=channel, chat_id=chat_id, unit_id=unit_id, title=title, bound_at=now
+            )
+        )
+    else:
+        existing.unit_id, existing.title, existing.active = unit_id, title, True
+        existing.bound_at = now
+    await session.flush()
+
+
+async def group_unit(session: AsyncSession, channel: str, chat_id: str) -> Unit | None:
+    return await session.scalar(
+        select(Unit)
+        .join(SupervisorGroup, SupervisorGroup.unit_id == Unit.id)
+        .where(
+            SupervisorGroup.channel == channel,
+            SupervisorGroup.chat_id == chat_id,
+            SupervisorGroup.active.is_(True),
+        )
+    )

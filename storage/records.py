@@ -1,0 +1,245 @@
+"""Writing what cadres report: contacts, diary entries, events, problems; and undoing them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.audit import audit
+from storage.models import Contact, DiaryEntry, Event, Problem
+
+RECORD_MODELS: dict[str, Any] = {
+    "contact": Contact,
+    "diary": DiaryEntry,
+    "event": Event,
+    "problem": Problem,
+}
+
+
+async def add_contact(
+    session: AsyncSession,
+    *,
+    cadre_id: int,
+    household_id: int,
+    kind: str,
+    occurred_on: date,
+    now: datetime,
+    help_tags: list[str],
+    summary: str,
+    problems_raised: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    photo_refs: list[str] | None = None,
+    source_channel: str = "",
+    source_message_id: str = "",
+) -> Contact:
+    contact = Contact(
+        cadre_id=cadre_id,
+        household_id=household_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        reported_at=now,
+        help_tags=help_tags,
+        summary=summary,
+        problems_raised=problems_raised,
+        latitude=latitude,
+        longitude=longitude,
+        photo_refs=photo_refs or [],
+        source_channel=source_channel,
+        source_message_id=source_message_id,
+    )
+    session.add(contact)
+    await session.flush()
+    if problems_raised:
+        # A problem raised on a visit is followed up like any other (协调解决突出问题).
+        await add_problem(
+            session,
+            cadre_id=cadre_id,
+            household_id=household_id,
+            description=problems_raised,
+            raised_on=occurred_on,
+            now=now,
+            contact_id=contact.id,
+        )
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action="contact.add",
+        entity="contact",
+        entity_id=contact.id,
+        household_id=household_id,
+        kind=kind,
+    )
+    return contact
+
+
+async def add_diary(
+    session: AsyncSession,
+    *,
+    cadre_id: int,
+    household_id: int | None,
+    written_on: date,
+    now: datetime,
+    done: str,
+    seen: str,
+    thoughts: str,
+    opinion_topics: list[str],
+    opinion: str,
+) -> DiaryEntry:
+    entry = DiaryEntry(
+        cadre_id=cadre_id,
+        household_id=household_id,
+        written_on=written_on,
+        created_at=now,
+        done=done,
+        seen=seen,
+        thoughts=thoughts,
+        opinion_topics=opinion_topics,
+        opinion=opinion,
+    )
+    session.add(entry)
+    await session.flush()
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action="diary.add",
+        entity="diary",
+        entity_id=entry.id,
+    )
+    return entry
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    cadre_id: int,
+    household_id: int,
+    kind: str,
+    occurred_on: date,
+    visit_within_days: int,
+    note: str,
+    now: datetime,
+) -> Event:
+    event = Event(
+        cadre_id=cadre_id,
+        household_id=household_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        visit_due_on=occurred_on + timedelta(days=visit_within_days),
+        note=note,
+        reported_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action="event.add",
+        entity="event",
+        entity_id=event.id,
+        kind=kind,
+    )
+    return event
+
+
+async def add_problem(
+    session: AsyncSession,
+    *,
+    cadre_id: int,
+    household_id: int,
+    description: str,
+    raised_on: date,
+    now: datetime,
+    contact_id: int | None = None,
+) -> Problem:
+    problem = Problem(
+        cadre_id=cadre_id,
+        household_id=household_id,
+        description=description,
+        raised_on=raised_on,
+        created_at=now,
+        contact_id=contact_id,
+    )
+    session.add(problem)
+    await session.flush()
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action="problem.add",
+        entity="problem",
+        entity_id=problem.id,
+    )
+    return problem
+
+
+async def open_problems(session: AsyncSession, cadre_id: int, limit: int = 20) -> list[Problem]:
+    result = await session.scalars(
+        select(Problem)
+        .where(Problem.cadre_id == cadre_id, Problem.status == "open", Problem.deleted_at.is_(None))
+        .order_by(Problem.raised_on, Problem.id)
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def resolve_problem(
+    session: AsyncSession, *, cadre_id: int, problem_id: int, resolution: str, now: datetime
+) -> bool:
+    """Mark one of my open problems resolved; False if it is not mine or not open."""
+    problem = await session.scalar(
+        select(Problem).where(
+            Problem.id == problem_id,
+            Problem.cadre_id == cadre_id,
+            Problem.status == "open",
+            Problem.deleted_at.is_(None),
+        )
+    )
+    if problem is None:
+        return False
+    problem.status, problem.resolution, problem.resolved_at = "resolved", resolution, now
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action="problem.resolve",
+        entity="problem",
+        entity_id=problem_id,
+    )
+    return True
+
+
+async def undo_record(
+    session: AsyncSession, *, cadre_id: int, kind: str, record_id: int, now: datetime
+) -> bool:
+    """Soft-delete one of my records (and problems raised with a contact)."""
+    model = RECORD_MODELS.get(kind)
+    if model is None:
+        return False
+    record = await session.scalar(
+        select(model).where(
+            model.id == record_id, model.cadre_id == cadre_id, model.deleted_at.is_(None)
+        )
+    )
+    if record is None:
+        return False
+    record.deleted_at = now
+    if kind == "contact":
+        raised = await session.scalars(select(Problem).where(Problem.contact_id == record_id))
+        for problem in raised:
+            problem.deleted_at = now
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action=f"{kind}.undo",
+        entity=kind,
+        entity_id=record_id,
+    )
+    return True

@@ -1,0 +1,86 @@
+"""`bangfu run` start-up and shutdown: Telegram, web server, services, against the fake API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.cli import build_parser
+from bot.config import ConfigError
+from bot.run import Runtime, Stopper, start
+from storage.db import Database
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_updates import TgUser
+from tests.tg_support import WEBHOOK_SECRET, bot_settings
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Database) -> None:
+    events: list[str] = []
+
+    async def service(rt: Runtime) -> Stopper:
+        events.append("started")
+
+        async def stop() -> None:
+            events.append("stopped")
+
+        return stop
+
+    settings = bot_settings(tg)
+    rt = await start(settings, db=db, services=[service], poll_timeout=1)
+    try:
+        await tg.wait_for("getUpdates")
+        assert rt.ctx.bot_username == tg.username
+        assert set(tg.commands) == {"", "en"}
+        url = f"http://127.0.0.1:{settings.web.port}/healthz"
+        async with aiohttp.ClientSession() as s, s.get(url) as resp:
+            assert resp.status == 200
+        assert events == ["started"]
+    finally:
+        await rt.stop()
+    assert events == ["started", "stopped"]
+    # Stopped means stopped: a message arriving now is not fetched.
+    polls = len(tg.calls_to("getUpdates"))
+    tg.push(tg.updates.text(TgUser(1), "x"))
+    await asyncio.sleep(0.3)
+    assert len(tg.calls_to("getUpdates")) == polls
+
+
+async def test_webhook_start_registers_url_and_secret(tg: FakeTelegram, db: Database) -> None:
+    settings = bot_settings(tg, mode="webhook")
+    rt = await start(settings, db=db)
+    try:
+        assert tg.webhook["url"] == settings.telegram.webhook_url
+        assert tg.webhook["secret_token"] == WEBHOOK_SECRET
+        assert tg.calls_to("getUpdates") == []
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.parametrize(
+    ("changes", "setting"),
+    [
+        ({"token": ""}, "BANGFU_TELEGRAM__TOKEN"),
+        ({"webhook_secret": "short"}, "BANGFU_TELEGRAM__WEBHOOK_SECRET"),
+        ({"webhook_url": ""}, "BANGFU_TELEGRAM__WEBHOOK_URL"),
+    ],
+)
+async def test_unusable_telegram_settings_stop_start_up(
+    tg: FakeTelegram, changes: dict, setting: str
+) -> None:
+    with pytest.raises(ConfigError, match=setting):
+        await start(bot_settings(tg, mode="webhook", **changes))
+    assert tg.calls == []
+
+
+def test_run_command_is_registered() -> None:
+    args = build_parser().parse_args(["run"])
+    assert args.command == "run" and callable(args.func)

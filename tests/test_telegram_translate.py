@@ -1,0 +1,138 @@
+"""Telegram updates become the core's Inbound; replies become Bot API keyboards and pieces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.channels.telegram import keyboard, split_text, to_inbound, utf16_len
+from bot.channels.telegram_send import to_send_error
+from core.types import Button, Channel, InboundKind, Reply
+from tests.fakes.telegram_updates import TgChat, TgUser, UpdateFactory
+
+BOT = "bangfu_test_bot"
+USER = TgUser(42, "王五", language_code="en")
+GROUP = TgChat(-100123, "supergroup", "东村帮扶工作群")
+
+
+def inbound(data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return to_inbound(Update.de_json(data, None), BOT)
+
+
+def test_text_message() -> None:
+    u = UpdateFactory().text(USER, "今天给张三打了电话")
+    got = inbound(u)
+    assert got is not None
+    assert got.channel is Channel.TELEGRAM and got.kind is InboundKind.TEXT
+    assert got.text == "今天给张三打了电话"
+    assert (got.account_id, got.chat_id, got.language) == ("42", "42", "en")
+    assert got.message_id == f"m:42:{u['message']['message_id']}"
+    assert not got.is_group and got.sent_at is not None and got.sent_at.tzinfo is not None
+
+
+def test_redelivered_update_has_the_same_message_id() -> None:
+    u = UpdateFactory().text(USER, "一")
+    first, again = inbound(u), inbound(dict(u))
+    assert first is not None and again is not None
+    assert first.message_id == again.message_id
+
+
+def test_start_deep_link_code() -> None:
+    got = inbound(UpdateFactory().command(USER, "start", "K7M2Q9XR4T"))
+    assert got is not None and got.kind is InboundKind.COMMAND
+    assert (got.command, got.text) == ("start", "K7M2Q9XR4T")
+
+
+def test_group_command_addressed_to_us() -> None:
+    f = UpdateFactory()
+    got = inbound(f.command(USER, "Digest", chat=GROUP, bot_username=BOT))
+    assert got is not None and got.kind is InboundKind.COMMAND
+    assert got.command == "digest" and got.text == ""
+    assert got.is_group and got.chat_title == "东村帮扶工作群" and got.chat_id == str(GROUP.id)
+    assert inbound(f.command(USER, "bind", "CODE", chat=GROUP)).command == "bind"  # type: ignore[union-attr]
+
+
+def test_command_for_another_bot_is_ignored() -> None:
+    assert (
+        inbound(UpdateFactory().command(USER, "help", chat=GROUP, bot_username="otherbot")) is None
+    )
+
+
+def test_button_press() -> None:
+    f = UpdateFactory()
+    bot_msg = {"message_id": 9, "chat": {"id": 42, "type": "private"}, "date": 1,
+               "text": "哪户？", "from": {"id": 1, "is_bot": True, "first_name": "b"}}  # fmt: skip
+    u = f.callback(USER, bot_msg, "hh:17")
+    got = inbound(u)
+    assert got is not None and got.kind is InboundKind.BUTTON
+    assert got.data == "hh:17" and got.chat_id == "42" and got.account_id == "42"
+    assert got.message_id == f"cb:{u['callback_query']['id']}"
+
+
+def test_photo_takes_the_largest_size_and_caption() -> None:
+    got = inbound(UpdateFactory().photo(USER, caption="院子"))
+    assert got is not None and got.kind is InboundKind.PHOTO
+    assert got.photo_ref.endswith("-large") and got.text == "院子"
+
+
+def test_location() -> None:
+    got = inbound(UpdateFactory().location(USER, 22.27, 109.98))
+    assert got is not None and got.kind is InboundKind.LOCATION
+    assert (got.latitude, got.longitude) == (22.27, 109.98)
+
+
+def test_sticker_voice_document_are_unsupported() -> None:
+    f = UpdateFactory()
+    for u in (f.sticker(USER), f.voice(USER), f.document(USER)):
+        got = inbound(u)
+        assert got is not None and got.kind is InboundKind.UNSUPPORTED
+        assert got.message_id.startswith("m:42:")
+
+
+def test_edited_message_is_ignored() -> None:
+    u = UpdateFactory().text(USER, "x")
+    u["edited_message"] = u.pop("message") | {"edit_date": 2}
+    assert inbound(u) is None
+
+
+def test_keyboard_rows() -> None:
+    reply = Reply.with_buttons(
+        "选", [[Button("今天", "d:0"), Button("昨天", "d:1")], [], [Button("取消", "x")]]
+    )
+    markup = keyboard(reply)
+    assert markup is not None
+    assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [
+        ["d:0", "d:1"],
+        ["x"],
+    ]
+    assert keyboard(Reply("无按钮")) is None
+
+
+def test_split_long_text_keeps_everything_under_the_limit() -> None:
+    lines = [f"第{i}户：走访记录，" + "情况良好" * 30 for i in range(200)]
+    text = "\n".join(lines)
+    pieces = split_text(text)
+    assert len(pieces) > 1
+    assert all(utf16_len(p) <= 4096 for p in pieces)
+    assert "\n".join(pieces) == text  # cut only at line breaks
+
+
+def test_split_one_huge_line_with_emoji() -> None:
+    text = "😀" * 5000  # 10,000 UTF-16 units
+    pieces = split_text(text)
+    assert all(utf16_len(p) <= 4096 for p in pieces)
+    assert "".join(pieces) == text
+    assert split_text("短") == ["短"]
+
+
+def test_errors_map_to_send_errors() -> None:
+    wait = to_send_error(RetryAfter(7))
+    assert wait.retry_after == 7 and not wait.permanent
+    blocked = to_send_error(Forbidden("Forbidden: bot was blocked by the user"))
+    assert blocked.blocked and blocked.permanent
+    assert to_send_error(BadRequest("Bad Request: chat not found")).permanent
+    for transient in (TimedOut(), NetworkError("Bad Gateway")):
+        err = to_send_error(transient)
+        assert not err.permanent and not err.blocked and err.retry_after is None
