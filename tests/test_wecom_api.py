@@ -154,7 +154,7 @@ async def test_buttons_become_cards_of_at_most_six(fake, http, ticker):
     reply = Reply.with_buttons("选择要报告的农户", rows)
     await AppSender(_api(fake, http, ticker)).send("zhangsan", reply)
     cards = fake.cards_to("zhangsan")
-    assert [len(c["button_list"]) for c in cards] == [6, 6, 2]
+    assert [len(c["button_list"]) for c in cards] == [5, 5, 4]
     keys = [b["key"] for c in cards for b in c["button_list"]]
     assert keys == [f"hh:{i}" for i in range(13)] + ["cancel"]
     assert cards[0]["main_title"]["title"] == "选择要报告的农户"
@@ -173,8 +173,7 @@ async def test_long_prompt_goes_as_text_before_the_card(fake, http, ticker):
 
 async def test_long_text_is_split_under_2048_bytes(fake, http, ticker):
     text = "\n".join(
-        f"第{i}行：今天走访了农户，了解到玉米收成不错，还需要帮助联系销路。"
-        for i in range(100)
+        f"第{i}行：今天走访了农户，了解到玉米收成不错，还需要帮助联系销路。" for i in range(100)
     )
     await AppSender(_api(fake, http, ticker)).send("zhangsan", Reply(text=text))
     parts = fake.texts_to("zhangsan")

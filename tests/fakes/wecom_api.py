@@ -73,7 +73,8 @@ class FakeWecom:
                 out.append(m[m["msgtype"]]["content"])
             elif m["msgtype"] == "template_card":
                 card = m["template_card"]
-                out.append(card.get("main_title", {}).get("title", ""))
+                title = card.get("main_title", {}).get("title", "")
+                out.append("\n".join(filter(None, [title, card.get("sub_title_text", "")])))
         return out
 
     def cards_to(self, userid: str) -> list[dict[str, Any]]:

@@ -90,13 +90,20 @@ def _text_messages(text: str) -> list[Message]:
     ]
 
 
+def _pages(buttons: list[Button]) -> list[list[Button]]:
+    """Split into as few cards as the limit allows, evenly: 8 buttons → 4 + 4, not 6 + 2."""
+    count = -(-len(buttons) // CARD_BUTTONS_MAX)
+    size = -(-len(buttons) // count)
+    return [buttons[i : i + size] for i in range(0, len(buttons), size)]
+
+
 def render_reply(
     reply: Reply, lang: str = "zh", task_id: Callable[[], str] = new_task_id
 ) -> list[Message]:
     """The message/send bodies (without touser/agentid) for one reply, in order.
 
-    Buttons become button_interaction cards of at most six buttons, one card per page; text
-    too long for a card's title goes first as plain text. An image is left to the sender,
+    Buttons become button_interaction cards of at most six buttons, one card per page; the
+    text goes in the card (title and subtitle) when it fits, else first as plain text. An image is left to the sender,
     which must upload it.
     """
     buttons = _flat_buttons(reply)
@@ -107,10 +114,12 @@ def render_reply(
     out: list[Message] = []
     if head and len(head) <= CARD_TITLE_MAX and len(rest) <= CARD_SUBTITLE_MAX:
         title, subtitle = head, rest
+    elif len(reply.text.strip()) <= CARD_SUBTITLE_MAX:
+        title, subtitle = t("wecom.card_choose", lang), reply.text.strip()
     else:
         out.extend(_text_messages(reply.text))
         title, subtitle = t("wecom.card_choose", lang), ""
-    pages = [buttons[i : i + CARD_BUTTONS_MAX] for i in range(0, len(buttons), CARD_BUTTONS_MAX)]
+    pages = _pages(buttons)
     for n, page in enumerate(pages, start=1):
         desc = t("wecom.card_page", lang, page=n, pages=len(pages)) if len(pages) > 1 else ""
         if n == 1:
