@@ -23,6 +23,7 @@ from bot.channels.telegram_app import (
     build_application,
     set_command_menu,
 )
+from bot.channels.base import Sender
 from bot.config import ConfigError, Settings
 from bot.web import TelegramWebhook, build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
@@ -51,6 +52,8 @@ class Runtime:
     channel: TelegramChannel | None = None
     stoppers: list[Stopper] = field(default_factory=list)
     owns_db: bool = True
+    # Outbound senders by channel name, for the dispatcher ("wecom", "wecom_robot", ...).
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     async def stop(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
@@ -72,7 +75,28 @@ async def core_handle(ctx: Context, inbound: Inbound) -> list[Reply]:
 
 def extra_web_routes(runtime: Runtime) -> list[web.AbstractRouteDef]:
     """Hook point: routes other channels serve on the same web app (e.g. WeCom's callback)."""
-    return []
+    routes: list[web.AbstractRouteDef] = []
+    if runtime.settings.wecom.enabled:
+        routes += _start_wecom(runtime)
+    return routes
+
+
+def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
+    """WeCom: the callback on our web app, its senders for the dispatcher."""
+    from bot.channels.wecom.channel import build_wecom
+
+    ctx = rt.ctx
+    channel = build_wecom(
+        rt.settings.wecom,
+        handle=lambda inbound: core_handle(ctx, inbound),
+        db=rt.db,
+        clock=ctx.clock,
+        lang=rt.settings.language,
+    )
+    rt.stoppers.append(channel.close)  # runs after the web server stopped taking requests
+    rt.senders.update(channel.senders())
+    log.info("wecom: callback at %s", rt.settings.wecom.callback_path)
+    return channel.routes()
 
 
 def background_services(settings: Settings) -> list[ServiceStarter]:
@@ -82,6 +106,10 @@ def background_services(settings: Settings) -> list[ServiceStarter]:
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start with settings that cannot work, naming the setting."""
+    if settings.wecom.enabled:
+        from bot.channels.wecom.channel import check_wecom_settings
+
+        check_wecom_settings(settings.wecom)
     tg = settings.telegram
     if not tg.enabled:
         return

@@ -1,0 +1,82 @@
+"""`bangfu run` with WeCom on: the callback mounted on bangfu's web app, senders registered."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from bot.config import ConfigError, Settings, WebSettings, WecomSettings
+from bot.run import start
+from core.clock import FixedClock
+from storage.db import Database
+from tests.fakes.wecom_api import FakeWecom
+from tests.fakes.wecom_push import AES_KEY, CORP_ID, TOKEN, WecomPusher, text_xml
+from tests.seed import seed
+from tests.tg_support import free_port
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+TS = int(NOW.timestamp())
+
+
+def wecom_settings(fake: FakeWecom, **changes: object) -> Settings:
+    fields: dict = {
+        "enabled": True,
+        "corp_id": CORP_ID,
+        "agent_id": fake.agent_id,
+        "secret": fake.secret,
+        "token": TOKEN,
+        "encoding_aes_key": AES_KEY,
+        "api_url": fake.url,
+        **changes,
+    }
+    return Settings(
+        database_url="sqlite:///unused.db",
+        wecom=WecomSettings(**fields),
+        web=WebSettings(host="127.0.0.1", port=free_port()),
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWecom]:
+    server = await FakeWecom(corp_id=CORP_ID, users={"wangjianguo"}).start()
+    yield server
+    await server.close()
+
+
+async def test_wecom_runs_beside_health_on_the_one_web_app(fake: FakeWecom, db: Database):
+    s = await seed(db, NOW)
+    settings = wecom_settings(fake)
+    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[])
+    base = f"http://127.0.0.1:{settings.web.port}"
+    try:
+        assert set(rt.senders) == {"wecom", "wecom_robot"}
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/healthz") as resp:
+                assert resp.status == 200
+            pusher = WecomPusher(session, f"{base}/wecom/callback")
+            assert await pusher.verify_url(TS, echo="42") == (200, "42")
+            status, _ = await pusher.push(text_xml("wangjianguo", f"绑定 {s.code}", "1", TS), TS)
+            assert status == 200
+    finally:
+        await rt.stop()  # waits for the background work of the callback
+    assert any("绑定成功" in text for text in fake.texts_to("wangjianguo"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "setting"),
+    [
+        ({"corp_id": ""}, "BANGFU_WECOM__CORP_ID"),
+        ({"agent_id": 0}, "BANGFU_WECOM__AGENT_ID"),
+        ({"secret": ""}, "BANGFU_WECOM__SECRET"),
+        ({"token": ""}, "BANGFU_WECOM__TOKEN"),
+        ({"encoding_aes_key": "too-short"}, "BANGFU_WECOM__ENCODING_AES_KEY"),
+        ({"callback_path": "wecom"}, "BANGFU_WECOM__CALLBACK_PATH"),
+    ],
+)
+async def test_unusable_wecom_settings_stop_start_up(fake: FakeWecom, changes, setting):
+    with pytest.raises(ConfigError, match=setting):
+        await start(wecom_settings(fake, **changes))
