@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.channels.base import Sender
 from bot.channels.telegram_app import (
     TelegramChannel,
     TgApplication,
     build_application,
     set_command_menu,
 )
-from bot.channels.base import Sender
 from bot.config import ConfigError, Settings
 from bot.web import TelegramWebhook, build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
