@@ -14,6 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -30,6 +31,9 @@ from core.clock import Clock, SystemClock
 from core.types import Inbound, Reply
 from handlers.context import Context
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.channels.wecom.channel import WecomChannel
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ class Runtime:
     owns_db: bool = True
     # Outbound senders by channel name, for the dispatcher ("wecom", "wecom_robot", ...).
     senders: dict[str, Sender] = field(default_factory=dict)
+    wecom: WecomChannel | None = None
 
     async def stop(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
@@ -95,6 +100,7 @@ def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
     )
     rt.stoppers.append(channel.close)  # runs after the web server stopped taking requests
     rt.senders.update(channel.senders())
+    rt.wecom = channel
     log.info("wecom: callback at %s", rt.settings.wecom.callback_path)
     return channel.routes()
 

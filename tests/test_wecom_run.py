@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.config import ConfigError, Settings, WebSettings, WecomSettings
-from bot.run import start
+from bot.run import Runtime, start
 from core.clock import FixedClock
 from storage.db import Database
+from storage.models import OutboxMessage
 from tests.fakes.wecom_api import FakeWecom
-from tests.fakes.wecom_push import AES_KEY, CORP_ID, TOKEN, WecomPusher, text_xml
+from tests.fakes.wecom_push import AES_KEY, CORP_ID, TOKEN, WecomPusher, message_xml, text_xml
 from tests.seed import seed
 from tests.tg_support import free_port
 
@@ -38,6 +40,11 @@ def wecom_settings(fake: FakeWecom, **changes: object) -> Settings:
         wecom=WecomSettings(**fields),
         web=WebSettings(host="127.0.0.1", port=free_port()),
     )
+
+
+async def _settle(rt: Runtime) -> None:
+    assert rt.wecom is not None
+    await rt.wecom.callback.drain()
 
 
 @pytest.fixture
@@ -64,6 +71,38 @@ async def test_wecom_runs_beside_health_on_the_one_web_app(fake: FakeWecom, db: 
     finally:
         await rt.stop()  # waits for the background work of the callback
     assert any("绑定成功" in text for text in fake.texts_to("wangjianguo"))
+
+
+async def test_enter_agent_greets_newcomers_and_undeliverable_replies_wait_in_the_outbox(
+    fake: FakeWecom, db: Database
+):
+    s = await seed(db, NOW)
+    settings = wecom_settings(fake)
+    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[])
+    url = f"http://127.0.0.1:{settings.web.port}/wecom/callback"
+    enter = message_xml("wangjianguo", "event", TS, Event="enter_agent", EventKey="")
+    try:
+        async with aiohttp.ClientSession() as session:
+            pusher = WecomPusher(session, url)
+            await pusher.push(enter, TS)
+            await _settle(rt)
+            assert len(fake.texts_to("wangjianguo")) == 1  # the binding explanation
+            await pusher.push(text_xml("wangjianguo", f"绑定 {s.code}", "1", TS), TS)
+            await _settle(rt)
+            sent = len(fake.texts_to("wangjianguo"))
+            await pusher.push(enter, TS + 5)  # a bound cadre opens the app: no message
+            fake.inject["/cgi-bin/message/send"] = [45009]  # WeCom is rate limiting
+            await pusher.push(text_xml("wangjianguo", "/help", "2", TS), TS)
+            await _settle(rt)
+    finally:
+        await rt.stop()
+    assert len(fake.texts_to("wangjianguo")) == sent
+    async with db.transaction() as session:
+        rows = list(await session.scalars(select(OutboxMessage)))
+    assert [(r.channel, r.chat_id, r.kind, r.dedupe_key) for r in rows] == [
+        ("wecom", "wangjianguo", "reply", "reply:wecom:2:0")
+    ]
+    assert rows[0].payload["text"]
 
 
 @pytest.mark.parametrize(
