@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,3 +18,13 @@ def insert_ignore(session: AsyncSession, table: Table, index_elements: list[str]
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def refresh_statistics(session: AsyncSession, tables: list[str]) -> None:
+    """After a bulk load, let PostgreSQL's planner see the new rows (else it may scan).
+
+    SQLite picks indexes without statistics, so there is nothing to do there.
+    """
+    if is_postgres(session):
+        names = ", ".join(f'"{name}"' for name in tables)
+        await session.execute(text(f"ANALYZE {names}"))

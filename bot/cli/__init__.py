@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from bot.config import ConfigError
 
 # Modules that define `register(subparsers)`; each adds its own subcommands.
-COMMAND_MODULES = ("bot.cli.db", "bot.cli.run", "bot.cli.wecom")
+COMMAND_MODULES = (
+    "bot.cli.db",
+    "bot.cli.run",
+    "bot.cli.roster",
+    "bot.cli.invite",
+    "bot.cli.cadre",
+    "bot.cli.wecom",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

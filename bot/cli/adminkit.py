@@ -1,0 +1,70 @@
+"""Shared plumbing of the admin commands: bilingual output, clean errors, the database."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TextIO
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.config import Settings
+from core.i18n import t
+from storage.db import Database
+
+
+def both(key: str, /, **params: Any) -> str:
+    """Chinese first, then English: 'zh / en' (admins may read either)."""
+    zh, en = t(key, "zh", **params), t(key, "en", **params)
+    return zh if zh == en else f"{zh} / {en.lstrip()}"
+
+
+def say(key: str, /, *, file: TextIO | None = None, **params: Any) -> None:
+    print(both(key, **params), file=file or sys.stdout, flush=True)
+
+
+class AdminError(Exception):
+    """A clean refusal: the text `key`, exit status 2, no traceback."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def _missing_schema(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def admin_command(
+    fn: Callable[[argparse.Namespace], Awaitable[int]],
+) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    """Turn AdminError and an unmigrated database into a message on stderr and status 2."""
+
+    @functools.wraps(fn)
+    async def run(args: argparse.Namespace) -> int:
+        try:
+            return await fn(args)
+        except AdminError as exc:
+            say(exc.key, file=sys.stderr, **exc.params)
+            return 2
+        except DBAPIError as exc:
+            if not _missing_schema(exc):
+                raise
+            say("admin_cli.no_schema", file=sys.stderr)
+            return 2
+
+    return run
+
+
+@asynccontextmanager
+async def open_db(settings: Settings) -> AsyncIterator[Database]:
+    db = Database(settings.database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()

@@ -1,0 +1,152 @@
+"""`bangfu roster import FILE` and `bangfu roster template FILE.xlsx`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.config import load_settings
+from bot.roster.check import RowError
+from bot.roster.files import RosterFileError, read_roster, write_template
+from bot.roster.importer import ImportReport, QuotaIssue, import_roster
+from core.clock import SystemClock
+from core.i18n import t
+from core.policy import QUOTA_PRESET_ALIASES, QUOTA_PRESETS, Policy
+from storage.batch import Tally
+
+MAX_ERRORS_SHOWN = 200
+MAX_QUOTA_SHOWN = 20
+PROGRESS_FROM = 5000  # smaller files finish before anyone wonders
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    roster = sub.add_parser("roster", help="名册 / roster").add_subparsers(
+        dest="roster_cmd", required=True
+    )
+    imp = roster.add_parser("import", help="导入名册 / import a roster (.xlsx, .csv)")
+    imp.add_argument("file", type=Path, help="名册文件 / roster file (.xlsx, .csv UTF-8/GBK)")
+    imp.add_argument(
+        "--policy",
+        choices=[*QUOTA_PRESETS, *QUOTA_PRESET_ALIASES],
+        help="结对任务标准 / quota preset (default: the configured policy)",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="只检查不写入 / check, write nothing")
+    imp.set_defaults(func=_import)
+    tpl = roster.add_parser("template", help="生成空白名册模板 / write an empty .xlsx template")
+    tpl.add_argument("file", type=Path, help="FILE.xlsx")
+    tpl.set_defaults(func=_template)
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    if stage in ("read", "check") or total >= PROGRESS_FROM:
+        say(f"roster.progress_{stage}", file=sys.stderr, done=done, total=total)
+
+
+def _policy(base: Policy, preset: str | None) -> Policy:
+    if preset is None:
+        return base
+    return base.model_copy(
+        update={"quota_preset": QUOTA_PRESET_ALIASES.get(preset, preset), "quotas": None}
+    )
+
+
+@admin_command
+async def _import(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    policy = _policy(settings.policy, args.policy)
+    say("roster.reading", file=sys.stderr, path=args.file)
+    try:
+        raw = read_roster(args.file, lambda n: _progress("read", n, n))
+    except RosterFileError as exc:
+        raise AdminError(f"roster_file.{exc.key}", **exc.params) from None
+    async with open_db(settings) as db:
+        report = await import_roster(
+            db,
+            raw,
+            policy=policy,
+            now=SystemClock(settings.tz).now(),
+            source=args.file.name,
+            dry_run=args.dry_run,
+            progress=_progress,
+        )
+    if not report.ok:
+        print_errors(report.errors)
+        return 1
+    print_report(report, policy)
+    return 0
+
+
+def print_errors(errors: list[RowError]) -> None:
+    for e in errors[:MAX_ERRORS_SHOWN]:
+        zh = t("roster_check.row", "zh", row=e.row, column=e.column, reason=_reason(e, "zh"))
+        en = t("roster_check.row", "en", row=e.row, column=e.column, reason=_reason(e, "en"))
+        print(f"{zh} / {en}", file=sys.stderr)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        say("roster_check.more", file=sys.stderr, count=len(errors) - MAX_ERRORS_SHOWN)
+    say("roster_check.failed", file=sys.stderr, count=len(errors))
+
+
+def _reason(e: RowError, lang: str) -> str:
+    return t(f"roster_check.{e.key}", lang, **e.params)
+
+
+def print_report(report: ImportReport, policy: Policy) -> None:
+    say("roster.dry_run" if report.dry_run else "roster.done", rows=report.rows)
+    counts = report.counts
+    assert counts is not None
+    say("roster.units", count=counts.units_created)
+    for what, tally in (
+        ("cadres", counts.cadres),
+        ("households", counts.households),
+        ("pairings", counts.pairings),
+    ):
+        say(f"roster.tally_{what}", **_tally(tally))
+    preset = policy.quota_preset if policy.quotas is None else "custom"
+    say(
+        "roster.quota_head",
+        preset=preset,
+        over=len(report.over_quota),
+        under=len(report.under_quota),
+    )
+    _print_quota("roster.quota_over", report.over_quota)
+    _print_quota("roster.quota_under", report.under_quota)
+    if not report.uncovered_total:
+        say("roster.uncovered_none")
+        return
+    say("roster.uncovered_head", count=report.uncovered_total)
+    for u in report.uncovered:
+        say("roster.uncovered_item", name=u.head_name, village=u.village_path, code=u.code or "")
+    if report.uncovered_total > len(report.uncovered):
+        say("roster.uncovered_more", count=report.uncovered_total - len(report.uncovered))
+
+
+def _tally(tally: Tally) -> dict[str, Any]:
+    return {"created": tally.created, "updated": tally.updated, "unchanged": tally.unchanged}
+
+
+def _print_quota(key: str, issues: list[QuotaIssue]) -> None:
+    for issue in issues[:MAX_QUOTA_SHOWN]:
+        load = issue.load
+        say(
+            key,
+            name=load.name,
+            rank=load.rank,
+            phone=load.phone,
+            unit=load.unit_path,
+            count=load.households,
+            quota=issue.quota,
+        )
+    if len(issues) > MAX_QUOTA_SHOWN:
+        say("roster.quota_more", count=len(issues) - MAX_QUOTA_SHOWN)
+
+
+def _template(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if path.suffix.lower() != ".xlsx":
+        path = path.with_suffix(".xlsx")
+    write_template(path)
+    say("roster.template_written", path=path)
+    return 0

@@ -1,0 +1,1 @@
+"""Roster import: files → checked rows → one transaction of set-based upserts → a report."""

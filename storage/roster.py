@@ -1,0 +1,216 @@
+"""Roster writes: units, cadres, households and pairings upserted set-based, in batches.
+
+Callers validate first (bot/roster/check.py); this module trusts its rows. Every query works
+on chunks of keys so a 50,000-row roster costs a few hundred statements, not 50,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.batch import Tally, chunks
+from storage.dialect import refresh_statistics
+from storage.models import Cadre, Pairing, Unit
+from storage.roster_households import HouseholdIn, upsert_households
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    """One validated roster line: this cadre is responsible for this household."""
+
+    row: int  # the line in the source file, for messages
+    unit_path: str
+    cadre_name: str
+    rank: str
+    cadre_phone: str
+    head_name: str
+    household_code: str | None
+    village_path: str
+    category: str
+    members: int
+    poverty_cause: str
+    household_phone: str
+
+    @property
+    def household_key(self) -> Hashable:
+        """Who this household is: its 户编号, else village + head + phone."""
+        if self.household_code:
+            return ("code", self.household_code)
+        return ("name", self.village_path, self.head_name, self.household_phone)
+
+
+@dataclass
+class ApplyCounts:
+    units_created: int = 0
+    cadres: Tally = field(default_factory=Tally)
+    households: Tally = field(default_factory=Tally)
+    pairings: Tally = field(default_factory=Tally)
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+async def ensure_units(session: AsyncSession, paths: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Ids of these unit paths, creating missing ones and their ancestors; and how many new."""
+    wanted = sorted({p for path in paths for p in _prefixes(path)}, key=lambda p: p.count("/"))
+    ids: dict[str, int] = {}
+    for part in chunks(wanted):
+        rows = await session.execute(select(Unit.path, Unit.id).where(Unit.path.in_(part)))
+        ids.update({path: uid for path, uid in rows})
+    created = 0
+    missing = [p for p in wanted if p not in ids]
+    for depth in sorted({p.count("/") for p in missing}):
+        level = [p for p in missing if p.count("/") == depth]
+        values = [
+            {
+                "parent_id": ids[p.rsplit("/", 1)[0]] if depth else None,
+                "name": p.rsplit("/", 1)[-1],
+                "path": p,
+                "depth": depth,
+            }
+            for p in level
+        ]
+        for batch in chunks(values):
+            result = await session.execute(insert(Unit).returning(Unit.path, Unit.id), batch)
+            ids.update({path: uid for path, uid in result})
+        created += len(level)
+    return ids, created
+
+
+@dataclass(frozen=True, slots=True)
+class CadreIn:
+    phone: str
+    name: str
+    rank: str
+    unit_id: int
+
+
+async def upsert_cadres(
+    session: AsyncSession, cadres: Sequence[CadreIn], *, now: datetime, tally: Tally
+) -> dict[str, int]:
+    """Cadre ids by phone; new cadres inserted, changed or inactive ones updated."""
+    ids: dict[str, int] = {}
+    changes: list[dict[str, Any]] = []
+    by_phone = {c.phone: c for c in cadres}
+    for part in chunks(list(by_phone)):
+        rows = await session.execute(
+            select(
+                Cadre.id, Cadre.phone, Cadre.name, Cadre.rank, Cadre.unit_id, Cadre.active
+            ).where(Cadre.phone.in_(part))
+        )
+        for cid, phone, name, rank, unit_id, active in rows:
+            ids[phone] = cid
+            c = by_phone[phone]
+            if (name, rank, unit_id, active) != (c.name, c.rank, c.unit_id, True):
+                changes.append(
+                    {
+                        "id": cid,
+                        "name": c.name,
+                        "rank": c.rank,
+                        "unit_id": c.unit_id,
+                        "active": True,
+                    }
+                )
+    for batch in chunks(changes):
+        await session.execute(update(Cadre), batch)
+    new = [
+        {"name": c.name, "rank": c.rank, "unit_id": c.unit_id, "phone": c.phone}
+        | {"role": "", "active": True, "created_at": now}
+        for c in cadres
+        if c.phone not in ids
+    ]
+    for batch in chunks(new):
+        result = await session.execute(insert(Cadre).returning(Cadre.phone, Cadre.id), batch)
+        ids.update(dict(result.all()))
+    tally.created += len(new)
+    tally.updated += len(changes)
+    tally.unchanged += len(by_phone) - len(new) - len(changes)
+    return ids
+
+
+async def upsert_pairings(
+    session: AsyncSession, pairs: set[tuple[int, int]], *, start: date, tally: Tally
+) -> None:
+    """Pairings (cadre_id, household_id): new ones inserted, ended ones made active again."""
+    existing: dict[tuple[int, int], tuple[int, bool]] = {}
+    households = sorted({h for _, h in pairs})
+    for part in chunks(households):
+        rows = await session.execute(
+            select(Pairing.cadre_id, Pairing.household_id, Pairing.id, Pairing.active).where(
+                Pairing.household_id.in_(part)
+            )
+        )
+        for cid, hid, pid, active in rows:
+            existing[(cid, hid)] = (pid, active)
+    revive: list[dict[str, Any]] = [
+        {"id": existing[p][0], "active": True, "end_date": None}
+        for p in pairs
+        if p in existing and not existing[p][1]
+    ]
+    for batch in chunks(revive):
+        await session.execute(update(Pairing), batch)
+    new: list[dict[str, Any]] = [
+        {"cadre_id": c, "household_id": h, "start_date": start, "active": True}
+        for c, h in sorted(pairs)
+        if (c, h) not in existing
+    ]
+    for batch in chunks(new):
+        await session.execute(insert(Pairing), batch)
+    tally.created += len(new)
+    tally.updated += len(revive)
+    tally.unchanged += len(pairs) - len(new) - len(revive)
+
+
+BULK = 1000  # rows created, above which the planner's statistics are refreshed
+Progress = Callable[[str, int, int], None]
+
+
+async def apply_roster(
+    session: AsyncSession,
+    rows: Sequence[RosterRow],
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+) -> ApplyCounts:
+    """Write validated rows in the caller's transaction; re-applying changes nothing."""
+    counts = ApplyCounts()
+    note = progress or (lambda stage, done, total: None)
+    unit_ids, counts.units_created = await ensure_units(
+        session, [r.unit_path for r in rows] + [r.village_path for r in rows]
+    )
+    note("units", len(unit_ids), len(unit_ids))
+    cadres = {
+        r.cadre_phone: CadreIn(r.cadre_phone, r.cadre_name, r.rank, unit_ids[r.unit_path])
+        for r in rows
+    }
+    cadre_ids = await upsert_cadres(session, list(cadres.values()), now=now, tally=counts.cadres)
+    note("cadres", len(cadre_ids), len(cadres))
+    households = {r.household_key: _household_in(r, unit_ids) for r in rows}
+    household_ids = await upsert_households(session, households, now=now, tally=counts.households)
+    note("households", len(household_ids), len(households))
+    pairs = {(cadre_ids[r.cadre_phone], household_ids[r.household_key]) for r in rows}
+    await upsert_pairings(session, pairs, start=now.date(), tally=counts.pairings)
+    note("pairings", len(pairs), len(pairs))
+    if counts.households.created + counts.pairings.created >= BULK:
+        await refresh_statistics(session, ["units", "cadres", "households", "pairings"])
+    return counts
+
+
+def _household_in(r: RosterRow, unit_ids: dict[str, int]) -> HouseholdIn:
+    return HouseholdIn(
+        code=r.household_code,
+        head_name=r.head_name,
+        village_id=unit_ids[r.village_path],
+        category=r.category,
+        members=r.members,
+        poverty_cause=r.poverty_cause,
+        phone=r.household_phone,
+    )

@@ -1,0 +1,103 @@
+"""Household upsert for roster imports: matched by 户编号, else by village + head + phone."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.batch import Tally, chunks
+from storage.models import Household
+
+FIELDS = ("code", "head_name", "village_id", "category", "members", "poverty_cause", "phone")
+_COLUMNS = [Household.id, *(getattr(Household, f) for f in FIELDS)]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdIn:
+    code: str | None
+    head_name: str
+    village_id: int
+    category: str
+    members: int
+    poverty_cause: str
+    phone: str
+
+
+async def _by_code(
+    session: AsyncSession, wanted: Mapping[Hashable, HouseholdIn]
+) -> dict[Hashable, Row[Any]]:
+    by_code = {h.code: key for key, h in wanted.items() if h.code}
+    found: dict[Hashable, Row[Any]] = {}
+    for part in chunks(list(by_code)):
+        for row in await session.execute(select(*_COLUMNS).where(Household.code.in_(part))):
+            found[by_code[row.code]] = row
+    return found
+
+
+async def _by_name(
+    session: AsyncSession, rest: Mapping[Hashable, HouseholdIn], claimed: set[int]
+) -> dict[Hashable, Row[Any]]:
+    """Match households without a known code on (village, head, phone), oldest first.
+
+    A row with a 户编号 may only adopt a household that has none yet (codes are added later).
+    """
+    index: dict[tuple[int, str, str], list[Row[Any]]] = {}
+    villages = sorted({h.village_id for h in rest.values()})
+    for part in chunks(villages):
+        stmt = select(*_COLUMNS).where(Household.village_id.in_(part)).order_by(Household.id)
+        for row in await session.execute(stmt):
+            index.setdefault((row.village_id, row.head_name, row.phone), []).append(row)
+    found: dict[Hashable, Row[Any]] = {}
+    for key, h in rest.items():
+        for row in index.get((h.village_id, h.head_name, h.phone), []):
+            if row.id not in claimed and (h.code is None or row.code is None):
+                found[key] = row
+                claimed.add(row.id)
+                break
+    return found
+
+
+def _desired(h: HouseholdIn, row: Row[Any] | None) -> dict[str, Any]:
+    values = asdict(h)
+    if row is not None and h.code is None:
+        values["code"] = row.code  # a roster without codes never erases one
+    return values
+
+
+async def upsert_households(
+    session: AsyncSession,
+    wanted: Mapping[Hashable, HouseholdIn],
+    *,
+    now: datetime,
+    tally: Tally,
+) -> dict[Hashable, int]:
+    """Household ids by the caller's key; new ones inserted, changed ones updated."""
+    found = await _by_code(session, wanted)
+    claimed = {row.id for row in found.values()}
+    rest = {k: h for k, h in wanted.items() if k not in found}
+    found |= await _by_name(session, rest, claimed)
+    ids = {key: row.id for key, row in found.items()}
+    changes = []
+    for key, row in found.items():
+        values = _desired(wanted[key], row)
+        if any(getattr(row, f) != values[f] for f in FIELDS):
+            changes.append({"id": row.id, **values})
+    for batch in chunks(changes):
+        await session.execute(update(Household), batch)
+    new_keys = [k for k in wanted if k not in found]
+    stmt = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+    for new_part in chunks(new_keys):
+        rows = [
+            _desired(wanted[k], None) | {"status": "active", "created_at": now} for k in new_part
+        ]
+        result = await session.execute(stmt, rows)
+        ids.update(zip(new_part, result.scalars().all(), strict=True))
+    tally.created += len(new_keys)
+    tally.updated += len(changes)
+    tally.unchanged += len(found) - len(changes)
+    return ids
