@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatAccount, SupervisorGroup, Unit
+from storage.models import ChatAccount, SupervisorGroup
 
 ROBOT_CHANNEL = "wecom_robot"
 
@@ -19,10 +19,6 @@ async def account_is_bound(session: AsyncSession, channel: str, account_id: str)
         )
     )
     return found is not None
-
-
-async def unit_by_path(session: AsyncSession, path: str) -> Unit | None:
-    return await session.scalar(select(Unit).where(Unit.path == path.strip().strip("/")))
 
 
 async def register_robot_group(

@@ -17,10 +17,13 @@ KEY = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
 
 
 @pytest.fixture
-def db_url(sqlite_template, tmp_path):
+def db_url(sqlite_template, tmp_path, monkeypatch):
+    """A migrated SQLite file with two units, found by the CLI through BANGFU_DATABASE_URL."""
+    monkeypatch.chdir(tmp_path)  # no stray bangfu.toml
     path = tmp_path / "cli.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
+    monkeypatch.setenv("BANGFU_DATABASE_URL", url)
 
     async def seed() -> None:
         db = Database(url)
@@ -49,16 +52,13 @@ def _rows(url: str):
 
 
 def test_add_wecom_registers_the_robot_once_and_never_prints_the_key(db_url, capsys):
-    args = ["group", "add-wecom", "--unit", "博白县/顿谷镇", "--webhook-key", KEY, "--url", db_url]
+    args = ["group", "add-wecom", "--unit", "博白县/顿谷镇", "--webhook-key", KEY]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "已登记群机器人" in out and "693a…" in out and KEY not in out and KEY[4:] not in out
     # Again, with the whole webhook URL pasted: the same group, moved to the county.
     url_form = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}"
-    assert (
-        main(["group", "add-wecom", "--unit", "博白县", "--webhook-key", url_form, "--url", db_url])
-        == 0
-    )
+    assert main(["group", "add-wecom", "--unit", "博白县", "--webhook-key", url_form]) == 0
     assert "已更新" in capsys.readouterr().out
     groups, audits, units = _rows(db_url)
     assert [(g.channel, g.chat_id, units[g.unit_id], g.active) for g in groups] == [
@@ -68,24 +68,14 @@ def test_add_wecom_registers_the_robot_once_and_never_prints_the_key(db_url, cap
 
 
 def test_unknown_unit_is_a_clear_error(db_url, capsys):
-    assert (
-        main(
-            ["group", "add-wecom", "--unit", "博白县/没有镇", "--webhook-key", KEY, "--url", db_url]
-        )
-        == 1
-    )
+    assert main(["group", "add-wecom", "--unit", "博白县/没有镇", "--webhook-key", KEY]) == 2
     err = capsys.readouterr().err
     assert "找不到单位：博白县/没有镇" in err
     assert _rows(db_url)[0] == []
 
 
 def test_malformed_key_is_refused(db_url, capsys):
-    assert (
-        main(
-            ["group", "add-wecom", "--unit", "博白县", "--webhook-key", "no key!", "--url", db_url]
-        )
-        == 2
-    )
+    assert main(["group", "add-wecom", "--unit", "博白县", "--webhook-key", "no key!"]) == 2
     assert "webhook key" in capsys.readouterr().err
     assert _rows(db_url)[0] == []
 

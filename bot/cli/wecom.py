@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 from bot.channels.wecom.robot import mask_key
+from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
-from core.i18n import t
+from core.names import normalize_path
 from storage.audit import audit
-from storage.db import Database
-from storage.wecom_queries import register_robot_group, unit_by_path
+from storage.cadres import unit_by_path
+from storage.wecom_queries import register_robot_group
 
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
 
@@ -34,12 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = _group_parsers(sub).add_parser(
         "add-wecom", help="登记企业微信群机器人 / register a WeCom group robot for a unit"
     )
-    add.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
+    add.add_argument("--unit", required=True, help="单位路径 / unit path, e.g. 博白县/顿谷镇")
     add.add_argument(
-        "--webhook-key", required=True, help="机器人 webhook 的 key（或整个 webhook 地址）"
+        "--webhook-key",
+        required=True,
+        help="机器人 webhook 的 key（或整个 webhook 地址）/ the robot's webhook key or URL",
     )
     add.add_argument("--title", default="", help="群名称 / group name (optional)")
-    add.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
     add.set_defaults(func=_add_wecom)
 
 
@@ -51,38 +52,31 @@ def normalize_key(raw: str) -> str | None:
     return raw if _KEY.match(raw) else None
 
 
-def _both(text_key: str, /, **params: object) -> str:
-    return f"{t(text_key, 'zh', **params)} / {t(text_key, 'en', **params)}"
-
-
+@admin_command
 async def _add_wecom(args: argparse.Namespace) -> int:
     key = normalize_key(args.webhook_key)
     if key is None:
-        print(_both("wecom_cli.bad_key"), file=sys.stderr)
-        return 2
-    db = Database(args.url or load_settings().database_url)
-    now = SystemClock().now()
-    try:
-        async with db.transaction() as s:
-            unit = await unit_by_path(s, args.unit)
-            if unit is None:
-                print(_both("wecom_cli.unit_missing", path=args.unit), file=sys.stderr)
-                return 1
-            group, created = await register_robot_group(
-                s, unit_id=unit.id, key=key, title=args.title, now=now
-            )
-            audit(
-                s,
-                at=now,
-                actor="cli",
-                action="group.add_wecom",
-                entity="supervisor_group",
-                entity_id=group.id,
-                unit=unit.path,
-                key=mask_key(key),
-            )
-            params = {"unit": unit.path, "key": mask_key(key), "id": group.id}
-    finally:
-        await db.dispose()
-    print(_both("wecom_cli.added" if created else "wecom_cli.updated", **params))
+        raise AdminError("wecom_cli.bad_key")
+    settings = load_settings()
+    now = SystemClock(settings.tz).now()
+    path = normalize_path(args.unit)
+    async with open_db(settings) as db, db.transaction() as s:
+        unit = await unit_by_path(s, path)
+        if unit is None:
+            raise AdminError("wecom_cli.unit_missing", path=path)
+        group, created = await register_robot_group(
+            s, unit_id=unit.id, key=key, title=args.title, now=now
+        )
+        audit(
+            s,
+            at=now,
+            actor="cli",
+            action="group.add_wecom",
+            entity="supervisor_group",
+            entity_id=group.id,
+            unit=unit.path,
+            key=mask_key(key),  # the key is a secret: never in full outside its row
+        )
+        params = {"unit": unit.path, "key": mask_key(key), "id": group.id}
+    say("wecom_cli.added" if created else "wecom_cli.updated", **params)
     return 0
