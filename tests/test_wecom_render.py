@@ -9,7 +9,11 @@ from bot.channels.wecom.render import render_reply, split_utf8
 from core.types import Button, Reply
 
 lines = st.lists(
-    st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=900), max_size=12
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_characters="\n"),
+        max_size=900,
+    ),
+    max_size=12,
 )
 
 
@@ -59,14 +63,21 @@ def test_title_and_subtitle_carry_a_short_prompt():
 
 
 def test_english_card_texts():
-    reply = Reply.with_buttons("x" * 50, [[Button(str(i), f"d{i}") for i in range(7)]])
+    reply = Reply.with_buttons("x" * 200, [[Button(str(i), f"d{i}") for i in range(7)]])
     messages = render_reply(reply, "en")
-    assert messages[0] == {"msgtype": "text", "text": {"content": "x" * 50}}
+    assert messages[0] == {"msgtype": "text", "text": {"content": "x" * 200}}
     assert messages[1]["template_card"]["main_title"] == {
         "title": "Please choose:",
         "desc": "page 1/2",
     }
     assert messages[2]["template_card"]["main_title"]["title"] == "More options"
+
+
+def test_question_too_long_for_a_title_goes_in_the_subtitle():
+    text = "可发送照片或位置作为凭证（已收：照片 0 张，位置 —）。好了点「完成」。"
+    (message,) = render_reply(Reply.with_buttons(text, [[Button("完成", "done")]]))
+    card = message["template_card"]
+    assert card["main_title"]["title"] == "请选择：" and card["sub_title_text"] == text
 
 
 def test_empty_text_sends_nothing():

@@ -77,6 +77,7 @@ async def _add_wecom(args: argparse.Namespace) -> int:
             unit=unit.path,
             key=mask_key(key),  # the key is a secret: never in full outside its row
         )
-        params = {"unit": unit.path, "key": mask_key(key), "id": group.id}
-    say("wecom_cli.added" if created else "wecom_cli.updated", **params)
+        unit_path, group_id = unit.path, group.id
+    text = "wecom_cli.added" if created else "wecom_cli.updated"
+    say(text, unit=unit_path, key=mask_key(key), id=group_id)
     return 0
