@@ -340,3 +340,35 @@ async def test_forged_url_verification_is_refused(rig, caplog):
     query = {**rig.pusher.signed(encrypted, TS), "echostr": encrypted, "nonce": "changed"}
     async with rig.session.get(f"{rig.pusher.url}?{urlencode(query)}") as resp:
         assert resp.status == 403 and await resp.text() == ""
+
+
+async def test_one_members_messages_reach_the_core_in_arrival_order(rig):
+    # A click needs a round trip to WeCom (the card update) before the core sees it; the
+    # text typed right after must still come second.
+    api = WecomApi(
+        rig.session,
+        base_url=rig.fake.url,
+        corp_id=CORP_ID,
+        secret=rig.fake.secret,
+        agent_id=rig.fake.agent_id,
+    )
+    card = {
+        "card_type": "button_interaction",
+        "main_title": {"title": "选择"},
+        "task_id": "bf_order",
+        "button_list": [{"text": "张三", "key": "h:1"}],
+    }
+    code = await api.send_card("zhangsan", card)
+    click = message_xml(
+        "zhangsan",
+        "event",
+        TS,
+        Event="template_card_event",
+        EventKey="h:1",
+        TaskId="bf_order",
+        ResponseCode=code,
+    )
+    await rig.pusher.push(click, TS)
+    await rig.pusher.push(text_xml("zhangsan", "下一步", "7100", TS), TS)
+    await rig.callback.drain()
+    assert [i.kind for i in rig.recorder.inbounds] == [InboundKind.BUTTON, InboundKind.TEXT]

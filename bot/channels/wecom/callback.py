@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
@@ -68,6 +69,9 @@ class WecomCallback:
         self.max_skew = max_skew
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -156,6 +160,16 @@ class WecomCallback:
             self._recent.popitem(last=False)
 
     async def _process(self, translated: Translated) -> None:
+        # One member's messages run one at a time, in arrival order (asyncio.Lock is FIFO):
+        # a click and the text typed right after it must reach the core in that order.
+        user = translated.inbound.account_id
+        lock = self._user_locks.get(user)
+        if lock is None:
+            lock = self._user_locks[user] = asyncio.Lock()
+        async with lock:
+            await self._process_one(translated)
+
+    async def _process_one(self, translated: Translated) -> None:
         inbound = translated.inbound
         if translated.only_if_unbound and self.is_bound and await self.is_bound(inbound.account_id):
             return
