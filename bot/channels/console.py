@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import TextIO
 
 from core.types import Button, Channel, Inbound, InboundKind, Reply
@@ -30,14 +31,15 @@ def render(reply: Reply, out: TextIO) -> list[Button]:
 
 def to_inbound(line: str, buttons: list[Button], account: str, message_id: str) -> Inbound:
     line = line.strip()
-    base = {"channel": Channel.CONSOLE, "account_id": account, "chat_id": account,
-            "message_id": message_id}
+    base = partial(
+        Inbound, channel=Channel.CONSOLE, account_id=account, chat_id=account, message_id=message_id
+    )
     if line.isdigit() and 1 <= int(line) <= len(buttons):
-        return Inbound(kind=InboundKind.BUTTON, data=buttons[int(line) - 1].data, **base)
+        return base(kind=InboundKind.BUTTON, data=buttons[int(line) - 1].data)
     if line.startswith("/") and len(line) > 1:
         command, _, rest = line[1:].partition(" ")
-        return Inbound(kind=InboundKind.COMMAND, command=command.lower(), text=rest, **base)
-    return Inbound(kind=InboundKind.TEXT, text=line, **base)
+        return base(kind=InboundKind.COMMAND, command=command.lower(), text=rest)
+    return base(kind=InboundKind.TEXT, text=line)
 
 
 async def chat_loop(

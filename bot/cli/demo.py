@@ -38,14 +38,29 @@ async def _demo(args: argparse.Namespace) -> int:
             now = clock.now()
             sample = await load_sample_county(db, now)
             async with db.transaction() as s:
-                code = await create_invite(s, kind="cadre", cadre_id=sample.demo_cadre_id,
-                                           now=now, ttl=timedelta(hours=1))
+                code = await create_invite(
+                    s, kind="cadre", cadre_id=sample.demo_cadre_id, now=now, ttl=timedelta(hours=1)
+                )
             ctx = Context(db=db, clock=clock, policy=settings.policy)
-            print(t("demo.intro", args.lang, name=sample.demo_cadre_name,
-                    county=sample.county_path, households=sample.household_count))
-            bind = Inbound(channel=Channel.CONSOLE, account_id="console", chat_id="console",
-                           message_id="console-bind", kind=InboundKind.COMMAND,
-                           command="start", text=code, language=args.lang)
+            print(
+                t(
+                    "demo.intro",
+                    args.lang,
+                    name=sample.demo_cadre_name,
+                    county=sample.county_path,
+                    households=sample.household_count,
+                )
+            )
+            bind = Inbound(
+                channel=Channel.CONSOLE,
+                account_id="console",
+                chat_id="console",
+                message_id="console-bind",
+                kind=InboundKind.COMMAND,
+                command="start",
+                text=code,
+                language=args.lang,
+            )
             first = await handle(ctx, bind)
             await chat_loop(ctx, first=first, read_line=sys.stdin.readline)
         finally:
