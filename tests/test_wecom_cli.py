@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +13,10 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.cli.wecom import normalize_key
 from storage.db import Database
-from storage.models import AuditLog, SupervisorGroup, Unit
+from storage.models import AuditLog, Cadre, SupervisorGroup, Unit
 
 KEY = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -92,3 +95,21 @@ def test_malformed_key_is_refused(db_url, capsys):
 )
 def test_normalize_key(raw, key):
     assert normalize_key(raw) == key
+
+
+def test_invite_tells_how_to_bind_on_wecom_when_it_is_on(db_url, capsys, monkeypatch):
+    async def add_cadre() -> None:
+        db = Database(db_url)
+        async with db.transaction() as s:
+            unit = await s.scalar(select(Unit).where(Unit.path == "博白县"))
+            s.add(Cadre(name="王建国", unit_id=unit.id, phone="13800000001", created_at=NOW))
+        await db.dispose()
+
+    asyncio.run(add_cadre())
+    assert main(["invite", "create", "--phone", "13800000001"]) == 0
+    assert "企业微信" not in capsys.readouterr().out
+    monkeypatch.setenv("BANGFU_WECOM__ENABLED", "true")
+    assert main(["invite", "create", "--phone", "13800000001"]) == 0
+    out = capsys.readouterr().out
+    code = re.search(r"绑定码：(\w+)", out).group(1)
+    assert f"企业微信：在应用里发送「绑定 {code}」" in out
