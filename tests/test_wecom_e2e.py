@@ -62,7 +62,7 @@ class Phone:
 
     def click_xml(self, label: str) -> str:
         card, button = self.find(label)
-        code = self.fake.response_code_of(card["task_id"])
+        code = self.fake.click_code(card["task_id"])
         return card_click_xml(USER, button["key"], card["task_id"], code, TS + next(_ids))
 
     async def tap(self, label: str, times: int = 1) -> None:

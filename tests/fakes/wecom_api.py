@@ -49,6 +49,7 @@ class FakeWecom:
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _cards: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (user, task)
     _task_ids: set[str] = field(default_factory=set)
+    _task_users: dict[str, str] = field(default_factory=dict)
     _media: set[str] = field(default_factory=set)
     _robot_window: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     server: TestServer | None = None
@@ -85,7 +86,15 @@ class FakeWecom:
         ]
 
     def response_code_of(self, task_id: str) -> str:
+        """The code message/send returned for a card (still unused)."""
         return next(c for c, (_u, t) in self._cards.items() if t == task_id)
+
+    def click_code(self, task_id: str) -> str:
+        """A member pressed the card: WeCom puts a fresh single-use code in the callback."""
+        user = self._task_users[task_id]
+        code = f"rc{next(self._counter)}"
+        self._cards[code] = (user, task_id)
+        return code
 
     @property
     def url(self) -> str:
@@ -170,6 +179,7 @@ class FakeWecom:
                 return _err(40058, problem)
             code = f"rc{next(self._counter)}"
             self._cards[code] = (body["touser"], body["template_card"]["task_id"])
+            self._task_users[body["template_card"]["task_id"]] = body["touser"]
             extra["response_code"] = code
         elif kind == "image":
             if body.get("image", {}).get("media_id") not in self._media:
