@@ -22,6 +22,17 @@ HELP_TAGS = ("政策", "技术", "项目", "资金", "销路", "生活")  # 六�
 EVENT_KINDS = ("hardship", "birth", "illness", "death", "dispute")
 CONTACT_KINDS = ("visit", "call", "other")
 OPINION_TOPICS = ("policy", "conduct", "livelihood")  # 民意: 政策落实, 干部作风, 民生大事
+# The 24 solar terms in calendar order from January; festivals and farming seasons name them.
+SOLAR_TERMS = (
+    "小寒", "大寒", "立春", "雨水", "惊蛰", "春分", "清明", "谷雨", "立夏", "小满", "芒种", "夏至",
+    "小暑", "大暑", "立秋", "处暑", "白露", "秋分", "寒露", "霜降", "立冬", "小雪", "大雪", "冬至",
+)  # fmt: skip
+
+
+def _known_term(term: str | None) -> str | None:
+    if term is not None and term not in SOLAR_TERMS:
+        raise ValueError(f"unknown solar term {term!r} (节气, e.g. 清明, 芒种, 秋分)")
+    return term
 
 
 class Festival(BaseModel):
@@ -34,6 +45,11 @@ class Festival(BaseModel):
     last_day_of_year: bool = False  # 除夕: the last day of the 12th month (29th or 30th)
     window_before: int = Field(default=7, ge=0, le=60)
     window_after: int = Field(default=7, ge=0, le=60)
+
+    @field_validator("solar_term")
+    @classmethod
+    def _term(cls, v: str | None) -> str | None:
+        return _known_term(v)
 
     @model_validator(mode="after")
     def _one_anchor(self) -> Festival:
@@ -53,6 +69,11 @@ class FarmingSeason(BaseModel):
     name: str
     start_term: str
     end_term: str
+
+    @field_validator("start_term", "end_term")
+    @classmethod
+    def _terms(cls, v: str) -> str:
+        return _known_term(v) or v
 
 
 DEFAULT_FESTIVALS = [

@@ -293,6 +293,16 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class ReminderMark(Base):
+    """A duty reminded at one stage (key like "contact:{pairing}:{day}"): reminded once."""
+
+    __tablename__ = "reminder_marks"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    stage_on: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime]
+
+
 class JobRun(Base):
     """A scheduled run claimed in the database, so a rerun or a second process skips it."""
 

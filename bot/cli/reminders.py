@@ -1,0 +1,126 @@
+"""`bangfu calendar YEAR` and `bangfu reminders preview|run --at T` (issue 3, admin commands)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime, time, tzinfo
+
+from lunar_python import Solar
+
+from bot.config import ConfigError, Settings, load_settings
+from core.clock import SystemClock
+from core.i18n import t
+from core.payload import payload_to_reply
+from reminders.calendar import occasions_in
+from reminders.sweep import SweepResult, run_sweep
+from storage.db import Database
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cal = sub.add_parser("calendar", help="五必访日历 / must-visit occasions of a year")
+    cal.add_argument("year", type=int, help="e.g. 2027")
+    cal.set_defaults(func=_calendar)
+    rem = sub.add_parser("reminders", help="提醒 / reminder sweeps")
+    cmds = rem.add_subparsers(dest="reminders_cmd", required=True)
+    for name, helptext, func in (
+        ("preview", "预览某时刻的提醒（不发送）/ what a sweep at T would send", _preview),
+        ("run", "执行提醒扫描，写入发件箱 / run the sweep into the outbox", _run),
+    ):
+        p = cmds.add_parser(name, help=helptext)
+        p.add_argument("--at", help="ISO date or time in the configured zone (default: now)")
+        p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
+        p.set_defaults(func=func)
+
+
+def parse_at(value: str | None, settings: Settings) -> datetime:
+    """--at: a date means that day at the configured sweep time; a naive time is local."""
+    tz: tzinfo = settings.tz
+    if not value:
+        return SystemClock(tz).now()
+    try:
+        if len(value) == 10:
+            hour, minute = (int(x) for x in settings.schedule.sweep_time.split(":"))
+            return datetime.combine(date.fromisoformat(value), time(hour, minute), tzinfo=tz)
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(t("reminders_cli.bad_at", settings.language, value=value)) from None
+    return at.replace(tzinfo=tz) if at.tzinfo is None else at.astimezone(tz)
+
+
+def _lunar_label(day: date) -> str:
+    lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+    return f"{lunar.getMonthInChinese()}月{lunar.getDayInChinese()}"
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    lang = settings.language
+    print(t("reminders_cli.calendar_header", lang, year=args.year))
+    for o in occasions_in(args.year, settings.policy):
+        kind = t(f"reminders_cli.{o.kind}", lang)
+        window = t("reminders_cli.window", lang, start=o.start, end=o.end)
+        print(f"{o.day}  {_lunar_label(o.day):<6}  {o.name:<4}  {kind}  {window}")
+    return 0
+
+
+def _print(result: SweepResult, lang: str) -> None:
+    print(
+        t(
+            "reminders_cli.preview_header",
+            lang,
+            at=result.at.isoformat(timespec="minutes"),
+            cadres=len(result.reminders),
+            duties=result.duties,
+            messages=len(result.messages),
+        )
+    )
+    if result.not_before is not None:
+        print(
+            t(
+                "reminders_cli.quiet",
+                lang,
+                not_before=result.not_before.isoformat(timespec="minutes"),
+            )
+        )
+    if result.unreachable:
+        ids = ", ".join(str(i) for i in result.unreachable[:20])
+        print(t("reminders_cli.unreachable", lang, count=len(result.unreachable), ids=ids))
+    for reminder in result.reminders:
+        for m in reminder.messages:
+            reply = payload_to_reply(m.payload)
+            print()
+            print(
+                t(
+                    "reminders_cli.to",
+                    lang,
+                    channel=m.channel,
+                    chat_id=m.chat_id,
+                    cadre=reminder.cadre_id,
+                )
+            )
+            print(reply.text)
+            print("  ".join(f"[{b.label} → {b.data}]" for row in reply.buttons for b in row))
+    if not result.messages:
+        print(t("reminders_cli.nothing", lang))
+
+
+async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
+    settings = load_settings()
+    at = parse_at(args.at, settings)
+    db = Database(args.url or settings.database_url)
+    try:
+        result = await run_sweep(db, at, settings.policy, lang=settings.language, dry_run=dry_run)
+    finally:
+        await db.dispose()
+    _print(result, settings.language)
+    if not dry_run:
+        print(t("reminders_cli.enqueued", settings.language, count=result.enqueued))
+    return 0
+
+
+async def _preview(args: argparse.Namespace) -> int:
+    return await _sweep(args, dry_run=True)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    return await _sweep(args, dry_run=False)

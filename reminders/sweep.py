@@ -1,0 +1,210 @@
+"""The reminder sweep: duties whose stage is today → one outbox message per cadre and account.
+
+Idempotent: every duty-stage is claimed once in `reminder_marks` (sorted inserts, ON CONFLICT
+DO NOTHING) in the same transaction that enqueues its message, so a rerun, or a second
+process sweeping at the same time, finds nothing new to say. In quiet hours the sweep still
+runs, but its messages carry not_before = the end of the quiet hours (the dispatcher waits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
+
+from core.i18n import normalize_lang, t
+from core.payload import reply_to_payload
+from core.policy import Policy
+from core.types import Button, Reply
+from reminders.duties import EVENT, Duty, staged_duties
+from storage.db import Database
+from storage.duties import AccountRow, claim_marks, marked_keys, prune_marks, reachable_accounts
+from storage.outbox import NewMessage, enqueue
+
+MAX_LINES = 30  # households listed in one message; the rest are counted
+MAX_BUTTONS = 24  # Telegram allows 100, a phone screen far fewer
+MARK_KEEP_DAYS = 400  # stages older than this can never be due again
+
+
+@dataclass(frozen=True, slots=True)
+class CadreReminder:
+    """What one cadre is told in one sweep: the duties and the message to each account."""
+
+    cadre_id: int
+    cadre_name: str
+    duties: tuple[Duty, ...]
+    messages: tuple[NewMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    at: datetime
+    day: date  # the local day whose stages were swept
+    not_before: datetime | None  # set when the sweep ran in quiet hours
+    reminders: tuple[CadreReminder, ...]
+    unreachable: tuple[int, ...]  # cadres with due duties but no usable chat account
+    enqueued: int  # outbox rows actually inserted (0 for a preview)
+    dry_run: bool = False
+
+    @property
+    def duties(self) -> int:
+        return sum(len(r.duties) for r in self.reminders)
+
+    @property
+    def messages(self) -> list[NewMessage]:
+        return [m for r in self.reminders for m in r.messages]
+
+    def detail(self) -> dict[str, object]:
+        """Counts for a job-run record or a log line (no names, no chat ids)."""
+        return {
+            "day": self.day.isoformat(),
+            "cadres": len(self.reminders),
+            "duties": self.duties,
+            "enqueued": self.enqueued,
+            "unreachable": len(self.unreachable),
+            "deferred_to": self.not_before.isoformat() if self.not_before else None,
+        }
+
+
+def quiet_until(at: datetime, policy: Policy) -> datetime | None:
+    """The end of the quiet hours `at` falls in (aware, at's zone), or None outside them."""
+    if not policy.in_quiet_hours(at.time()):
+        return None
+    end = datetime.combine(at.date(), policy.quiet_end, tzinfo=at.tzinfo)
+    return end if end > at else end + timedelta(days=1)
+
+
+def _fmt_date(day: date, lang: str) -> str:
+    return t("reminders.date", lang, month=day.month, day=day.day)
+
+
+def _reason(duty: Duty, today: date, lang: str) -> str:
+    due = _fmt_date(duty.due_on, lang)
+    if duty.kind != EVENT:
+        return t(f"reminders.{duty.kind}", lang, due=due, occasion=duty.label)
+    try:
+        event = t(f"reminders.event_kind.{duty.label}", lang)
+    except KeyError:  # a kind added elsewhere and not yet named here
+        event = duty.label
+    key = "reminders.event_overdue" if today > duty.due_on else "reminders.event"
+    return t(key, lang, event=event, due=due)
+
+
+def build_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) -> Reply:
+    """One message listing every household with its due duties, and a report button each."""
+    by_household: dict[int, list[Duty]] = {}
+    for duty in sorted(duties, key=lambda d: (d.due_on, d.pairing.head_name, d.key)):
+        by_household.setdefault(duty.household_id, []).append(duty)
+    lines = [t("reminders.greeting", lang, name=cadre_name)]
+    sep = t("reminders.sep", lang)
+    for items in list(by_household.values())[:MAX_LINES]:
+        p = items[0].pairing
+        reasons = sep.join(_reason(d, today, lang) for d in items)
+        lines.append(
+            t("reminders.line", lang, household=p.head_name, village=p.village, reasons=reasons)
+        )
+    if len(by_household) > MAX_LINES:
+        lines.append(t("reminders.more", lang, count=len(by_household) - MAX_LINES))
+    lines.append(t("reminders.footer", lang))
+    buttons = [
+        Button(t("reminders.button", lang, household=items[0].pairing.head_name), f"rep:h:{hid}")
+        for hid, items in list(by_household.items())[:MAX_BUTTONS]
+    ]
+    return Reply.with_buttons(
+        "\n".join(lines), [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    )
+
+
+def _messages(
+    cadre_id: int,
+    reply_for: dict[str, Reply],
+    accounts: list[AccountRow],
+    keys: list[str],
+    today: date,
+    not_before: datetime | None,
+) -> tuple[NewMessage, ...]:
+    # The duty keys in the dedupe key: a later sweep that day may add new duties only.
+    digest = hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:12]
+    return tuple(
+        NewMessage(
+            dedupe_key=f"remind:{cadre_id}:{today}:{a.channel}:{a.account_id}:{digest}",
+            channel=a.channel,
+            chat_id=a.chat_id,
+            kind="reminder",
+            payload=reply_to_payload(reply_for[a.language]),
+            cadre_id=cadre_id,
+            not_before=not_before,
+        )
+        for a in accounts
+    )
+
+
+def _group(
+    duties: list[Duty],
+    accounts: dict[int, list[AccountRow]],
+    today: date,
+    lang: str,
+    not_before: datetime | None,
+) -> list[CadreReminder]:
+    by_cadre: dict[int, list[Duty]] = {}
+    for duty in duties:
+        by_cadre.setdefault(duty.cadre_id, []).append(duty)
+    out = []
+    for cadre_id, items in sorted(by_cadre.items()):
+        accs = [replace(a, language=normalize_lang(a.language or lang)) for a in accounts[cadre_id]]
+        name = items[0].pairing.cadre_name
+        replies = {a.language: build_reply(name, items, today, a.language) for a in accs}
+        keys = [d.key for d in items]
+        msgs = _messages(cadre_id, replies, accs, keys, today, not_before)
+        out.append(CadreReminder(cadre_id, name, tuple(items), msgs))
+    return out
+
+
+async def run_sweep(
+    db: Database,
+    at: datetime,
+    policy: Policy,
+    *,
+    lang: str = "zh",
+    dry_run: bool = False,
+    tz: tzinfo | None = None,
+) -> SweepResult:
+    """Remind every cadre of the duties whose stage falls on the local day of `at`.
+
+    `at` must be aware; its own zone gives the local day unless `tz` is given. `lang` is the
+    language for accounts that have none. `dry_run` computes what would be sent, writes nothing.
+    """
+    if at.tzinfo is None:
+        raise ValueError("run_sweep needs an aware datetime")
+    local = at.astimezone(tz or at.tzinfo)
+    today = local.date()
+    not_before = quiet_until(local, policy)
+    async with db.sessions() as session:
+        duties = await staged_duties(session, today, policy)
+        accounts = await reachable_accounts(session, {d.cadre_id for d in duties})
+        if dry_run:
+            done = await marked_keys(session, today)
+            duties = [d for d in duties if d.key not in done]
+    unreachable = tuple(sorted({d.cadre_id for d in duties if not accounts.get(d.cadre_id)}))
+    duties = [d for d in duties if accounts.get(d.cadre_id)]
+    if dry_run:
+        reminders = _group(duties, accounts, today, lang, not_before)
+        return SweepResult(at, today, not_before, tuple(reminders), unreachable, 0, dry_run=True)
+    async with db.transaction() as session:
+        claimed = await claim_marks(
+            session, [(d.key, d.cadre_id) for d in duties], stage_on=today, now=at
+        )
+        reminders = _group(
+            [d for d in duties if d.key in claimed], accounts, today, lang, not_before
+        )
+        enqueued = await enqueue(session, [m for r in reminders for m in r.messages], now=at)
+    async with db.transaction() as session:
+        await prune_marks(session, before=today - timedelta(days=MARK_KEEP_DAYS))
+    return SweepResult(at, today, not_before, tuple(reminders), unreachable, enqueued)
+
+
+async def preview_sweep(
+    db: Database, at: datetime, policy: Policy, *, lang: str = "zh"
+) -> SweepResult:
+    """What `run_sweep` at `at` would send now, without writing anything."""
+    return await run_sweep(db, at, policy, lang=lang, dry_run=True)

@@ -1,0 +1,194 @@
+"""Queries behind reminders: set-based over all pairings, never one query per household.
+
+A pairing is "live" on a day when it is active and within its dates, its household has not
+exited, and its cadre is active and not on leave (a cadre on leave is paused). A duty is
+fulfilled only by that pairing's own cadre: contacts count per (cadre, household).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Exists, Select, delete, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+
+from storage.dialect import insert_ignore
+from storage.models import (
+    Cadre,
+    ChatAccount,
+    Contact,
+    Event,
+    Household,
+    Pairing,
+    ReminderMark,
+    Unit,
+)
+
+HOUSEHOLD_EXITED = "exited"  # households with this status get no more duties
+CONTACT_KINDS = ("call", "visit")  # a visit also counts as the month's contact
+VISIT_KINDS = ("visit",)
+_CHUNK = 500  # stay under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class PairingRow:
+    """A live pairing with what a reminder needs to name the household."""
+
+    pairing_id: int
+    cadre_id: int
+    cadre_name: str
+    household_id: int
+    head_name: str
+    village: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A live pairing whose household has an event still waiting for this cadre's visit."""
+
+    pairing: PairingRow
+    event_id: int
+    event_kind: str
+    occurred_on: date
+    visit_due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    account_id: int  # chat_accounts.id
+    cadre_id: int
+    channel: str
+    chat_id: str
+    language: str
+
+
+def _live_pairings(today: date) -> Select:
+    return (
+        select(
+            Pairing.id,
+            Pairing.cadre_id,
+            Cadre.name,
+            Pairing.household_id,
+            Household.head_name,
+            Unit.name,
+        )
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+        .join(Household, Household.id == Pairing.household_id)
+        .join(Unit, Unit.id == Household.village_id)
+        .where(
+            Pairing.active.is_(True),
+            Pairing.start_date <= today,
+            or_(Pairing.end_date.is_(None), Pairing.end_date >= today),
+            Household.status != HOUSEHOLD_EXITED,
+            Cadre.active.is_(True),
+            or_(Cadre.leave_until.is_(None), Cadre.leave_until < today),
+        )
+    )
+
+
+def _contact_exists(
+    kinds: Sequence[str], since: date | ColumnElement[date] | QueryableAttribute[date]
+) -> Exists:
+    """Whether the pairing's cadre reported a contact of `kinds` with its household since a day."""
+    return exists().where(
+        Contact.cadre_id == Pairing.cadre_id,
+        Contact.household_id == Pairing.household_id,
+        Contact.kind.in_(kinds),
+        Contact.deleted_at.is_(None),
+        Contact.occurred_on >= since,
+    )
+
+
+def _row(r: Sequence[object]) -> PairingRow:
+    return PairingRow(*r[:6])  # type: ignore[arg-type]
+
+
+async def pairings_without_contact(
+    session: AsyncSession, *, today: date, since: date, until: date, kinds: Sequence[str]
+) -> list[PairingRow]:
+    """Live pairings with no contact of `kinds` (not deleted) between since and until."""
+    done = _contact_exists(kinds, since).where(Contact.occurred_on <= until)
+    stmt = _live_pairings(today).where(~done).order_by(Pairing.cadre_id, Pairing.id)
+    return [_row(r) for r in (await session.execute(stmt)).all()]
+
+
+async def events_without_visit(
+    session: AsyncSession, *, today: date, occurred_on: Iterable[date] | None = None
+) -> list[EventRow]:
+    """Live pairings whose household has an event (not deleted) with no visit on/after it.
+
+    `occurred_on` limits the events to those days (the reminder stages); None means all.
+    """
+    stmt = (
+        _live_pairings(today)
+        .add_columns(Event.id, Event.kind, Event.occurred_on, Event.visit_due_on)
+        .join(Event, Event.household_id == Pairing.household_id)
+        .where(Event.deleted_at.is_(None), Event.occurred_on <= today)
+        .where(~_contact_exists(VISIT_KINDS, Event.occurred_on))
+        .order_by(Pairing.cadre_id, Pairing.id, Event.id)
+    )
+    if occurred_on is not None:
+        stmt = stmt.where(Event.occurred_on.in_(sorted(set(occurred_on))))
+    rows = (await session.execute(stmt)).all()
+    return [EventRow(_row(r), r[6], r[7], r[8], r[9]) for r in rows]
+
+
+async def reachable_accounts(
+    session: AsyncSession, cadre_ids: Iterable[int]
+) -> dict[int, list[AccountRow]]:
+    """The chat accounts of these cadres that have not blocked the bot, by cadre."""
+    ids = sorted(set(cadre_ids))
+    out: dict[int, list[AccountRow]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            select(
+                ChatAccount.id,
+                ChatAccount.cadre_id,
+                ChatAccount.channel,
+                ChatAccount.chat_id,
+                ChatAccount.language,
+            )
+            .where(ChatAccount.cadre_id.in_(ids[start : start + _CHUNK]))
+            .where(ChatAccount.blocked_at.is_(None))
+            .order_by(ChatAccount.id)
+        )
+        for row in (await session.execute(stmt)).all():
+            out.setdefault(row[1], []).append(AccountRow(*row))
+    return out
+
+
+async def marked_keys(session: AsyncSession, stage_on: date) -> set[str]:
+    """Duty-stage keys already reminded for stages on this day."""
+    stmt = select(ReminderMark.key).where(ReminderMark.stage_on == stage_on)
+    return set((await session.scalars(stmt)).all())
+
+
+async def claim_marks(
+    session: AsyncSession, marks: Iterable[tuple[str, int]], *, stage_on: date, now: datetime
+) -> set[str]:
+    """Insert (key, cadre_id) marks; returns the keys this call inserted (others had them).
+
+    Keys go in sorted order so two concurrent sweeps wait on each other instead of deadlocking.
+    """
+    rows = [
+        {"key": key, "cadre_id": cadre_id, "stage_on": stage_on, "created_at": now}
+        for key, cadre_id in sorted(set(marks))
+    ]
+    if not rows:
+        return set()
+    table = ReminderMark.__table__
+    stmt = insert_ignore(session, table, ["key"]).returning(table.c.key)  # type: ignore[arg-type]
+    claimed: set[str] = set()
+    for start in range(0, len(rows), _CHUNK):
+        result = await session.execute(stmt, rows[start : start + _CHUNK])
+        claimed.update(r[0] for r in result.all())
+    return claimed
+
+
+async def prune_marks(session: AsyncSession, *, before: date) -> int:
+    """Forget marks of stages before a day (they can never be due again)."""
+    result = await session.execute(delete(ReminderMark).where(ReminderMark.stage_on < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,76 @@
+"""`bangfu calendar`, `bangfu reminders preview|run --at` as an administrator types them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli import main
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import OutboxMessage
+from tests import factories as f
+
+
+@pytest.fixture
+def county_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+
+    async def seed() -> None:
+        db = Database(url)
+        async with db.transaction() as s:
+            who = await f.cadre(s, "王芳")
+            await f.pairing(s, who, await f.household(s, "李一"))
+            await f.account(s, who, chat_id="4242")
+        await db.dispose()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("BANGFU_DATABASE_URL", url)
+    monkeypatch.setenv("BANGFU_TIMEZONE", "Asia/Shanghai")
+    return url
+
+
+def _outbox_count(url: str) -> int:
+    async def count() -> int:
+        db = Database(url)
+        async with db.sessions() as s:
+            n = await s.scalar(select(func.count()).select_from(OutboxMessage))
+        await db.dispose()
+        return int(n or 0)
+
+    return asyncio.run(count())
+
+
+def test_calendar_lists_the_year(capsys):
+    assert main(["calendar", "2024"]) == 0
+    out = capsys.readouterr().out
+    assert "2024-02-09  腊月三十" in out  # 除夕 anchors 春节
+    assert "2024-09-17  八月十五" in out and "中秋" in out
+    assert out.count("\n") == 10  # header, six festivals, three farming seasons
+
+
+def test_preview_shows_without_sending_then_run_enqueues_once(county_db, capsys):
+    assert main(["reminders", "preview", "--at", "2026-11-20"]) == 0
+    out = capsys.readouterr().out
+    assert "telegram 4242" in out and "李一" in out and "rep:h:" in out
+    assert "2026-11-20T09:00+08:00" in out  # a bare date means the daily sweep time
+    assert _outbox_count(county_db) == 0
+    assert main(["reminders", "run", "--at", "2026-11-20T10:30"]) == 0
+    assert "已入发件箱 1 条" in capsys.readouterr().out
+    assert main(["reminders", "run", "--at", "2026-11-20T11:00"]) == 0
+    assert "没有需要发送的提醒" in capsys.readouterr().out
+    assert _outbox_count(county_db) == 1
+
+
+def test_quiet_hours_are_announced(county_db, capsys):
+    assert main(["reminders", "preview", "--at", "2026-11-20T23:00"]) == 0
+    assert "2026-11-21T08:00+08:00" in capsys.readouterr().out
+
+
+def test_bad_time_is_a_clear_error(county_db, capsys):
+    assert main(["reminders", "preview", "--at", "11月20日"]) == 2
+    assert "时间格式不对" in capsys.readouterr().err
