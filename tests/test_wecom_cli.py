@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from bot.cli import main
 from bot.cli.wecom import normalize_key
 from storage.db import Database
 from storage.models import AuditLog, Cadre, SupervisorGroup, Unit
+from tests.fakes.wecom_api import FakeWecom
 
 KEY = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -113,3 +115,32 @@ def test_invite_tells_how_to_bind_on_wecom_when_it_is_on(db_url, capsys, monkeyp
     out = capsys.readouterr().out
     code = re.search(r"绑定码：(\w+)", out).group(1)
     assert f"企业微信：在应用里发送「绑定 {code}」" in out
+
+
+@pytest.fixture
+def robot_server():
+    """The fake WeCom server on its own loop in a thread (the CLI runs its own asyncio.run)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeWecom(robot_keys={KEY})
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.close(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_add_wecom_with_test_message(db_url, capsys, monkeypatch, robot_server):
+    monkeypatch.setenv("BANGFU_WECOM__API_URL", robot_server.url)
+    args = ["group", "add-wecom", "--unit", "博白县", "--webhook-key", KEY, "--test"]
+    assert main(args) == 0
+    assert "测试消息已发出" in capsys.readouterr().out
+    (message,) = robot_server.robot_sent[KEY]
+    assert "帮扶助手已接入本群（博白县）" in message["markdown"]["content"]
+    other = "0c1d2e3f-dead-beef-97a0-0ec2f1a5bbbb"  # not a robot WeCom knows
+    args = ["group", "add-wecom", "--unit", "博白县", "--webhook-key", other, "--test"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "测试消息发送失败" in out and "93000" in out and other not in out

@@ -6,11 +6,16 @@ import argparse
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from bot.channels.wecom.robot import mask_key
+import aiohttp
+
+from bot.channels.base import SendError
+from bot.channels.wecom.robot import RobotSender, mask_key
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
+from core.i18n import t
 from core.names import normalize_path
+from core.types import Reply
 from storage.audit import audit
 from storage.cadres import unit_by_path
 from storage.wecom_queries import register_robot_group
@@ -41,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="机器人 webhook 的 key（或整个 webhook 地址）/ the robot's webhook key or URL",
     )
     add.add_argument("--title", default="", help="群名称 / group name (optional)")
+    add.add_argument(
+        "--test",
+        action="store_true",
+        help="发一条测试消息到群里 / send a test message to the group",
+    )
     add.set_defaults(func=_add_wecom)
 
 
@@ -80,4 +90,19 @@ async def _add_wecom(args: argparse.Namespace) -> int:
         unit_path, group_id = unit.path, group.id
     text = "wecom_cli.added" if created else "wecom_cli.updated"
     say(text, unit=unit_path, key=mask_key(key), id=group_id)
+    if args.test:
+        return await _test_message(settings.wecom.api_url, key, unit_path)
+    return 0
+
+
+async def _test_message(api_url: str, key: str, unit: str) -> int:
+    """Send one short markdown through the robot, so a wrong key shows at once."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        robot = RobotSender(session, base_url=api_url)
+        try:
+            await robot.send(key, Reply(text=t("wecom_cli.test_message", "zh", unit=unit)))
+        except SendError as exc:
+            say("wecom_cli.test_failed", error=str(exc))
+            return 1
+    say("wecom_cli.test_sent")
     return 0
