@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.channels.wecom.crypto import CryptoError, WXBizMsgCrypt, aes_key, signature
-from bot.channels.wecom.xmlmsg import parse_envelope, parse_message
+from bot.channels.wecom.xmlmsg import XmlError, parse_envelope, parse_message
 
 VECTORS = json.loads(
     (Path(__file__).parent / "data" / "wecom_callback_vectors.json").read_text("utf-8")
@@ -153,3 +156,21 @@ def test_round_trip_with_chinese_text_and_random_prefix():
 def test_bad_encoding_aes_key_is_a_clear_error():
     with pytest.raises(ValueError, match="43"):
         WXBizMsgCrypt("t", "short", "corp")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_body_is_an_envelope_or_an_xml_error(body):
+    with contextlib.suppress(XmlError):
+        parse_envelope(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode())
+    )
+)
+def test_any_ciphertext_decrypts_or_is_refused(encrypted):
+    with contextlib.suppress(CryptoError):
+        _crypt(VECTORS[0]).decrypt(encrypted)
