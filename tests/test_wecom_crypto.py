@@ -58,6 +58,14 @@ def test_vector_encryption_is_byte_exact(v):
     assert reply == v["expected_reply_xml"]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=20), st.text(max_size=20))
+def test_any_query_values_are_checked_or_refused(sig, timestamp, nonce):
+    v = VECTORS[0]
+    with pytest.raises(CryptoError):
+        _crypt(v).verify_and_decrypt(sig, timestamp, nonce, v["encrypted"])
+
+
 def test_wrong_nonce_is_refused_as_in_wechatpy():
     v = VECTORS[0]
     with pytest.raises(CryptoError) as exc:

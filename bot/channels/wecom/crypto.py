@@ -80,7 +80,8 @@ class WXBizMsgCrypt:
         self, msg_signature: str, timestamp: str, nonce: str, encrypted: str
     ) -> None:
         expected = signature(self.token, timestamp, nonce, encrypted)
-        if not hmac.compare_digest(expected, msg_signature.lower()):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a forged query).
+        if not hmac.compare_digest(expected.encode(), msg_signature.lower().encode("utf-8")):
             raise CryptoError("bad_signature")
 
     def encrypt(self, message: str, random16: bytes | None = None) -> str:
