@@ -1,0 +1,60 @@
+"""Settings: environment and TOML file; a wrong value names the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("BANGFU_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_toml_file_then_environment_wins(monkeypatch, tmp_path):
+    path = tmp_path / "conf.toml"
+    path.write_text(
+        'database_url = "sqlite:///x.db"\n[policy]\nquota_preset = "融水"\nbackdate_days = 3\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BANGFU_CONFIG", str(path))
+    monkeypatch.setenv("BANGFU_POLICY__BACKDATE_DAYS", "5")
+    monkeypatch.setenv("BANGFU_TELEGRAM_API_URL", "http://127.0.0.1:8081/bot")
+    s = load_settings()
+    assert s.policy.quota_preset == "543" and s.policy.quota_for("科级") == 4
+    assert s.policy.backdate_days == 5
+    assert s.telegram.api_url == "http://127.0.0.1:8081/bot"
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "named"),
+    [
+        ("BANGFU_POLICY__BACKDATE_DAYS", "lots", "BANGFU_POLICY__BACKDATE_DAYS"),
+        ("BANGFU_TIMEZONE", "Mars/Olympus", "BANGFU_TIMEZONE"),
+        ("BANGFU_SCHEDULE__SWEEP_TIME", "25:00", "BANGFU_SCHEDULE__SWEEP_TIME"),
+        ("BANGFU_POLICY__QUOTA_PRESET", "999", "BANGFU_POLICY__QUOTA_PRESET"),
+    ],
+)
+def test_a_wrong_value_names_the_setting(monkeypatch, var, value, named):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert named in str(err.value) and "配置错误" in str(err.value)
+
+
+def test_missing_config_file_is_named(monkeypatch):
+    monkeypatch.setenv("BANGFU_CONFIG", "/nowhere/bangfu.toml")
+    with pytest.raises(ConfigError, match="BANGFU_CONFIG"):
+        load_settings()
+
+
+def test_secrets_do_not_show_in_repr(monkeypatch):
+    monkeypatch.setenv("BANGFU_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
+    s = load_settings()
+    assert "SECRET-TOKEN" not in repr(s) and "SECRET-TOKEN" not in str(s.model_dump())
