@@ -144,3 +144,44 @@ def test_add_wecom_with_test_message(db_url, capsys, monkeypatch, robot_server):
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "测试消息发送失败" in out and "93000" in out and other not in out
+
+
+def _wecom_env(monkeypatch, fake: FakeWecom, **changes: str) -> None:
+    values = {
+        "CORP_ID": fake.corp_id,
+        "AGENT_ID": str(fake.agent_id),
+        "SECRET": fake.secret,
+        "TOKEN": "QDG6eK",
+        "ENCODING_AES_KEY": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+        "API_URL": fake.url,
+        **changes,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(f"BANGFU_WECOM__{name}", value)
+
+
+def test_wecom_check_tries_the_credentials_and_messages_a_member(
+    db_url, capsys, monkeypatch, robot_server
+):
+    _wecom_env(monkeypatch, robot_server)
+    assert main(["wecom", "check", "--send-to", "zhangsan"]) == 0
+    out = capsys.readouterr().out
+    assert "凭据有效" in out and "测试消息已发给 zhangsan" in out
+    assert robot_server.texts_to("zhangsan") == ["✅ 帮扶助手测试消息：企业微信应用已接通。"]
+    assert main(["wecom", "check", "--send-to", "nobody"]) == 1
+    assert "不在应用的可见范围" in capsys.readouterr().out
+
+
+def test_wecom_check_explains_a_wrong_secret_without_showing_it(
+    db_url, capsys, monkeypatch, robot_server
+):
+    _wecom_env(monkeypatch, robot_server, SECRET="wrong-secret-value")
+    assert main(["wecom", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "40001" in out and "Secret 不对" in out and "wrong-secret-value" not in out
+
+
+def test_wecom_check_names_a_missing_setting(db_url, capsys, monkeypatch, robot_server):
+    _wecom_env(monkeypatch, robot_server, TOKEN="")
+    assert main(["wecom", "check"]) == 2
+    assert "BANGFU_WECOM__TOKEN" in capsys.readouterr().err

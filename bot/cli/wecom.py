@@ -1,4 +1,8 @@
-"""`bangfu group add-wecom`: bind a unit's supervisors' group through its WeCom robot."""
+"""WeCom admin commands.
+
+`bangfu group add-wecom`: bind a unit's supervisors' group through its WeCom robot.
+`bangfu wecom check`: try the app's credentials (and optionally message one member).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from bot.channels.base import SendError
+from bot.channels.wecom.api import WecomApi, WecomError
+from bot.channels.wecom.channel import check_wecom_settings
 from bot.channels.wecom.robot import RobotSender, mask_key
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
@@ -52,6 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="发一条测试消息到群里 / send a test message to the group",
     )
     add.set_defaults(func=_add_wecom)
+    wecom = sub.add_parser("wecom", help="企业微信 / WeCom").add_subparsers(
+        dest="wecom_cmd", required=True, metavar="ACTION"
+    )
+    check = wecom.add_parser(
+        "check", help="检查企业微信应用配置 / check the WeCom app's settings and credentials"
+    )
+    check.add_argument("--send-to", metavar="USERID", help="再给这个成员发一条测试消息")
+    check.set_defaults(func=_check)
 
 
 def normalize_key(raw: str) -> str | None:
@@ -105,4 +119,36 @@ async def _test_message(api_url: str, key: str, unit: str) -> int:
             say("wecom_cli.test_failed", error=str(exc))
             return 1
     say("wecom_cli.test_sent")
+    return 0
+
+
+HINTS = {40001, 40013, 60020, 48002, 81013, 40056}
+
+
+async def _check(args: argparse.Namespace) -> int:
+    """Fetch a token (and send a test message): shows set-up mistakes before go-live."""
+    settings = load_settings()
+    check_wecom_settings(settings.wecom)  # a ConfigError names the bad setting
+    wc = settings.wecom
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        api = WecomApi(
+            session,
+            base_url=wc.api_url,
+            corp_id=wc.corp_id,
+            secret=wc.secret.get_secret_value(),
+            agent_id=wc.agent_id,
+        )
+        try:
+            await api.access_token()
+            say("wecom_cli.check_token_ok", corp=wc.corp_id, agent=wc.agent_id)
+            if args.send_to:
+                await api.send_text(args.send_to, t("wecom_cli.check_message", settings.language))
+                say("wecom_cli.check_sent", user=args.send_to)
+        except WecomError as exc:
+            hint = (
+                f"wecom_cli.hint_{exc.errcode}" if exc.errcode in HINTS else "wecom_cli.hint_other"
+            )
+            say("wecom_cli.check_failed", error=str(exc))
+            say(hint)
+            return 1
     return 0
