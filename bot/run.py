@@ -4,12 +4,18 @@
 without signals, for tests and embedding. Other areas plug in at two hook points:
 `extra_web_routes` (e.g. the WeCom callback) and `background_services` (the outbox
 dispatcher bot/dispatch.py, the scheduler bot/schedule.py, WeCom's token refresher…).
+
+A service starter is `async def start_x(rt: Runtime) -> Stopper`: it gets the running
+process (`rt.db`, `rt.ctx`, `rt.settings`, and `rt.telegram.bot` when Telegram is enabled —
+wrap it in `TelegramSender` to send) and returns an `async def stop()`. Starters run after
+Telegram and the web server are up; stoppers run first at shutdown, in reverse order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+# Telegram accepts 1-256 of these characters; we ask for at least 16 to make guessing futile.
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 Stopper = Callable[[], Awaitable[None]]
 # A background service: started with the runtime, returns how to stop it.
@@ -106,8 +114,12 @@ def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
 
 
 def background_services(settings: Settings) -> list[ServiceStarter]:
-    """Hook point: the outbox dispatcher, the scheduler and WeCom start here when enabled."""
-    return []
+    """Hook point: the outbox dispatcher, the scheduler and WeCom start here when enabled.
+
+    e.g. `if settings.schedule.enabled: starters.append(bot.schedule.start)`.
+    """
+    starters: list[ServiceStarter] = []
+    return starters
 
 
 def check_settings(settings: Settings) -> None:
@@ -124,9 +136,10 @@ def check_settings(settings: Settings) -> None:
     if tg.mode == "webhook":
         if not tg.webhook_url.startswith(("https://", "http://")):
             raise ConfigError("配置错误 / bad setting BANGFU_TELEGRAM__WEBHOOK_URL: an https URL")
-        if len(tg.webhook_secret.get_secret_value()) < 16:
+        if not WEBHOOK_SECRET_RE.fullmatch(tg.webhook_secret.get_secret_value()):
             raise ConfigError(
-                "配置错误 / bad setting BANGFU_TELEGRAM__WEBHOOK_SECRET: at least 16 characters"
+                "配置错误 / bad setting BANGFU_TELEGRAM__WEBHOOK_SECRET: "
+                "16-256 characters of A-Z a-z 0-9 _ -"
             )
 
 

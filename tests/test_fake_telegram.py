@@ -141,3 +141,14 @@ async def test_wrong_token_is_unauthorized(tg: FakeTelegram) -> None:
     with pytest.raises(InvalidToken):
         async with Bot("999:wrong", base_url=tg.base_url):
             pass
+
+
+async def test_telegram_limits_are_enforced(tg: FakeTelegram, bot: Bot) -> None:
+    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]])
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        await bot.send_message(USER.id, "x", reply_markup=too_long)
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(USER.id, "字" * 4097)
+    with pytest.raises(BadRequest, match="empty"):
+        await bot.send_message(USER.id, " ")
+    assert tg.sent() == []

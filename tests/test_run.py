@@ -39,7 +39,7 @@ async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Dat
     try:
         await tg.wait_for("getUpdates")
         assert rt.ctx.bot_username == tg.username
-        assert set(tg.commands) == {"", "en"}
+        assert {lang for _, lang in tg.commands} == {"", "en"}
         url = f"http://127.0.0.1:{settings.web.port}/healthz"
         async with aiohttp.ClientSession() as s, s.get(url) as resp:
             assert resp.status == 200
@@ -70,6 +70,7 @@ async def test_webhook_start_registers_url_and_secret(tg: FakeTelegram, db: Data
     [
         ({"token": ""}, "BANGFU_TELEGRAM__TOKEN"),
         ({"webhook_secret": "short"}, "BANGFU_TELEGRAM__WEBHOOK_SECRET"),
+        ({"webhook_secret": "spaces are not allowed!"}, "BANGFU_TELEGRAM__WEBHOOK_SECRET"),
         ({"webhook_url": ""}, "BANGFU_TELEGRAM__WEBHOOK_URL"),
     ],
 )

@@ -136,6 +136,29 @@ async def test_button_press_is_answered_and_its_keyboard_removed(
     assert tg.buttons(USER.id) == ["n2"]  # the pressed one is gone, the new one is there
 
 
+async def test_short_flood_wait_is_waited_out_once(
+    tg: FakeTelegram, polling: tuple[Echo, TelegramChannel]
+) -> None:
+    tg.fail("sendMessage", 429, retry_after=1)
+    tg.push(tg.updates.text(USER, "你好"))
+    await tg.wait_for("sendMessage")
+    refused, sent = tg.calls_to("sendMessage")
+    assert (refused.status, sent.status) == (429, 200)
+    assert sent.at - refused.at >= 1.0  # Telegram's retry_after was respected
+    assert tg.texts(USER.id) == ["收到：你好"]
+
+
+async def test_long_flood_wait_drops_the_reply(
+    tg: FakeTelegram, polling: tuple[Echo, TelegramChannel]
+) -> None:
+    _, channel = polling
+    tg.fail("sendMessage", 429, retry_after=60)
+    tg.push(tg.updates.text(USER, "你好"))
+    await channel.wait_processed(1)
+    assert [c.status for c in tg.calls_to("sendMessage")] == [429]
+    assert tg.texts(USER.id) == []
+
+
 async def test_failure_in_the_core_tells_the_user(tg: FakeTelegram) -> None:
     app = build_application(tg.token, api_url=tg.base_url, polling=False)
     channel = TelegramChannel(app, Echo(fail=True))
@@ -150,8 +173,13 @@ async def test_command_menu_in_chinese_and_english(tg: FakeTelegram) -> None:
     app = build_application(tg.token, api_url=tg.base_url, polling=False)
     async with app:
         await set_command_menu(app)
-    zh, en = tg.commands[""], tg.commands["en"]
-    assert [c["command"] for c in zh] == [c["command"] for c in en]
-    assert "help" in [c["command"] for c in zh]
-    assert any("帮助" in c["description"] for c in zh)
-    assert any(c["description"] == "Help" for c in en)
+    for scope in ("all_private_chats", "all_group_chats"):
+        zh, en = tg.commands[(scope, "")], tg.commands[(scope, "en")]
+        assert [c["command"] for c in zh] == [c["command"] for c in en]
+        assert "help" in [c["command"] for c in zh]
+        assert any(c["description"] == "帮助" for c in zh)
+        assert any(c["description"] == "Help" for c in en)
+    private = [c["command"] for c in tg.commands[("all_private_chats", "")]]
+    group = [c["command"] for c in tg.commands[("all_group_chats", "")]]
+    assert "report" in private and "report" not in group
+    assert "digest" in group and "digest" not in private

@@ -6,7 +6,9 @@ import socket
 from typing import Any
 
 from bot.config import Settings, TelegramSettings, WebSettings
+from bot.run import Runtime
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_updates import TgChat, TgUser, post_webhook
 
 WEBHOOK_SECRET = "0123456789abcdef-webhook"
 
@@ -35,3 +37,58 @@ def bot_settings(tg: FakeTelegram, *, mode: str = "polling", **telegram: Any) ->
         telegram=TelegramSettings(**fields),
         web=WebSettings(host="127.0.0.1", port=port),
     )
+
+
+class Phone:
+    """One Telegram user talking to a running bot through the fake Bot API.
+
+    Each call delivers one update (queued for polling, or POSTed to the webhook), waits until
+    the bot has processed it, and returns the texts the bot sent to this chat meanwhile.
+    """
+
+    def __init__(
+        self, tg: FakeTelegram, rt: Runtime, user: TgUser, chat: TgChat | None = None
+    ) -> None:
+        self.tg, self.rt, self.user = tg, rt, user
+        self.chat = chat or TgChat(user.id)
+
+    async def deliver(self, update: dict[str, Any], *, again: bool = False) -> list[str]:
+        """Deliver `update`; `again=True` redelivers one the bot already fetched."""
+        before = len(self.tg.texts(self.chat.id))
+        channel = self.rt.channel
+        assert channel is not None
+        if self.rt.settings.telegram.mode == "webhook":
+            url = self.rt.settings.telegram.webhook_url
+            assert await post_webhook(url, update, WEBHOOK_SECRET) == 200
+        else:
+            target = channel.processed + 1
+            if again:
+                self.tg.redeliver(update)
+            else:
+                self.tg.push(update)
+            await channel.wait_processed(target)
+        return self.tg.texts(self.chat.id)[before:]
+
+    async def say(self, text: str) -> list[str]:
+        return await self.deliver(self.tg.updates.text(self.user, text, self.chat))
+
+    async def command(self, name: str, args: str = "", *, addressed: bool = False) -> list[str]:
+        """`/name args`; `addressed` writes `/name@bot args` as group clients do."""
+        bot = self.tg.username if addressed else None
+        return await self.deliver(self.tg.updates.command(self.user, name, args, self.chat, bot))
+
+    async def tap(self, label_part: str) -> list[str]:
+        """Press the newest visible button whose label contains `label_part`."""
+        return await self.deliver(self.press_update(label_part))
+
+    def press_update(self, label_part: str) -> dict[str, Any]:
+        for msg in reversed(self.tg.sent(self.chat.id)):
+            for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if label_part in button["text"]:
+                        return self.tg.updates.callback(self.user, msg, button["callback_data"])
+        raise AssertionError(f"no visible button {label_part!r}; last: {self.last()!r}")
+
+    def last(self) -> str:
+        texts = self.tg.texts(self.chat.id)
+        return texts[-1] if texts else ""

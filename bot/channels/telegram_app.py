@@ -7,10 +7,18 @@ webhook route (bot/web.py) both end in `TelegramChannel.process`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    Message,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -22,11 +30,15 @@ from core.types import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
+# A person is waiting for the answer: wait out a short flood-control pause, not a long one.
+MAX_INLINE_WAIT_SECONDS = 5.0
+
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
 
-# The command menu, in order; descriptions come from the catalogue (telegram_menu.*).
-MENU_COMMANDS = ("report", "diary", "event", "problem", "mine", "help", "cancel")
+# The command menus, in order; descriptions come from the catalogue (telegram_menu.*).
+PRIVATE_MENU = ("report", "diary", "event", "problem", "mine", "undo", "menu", "help", "cancel")
+GROUP_MENU = ("digest", "overdue", "bind", "group_help")  # group_help is shown as /help
 
 
 def file_url_for(api_url: str) -> str:
@@ -44,17 +56,29 @@ def build_application(
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url or file_url_for(api_url))
+        .job_queue(None)  # timed work belongs to bangfu's own scheduler (bot/schedule.py)
     )
     if not polling:
         builder = builder.updater(None)
     return builder.build()
 
 
+def _menu(names: tuple[str, ...], lang: str) -> list[BotCommand]:
+    return [
+        BotCommand(name.removeprefix("group_"), t(f"telegram_menu.{name}", lang)) for name in names
+    ]
+
+
 async def set_command_menu(app: TgApplication) -> None:
-    """The menu in Chinese for everyone, in English for clients set to English."""
+    """Cadres' menu in private chats, supervisors' in groups; Chinese, and English for
+    clients set to English."""
     for lang in LANGS:
-        commands = [BotCommand(name, t(f"telegram_menu.{name}", lang)) for name in MENU_COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=None if lang == "zh" else lang)
+        code = None if lang == "zh" else lang
+        for scope, names in (
+            (BotCommandScopeAllPrivateChats(), PRIVATE_MENU),
+            (BotCommandScopeAllGroupChats(), GROUP_MENU),
+        ):
+            await app.bot.set_my_commands(_menu(names, lang), scope=scope, language_code=code)
 
 
 class TelegramChannel:
@@ -64,6 +88,8 @@ class TelegramChannel:
         self.app = app
         self.handle = handle
         self.sender = TelegramSender(app.bot)
+        self.processed = 0  # updates fully handled (answers sent): for health and tests
+        self._progress = asyncio.Condition()
         app.add_handler(TypeHandler(Update, self._on_update))
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,6 +97,19 @@ class TelegramChannel:
 
     async def process(self, update: Update) -> None:
         """Handle one update end to end; never raises (the person is told when it fails)."""
+        try:
+            await self._process(update)
+        finally:
+            async with self._progress:
+                self.processed += 1
+                self._progress.notify_all()
+
+    async def wait_processed(self, count: int, within: float = 10.0) -> None:
+        """Wait until `count` updates in total have been processed."""
+        async with asyncio.timeout(within), self._progress:
+            await self._progress.wait_for(lambda: self.processed >= count)
+
+    async def _process(self, update: Update) -> None:
         inbound = to_inbound(update, self.app.bot.username or "")
         if inbound is None:
             return
@@ -83,11 +122,21 @@ class TelegramChannel:
             replies = [Reply(t("telegram.error", inbound.language))]
         for reply in replies:
             try:
-                await self.sender.send(inbound.chat_id, reply)
+                await self._send(inbound.chat_id, reply)
             except SendError as err:
                 log.warning("reply to chat %s not sent: %s", inbound.chat_id, err)
                 if err.permanent:
                     break
+
+    async def _send(self, chat_id: str, reply: Reply) -> None:
+        """Send a reply; when Telegram asks for a short pause, wait and try once more."""
+        try:
+            await self.sender.send(chat_id, reply)
+        except SendError as err:
+            if err.retry_after is None or err.retry_after > MAX_INLINE_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(err.retry_after)
+            await self.sender.send(chat_id, reply)
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stop the client's spinner and remove the pressed keyboard so it cannot be reused."""

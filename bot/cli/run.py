@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from bot.config import load_settings
+from bot.logs import setup_logging
 from bot.run import serve
 
 
@@ -16,11 +16,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    setup_logging(settings)
     await serve(settings)
     return 0

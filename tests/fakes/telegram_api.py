@@ -71,7 +71,8 @@ class FakeTelegram(BotApiMethods):
     username: str = "bangfu_test_bot"
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by language_code
+    # The command menus, by (scope type, language_code): ("all_private_chats", "en").
+    commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     updates: UpdateFactory = field(default_factory=UpdateFactory)
 
@@ -83,6 +84,7 @@ class FakeTelegram(BotApiMethods):
         self._arrived = asyncio.Event()
         self._called = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.closing = False
         self.port = 0
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -98,6 +100,8 @@ class FakeTelegram(BotApiMethods):
         return self
 
     async def stop(self) -> None:
+        self.closing = True
+        self._arrived.set()  # end waiting long polls now rather than at their timeout
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -183,7 +187,11 @@ class FakeTelegram(BotApiMethods):
         ]
 
     async def wait_for(self, method: str, count: int = 1, within: float = 10.0) -> list[Call]:
-        """Wait until at least `count` successful calls of `method` were answered."""
+        """Wait until `count` calls of `method` arrived and were not refused.
+
+        A call counts from its arrival (so a waiting long poll counts); one that then fails
+        stops counting. Sends are answered at once unless `slow()` delays them.
+        """
         async with asyncio.timeout(within):
             while True:
                 done = [c for c in self.calls_to(method) if c.status == 200]
@@ -198,6 +206,7 @@ class FakeTelegram(BotApiMethods):
         params, files = await self._params(request)
         call = Call(method, params, files, time.monotonic())
         self.calls.append(call)
+        self._called.set()
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")

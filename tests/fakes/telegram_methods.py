@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -28,12 +29,13 @@ class BotApiMethods:
     bot_id: int
     username: str
     messages: dict[tuple[int, int], dict[str, Any]]
-    commands: dict[str, list[dict[str, Any]]]
+    commands: dict[tuple[str, str], list[dict[str, Any]]]
     webhook: dict[str, Any]
     updates: UpdateFactory
     _queue: list[_Queued]
     _chats: dict[int, dict[str, Any]]
     _arrived: asyncio.Event
+    closing: bool
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id not in self._chats:
@@ -78,7 +80,7 @@ class BotApiMethods:
         while True:
             self._queue = [q for q in self._queue if q.forced or q.update["update_id"] >= offset]
             remaining = deadline - loop.time()
-            if self._queue or remaining <= 0:
+            if self._queue or remaining <= 0 or self.closing:
                 break
             self._arrived.clear()
             try:
@@ -90,11 +92,25 @@ class BotApiMethods:
             q.forced = False
         return [q.update for q in batch]
 
+    @staticmethod
+    def _check_markup(p: dict[str, Any]) -> None:
+        """Telegram refuses callback_data over 64 bytes and buttons without a label."""
+        for row in (p.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+
     async def _m_sendMessage(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         if not str(p.get("text") or "").strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(str(p["text"])) > 4096:
+        if len(str(p["text"]).encode("utf-16-le")) // 2 > 4096:
             raise ApiError(400, "Bad Request: message is too long")
+        self._check_markup(p)
         return self._new_message(p["chat_id"], text=p["text"], reply_markup=p.get("reply_markup"))
 
     async def _m_sendPhoto(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
@@ -102,6 +118,9 @@ class BotApiMethods:
         data = f.get(ref.removeprefix("attach://")) if ref else f.get("photo")
         if data is None and not ref:
             raise ApiError(400, "Bad Request: there is no photo in the request")
+        if len(str(p.get("caption") or "").encode("utf-16-le")) // 2 > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._check_markup(p)
         n = len(self.messages) + 1
         photo = [{"file_id": f"sent{n}", "file_unique_id": f"s{n}", "width": 800,
                   "height": 600, "file_size": len(data or b"")}]  # fmt: skip
@@ -111,6 +130,7 @@ class BotApiMethods:
 
     async def _m_editMessageText(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         msg = self._message(p)
+        self._check_markup(p)
         if msg.get("text") == p.get("text") and msg.get("reply_markup") == p.get("reply_markup"):
             raise ApiError(400, "Bad Request: message is not modified")
         msg["text"] = p.get("text")
@@ -121,6 +141,7 @@ class BotApiMethods:
 
     async def _m_editMessageReplyMarkup(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         msg = self._message(p)
+        self._check_markup(p)
         new = p.get("reply_markup") or None
         if new and not new.get("inline_keyboard"):
             new = None
@@ -135,11 +156,22 @@ class BotApiMethods:
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
-        self.commands[str(p.get("language_code") or "")] = p.get("commands") or []
+        commands = p.get("commands") or []
+        for c in commands:  # Telegram's own rules for a menu entry
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", c.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(c.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[self._menu_key(p)] = commands
         return True
 
+    @staticmethod
+    def _menu_key(p: dict[str, Any]) -> tuple[str, str]:
+        scope = (p.get("scope") or {}).get("type", "default")
+        return scope, str(p.get("language_code") or "")
+
     async def _m_getMyCommands(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
-        return self.commands.get(str(p.get("language_code") or ""), [])
+        return self.commands.get(self._menu_key(p), [])
 
     async def _m_setWebhook(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
         self.webhook = {"url": p.get("url", ""), "secret_token": p.get("secret_token")}
