@@ -330,6 +330,13 @@ async def test_oversized_body_is_refused(rig, caplog):
     assert await _refused(rig, caplog, query, body) == 413
 
 
+@pytest.mark.parametrize("timestamp", ["yesterday", "9" * 400, "-1"])
+async def test_nonsense_timestamps_are_refused(rig, caplog, timestamp):
+    query, body = _signed_body(rig, SECRET_XML)
+    query["timestamp"] = timestamp
+    assert await _refused(rig, caplog, query, body) in (400, 403)
+
+
 async def test_missing_signature_fields_are_refused(rig, caplog):
     _query, body = _signed_body(rig, SECRET_XML)
     assert await _refused(rig, caplog, {"timestamp": str(TS)}, body) == 400

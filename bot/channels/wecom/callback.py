@@ -82,7 +82,7 @@ class WecomCallback:
             raise Refused("missing_query", 400)
         try:
             skew = abs(self.clock.now().timestamp() - int(ts))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise Refused("bad_timestamp", 400) from None
         if skew > self.max_skew:
             raise Refused("stale_timestamp", 403)
