@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.cli.roster",
     "bot.cli.invite",
     "bot.cli.cadre",
+    "bot.cli.outbox",
     "bot.cli.reminders",
     "bot.cli.wecom",
 )
