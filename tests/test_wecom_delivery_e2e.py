@@ -22,6 +22,8 @@ from bot.channels.wecom.api import WecomApi
 from bot.channels.wecom.callback import WecomCallback, add_routes
 from bot.channels.wecom.robot import RobotSender
 from bot.channels.wecom.sender import AppSender
+from bot.config import DispatchSettings
+from bot.dispatch import Dispatcher
 from core.clock import FixedClock
 from core.policy import Policy
 from handlers.context import Context
@@ -32,11 +34,6 @@ from tests.fakes.wecom_api import FakeWecom
 from tests.fakes.wecom_push import CORP_ID, WecomPusher, card_click_xml, text_xml
 from tests.seed import seed
 
-dispatch = pytest.importorskip("bot.dispatch", reason="the outbox dispatcher is not on main yet")
-digest_send = pytest.importorskip(
-    "reminders.digest_send", reason="the digest builder is not on main yet"
-)
-
 TZ = ZoneInfo("Asia/Shanghai")
 NOV_20 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)  # a monthly-contact reminder day
 TS = int(NOV_20.timestamp())
@@ -46,8 +43,6 @@ ROBOT_KEY = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
 
 @pytest.fixture
 async def world(db):
-    from bot.config import DispatchSettings
-
     clock = FixedClock(NOV_20)
     policy = Policy()
     ctx = Context(db=db, clock=clock, policy=policy)
@@ -68,15 +63,13 @@ async def world(db):
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         pusher.url = str(server.make_url("/wecom/callback"))
-        dispatcher = dispatch.Dispatcher(
-            db, [app_sender, robot], settings=DispatchSettings(), clock=clock
-        )
+        dispatcher = Dispatcher(db, [app_sender, robot], settings=DispatchSettings(), clock=clock)
         yield ctx, s, fake, pusher, callback, dispatcher
         await server.close()
     await fake.close()
 
 
-async def test_reminder_through_the_app_and_digest_through_the_group_robot(world, db):
+async def test_reminder_through_the_app_opens_the_report_when_clicked(world, db):
     ctx, s, fake, pusher, callback, dispatcher = world
     await pusher.push(text_xml(USER, f"绑定 {s.code}", "1", TS), TS)
     await callback.drain()
@@ -100,6 +93,16 @@ async def test_reminder_through_the_app_and_digest_through_the_group_robot(world
     assert fake.texts_to(USER)[-1].startswith("联系方式")
     assert fake.card_updates[-1]["task_id"] == card["task_id"]
 
+    # The same sweep again that day sends nothing more.
+    await run_sweep(db, NOV_20, ctx.policy)
+    assert (await dispatcher.run_once()).sent == 0
+
+
+async def test_weekly_digest_through_the_group_robot(world, db):
+    digest_send = pytest.importorskip(
+        "reminders.digest_send", reason="the digest builder is not on main yet"
+    )
+    ctx, s, fake, _pusher, _callback, dispatcher = world
     # The weekly digest for the county reaches its WeCom group through the robot.
     async with db.transaction() as session:
         await register_robot_group(
