@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,11 +11,13 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.config import ConfigError, Settings, WebSettings, WecomSettings
+from bot.config import ConfigError, ScheduleSettings, Settings, WebSettings, WecomSettings
 from bot.run import Runtime, start
+from bot.schedule import scheduling_service
 from core.clock import FixedClock
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import NewMessage, enqueue
 from tests.fakes.wecom_api import FakeWecom
 from tests.fakes.wecom_push import AES_KEY, CORP_ID, TOKEN, WecomPusher, message_xml, text_xml
 from tests.seed import seed
@@ -119,3 +122,30 @@ async def test_enter_agent_greets_newcomers_and_undeliverable_replies_wait_in_th
 async def test_unusable_wecom_settings_stop_start_up(fake: FakeWecom, changes, setting):
     with pytest.raises(ConfigError, match=setting):
         await start(wecom_settings(fake, **changes))
+
+
+async def test_the_dispatcher_in_the_process_sends_through_the_wecom_senders(
+    fake: FakeWecom, db: Database
+):
+    key = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
+    fake.robot_keys.add(key)
+    settings = wecom_settings(fake).model_copy(
+        update={"schedule": ScheduleSettings(enabled=False, dispatch_interval_seconds=0.05)}
+    )
+    service = scheduling_service({}, extra_senders=lambda rt: list(rt.senders.values()))
+    rows = [
+        NewMessage("remind:1", "wecom", "wangjianguo", "reminder", {"text": "本月请联系张三"}),
+        NewMessage("digest:1:1", "wecom_robot", key, "digest", {"text": "## 本周简报"}),
+    ]
+    async with db.transaction() as s:
+        await enqueue(s, rows, now=NOW)
+    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[service])
+    try:
+        for _ in range(200):  # until the dispatcher's ticks have sent both (or give up)
+            if fake.texts_to("wangjianguo") and fake.robot_sent[key]:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await rt.stop()
+    assert fake.texts_to("wangjianguo") == ["本月请联系张三"]
+    assert fake.robot_sent[key] == [{"msgtype": "markdown", "markdown": {"content": "## 本周简报"}}]
