@@ -26,7 +26,7 @@ from handlers.context import Context
 from handlers.core import handle
 from storage.models import ChatAccount, Contact, ProcessedMessage
 from tests.fakes.wecom_api import FakeWecom
-from tests.fakes.wecom_push import CORP_ID, WecomPusher, card_click_xml, text_xml
+from tests.fakes.wecom_push import CORP_ID, WecomPusher, card_click_xml, message_xml, text_xml
 from tests.seed import seed
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -187,3 +187,18 @@ async def test_stale_card_click_changes_nothing(world, db):
     await phone.tap("完成")
     assert "户主：李四" in phone.all_text().split("请核对")[-1]
     assert await _contacts(db) == []  # nothing saved before the cadre confirms
+
+
+async def test_voice_is_answered_politely_and_the_draft_stays(world, db):
+    _ctx, s, phone, _servers = world
+    await phone.type(f"绑定 {s.code}")
+    await phone.tap("报告联系")
+    await phone.tap("张三")
+    voice = message_xml(USER, "voice", TS, MediaId="V1", Format="amr", MsgId="8801")
+    await phone.pusher.push(voice, TS)
+    await phone.callbacks[0].drain()
+    answer, again = phone.fake.texts_to(USER)[-2:]
+    assert "语音" in answer and "暂不支持" in answer
+    assert again.startswith("联系方式")  # still at the same step, household kept
+    await phone.tap("入户走访")
+    assert "哪天" in phone.last()
