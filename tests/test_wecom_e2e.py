@@ -202,3 +202,31 @@ async def test_voice_is_answered_politely_and_the_draft_stays(world, db):
     assert again.startswith("联系方式")  # still at the same step, household kept
     await phone.tap("入户走访")
     assert "哪天" in phone.last()
+
+
+async def test_photo_and_location_are_kept_as_visit_evidence(world, db):
+    _ctx, s, phone, _servers = world
+    await phone.type(f"绑定 {s.code}")
+    for label in ("报告联系", "王小明", "入户走访", "今天", "完成"):
+        await phone.tap(label)
+    await phone.type("查看了危房改造进度")
+    await phone.tap("跳过")
+    photo = message_xml(USER, "image", TS, PicUrl="http://p/1", MediaId="MEDIA_1", MsgId="8901")
+    place = message_xml(
+        USER,
+        "location",
+        TS,
+        Location_X="22.271",
+        Location_Y="109.981",
+        Scale="15",
+        Label="博白县顿谷镇旧门村",
+        MsgId="8902",
+    )
+    for xml in (photo, place):
+        await phone.pusher.push(xml, TS)
+        await phone.callbacks[0].drain()
+    await phone.tap("完成")
+    await phone.tap("确认保存")
+    [contact] = await _contacts(db)
+    assert contact.photo_refs == ["MEDIA_1"]
+    assert (contact.latitude, contact.longitude) == (22.271, 109.981)
