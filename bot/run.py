@@ -36,6 +36,7 @@ from bot.web import TelegramWebhook, build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
 from core.types import Inbound, Reply
 from handlers.context import Context
+from reminders.group_commands import DigestGroupCommands
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ def background_services(settings: Settings) -> list[ServiceStarter]:
 
     e.g. `if settings.schedule.enabled: starters.append(bot.schedule.start)`.
     """
-    starters: list[ServiceStarter] = []
-    return starters
+    from bot.services import default_services  # imports bot.run: resolve at call time
+
+    return default_services()
 
 
 def check_settings(settings: Settings) -> None:
@@ -162,6 +164,7 @@ async def start(
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         bot_username=settings.telegram.bot_username,
     )
+    ctx.group_commands = DigestGroupCommands(database, ctx.clock, settings.policy)
     rt = Runtime(settings=settings, db=database, ctx=ctx, owns_db=owns_db)
     if owns_db:
         rt.stoppers.append(database.dispose)

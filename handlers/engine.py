@@ -60,6 +60,7 @@ class Turn:
 
 Prompt = Callable[[Turn], Awaitable[Reply]]
 Accept = Callable[[Turn], Awaitable[str | None]]  # next step name, STAY, DONE, or None = next
+# A finish saves the draft; it may raise Invalid (before writing anything) to refuse it.
 Finish = Callable[[Turn], Awaitable[list[Reply]]]
 
 
@@ -140,7 +141,16 @@ async def advance(flow: Flow, step_name: str, turn: Turn) -> tuple[Position, lis
 
 
 async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
-    replies = await flow.finish(turn)
+    try:
+        replies = await flow.finish(turn)
+    except Invalid as bad:
+        # Something changed since the card was shown (a pairing ended): keep the draft on
+        # the confirmation card, where it can be changed or cancelled, rather than drop it.
+        card = flow.step(CONFIRM)
+        said = [*turn.notes, Reply(turn.t(bad.key, **bad.params))]
+        if card is None:
+            return Position(), said
+        return Position(flow.name, CONFIRM, turn.draft), [*said, await card.prompt(turn)]
     return Position(), [*turn.notes, *replies]
 
 

@@ -29,8 +29,10 @@ async def draft_from_text(turn: Turn) -> dict[str, Any] | None:
     """
     text = turn.inbound.text.strip()
     kind = contact_kind(text)
-    if kind is None or len(text) > MAX_TEXT:
+    if kind is None:
         return None
+    if len(text) > MAX_TEXT:  # a report, but too long to keep: say so, not the menu hint
+        raise Invalid("input.too_long", limit=MAX_TEXT, got=len(text))
     found = pick_household(text, await my_households(turn.session, turn.cadre.id))
     if not found:
         raise Invalid("quick.no_household")

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.cadre",
     "bot.cli.outbox",
     "bot.cli.reminders",
+    "bot.cli.digest",
     "bot.cli.wecom",
 )
 

@@ -1,0 +1,148 @@
+"""Time the digest (and the reminder sweep, when it exists) on a synthetic county.
+
+    python -m bench.bench_digest --sqlite /tmp/county.db
+    python -m bench.bench_digest --pg postgresql://postgres@127.0.0.1:5432/test --schema bench_county
+
+Build the county first with bench/make_county.py. Prints one Markdown table row per
+measurement: wall time (best and median of --repeat runs) and peak Python heap (tracemalloc,
+a separate run) for the county root and one township; then the whole weekly job (every
+group's digest into the outbox) once, and the sweep hook. Peak process RSS is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import resource
+import statistics
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+
+from core.policy import Policy
+from reminders.digest import collect_digest, render_digest
+from reminders.digest_send import enqueue_digests
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.stats import unit_by_path
+
+DEFAULT_AT = "2026-11-23T08:30:00+08:00"
+SWEEP_AT = "2026-11-27T09:00:00+08:00"
+TOWNSHIP = "博白县/第07镇"
+
+
+async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        await fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
+
+
+async def _peak_heap(fn: Callable[[], Awaitable[Any]]) -> float:
+    """Peak bytes allocated by Python while fn runs, in MB."""
+    tracemalloc.start()
+    await fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def _row(db_name: str, what: str, best: float, median: float, heap: float | None) -> None:
+    heap_s = f"{heap:.1f}" if heap is not None else "—"
+    print(f"| {db_name} | {what} | {best:.2f} | {median:.2f} | {heap_s} |", flush=True)
+
+
+async def _digest_rows(db: Database, name: str, at: datetime, repeat: int) -> None:
+    policy = Policy()
+    for path in ("博白县", TOWNSHIP):
+        async with db.sessions() as s:
+            unit = await unit_by_path(s, path)
+        assert unit is not None, f"no unit {path}: build the county first"
+
+        async def stats_only(uid: int = unit.id) -> Any:
+            return await collect_digest(db, uid, at, policy)
+
+        async def full(uid: int = unit.id) -> Any:
+            d = await collect_digest(db, uid, at, policy)
+            assert d is not None
+            return render_digest(d)
+
+        _row(name, f"figures, {path}", *await _timed(stats_only, repeat), None)
+        _row(
+            name, f"digest text+chart, {path}", *await _timed(full, repeat), await _peak_heap(full)
+        )
+
+
+async def _job_rows(db: Database, name: str, at: datetime, sweep_at: datetime) -> None:
+    policy = Policy()
+    async with db.transaction() as s:
+        await s.execute(delete(OutboxMessage))
+    t0 = time.perf_counter()
+    n = await enqueue_digests(db, at, policy)
+    took = time.perf_counter() - t0
+    _row(name, f"weekly job: {n} groups' digests into the outbox", took, took, None)
+    sweep = _sweep_hook()
+    if sweep is None:
+        print(f"| {name} | sweep | not on this branch (reminders.sweep.run_sweep) | | |")
+        return
+    # The 27th is a monthly-contact stage day: every pairing not yet called is due.
+    heap = await _peak_heap(lambda: sweep(db, sweep_at, policy, dry_run=True))
+    t0 = time.perf_counter()
+    result = await sweep(db, sweep_at, policy)
+    took = time.perf_counter() - t0
+    what = f"sweep {sweep_at:%m-%d}: {result.duties:,} duties, {result.enqueued:,} messages"
+    _row(name, what, took, took, heap)
+
+
+def _sweep_hook() -> Callable[[Database, datetime, Policy], Awaitable[Any]] | None:
+    """reminders.sweep.run_sweep(db, at, policy), once the reminders branch has landed."""
+    try:
+        module = importlib.import_module("reminders.sweep")
+    except ImportError:
+        return None
+    return getattr(module, "run_sweep", None)
+
+
+async def run(
+    url: str, schema: str | None, name: str, at: datetime, sweep_at: datetime, repeat: int
+) -> None:
+    db = Database(url, schema=schema)
+    try:
+        await _digest_rows(db, name, at, repeat)
+        await _job_rows(db, name, at, sweep_at)
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sqlite", help="SQLite file built by make_county")
+    ap.add_argument("--pg", help="PostgreSQL URL")
+    ap.add_argument("--schema", default="bench_county")
+    ap.add_argument("--at", default=DEFAULT_AT)
+    ap.add_argument("--sweep-at", default=SWEEP_AT)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--label", default="", help="added to the database name in the table")
+    args = ap.parse_args()
+    at, sweep_at = datetime.fromisoformat(args.at), datetime.fromisoformat(args.sweep_at)
+    print("| database | measurement | best s | median s | peak heap MB |")
+    print("|---|---|---|---|---|")
+    if args.sqlite:
+        asyncio.run(
+            run(f"sqlite:///{args.sqlite}", None, f"SQLite{args.label}", at, sweep_at, args.repeat)
+        )
+    if args.pg:
+        asyncio.run(run(args.pg, args.schema, f"PostgreSQL{args.label}", at, sweep_at, args.repeat))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak process RSS (whole run): {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""`bangfu digest preview|send`: show one unit's digest, or enqueue every group's digest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, time, tzinfo
+from pathlib import Path
+
+from bot.config import load_settings
+from core.clock import SystemClock
+from reminders.digest import DigestKind, build_digest
+from reminders.digest_send import enqueue_digests
+from storage.db import Database
+from storage.stats import unit_by_path
+
+
+def parse_at(value: str | None, tz: tzinfo) -> datetime:
+    """`--at` as ISO date or date-time; naive values are in the county's time zone."""
+    if not value:
+        return SystemClock(tz).now()
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"--at 时间格式不对 / bad time {value!r}: use 2026-11-23 or 2026-11-23T08:30"
+        ) from None
+    if len(value) <= 10:  # a bare date: the morning digest time
+        at = datetime.combine(at.date(), time(8, 30))
+    return at.replace(tzinfo=tz) if at.tzinfo is None else at.astimezone(tz)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    digest = sub.add_parser("digest", help="周汇总/月总结 / supervisors' digests")
+    cmds = digest.add_subparsers(dest="digest_cmd", required=True)
+    preview = cmds.add_parser("preview", help="显示一个单位的汇总 / print one unit's digest")
+    preview.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
+    preview.add_argument("--chart", type=Path, help="write the chart PNG to this file")
+    preview.add_argument("--lang", choices=("zh", "en"), default="zh")
+    send = cmds.add_parser("send", help="把汇总放入发送队列 / enqueue every group's digest")
+    for p in (preview, send):
+        p.add_argument("--at", help="as of this time (default: now), e.g. 2026-11-23T08:30")
+        p.add_argument("--monthly", action="store_true", help="月总结 of the previous month")
+        p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
+    preview.set_defaults(func=_preview)
+    send.set_defaults(func=_send)
+
+
+def _at(args: argparse.Namespace, tz: tzinfo) -> datetime | None:
+    try:
+        return parse_at(args.at, tz)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+async def _preview(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    at = _at(args, settings.tz)
+    if at is None:
+        return 2
+    db = Database(args.url or settings.database_url)
+    try:
+        async with db.sessions() as session:
+            unit = await unit_by_path(session, args.unit)
+        if unit is None:
+            print(f"找不到单位 / no such unit: {args.unit}", file=sys.stderr)
+            return 1
+        kind: DigestKind = "monthly" if args.monthly else "weekly"
+        replies = await build_digest(db, unit.id, at, settings.policy, kind=kind, lang=args.lang)
+    finally:
+        await db.dispose()
+    for reply in replies:
+        if reply.image_png is None:
+            print(reply.text, end="\n\n")
+        elif args.chart:
+            args.chart.write_bytes(reply.image_png)
+            print(f"{reply.text} → {args.chart}")
+    return 0
+
+
+async def _send(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    at = _at(args, settings.tz)
+    if at is None:
+        return 2
+    db = Database(args.url or settings.database_url)
+    try:
+        kind: DigestKind = "monthly" if args.monthly else "weekly"
+        n = await enqueue_digests(db, at, settings.policy, kind=kind)
+    finally:
+        await db.dispose()
+    print(f"已放入发送队列 {n} 个群 / digests enqueued for {n} groups")
+    return 0

@@ -1,0 +1,140 @@
+"""Who is behind, away or unreachable in a unit's subtree, and which event visits are late."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import FromClause, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import Cadre, ChatAccount, Contact, Event, Household, Unit
+from storage.stats_scope import DUTY_KINDS, Window, open_events, scope
+
+
+@dataclass(frozen=True)
+class NamedCount:
+    """A cadre and a number (households missed), or a date (leave until)."""
+
+    cadre_id: int
+    name: str
+    count: int = 0
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class OverdueEvent:
+    event_id: int
+    household: str
+    village: str
+    cadre: str
+    kind: str
+    occurred_on: date
+    visit_due_on: date
+
+
+async def behind_in_scope(
+    session: AsyncSession, scope: FromClause, w: Window, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """Cadres (not on leave) with households they have not contacted this month, worst first."""
+    mc = (
+        select(Contact.cadre_id, Contact.household_id)
+        .where(
+            Contact.deleted_at.is_(None),
+            Contact.kind.in_(DUTY_KINDS),
+            Contact.occurred_on >= w.contact_since,
+            Contact.occurred_on <= w.today,
+            Contact.cadre_id.in_(select(scope.c.cadre_id)),
+        )
+        .distinct()
+        .subquery("mc")
+    )
+    missing = (
+        select(scope.c.cadre_id, func.count().label("missing"))
+        .select_from(
+            scope.outerjoin(
+                mc,
+                and_(mc.c.cadre_id == scope.c.cadre_id, mc.c.household_id == scope.c.household_id),
+            )
+        )
+        .where(mc.c.cadre_id.is_(None))
+        .group_by(scope.c.cadre_id)
+        .subquery("missing")
+    )
+    rows = await session.execute(
+        select(Cadre.id, Cadre.name, missing.c.missing, func.count().over().label("total"))
+        .join(missing, missing.c.cadre_id == Cadre.id)
+        .where(or_(Cadre.leave_until.is_(None), Cadre.leave_until < w.today))
+        .order_by(missing.c.missing.desc(), Cadre.name, Cadre.id)
+        .limit(cap)
+    )
+    out = [(NamedCount(r.id, r.name, int(r.missing)), int(r.total)) for r in rows]
+    return (out[0][1] if out else 0), [n for n, _ in out]
+
+
+async def on_leave_in_scope(
+    session: AsyncSession, scope: FromClause, today: date, cap: int
+) -> tuple[int, list[NamedCount]]:
+    rows = await session.execute(
+        select(Cadre.id, Cadre.name, Cadre.leave_until, func.count().over().label("total"))
+        .where(Cadre.id.in_(select(scope.c.cadre_id)), Cadre.leave_until >= today)
+        .order_by(Cadre.leave_until.desc(), Cadre.name, Cadre.id)
+        .limit(cap)
+    )
+    out = [(NamedCount(r.id, r.name, until=r.leave_until), int(r.total)) for r in rows]
+    return (out[0][1] if out else 0), [n for n, _ in out]
+
+
+async def unreachable_in_scope(
+    session: AsyncSession, scope: FromClause, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """Cadres with no chat account the bot can reach (none bound, or every one blocked)."""
+    reachable = exists().where(ChatAccount.cadre_id == Cadre.id, ChatAccount.blocked_at.is_(None))
+    rows = await session.execute(
+        select(Cadre.id, Cadre.name, func.count().over().label("total"))
+        .where(Cadre.id.in_(select(scope.c.cadre_id)), ~reachable)
+        .order_by(Cadre.name, Cadre.id)
+        .limit(cap)
+    )
+    out = [(NamedCount(r.id, r.name), int(r.total)) for r in rows]
+    return (out[0][1] if out else 0), [n for n, _ in out]
+
+
+async def cadres_behind(
+    session: AsyncSession, unit: Unit, w: Window, *, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """Cadres of the subtree behind on this month's contacts: total and the worst `cap`."""
+    return await behind_in_scope(session, scope(unit.path, w.today), w, cap)
+
+
+async def overdue_events(
+    session: AsyncSession, unit: Unit, today: date, *, limit: int
+) -> tuple[int, list[OverdueEvent]]:
+    """Event visits past their due day in the subtree, most overdue first, and their total."""
+    sc = scope(unit.path, today)
+    ev = open_events(sc, today).where(Event.visit_due_on < today).subquery("ev")
+    village = aliased(Unit)
+    rows = await session.execute(
+        select(
+            ev.c.id,
+            Household.head_name,
+            village.name.label("village"),
+            Cadre.name.label("cadre"),
+            ev.c.kind,
+            ev.c.occurred_on,
+            ev.c.visit_due_on,
+            func.count().over().label("total"),
+        )
+        .join(Household, Household.id == ev.c.household_id)
+        .join(village, village.id == Household.village_id)
+        .join(Cadre, Cadre.id == ev.c.cadre_id)
+        .order_by(ev.c.visit_due_on, ev.c.id)
+        .limit(limit)
+    )
+    rows_ = list(rows)
+    out = [
+        OverdueEvent(r.id, r.head_name, r.village, r.cadre, r.kind, r.occurred_on, r.visit_due_on)
+        for r in rows_
+    ]
+    return (int(rows_[0].total) if rows_ else 0), out

@@ -1,0 +1,125 @@
+"""The scope of a unit's figures: active pairings whose household or cadre is in its subtree."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Column,
+    FromClause,
+    MetaData,
+    Select,
+    Table,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.duties import HOUSEHOLD_EXITED
+from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
+
+# A call or a home visit fulfils the contact duty (DOMAIN.md); "other" does not.
+DUTY_KINDS = ("call", "visit")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a digest looks at, all inclusive, in the county's calendar."""
+
+    today: date  # "as of": the last day counted
+    period_start: date  # the digest's period (last 7 days, or the reviewed month)
+    contact_since: date  # start of the current contact-duty period (the month)
+    visit_since: date  # start of the current visit-duty period (the quarter)
+    period_start_at: datetime  # period_start 00:00 local, aware (for timestamps)
+    period_end_at: datetime  # the day after `today` 00:00 local, aware
+
+
+def in_subtree(path_col: Any, path: str) -> Any:
+    """path_col is `path` or below it; substr, not LIKE, so no wildcard escaping is needed."""
+    prefix = path + "/"
+    return or_(path_col == path, func.substr(path_col, 1, len(prefix)) == prefix)
+
+
+SCOPE_COLUMNS = ["cadre_id", "household_id", "village_id", "cadre_unit_id"]
+_temp_names = itertools.count(1)
+
+
+def scope_select(path: str, today: date) -> Select:  # type: ignore[type-arg]
+    """Active pairings in the subtree: (cadre_id, household_id, village_id, cadre_unit_id)."""
+    sub = select(Unit.id).where(in_subtree(Unit.path, path)).scalar_subquery()
+    return (
+        select(
+            Pairing.cadre_id,
+            Pairing.household_id,
+            Household.village_id,
+            Cadre.unit_id.label("cadre_unit_id"),
+        )
+        .join(Household, Household.id == Pairing.household_id)
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+        .where(
+            Pairing.active.is_(True),
+            Cadre.active.is_(True),
+            Household.status != HOUSEHOLD_EXITED,  # as the reminders: no more duties
+            Pairing.start_date <= today,
+            or_(Pairing.end_date.is_(None), Pairing.end_date >= today),
+            or_(Household.village_id.in_(sub), Cadre.unit_id.in_(sub)),
+        )
+    )
+
+
+def scope(path: str, today: date) -> CTE:
+    """The scope as a CTE, for one-query uses."""
+    return scope_select(path, today).cte("scope")
+
+
+@asynccontextmanager
+async def materialized(
+    session: AsyncSession, columns: list[str], stmt: Select[Any]
+) -> AsyncIterator[Table]:
+    """`stmt`'s rows (integer columns) in an analyzed temporary table, dropped afterwards.
+
+    A digest asks a dozen questions of the same scope; computing it once and giving the
+    planner its real size keeps a county-wide digest to seconds on both databases.
+    """
+    name = f"digest_tmp_{next(_temp_names)}"
+    table = Table(
+        name, MetaData(), *[Column(c, BigInteger) for c in columns], prefixes=["TEMPORARY"]
+    )
+    await session.run_sync(lambda s: table.create(s.connection()))
+    try:
+        await session.execute(insert(table).from_select(columns, stmt))
+        await session.execute(text(f"ANALYZE {name}"))
+        yield table
+    finally:
+        # If the transaction failed, rolling it back removes the table anyway.
+        with suppress(DBAPIError):
+            await session.run_sync(lambda s: table.drop(s.connection()))
+
+
+def open_events(scope: FromClause, today: date) -> Select[Any]:
+    """Events in scope with no home visit to the household on or after the event's date."""
+    visited = exists().where(
+        Contact.household_id == Event.household_id,
+        Contact.kind == "visit",
+        Contact.deleted_at.is_(None),
+        Contact.occurred_on >= Event.occurred_on,
+        Contact.occurred_on <= today,
+    )
+    return select(Event).where(
+        Event.deleted_at.is_(None),
+        Event.occurred_on <= today,
+        Event.household_id.in_(select(scope.c.household_id)),
+        ~visited,
+    )

@@ -1,0 +1,95 @@
+"""Digest text, chart and splitting; group commands answer for their own unit only."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from matplotlib.image import imread
+
+from core.clock import FixedClock
+from core.policy import Policy
+from reminders.digest import build_digest
+from reminders.digest_chart import ascii_label
+from reminders.group_commands import DigestGroupCommands
+from reminders.textsplit import split_text
+from tests.digest_factories import CountyBuilder, sample_county
+
+SH = ZoneInfo("Asia/Shanghai")
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+async def test_weekly_digest_text_and_chart(db):
+    ids = await sample_county(db)
+    replies = await build_digest(db, ids["博白县"], AT, Policy())
+    text = "\n".join(r.text for r in replies if r.image_png is None)
+    assert "博白县 周汇总（截至11月23日）" in text
+    assert "近7天联系 3 户（33%）" in text and "本月联系 4 户（44%）" in text
+    assert "必访事件：待走访 2 件，其中逾期 1 件" in text
+    assert text.index("张三（2户）") < text.index("李四（1户）")
+    assert "王五（至11月30日）" in text and "孙七" in text
+    assert "下一个五必访：春节，2月5日（74天后）" in text  # 除夕 2027-02-05
+    assert "空镇 —（0/0）" in text
+    chart = replies[-1].image_png
+    assert chart is not None and chart.startswith(PNG_MAGIC)
+    pixels = imread(io.BytesIO(chart), format="png")
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 300
+
+
+async def test_monthly_review_title_and_english(db):
+    ids = await sample_county(db)
+    at = datetime(2026, 12, 1, 8, 30, tzinfo=SH)
+    zh = await build_digest(db, ids["博白县"], at, Policy(), kind="monthly")
+    assert zh[0].text.startswith("📊 博白县 2026年11月总结")
+    assert "当月民情日记 3 篇" in zh[0].text
+    en = await build_digest(db, ids["博白县"], at, Policy(), kind="monthly", lang="en")
+    assert en[0].text.startswith("📊 博白县 review of 2026-11")
+
+
+@pytest.mark.parametrize("by_bytes", [False, True])
+def test_split_respects_limit_and_keeps_text(by_bytes):
+    text = "\n".join(f"第{i}村 联系率 {i % 100}%（{i}/{i + 3}）" for i in range(400))
+    text += "\n" + "长" * 1000  # one line longer than the limit
+    parts = split_text(text, 500, by_bytes=by_bytes)
+    assert len(parts) > 1
+    for p in parts:
+        assert (len(p.encode()) if by_bytes else len(p)) <= 500
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+async def test_long_digest_is_split_within_the_wecom_byte_limit(db):
+    async with db.transaction() as s:
+        b = CountyBuilder(s)
+        cadre = await b.cadre("张三", "大县/甲镇")
+        for i in range(150):
+            await b.household(f"户{i}", f"大县/甲镇{i:03d}号镇/村", cadre)
+        county = (await b.unit("大县")).id
+    replies = await build_digest(db, county, AT, Policy(), max_len=1000, by_bytes=True)
+    texts = [r.text for r in replies if r.image_png is None]
+    assert len(texts) >= 3
+    assert all(len(t.encode()) <= 1000 for t in texts)
+    assert "甲镇149号镇" in "\n".join(texts)
+
+
+async def test_group_commands_answer_for_their_unit_only(db):
+    ids = await sample_county(db)
+    cmds = DigestGroupCommands(db, FixedClock(AT), Policy())
+    shahe = "\n".join(r.text for r in await cmds.digest(ids["博白县/沙河镇"], "zh"))
+    assert "赵六" in shahe and "张三" not in shahe and "顿谷镇" not in shahe
+    dungu = "\n".join(r.text for r in await cmds.overdue(ids["博白县/顿谷镇"], "zh"))
+    assert "逾期未走访的必访事件 1 件" in dungu
+    assert "陈三（新村）重病，应于11月17日前走访，已逾期6天，责任人 张三" in dungu
+    assert "黄七" not in dungu and "赵六" not in dungu
+    calm = "\n".join(r.text for r in await cmds.overdue(ids["博白县/沙河镇"], "zh"))
+    assert "沙河镇 没有逾期未走访的必访事件" in calm
+    assert "赵六（1户）" in calm  # behind on this month's calls
+    assert (await cmds.digest(999_999, "zh"))[0].text == "找不到这个单位。"
+
+
+def test_chart_labels_fall_back_to_pinyin_without_a_chinese_font():
+    # With no CJK font on the machine, labels must not become empty boxes.
+    assert ascii_label("顿谷镇") == "Dunguzhen"
+    assert ascii_label("第07镇").isascii()
