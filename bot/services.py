@@ -36,4 +36,5 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
 
 
 def default_services() -> list[ServiceStarter]:
-    return [scheduling_service(jobs_for)]
+    # Telegram's sender is added by the service itself; WeCom's wait in rt.senders.
+    return [scheduling_service(jobs_for, extra_senders=lambda rt: list(rt.senders.values()))]

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot.config import ConfigError, ScheduleSettings, Settings, WebSettings, WecomSettings
 from bot.run import Runtime, start
-from bot.schedule import scheduling_service
 from core.clock import FixedClock
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -132,14 +131,13 @@ async def test_the_dispatcher_in_the_process_sends_through_the_wecom_senders(
     settings = wecom_settings(fake).model_copy(
         update={"schedule": ScheduleSettings(enabled=False, dispatch_interval_seconds=0.05)}
     )
-    service = scheduling_service({}, extra_senders=lambda rt: list(rt.senders.values()))
     rows = [
         NewMessage("remind:1", "wecom", "wangjianguo", "reminder", {"text": "本月请联系张三"}),
         NewMessage("digest:1:1", "wecom_robot", key, "digest", {"text": "## 本周简报"}),
     ]
     async with db.transaction() as s:
         await enqueue(s, rows, now=NOW)
-    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[service])
+    rt = await start(settings, db=db, clock=FixedClock(NOW))  # bangfu run's own services
     try:
         for _ in range(200):  # until the dispatcher's ticks have sent both (or give up)
             if fake.texts_to("wangjianguo") and fake.robot_sent[key]:
