@@ -28,6 +28,7 @@ from core.clock import FixedClock
 from core.policy import Policy
 from handlers.context import Context
 from handlers.core import handle
+from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
 from storage.wecom_queries import register_robot_group
 from tests.fakes.wecom_api import FakeWecom
@@ -99,16 +100,13 @@ async def test_reminder_through_the_app_opens_the_report_when_clicked(world, db)
 
 
 async def test_weekly_digest_through_the_group_robot(world, db):
-    digest_send = pytest.importorskip(
-        "reminders.digest_send", reason="the digest builder is not on main yet"
-    )
     ctx, s, fake, _pusher, _callback, dispatcher = world
     # The weekly digest for the county reaches its WeCom group through the robot.
     async with db.transaction() as session:
         await register_robot_group(
             session, unit_id=s.county_id, key=ROBOT_KEY, title="博白县督导群", now=NOV_20
         )
-    assert await digest_send.enqueue_digests(db, NOV_20, ctx.policy) == 1
+    assert await enqueue_digests(db, NOV_20, ctx.policy) == 1
     stats = await dispatcher.run_once()
     assert stats.sent >= 2 and stats.failed == 0
     sent = fake.robot_sent[ROBOT_KEY]
@@ -120,5 +118,5 @@ async def test_weekly_digest_through_the_group_robot(world, db):
     assert png.startswith(b"\x89PNG") and hashlib.md5(png).hexdigest() == image["md5"]
 
     # Running the digest again the same week sends nothing more.
-    assert await digest_send.enqueue_digests(db, NOV_20, ctx.policy) == 0
+    assert await enqueue_digests(db, NOV_20, ctx.policy) == 0
     assert (await dispatcher.run_once()).sent == 0
