@@ -39,6 +39,7 @@ log = logging.getLogger("bangfu.schedule")
 
 JobFn = Callable[[datetime], Awaitable[Any]]
 SWEEP, DIGEST, REVIEW, DISPATCH = "sweep", "digest", "review", "dispatch"
+HOUSEKEEPING_SECONDS = 60  # idle drafts are told within a minute of expiring
 LOOKBACK = timedelta(days=40)  # longer than the longest period (a month)
 
 _RUNNERS: dict[str, JobRunner] = {}
@@ -88,6 +89,7 @@ class JobRunner:
         *,
         clock: Clock,
         dispatcher: Dispatcher | None = None,
+        housekeeping: JobFn | None = None,
         worker: str | None = None,
         stale_after: timedelta = timedelta(hours=1),
     ) -> None:
@@ -96,6 +98,7 @@ class JobRunner:
         self.triggers = {name: t for name, t in triggers.items() if name in self.jobs}
         self.clock = clock
         self.dispatcher = dispatcher
+        self.housekeeping = housekeeping  # frequent, idempotent chores (idle drafts)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stale_after = stale_after
         self.id = secrets.token_hex(6)
@@ -173,6 +176,15 @@ async def dispatch_tick(runner_id: str) -> None:
             log.exception("dispatch round failed")
 
 
+async def housekeeping_tick(runner_id: str) -> None:
+    runner = _RUNNERS.get(runner_id)
+    if runner is not None and runner.housekeeping is not None:
+        try:
+            await runner.housekeeping(runner.clock.now())
+        except Exception:  # the next tick tries again
+            log.exception("housekeeping round failed")
+
+
 class Scheduling:
     """A started scheduler with its runner; `stop()` shuts both down."""
 
@@ -210,6 +222,15 @@ def build_scheduler(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo) -> Asy
             max_instances=1,
             coalesce=True,
         )
+    if runner.housekeeping is not None:
+        scheduler.add_job(
+            housekeeping_tick,
+            IntervalTrigger(seconds=HOUSEKEEPING_SECONDS, timezone=tz),
+            args=[runner.id],
+            id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler
 
 
@@ -226,6 +247,7 @@ async def start_scheduling(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo)
 def scheduling_service(
     jobs: Mapping[str, JobFn] | Callable[[Runtime], Mapping[str, JobFn]],
     extra_senders: Iterable[Sender] | Callable[[Runtime], Iterable[Sender]] = (),
+    housekeeping: Callable[[Runtime], JobFn] | None = None,
 ) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
     """A bot.run ServiceStarter: the dispatcher (Telegram's sender plus `extra_senders`,
     e.g. WeCom's) ticking every schedule.dispatch_interval_seconds, and the cron jobs
@@ -247,6 +269,7 @@ def scheduling_service(
             build_triggers(cfg, tz),
             clock=clock,
             dispatcher=dispatcher,
+            housekeeping=housekeeping(rt) if housekeeping is not None else None,
         )
         started = await start_scheduling(runner, cfg, tz)
         return started.stop

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.run import Runtime, ServiceStarter
 from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, scheduling_service
+from handlers.expiry import expire_idle_drafts
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
 from storage.conversations import forget_processed_before
@@ -35,6 +36,19 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
     return {SWEEP: sweep, DIGEST: digest, REVIEW: review}
 
 
+def housekeeping_for(rt: Runtime) -> JobFn:
+    async def chores(at: datetime) -> int:
+        return await expire_idle_drafts(rt.db, at, rt.settings.policy)
+
+    return chores
+
+
 def default_services() -> list[ServiceStarter]:
     # Telegram's sender is added by the service itself; WeCom's wait in rt.senders.
-    return [scheduling_service(jobs_for, extra_senders=lambda rt: list(rt.senders.values()))]
+    return [
+        scheduling_service(
+            jobs_for,
+            extra_senders=lambda rt: list(rt.senders.values()),
+            housekeeping=housekeeping_for,
+        )
+    ]

@@ -28,7 +28,7 @@ from handlers.groups import handle_group
 from handlers.inputs import storable
 from storage.conversations import load_for_update, mark_processed
 from storage.models import Conversation
-from storage.people import account_cadre, account_language
+from storage.people import account_cadre, account_language, clear_blocked
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,10 @@ def _storable(inbound: Inbound) -> Inbound:
 
 async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list[Reply]:
     now = ctx.clock.now()
-    if not await mark_processed(session, str(inbound.channel), inbound.message_id, now):
+    # An adapter that cannot name the message gets no dedupe rather than a false duplicate.
+    if inbound.message_id and not await mark_processed(
+        session, str(inbound.channel), inbound.message_id, now
+    ):
         return []  # a redelivery: already handled
     lang = normalize_lang(
         await account_language(session, str(inbound.channel), inbound.account_id)
@@ -89,6 +92,8 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
         assert cadre is not None
         return [Reply(t("enrol.welcome", lang, name=cadre.name)), menu.main_menu(lang)]
+    # Writing to us again means the account is reachable again (it had blocked the bot).
+    await clear_blocked(session, str(inbound.channel), inbound.account_id)
     conv = await load_for_update(session, str(inbound.channel), inbound.account_id, now)
     turn = Turn(
         session=session,

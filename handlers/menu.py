@@ -6,6 +6,7 @@ from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
 from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
+from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
 from handlers.steps import button_number, take_household
 from storage.audit import audit
@@ -85,10 +86,7 @@ def main_menu(lang: str) -> Reply:
 
 
 def expired_notice(turn: Turn) -> Reply:
-    return Reply.with_buttons(
-        turn.t("flow.expired", minutes=turn.ctx.policy.draft_idle_minutes),
-        [[turn.button("flow.resume", "resume")]],
-    )
+    return notice_for(turn.lang, turn.ctx.policy)
 
 
 async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
