@@ -20,9 +20,11 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.channels.base import Sender
 from bot.channels.telegram_app import (
     TelegramChannel,
     TgApplication,
@@ -36,6 +38,9 @@ from core.types import Inbound, Reply
 from handlers.context import Context
 from reminders.group_commands import DigestGroupCommands
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.channels.wecom.channel import WecomChannel
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,9 @@ class Runtime:
     channel: TelegramChannel | None = None
     stoppers: list[Stopper] = field(default_factory=list)
     owns_db: bool = True
+    # Outbound senders by channel name, for the dispatcher ("wecom", "wecom_robot", ...).
+    senders: dict[str, Sender] = field(default_factory=dict)
+    wecom: WecomChannel | None = None
 
     async def stop(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
@@ -81,7 +89,29 @@ async def core_handle(ctx: Context, inbound: Inbound) -> list[Reply]:
 
 def extra_web_routes(runtime: Runtime) -> list[web.AbstractRouteDef]:
     """Hook point: routes other channels serve on the same web app (e.g. WeCom's callback)."""
-    return []
+    routes: list[web.AbstractRouteDef] = []
+    if runtime.settings.wecom.enabled:
+        routes += _start_wecom(runtime)
+    return routes
+
+
+def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
+    """WeCom: the callback on our web app, its senders for the dispatcher."""
+    from bot.channels.wecom.channel import build_wecom
+
+    ctx = rt.ctx
+    channel = build_wecom(
+        rt.settings.wecom,
+        handle=lambda inbound: core_handle(ctx, inbound),
+        db=rt.db,
+        clock=ctx.clock,
+        lang=rt.settings.language,
+    )
+    rt.stoppers.append(channel.close)  # runs after the web server stopped taking requests
+    rt.senders.update(channel.senders())
+    rt.wecom = channel
+    log.info("wecom: callback at %s", rt.settings.wecom.callback_path)
+    return channel.routes()
 
 
 def background_services(settings: Settings) -> list[ServiceStarter]:
@@ -96,6 +126,10 @@ def background_services(settings: Settings) -> list[ServiceStarter]:
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start with settings that cannot work, naming the setting."""
+    if settings.wecom.enabled:
+        from bot.channels.wecom.channel import check_wecom_settings
+
+        check_wecom_settings(settings.wecom)
     tg = settings.telegram
     if not tg.enabled:
         return

@@ -44,4 +44,11 @@ def housekeeping_for(rt: Runtime) -> JobFn:
 
 
 def default_services() -> list[ServiceStarter]:
-    return [scheduling_service(jobs_for, housekeeping=housekeeping_for)]
+    # Telegram's sender is added by the service itself; WeCom's wait in rt.senders.
+    return [
+        scheduling_service(
+            jobs_for,
+            extra_senders=lambda rt: list(rt.senders.values()),
+            housekeeping=housekeeping_for,
+        )
+    ]

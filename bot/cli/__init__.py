@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.cli.outbox",
     "bot.cli.reminders",
     "bot.cli.digest",
+    "bot.cli.wecom",
 )
 
 
