@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -84,6 +92,67 @@ class ScheduleSettings(BaseModel):
         return f"{h:02d}:{m:02d}"
 
 
+_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+
+
+class RateLimit(BaseModel):
+    """At most `count` messages in any window of `per_seconds`.
+
+    Written "COUNT/PERIOD" in TOML or the environment: "30/s", "20/min", "1/1s", "20/60s".
+    """
+
+    count: int = Field(ge=1, le=100_000)
+    per_seconds: float = Field(gt=0, le=86_400)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        count, _, period = v.replace(" ", "").partition("/")
+        number = period.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = period[len(number) :] or "s"
+        try:
+            return {"count": int(count), "per_seconds": float(number or 1) * _UNITS[unit]}
+        except (ValueError, KeyError):
+            raise ValueError('use COUNT/PERIOD, e.g. "30/s", "20/min", "1/2s"') from None
+
+
+# NoDecode: the environment gives "20/min", not JSON.
+Limit = Annotated[RateLimit, NoDecode]
+
+
+class DispatchSettings(BaseModel):
+    """The outbox dispatcher: platform limits, retries and the claim lease.
+
+    Limits are per process: with several dispatcher processes, divide them among them.
+    """
+
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    # A claimed row not finished within the lease (the worker died) is claimed again.
+    lease_seconds: float = Field(default=300.0, ge=10, le=86_400)
+    # A row that would wait longer than this for its rate limit goes back to the queue.
+    max_wait_seconds: float = Field(default=20.0, ge=0, le=3600)
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    telegram_overall: Limit = RateLimit.model_validate("30/s")
+    telegram_per_chat: Limit = RateLimit.model_validate("1/s")
+    telegram_per_group: Limit = RateLimit.model_validate("20/min")
+    wecom_robot_per_key: Limit = RateLimit.model_validate("20/min")
+    wecom_app_overall: Limit = RateLimit.model_validate("600/min")
+    wecom_app_per_user: Limit = RateLimit.model_validate("30/min")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DispatchSettings:
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise ValueError("backoff_max_seconds must be >= backoff_base_seconds")
+        if self.max_wait_seconds * 2 >= self.lease_seconds:
+            raise ValueError("lease_seconds must be more than twice max_wait_seconds")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BANGFU_",
@@ -101,6 +170,7 @@ class Settings(BaseSettings):
     wecom: WecomSettings = Field(default_factory=WecomSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     policy: Policy = Field(default_factory=Policy)
 
     @field_validator("timezone")

@@ -20,9 +20,11 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.channels.base import Sender
 from bot.channels.telegram_app import (
     TelegramChannel,
     TgApplication,
@@ -34,7 +36,11 @@ from bot.web import TelegramWebhook, build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
 from core.types import Inbound, Reply
 from handlers.context import Context
+from reminders.group_commands import DigestGroupCommands
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.channels.wecom.channel import WecomChannel
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,9 @@ class Runtime:
     channel: TelegramChannel | None = None
     stoppers: list[Stopper] = field(default_factory=list)
     owns_db: bool = True
+    # Outbound senders by channel name, for the dispatcher ("wecom", "wecom_robot", ...).
+    senders: dict[str, Sender] = field(default_factory=dict)
+    wecom: WecomChannel | None = None
 
     async def stop(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
@@ -80,7 +89,29 @@ async def core_handle(ctx: Context, inbound: Inbound) -> list[Reply]:
 
 def extra_web_routes(runtime: Runtime) -> list[web.AbstractRouteDef]:
     """Hook point: routes other channels serve on the same web app (e.g. WeCom's callback)."""
-    return []
+    routes: list[web.AbstractRouteDef] = []
+    if runtime.settings.wecom.enabled:
+        routes += _start_wecom(runtime)
+    return routes
+
+
+def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
+    """WeCom: the callback on our web app, its senders for the dispatcher."""
+    from bot.channels.wecom.channel import build_wecom
+
+    ctx = rt.ctx
+    channel = build_wecom(
+        rt.settings.wecom,
+        handle=lambda inbound: core_handle(ctx, inbound),
+        db=rt.db,
+        clock=ctx.clock,
+        lang=rt.settings.language,
+    )
+    rt.stoppers.append(channel.close)  # runs after the web server stopped taking requests
+    rt.senders.update(channel.senders())
+    rt.wecom = channel
+    log.info("wecom: callback at %s", rt.settings.wecom.callback_path)
+    return channel.routes()
 
 
 def background_services(settings: Settings) -> list[ServiceStarter]:
@@ -88,12 +119,17 @@ def background_services(settings: Settings) -> list[ServiceStarter]:
 
     e.g. `if settings.schedule.enabled: starters.append(bot.schedule.start)`.
     """
-    starters: list[ServiceStarter] = []
-    return starters
+    from bot.services import default_services  # imports bot.run: resolve at call time
+
+    return default_services()
 
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start with settings that cannot work, naming the setting."""
+    if settings.wecom.enabled:
+        from bot.channels.wecom.channel import check_wecom_settings
+
+        check_wecom_settings(settings.wecom)
     tg = settings.telegram
     if not tg.enabled:
         return
@@ -128,6 +164,7 @@ async def start(
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         bot_username=settings.telegram.bot_username,
     )
+    ctx.group_commands = DigestGroupCommands(database, ctx.clock, settings.policy)
     rt = Runtime(settings=settings, db=database, ctx=ctx, owns_db=owns_db)
     if owns_db:
         rt.stoppers.append(database.dispose)

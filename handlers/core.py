@@ -9,8 +9,10 @@ the same draft.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import weakref
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +21,14 @@ from core.i18n import normalize_lang, t
 from core.types import Inbound, InboundKind, Reply
 from handlers import enrol, menu
 from handlers.context import Context
-from handlers.engine import Position, Turn, advance, reprompt
+from handlers.engine import Flow, Invalid, Position, Turn, advance, reprompt
 from handlers.flows import FLOWS
 from handlers.flows.report import take_evidence
 from handlers.groups import handle_group
+from handlers.inputs import storable
 from storage.conversations import load_for_update, mark_processed
 from storage.models import Conversation
-from storage.people import account_cadre, account_language
+from storage.people import account_cadre, account_language, clear_blocked
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ def _lock_for(inbound: Inbound) -> asyncio.Lock:
 
 async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
     """Process one inbound message exactly once and return what to answer."""
+    inbound = _storable(inbound)
     lock = _lock_for(inbound)
     async with lock:
         try:
@@ -53,9 +57,26 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
             return [Reply(t("flow.internal_error", normalize_lang(inbound.language)))]
 
 
+def _storable(inbound: Inbound) -> Inbound:
+    # Cleaned once here, so no text that the database would refuse reaches a draft: it
+    # would fail every later save of that draft, not just this message.
+    return replace(
+        inbound,
+        text=storable(inbound.text),
+        command=storable(inbound.command),
+        data=storable(inbound.data),
+        photo_ref=storable(inbound.photo_ref),
+        chat_title=storable(inbound.chat_title),
+        message_id=storable(inbound.message_id),
+    )
+
+
 async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list[Reply]:
     now = ctx.clock.now()
-    if not await mark_processed(session, str(inbound.channel), inbound.message_id, now):
+    # An adapter that cannot name the message gets no dedupe rather than a false duplicate.
+    if inbound.message_id and not await mark_processed(
+        session, str(inbound.channel), inbound.message_id, now
+    ):
         return []  # a redelivery: already handled
     lang = normalize_lang(
         await account_language(session, str(inbound.channel), inbound.account_id)
@@ -71,6 +92,8 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
         assert cadre is not None
         return [Reply(t("enrol.welcome", lang, name=cadre.name)), menu.main_menu(lang)]
+    # Writing to us again means the account is reachable again (it had blocked the bot).
+    await clear_blocked(session, str(inbound.channel), inbound.account_id)
     conv = await load_for_update(session, str(inbound.channel), inbound.account_id, now)
     turn = Turn(
         session=session,
@@ -79,7 +102,9 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         inbound=inbound,
         lang=lang,
         now=now,
-        draft=dict(conv.draft or {}),
+        # A deep copy: a flow may change a list inside the draft in place (photos), and
+        # the ORM only writes the column when the new value differs from the loaded one.
+        draft=copy.deepcopy(conv.draft or {}),
     )
     position, replies = await _converse(conv, turn)
     _save(conv, position, turn, ctx)
@@ -109,13 +134,22 @@ async def _converse(conv: Conversation, turn: Turn) -> tuple[Position, list[Repl
             Reply(turn.t("flow.unsupported")),
             again,
         ]
-    if flow.name == "report" and conv.step != "evidence" and take_evidence(turn):
-        note = Reply(turn.t("report.evidence_kept"))
-        return Position(flow.name, conv.step, turn.draft), [
-            note,
-            await reprompt(flow, conv.step, turn),
-        ]
+    if flow.name == "report" and conv.step != "evidence":
+        kept = await _keep_evidence(flow, conv.step, turn)
+        if kept is not None:
+            return kept
     return await advance(flow, conv.step, turn)
+
+
+async def _keep_evidence(flow: Flow, step: str, turn: Turn) -> tuple[Position, list[Reply]] | None:
+    """A photo or location sent at any step of a report is kept; None if it was neither."""
+    try:
+        if not take_evidence(turn):
+            return None
+        note = Reply(turn.t("report.evidence_kept"))
+    except Invalid as bad:  # one photo too many: this runs outside advance()'s own checks
+        note = Reply(turn.t(bad.key, **bad.params))
+    return Position(flow.name, step, turn.draft), [note, await reprompt(flow, step, turn)]
 
 
 def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> None:

@@ -60,6 +60,7 @@ class Turn:
 
 Prompt = Callable[[Turn], Awaitable[Reply]]
 Accept = Callable[[Turn], Awaitable[str | None]]  # next step name, STAY, DONE, or None = next
+# A finish saves the draft; it may raise Invalid (before writing anything) to refuse it.
 Finish = Callable[[Turn], Awaitable[list[Reply]]]
 
 
@@ -140,8 +141,29 @@ async def advance(flow: Flow, step_name: str, turn: Turn) -> tuple[Position, lis
 
 
 async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
-    replies = await flow.finish(turn)
+    try:
+        replies = await flow.finish(turn)
+    except Invalid as bad:
+        # Something changed since the card was shown (a pairing ended): keep the draft on
+        # the confirmation card, where it can be changed or cancelled, rather than drop it.
+        card = flow.step(CONFIRM)
+        said = [*turn.notes, Reply(turn.t(bad.key, **bad.params))]
+        if card is None:
+            return Position(), said
+        return Position(flow.name, CONFIRM, turn.draft), [*said, await card.prompt(turn)]
+    if turn.saved is not None and replies and not replies[-1].buttons:
+        replies[-1] = _with_next_steps(replies[-1], turn)
     return Position(), [*turn.notes, *replies]
+
+
+def _with_next_steps(saved: Reply, turn: Turn) -> Reply:
+    """After a save, the likely next taps: another report, my list, undo."""
+    row = [
+        turn.button("menu.report", "m:report"),
+        turn.button("menu.mine", "m:mine"),
+        turn.button("menu.undo", "m:undo"),
+    ]
+    return Reply.with_buttons(saved.text, [row])
 
 
 async def reprompt(flow: Flow, step_name: str, turn: Turn) -> Reply:

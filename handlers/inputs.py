@@ -35,8 +35,20 @@ _CN_DIGITS = {
 }
 
 _ISO = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
-_MONTH_DAY = re.compile(r"(\d{1,2})[-/.月](\d{1,2})[日号]?")
+# 11月3日, 11-3, 11/3; never inside a longer number. "." only when the text is just a date:
+# in a sentence "玉米卖了1.2元" is a price, not 1 February.
+_MONTH_DAY = re.compile(r"(?<![\d.])(\d{1,2})(?:月|[-/])(\d{1,2})(?![\d.])[日号]?")
+_DOTTED = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\s*$")
 _DAY_ONLY = re.compile(r"(?<!\d)(\d{1,2})[日号]")
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text the databases accept: no NUL or other control characters (PostgreSQL refuses
+    NUL), no lone UTF-16 surrogates (not encodable as UTF-8; a client can send them)."""
+    return _UNSTORABLE.sub(lambda m: "\ufffd" if m[0] >= "\ud800" else "", text)
 
 
 def _cn_number(text: str) -> str:
@@ -56,14 +68,15 @@ def _cn_number(text: str) -> str:
 
 def find_date(text: str, today: date) -> date | None:
     """A date mentioned in free text: 今天/昨天/前天, 2026-11-03, 11月3日, 3号. None if none."""
-    for word, back in RELATIVE_DAYS.items():
+    # Longest words first: "大前天" also contains "前天".
+    for word, back in sorted(RELATIVE_DAYS.items(), key=lambda pair: -len(pair[0])):
         if word in text.lower():
             return today - timedelta(days=back)
     text = _cn_number(text)
     try:
         if m := _ISO.search(text):
             return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _MONTH_DAY.search(text):
+        if m := _MONTH_DAY.search(text) or _DOTTED.match(text):
             return _latest(today, int(m[1]), int(m[2]))
         if m := _DAY_ONLY.search(text):
             return _latest(today, today.month, int(m[1]))

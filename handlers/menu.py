@@ -6,11 +6,13 @@ from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
 from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
+from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
-from handlers.steps import take_household
+from handlers.steps import button_number, take_household
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
+from storage.records import open_problems
 
 # Commands and the Chinese words that mean the same, when typed alone.
 STARTERS = {
@@ -84,15 +86,15 @@ def main_menu(lang: str) -> Reply:
 
 
 def expired_notice(turn: Turn) -> Reply:
-    return Reply.with_buttons(
-        turn.t("flow.expired", minutes=turn.ctx.policy.draft_idle_minutes),
-        [[turn.button("flow.resume", "resume")]],
-    )
+    return notice_for(turn.lang, turn.ctx.policy)
 
 
 async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     flow = FLOWS.get(conv.flow)
     here = Position(conv.flow, conv.step, turn.draft)
+    if turn.inbound.command == "start" and turn.inbound.text.strip():
+        # A (perhaps old or expired) code from a bound account: say why it is ignored.
+        turn.notes.append(Reply(turn.t("enrol.already_bound", name=turn.cadre.name)))
     if word == "cancel":
         if flow is None:
             return Position(), [
@@ -113,6 +115,7 @@ async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Posi
         return await _toggle_language(turn, here)
     if flow is not None:  # "menu" mid-flow: keep the draft, show where we are
         return here, [
+            *turn.notes,
             Reply(turn.t("flow.busy", flow=turn.t(f"flowname.{flow.name}"))),
             await reprompt(flow, conv.step, turn),
         ]
@@ -151,6 +154,9 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
         return await _report_for(turn, inbound.data[6:])
     starter = _lookup(STARTERS, inbound)
+    if starter == "resolve" and not await open_problems(turn.session, turn.cadre.id, limit=1):
+        # Nothing to resolve: do not open a flow that would hold every later message.
+        return Position(), [*turn.notes, Reply(turn.t("problem.none_open")), main_menu(turn.lang)]
     if starter is not None:
         turn.draft = {}
         return await enter(FLOWS[starter], turn)
@@ -183,7 +189,7 @@ async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]
     """A reminder's button: open a contact report for that household."""
     turn.draft = {}
     try:
-        await take_household(turn, int(household) if household.isdigit() else -1)
+        await take_household(turn, button_number(household))
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     return await enter(FLOWS["report"], turn)

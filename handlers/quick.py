@@ -11,6 +11,8 @@ from storage.people import my_households
 
 VISIT_WORDS = ("走访", "入户", "去了", "到了", "看望", "探望", "家访", "上门", "去他家", "去她家")
 CALL_WORDS = ("电话", "打了", "通话", "联系了", "微信")
+# A plan is not a report: "明天去李四家走访" must not be saved as done today.
+FUTURE_WORDS = ("明天", "后天", "下周", "下个月", "准备", "打算", "计划", "将要")
 
 
 def contact_kind(text: str) -> str | None:
@@ -29,8 +31,12 @@ async def draft_from_text(turn: Turn) -> dict[str, Any] | None:
     """
     text = turn.inbound.text.strip()
     kind = contact_kind(text)
-    if kind is None or len(text) > MAX_TEXT:
+    if kind is None:
         return None
+    if len(text) > MAX_TEXT:  # a report, but too long to keep: say so, not the menu hint
+        raise Invalid("input.too_long", limit=MAX_TEXT, got=len(text))
+    if any(w in text for w in FUTURE_WORDS):
+        raise Invalid("quick.plan_not_report")
     found = pick_household(text, await my_households(turn.session, turn.cadre.id))
     if not found:
         raise Invalid("quick.no_household")

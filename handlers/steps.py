@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from core.types import Button, InboundKind, Reply
@@ -46,13 +46,13 @@ def household_step(
 
     async def accept(turn: Turn) -> str | None:
         if turn.data.startswith("pg:"):
-            turn.draft["_page"] = max(int(turn.data[3:] or 0), 0)
+            await _turn_page(turn, button_number(turn.data[3:]))
             return STAY
         if turn.data == "h:none" and optional:
             turn.draft["household_id"], turn.draft["household"] = None, ""
             return None
         if turn.data.startswith("h:"):
-            await take_household(turn, _int(turn.data[2:]))
+            await take_household(turn, button_number(turn.data[2:]))
         elif turn.text:
             await _household_by_name(turn)
         else:
@@ -80,11 +80,23 @@ async def _household_by_name(turn: Turn) -> None:
     await take_household(turn, found[0].id)
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
+async def _turn_page(turn: Turn, page: int) -> None:
+    # Stale or forged page buttons (pg:abc, pg:9999) must not leave an empty page behind.
+    mine = await my_households(turn.session, turn.cadre.id)
+    if page < 0 or (page > 0 and page * PAGE >= len(mine)):
+        raise Invalid("flow.use_buttons_or_name")
+    turn.draft["_page"] = page
+
+
+def button_number(text: str) -> int:
+    """A number carried by button data (an id, a page, a day offset); -1 if it is not one.
+
+    Data can be stale or forged: "²".isdigit() is true but int() refuses it, and an id past
+    64 bits makes the database driver fail, so both are "not a number" here.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return -1
+    return int(text)
 
 
 # --- date --------------------------------------------------------------------------------
@@ -107,12 +119,12 @@ def date_step(
     async def accept(turn: Turn) -> str | None:
         today = turn.now.date()
         if turn.data.startswith("d:"):
-            back = _int(turn.data[2:])
+            back = button_number(turn.data[2:])
             if back < 0:
                 raise Invalid("input.bad_date")
-            day = check_report_date(
-                date.fromordinal(today.toordinal() - back), today, turn.ctx.policy
-            )
+            # Clamp before subtracting: an absurd offset would fall before year 1 and raise.
+            back = min(back, turn.ctx.policy.backdate_days + 1)
+            day = check_report_date(today - timedelta(days=back), today, turn.ctx.policy)
         elif turn.text:
             day = parse_report_date(turn.text, today, turn.ctx.policy)
         else:
@@ -135,7 +147,7 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if optional and turn.data == "skip":
+        if optional and (turn.data == "skip" or _says_nothing(turn.text)):
             turn.draft[name] = ""
             return None
         if turn.inbound.kind != InboundKind.TEXT:
@@ -144,6 +156,17 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
         return None
 
     return Step(name, prompt, accept, skip_if=skip_if, help_key="help.text")
+
+
+# Typed instead of pressing 跳过: "没有" at "any problems raised?" means none, and must not
+# become an open problem called "没有".
+NOTHING_WORDS = frozenset(
+    ("跳过", "没有", "无", "没", "暂无", "没有问题", "没问题", "无问题", "skip", "none", "no")
+)
+
+
+def _says_nothing(text: str) -> bool:
+    return text.rstrip("。.!！ ").lower() in NOTHING_WORDS
 
 
 # --- choices -----------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore, is_postgres
-from storage.models import Conversation, ProcessedMessage
+from storage.models import ChatAccount, Conversation, ProcessedMessage
 
 
 async def mark_processed(
@@ -55,3 +56,39 @@ async def forget_processed_before(session: AsyncSession, cutoff: datetime) -> in
         delete(ProcessedMessage).where(ProcessedMessage.processed_at < cutoff)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ExpiredDraft:
+    channel: str
+    account_id: str
+    chat_id: str
+    language: str
+    idle_since: datetime
+
+
+async def expire_idle(
+    session: AsyncSession, now: datetime, limit: int = 1000
+) -> list[ExpiredDraft]:
+    """Put aside drafts idle past their expiry (kept for "resume"); who to tell, and where."""
+    query = (
+        select(Conversation, ChatAccount.chat_id, ChatAccount.language)
+        .join(
+            ChatAccount,
+            (ChatAccount.channel == Conversation.channel)
+            & (ChatAccount.account_id == Conversation.account_id),
+        )
+        .where(Conversation.flow != "", Conversation.expires_at <= now)
+        .order_by(Conversation.expires_at)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(of=Conversation, skip_locked=True)
+    expired = []
+    for conv, chat_id, language in (await session.execute(query)).tuples():
+        expired.append(
+            ExpiredDraft(conv.channel, conv.account_id, chat_id, language, conv.updated_at)
+        )
+        conv.draft = {"_expired": {"flow": conv.flow, "step": conv.step, "draft": conv.draft}}
+        conv.flow, conv.step, conv.expires_at = "", "", None
+    return expired

@@ -20,6 +20,22 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def skip_locked(session: AsyncSession, stmt: Any) -> Any:
+    """SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite locks the whole file anyway."""
+    return stmt.with_for_update(skip_locked=True) if is_postgres(session) else stmt
+
+
+async def try_advisory_xact_lock(session: AsyncSession, key: int) -> bool:
+    """pg_try_advisory_xact_lock(key), held until the session's transaction ends.
+
+    SQLite has one writer at a time and no advisory locks: always True there.
+    """
+    if not is_postgres(session):
+        return True
+    result = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
+    return bool(result.scalar())
+
+
 async def refresh_statistics(session: AsyncSession, tables: list[str]) -> None:
     """After a bulk load, let PostgreSQL's planner see the new rows (else it may scan).
 

@@ -1,16 +1,24 @@
-"""The outbox: reminders and digests wait here until the dispatcher sends them."""
+"""The outbox: reminders and digests wait here until the dispatcher sends them.
+
+A row's life: pending → sending (claimed by one worker, with a lease) → sent | pending again
+(retry later) | failed (permanent error) | dead (gave up after too many attempts). A row left
+in "sending" past its lease — its worker crashed — is claimed again, so nothing is lost.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_ignore
-from storage.models import OutboxMessage
+from storage.dialect import insert_ignore, skip_locked
+from storage.models import ChatAccount, OutboxMessage
+
+PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 
 
 @dataclass(frozen=True)
@@ -56,3 +64,141 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *, now:
         result = await session.execute(stmt, rows[start : start + 500])
         inserted += len(result.all())
     return inserted
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row one worker holds until it records the outcome or its lease ends."""
+
+    id: int
+    dedupe_key: str
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    cadre_id: int | None
+    group_id: int | None
+    attempts: int  # including this one
+    next_attempt_at: datetime
+
+
+_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
+
+
+def _due(now: datetime, lease: timedelta) -> Any:
+    return or_(
+        and_(_T.c.status == PENDING, _T.c.next_attempt_at <= now),
+        and_(_T.c.status == SENDING, _T.c.claimed_at <= now - lease),
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    channels: Collection[str] | None = None,
+) -> list[Claimed]:
+    """Claim up to `limit` due rows for `worker`, oldest first; counts one attempt each.
+
+    Due: pending with next_attempt_at <= now, or sending whose lease has run out. One
+    statement, WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … on PostgreSQL, so
+    concurrent workers never get the same row; on SQLite the single statement is atomic by
+    itself. The outer WHERE repeats the condition either way.
+    """
+    cond = _due(now, lease)
+    if channels is not None:
+        cond = and_(cond, _T.c.channel.in_(list(channels)))
+    pick = select(_T.c.id).where(cond).order_by(_T.c.next_attempt_at, _T.c.id).limit(limit)
+    # A materialized CTE runs the locking pick once. As a plain IN (subquery) PostgreSQL may
+    # rescan it per outer row, and each rescan skips the rows just claimed and locks more.
+    picked = skip_locked(session, pick).cte("picked").prefix_with("MATERIALIZED")
+    stmt = (
+        update(_T)
+        .where(_T.c.id.in_(select(picked.c.id)), cond)
+        .values(status=SENDING, claimed_by=worker, claimed_at=now, attempts=_T.c.attempts + 1)
+        .returning(
+            _T.c.id,
+            _T.c.dedupe_key,
+            _T.c.channel,
+            _T.c.chat_id,
+            _T.c.kind,
+            _T.c.payload,
+            _T.c.cadre_id,
+            _T.c.group_id,
+            _T.c.attempts,
+            _T.c.next_attempt_at,
+        )
+    )
+    rows = [Claimed(**r._mapping) for r in await session.execute(stmt)]
+    return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
+
+
+def _mine(row_id: int, worker: str) -> Any:
+    return and_(_T.c.id == row_id, _T.c.status == SENDING, _T.c.claimed_by == worker)
+
+
+async def _finish(session: AsyncSession, row_id: int, worker: str, **values: Any) -> bool:
+    """Update a row this worker still holds; False when its lease was lost meanwhile."""
+    result = await session.execute(update(_T).where(_mine(row_id, worker)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent(session: AsyncSession, row_id: int, *, worker: str, now: datetime) -> bool:
+    return await _finish(session, row_id, worker, status=SENT, sent_at=now, last_error="")
+
+
+async def retry_later(
+    session: AsyncSession, row_id: int, *, worker: str, at: datetime, error: str
+) -> bool:
+    """Back to pending until `at`; the attempt it used stays counted."""
+    return await _finish(
+        session, row_id, worker, status=PENDING, next_attempt_at=at, last_error=error[:500]
+    )
+
+
+async def defer(session: AsyncSession, row_id: int, *, worker: str, at: datetime) -> bool:
+    """Back to pending until `at` without sending (rate limit): the attempt is not counted."""
+    return await _finish(
+        session, row_id, worker, status=PENDING, next_attempt_at=at, attempts=_T.c.attempts - 1
+    )
+
+
+async def mark_failed(
+    session: AsyncSession, row_id: int, *, worker: str, error: str, dead: bool = False
+) -> bool:
+    """Give up: failed (a permanent error) or dead (too many attempts)."""
+    return await _finish(
+        session, row_id, worker, status=DEAD if dead else FAILED, last_error=error[:500]
+    )
+
+
+async def mark_blocked(session: AsyncSession, channel: str, chat_id: str, *, now: datetime) -> int:
+    """Record that the account(s) answered at this chat blocked the bot; returns how many."""
+    result = await session.execute(
+        update(ChatAccount)
+        .where(
+            ChatAccount.channel == channel,
+            ChatAccount.chat_id == chat_id,
+            ChatAccount.blocked_at.is_(None),
+        )
+        .values(blocked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(_T.c.status, func.count()).group_by(_T.c.status))
+    return {status: int(n) for status, n in rows.all()}
+
+
+async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:
+    """Give rows in `statuses` (dead, failed) a fresh start: pending now, attempts reset."""
+    result = await session.execute(
+        update(_T)
+        .where(_T.c.status.in_(list(statuses)))
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by="", last_error="")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

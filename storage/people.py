@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -62,6 +62,19 @@ async def bind_account(
         existing.cadre_id, existing.chat_id, existing.bound_at = cadre_id, chat_id, now
         existing.blocked_at = None
     await session.flush()
+
+
+async def clear_blocked(session: AsyncSession, channel: str, account_id: str) -> None:
+    """The account wrote to us: whatever blocked it before, it is reachable now."""
+    await session.execute(
+        update(ChatAccount)
+        .where(
+            ChatAccount.channel == channel,
+            ChatAccount.account_id == account_id,
+            ChatAccount.blocked_at.is_not(None),
+        )
+        .values(blocked_at=None)
+    )
 
 
 async def account_language(session: AsyncSession, channel: str, account_id: str) -> str | None:

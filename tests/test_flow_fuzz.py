@@ -58,6 +58,13 @@ KNOWN_DATA = [
     "rep:h:1",
     "rep:h:5",
     "rep:h:zz",
+    # forged or stale data that once crashed a step
+    "pg:abc",
+    "pg:99999999999999999999",
+    "h:²",
+    "h:99999999999999999999999",
+    "d:99999999",
+    "rep:h:²",
 ]
 COMMANDS = [
     "report",
@@ -101,6 +108,7 @@ inbounds = st.one_of(
                 ]
             ),
             st.text(min_size=2100, max_size=6000, alphabet="啊x "),
+            st.text(max_size=20, alphabet="张三电话\x00\ud83d\x07 "),  # unstorable characters
         ),
     ),
     st.tuples(st.just("button"), st.one_of(st.sampled_from(KNOWN_DATA), st.text(max_size=64))),

@@ -199,3 +199,34 @@ async def test_undo_and_correct_the_last_record(world, db):
     assert "已撤销" in texts(await chat.command("undo"))
     live = [c for c in await contacts(db) if c.deleted_at is None]
     assert len(live) == 1
+
+
+async def test_a_plan_is_not_saved_as_a_report(world, db):
+    _, _, chat, _ = world
+    replies = await chat.say("明天去李四家走访")
+    assert "计划" in replies[0].text
+    assert await contacts(db) == []
+
+
+async def test_writing_again_clears_a_blocked_account(world, db):
+    from sqlalchemy import update
+
+    from storage.models import ChatAccount
+
+    _, _, chat, _ = world
+    async with db.transaction() as s:
+        await s.execute(update(ChatAccount).values(blocked_at=NOW))
+    await chat.command("mine")
+    async with db.transaction() as s:
+        account = await s.scalar(select(ChatAccount))
+        assert account is not None and account.blocked_at is None
+
+
+async def test_after_a_save_the_next_steps_are_one_tap_away(world, db):
+    _, _, chat, _ = world
+    await chat.say("今天给李四打了电话")
+    await chat.tap("确认保存")
+    assert chat.labels() == ["📝 报告联系", "🏠 我的", "↩️ 撤销上一条"]
+    await chat.tap("撤销上一条")
+    assert "已撤销" in chat.last_text()
+    assert [c for c in await contacts(db) if c.deleted_at is None] == []

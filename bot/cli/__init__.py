@@ -18,8 +18,10 @@ COMMAND_MODULES = (
     "bot.cli.roster",
     "bot.cli.invite",
     "bot.cli.cadre",
+    "bot.cli.outbox",
     "bot.cli.reminders",
     "bot.cli.digest",
+    "bot.cli.wecom",
 )
 
 

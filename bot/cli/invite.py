@@ -71,6 +71,8 @@ async def _cadre_code(settings: Settings, phone: str, now: datetime) -> None:
     say("invite_cli.how_cadre", code=code)
     if settings.telegram.bot_username:
         say("invite_cli.deep_link", link=deep_link(settings.telegram.bot_username, code))
+    if settings.wecom.enabled:
+        say("wecom_cli.how_cadre", code=code)
 
 
 async def _group_code(settings: Settings, path: str, now: datetime) -> None:
@@ -87,6 +89,8 @@ async def _group_code(settings: Settings, path: str, now: datetime) -> None:
     say("invite_cli.group_code", unit=path, code=code)
     say("invite_cli.expires", at=_local(now + _ttl(settings)))
     say("invite_cli.how_group", code=code)
+    if settings.wecom.enabled:
+        say("wecom_cli.how_group", unit=path)
 
 
 def _local(at: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.policy import OPINION_TOPICS
 from core.types import Reply
-from handlers.engine import Flow, Turn
+from handlers.engine import Flow, Invalid, Turn
 from handlers.steps import confirm_step, household_step, multi_step, text_step
 from storage.people import is_my_household
 from storage.records import add_diary
@@ -28,7 +28,7 @@ async def finish(turn: Turn) -> list[Reply]:
     d = turn.draft
     household_id = d.get("household_id")
     if household_id and not await is_my_household(turn.session, turn.cadre.id, household_id):
-        return [Reply(turn.t("flow.not_your_household"))]
+        raise Invalid("flow.not_your_household")
     entry = await add_diary(
         turn.session,
         cadre_id=turn.cadre.id,

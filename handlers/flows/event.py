@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from core.policy import EVENT_KINDS
 from core.types import Reply
-from handlers.engine import Flow, Turn
+from handlers.engine import Flow, Invalid, Turn
 from handlers.steps import choice_step, confirm_step, date_step, has, household_step, text_step
 from storage.people import is_my_household
 from storage.records import add_event
@@ -27,7 +27,7 @@ async def finish(turn: Turn) -> list[Reply]:
     d = turn.draft
     household_id = int(d["household_id"])
     if not await is_my_household(turn.session, turn.cadre.id, household_id):
-        return [Reply(turn.t("flow.not_your_household"))]
+        raise Invalid("flow.not_your_household")
     days = turn.ctx.policy.event_visit_days
     occurred = date.fromisoformat(d["date"])
     event = await add_event(

@@ -32,7 +32,10 @@ def leave_until(text: str, today: date) -> date | None:
         return today + timedelta(days=int(m[1]))
     day = find_date(text, today)
     if day is not None and day < today and "月" in text and not re.search(r"\d{4}", text):
-        day = day.replace(year=day.year + 1)  # "1月5日" said in December means next year
+        try:
+            day = day.replace(year=day.year + 1)  # "1月5日" said in December means next year
+        except ValueError:  # 2月29日 said after it passed in a leap year: none next year
+            raise Invalid("input.bad_date") from None
     return day
 
 

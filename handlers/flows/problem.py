@@ -20,7 +20,7 @@ async def finish_new(turn: Turn) -> list[Reply]:
     d = turn.draft
     household_id = int(d["household_id"])
     if not await is_my_household(turn.session, turn.cadre.id, household_id):
-        return [Reply(turn.t("flow.not_your_household"))]
+        raise Invalid("flow.not_your_household")
     problem = await add_problem(
         turn.session,
         cadre_id=turn.cadre.id,

@@ -82,7 +82,7 @@ async def finish(turn: Turn) -> list[Reply]:
     household_id = int(d["household_id"])
     if not await is_my_household(turn.session, turn.cadre.id, household_id):
         # The pairing ended while the draft was open: do not save it under a stranger.
-        return [Reply(turn.t("flow.not_your_household"))]
+        raise Invalid("flow.not_your_household")
     location = d.get("location") or [None, None]
     contact = await add_contact(
         turn.session,

@@ -1,0 +1,215 @@
+"""The WeCom server API for a self-built app (自建应用), on aiohttp.
+
+The access token is cached and refreshed before it expires and whenever WeCom says it is
+invalid or expired (40014/42001), once per call. A bad secret (40001) is never retried in a
+loop: the failure is remembered for a while and every caller gets it at once. "System
+busy" (-1), HTTP 5xx and refused connections are retried with backoff; rate limits (45009)
+go back to the caller, whose dispatcher waits. URLs carry the token and secret, so no URL
+and no response body ever reaches a log or an exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+TOKEN_INVALID = {40014, 42001, 41001}  # invalid, expired, missing access_token
+SECRET_INVALID = {40001, 40013, 40091}  # bad secret, bad corp id, secret revoked
+BUSY = -1  # "系统繁忙": safe to retry, nothing was done
+RATE_LIMITED = {45009, 45033}  # frequency / concurrency limit
+
+
+class WecomError(Exception):
+    """WeCom answered with a non-zero errcode, or could not be reached (errcode None)."""
+
+    def __init__(self, errcode: int | None, errmsg: str, *, status: int | None = None) -> None:
+        super().__init__(f"WeCom errcode={errcode} {errmsg}".strip())
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.status = status
+
+
+def _errmsg(data: dict[str, Any]) -> str:
+    # errmsg holds a "more info" hint, never a secret; cut it short for logs and rows.
+    return str(data.get("errmsg", ""))[:120]
+
+
+class WecomApi:
+    """One app's API client: token management, message/send, cards, media upload."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        corp_id: str,
+        secret: str,
+        agent_id: int,
+        refresh_margin: float = 300.0,
+        bad_secret_pause: float = 60.0,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.corp_id = corp_id
+        self._secret = secret
+        self.agent_id = agent_id
+        self.refresh_margin = refresh_margin
+        self.bad_secret_pause = bad_secret_pause
+        self.attempts = attempts
+        self.backoff = backoff
+        self._now = monotonic
+        self._sleep = sleep
+        self._token = ""
+        self._token_until = 0.0
+        self._token_failure: tuple[float, WecomError] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _http(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        payload: Callable[[], Any] | None = None,
+    ) -> dict[str, Any]:
+        """One HTTP exchange, retried on refused connections, 5xx and "system busy".
+
+        `payload` builds the request body afresh for each attempt (a form is single-use).
+        """
+        for attempt in range(1, self.attempts + 1):
+            retryable: WecomError
+            kw: dict[str, Any] = {"params": params}
+            if payload is not None:
+                kw["data"] = payload()
+            try:
+                async with self.session.request(method, self.base_url + path, **kw) as resp:
+                    if resp.status >= 500:
+                        retryable = WecomError(None, f"HTTP {resp.status}", status=resp.status)
+                    elif resp.status != 200:
+                        raise WecomError(None, f"HTTP {resp.status}", status=resp.status)
+                    else:
+                        data = json.loads(await resp.read())
+                        if not isinstance(data, dict):
+                            raise WecomError(None, "not a JSON object")
+                        if data.get("errcode", 0) != BUSY:
+                            return data
+                        retryable = WecomError(BUSY, _errmsg(data))
+            except aiohttp.ClientConnectorError:
+                retryable = WecomError(None, "connection refused")
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                # Not retried here: the request may have been delivered already.
+                raise WecomError(None, type(exc).__name__) from None
+            if attempt < self.attempts:
+                await self._sleep(self.backoff * 2 ** (attempt - 1))
+        raise retryable
+
+    async def access_token(self) -> str:
+        """The cached token, fetched when missing or about to expire."""
+        async with self._lock:
+            now = self._now()
+            if self._token and now < self._token_until:
+                return self._token
+            if self._token_failure and now < self._token_failure[0]:
+                raise self._token_failure[1]
+            params = {"corpid": self.corp_id, "corpsecret": self._secret}
+            data = await self._http("GET", "/cgi-bin/gettoken", params)
+            code = data.get("errcode", 0)
+            if code != 0 or not data.get("access_token"):
+                err = WecomError(code, _errmsg(data))
+                if code in SECRET_INVALID:
+                    log.error("wecom gettoken refused: errcode=%s (check corp id and secret)", code)
+                    self._token_failure = (now + self.bad_secret_pause, err)
+                raise err
+            self._token_failure = None
+            self._token = str(data["access_token"])
+            ttl = float(data.get("expires_in", 7200))
+            self._token_until = now + max(ttl - self.refresh_margin, ttl / 2)
+            return self._token
+
+    def _invalidate(self, token: str) -> None:
+        if self._token == token:  # another call may have refreshed it already
+            self._token = ""
+            self._token_until = 0.0
+
+    async def call(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
+    ) -> dict[str, Any]:
+        """POST a JSON body (or a multipart form) to an API path with the access token.
+
+        Raises WecomError for any non-zero errcode; refreshes the token once if WeCom says
+        it is invalid or expired.
+        """
+        payload: Callable[[], Any] | None = form
+        if body is not None:
+            raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            payload = lambda: aiohttp.BytesPayload(raw, content_type="application/json")  # noqa: E731
+        for refreshed in (False, True):
+            token = await self.access_token()
+            query = {"access_token": token, **(params or {})}
+            data = await self._http("POST", path, query, payload)
+            code = data.get("errcode", 0)
+            if code == 0:
+                return data
+            if code in TOKEN_INVALID and not refreshed:
+                log.info("wecom access token rejected (errcode=%s); refreshing once", code)
+                self._invalidate(token)
+                continue
+            raise WecomError(code, _errmsg(data))
+        raise AssertionError("unreachable")
+
+    async def send(self, userid: str, message: dict[str, Any]) -> dict[str, Any]:
+        """message/send to one member; `message` holds msgtype and its part."""
+        body = {"touser": userid, "agentid": self.agent_id, **message}
+        data = await self.call("/cgi-bin/message/send", body)
+        if userid in str(data.get("invaliduser", "")).split("|"):
+            # errcode 0, yet not delivered: the member left or is outside the app's scope.
+            raise WecomError(81013, "invaliduser")
+        return data
+
+    async def send_text(self, userid: str, content: str) -> dict[str, Any]:
+        return await self.send(userid, {"msgtype": "text", "text": {"content": content}})
+
+    async def send_markdown(self, userid: str, content: str) -> dict[str, Any]:
+        return await self.send(userid, {"msgtype": "markdown", "markdown": {"content": content}})
+
+    async def send_card(self, userid: str, card: dict[str, Any]) -> str:
+        """Send a template_card; returns its response_code (for update_template_card)."""
+        data = await self.send(userid, {"msgtype": "template_card", "template_card": card})
+        return str(data.get("response_code", ""))
+
+    async def update_card_button(self, userid: str, response_code: str, replace_name: str) -> None:
+        """Turn a card's buttons into one grey, unclickable label (response_code: single use)."""
+        body = {
+            "userids": [userid],
+            "agentid": self.agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": replace_name},
+        }
+        await self.call("/cgi-bin/message/update_template_card", body)
+
+    async def upload_image(self, png: bytes, filename: str = "image.png") -> str:
+        """media/upload a PNG; returns the media_id (valid three days)."""
+
+        def form() -> aiohttp.FormData:
+            fd = aiohttp.FormData()
+            fd.add_field("media", png, filename=filename, content_type="image/png")
+            return fd
+
+        data = await self.call("/cgi-bin/media/upload", params={"type": "image"}, form=form)
+        return str(data["media_id"])

@@ -1,0 +1,51 @@
+"""The "wecom" sender: replies to a member as app messages (text, button cards, images)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.base import SendError
+from bot.channels.wecom.api import WecomApi, WecomError
+from bot.channels.wecom.errors import to_send_error
+from bot.channels.wecom.render import render_reply
+from core.i18n import t
+from core.types import Reply
+
+log = logging.getLogger(__name__)
+
+
+class AppSender:
+    """Implements bot.channels.base.Sender for channel "wecom"; chat_id is the userid."""
+
+    channel = "wecom"
+
+    def __init__(self, api: WecomApi, *, lang: str = "zh") -> None:
+        self.api = api
+        self.lang = lang
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            for message in render_reply(reply, self.lang):
+                await self.api.send(chat_id, message)
+            if reply.image_png is not None:
+                media_id = await self.api.upload_image(reply.image_png)
+                await self.api.send(chat_id, {"msgtype": "image", "image": {"media_id": media_id}})
+        except WecomError as exc:
+            raise to_send_error(exc) from None
+
+    async def disable_card(self, userid: str, response_code: str) -> bool:
+        """Grey out a clicked card so it cannot be pressed twice; False when WeCom refused."""
+        if not response_code:
+            return False
+        try:
+            await self.api.update_card_button(
+                userid, response_code, t("wecom.card_done", self.lang)
+            )
+        except WecomError as exc:
+            # A reused or expired code (72 h) changes nothing for the cadre: log and go on.
+            log.warning("wecom card update refused: errcode=%s", exc.errcode)
+            return False
+        return True
+
+
+__all__ = ["AppSender", "SendError"]

@@ -1,0 +1,154 @@
+"""WeCom admin commands.
+
+`bangfu group add-wecom`: bind a unit's supervisors' group through its WeCom robot.
+`bangfu wecom check`: try the app's credentials (and optionally message one member).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+
+from bot.channels.base import SendError
+from bot.channels.wecom.api import WecomApi, WecomError
+from bot.channels.wecom.channel import check_wecom_settings
+from bot.channels.wecom.robot import RobotSender, mask_key
+from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.config import load_settings
+from core.clock import SystemClock
+from core.i18n import t
+from core.names import normalize_path
+from core.types import Reply
+from storage.audit import audit
+from storage.cadres import unit_by_path
+from storage.wecom_queries import register_robot_group
+
+_KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
+
+
+def _group_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The `group` command's subparsers, shared with any other area that adds to it."""
+    parser = sub.choices.get("group")
+    if parser is None:
+        parser = sub.add_parser("group", help="督导群 / supervisors' groups")
+        return parser.add_subparsers(dest="group_cmd", required=True, metavar="ACTION")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="group_cmd", required=True, metavar="ACTION")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add = _group_parsers(sub).add_parser(
+        "add-wecom", help="登记企业微信群机器人 / register a WeCom group robot for a unit"
+    )
+    add.add_argument("--unit", required=True, help="单位路径 / unit path, e.g. 博白县/顿谷镇")
+    add.add_argument(
+        "--webhook-key",
+        required=True,
+        help="机器人 webhook 的 key（或整个 webhook 地址）/ the robot's webhook key or URL",
+    )
+    add.add_argument("--title", default="", help="群名称 / group name (optional)")
+    add.add_argument(
+        "--test",
+        action="store_true",
+        help="发一条测试消息到群里 / send a test message to the group",
+    )
+    add.set_defaults(func=_add_wecom)
+    wecom = sub.add_parser("wecom", help="企业微信 / WeCom").add_subparsers(
+        dest="wecom_cmd", required=True, metavar="ACTION"
+    )
+    check = wecom.add_parser(
+        "check", help="检查企业微信应用配置 / check the WeCom app's settings and credentials"
+    )
+    check.add_argument("--send-to", metavar="USERID", help="再给这个成员发一条测试消息")
+    check.set_defaults(func=_check)
+
+
+def normalize_key(raw: str) -> str | None:
+    """The key itself, also when the whole webhook URL was pasted; None when malformed."""
+    raw = raw.strip()
+    if "key=" in raw:
+        raw = parse_qs(urlsplit(raw).query).get("key", [""])[0]
+    return raw if _KEY.match(raw) else None
+
+
+@admin_command
+async def _add_wecom(args: argparse.Namespace) -> int:
+    key = normalize_key(args.webhook_key)
+    if key is None:
+        raise AdminError("wecom_cli.bad_key")
+    settings = load_settings()
+    now = SystemClock(settings.tz).now()
+    path = normalize_path(args.unit)
+    async with open_db(settings) as db, db.transaction() as s:
+        unit = await unit_by_path(s, path)
+        if unit is None:
+            raise AdminError("wecom_cli.unit_missing", path=path)
+        group, created = await register_robot_group(
+            s, unit_id=unit.id, key=key, title=args.title, now=now
+        )
+        audit(
+            s,
+            at=now,
+            actor="cli",
+            action="group.add_wecom",
+            entity="supervisor_group",
+            entity_id=group.id,
+            unit=unit.path,
+            key=mask_key(key),  # the key is a secret: never in full outside its row
+        )
+        unit_path, group_id = unit.path, group.id
+    text = "wecom_cli.added" if created else "wecom_cli.updated"
+    say(text, unit=unit_path, key=mask_key(key), id=group_id)
+    if args.test:
+        return await _test_message(settings.wecom.api_url, key, unit_path)
+    return 0
+
+
+async def _test_message(api_url: str, key: str, unit: str) -> int:
+    """Send one short markdown through the robot, so a wrong key shows at once."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        robot = RobotSender(session, base_url=api_url)
+        try:
+            await robot.send(key, Reply(text=t("wecom_cli.test_message", "zh", unit=unit)))
+        except SendError as exc:
+            say("wecom_cli.test_failed", error=str(exc))
+            return 1
+    say("wecom_cli.test_sent")
+    return 0
+
+
+HINTS = {40001, 40013, 60020, 48002, 81013, 40056}
+
+
+async def _check(args: argparse.Namespace) -> int:
+    """Fetch a token (and send a test message): shows set-up mistakes before go-live."""
+    settings = load_settings()
+    check_wecom_settings(settings.wecom)  # a ConfigError names the bad setting
+    wc = settings.wecom
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        api = WecomApi(
+            session,
+            base_url=wc.api_url,
+            corp_id=wc.corp_id,
+            secret=wc.secret.get_secret_value(),
+            agent_id=wc.agent_id,
+        )
+        try:
+            await api.access_token()
+            say("wecom_cli.check_token_ok", corp=wc.corp_id, agent=wc.agent_id)
+            if args.send_to:
+                await api.send_text(args.send_to, t("wecom_cli.check_message", settings.language))
+                say("wecom_cli.check_sent", user=args.send_to)
+        except WecomError as exc:
+            hint = (
+                f"wecom_cli.hint_{exc.errcode}" if exc.errcode in HINTS else "wecom_cli.hint_other"
+            )
+            say("wecom_cli.check_failed", error=str(exc))
+            say(hint)
+            return 1
+    return 0

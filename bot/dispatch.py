@@ -1,0 +1,274 @@
+"""The outbox dispatcher: sends due rows through each channel's Sender, within limits.
+
+One round (`run_once`) claims what is due, sends each chat's rows in order (chats in
+parallel up to `concurrency`), and records every outcome: sent; retry later with
+exponential backoff or the platform's retry-after; failed (permanent error, or the person
+blocked the bot — recorded on their chat account); dead after `max_attempts`. A row that
+would wait too long for its rate limit goes back to the queue uncounted. Given a policy,
+nothing is sent in its quiet hours: a catch-up run or a retry that lands at night waits for
+the morning. Time and sleep
+are injected, so tests drive it with a virtual clock. Logs carry row ids and chat ids,
+never message text, tokens or WeCom robot keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.channels.base import Sender, SendError
+from bot.config import DispatchSettings
+from bot.ratelimit import RateLimiter, Rule, Sleep
+from core.clock import Clock
+from core.payload import payload_to_reply
+from core.policy import Policy
+from reminders.sweep import quiet_until
+from storage import outbox
+from storage.db import Database
+from storage.outbox import Claimed
+
+log = logging.getLogger("bangfu.dispatch")
+
+
+@dataclass
+class DispatchStats:
+    """What one round did (for logs, the CLI and tests)."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    deferred: int = 0
+    failed: int = 0
+    dead: int = 0
+    blocked: int = 0
+    lost: int = 0  # our lease ran out and another worker took the row
+
+
+def limits_for(channel: str, chat_id: str, cfg: DispatchSettings) -> list[Rule]:
+    """The rate rules one send to (channel, chat_id) falls under."""
+    if channel == "telegram":
+        rules = [
+            Rule.of("telegram", cfg.telegram_overall.count, cfg.telegram_overall.per_seconds),
+            Rule.of(
+                f"telegram:chat:{chat_id}",
+                cfg.telegram_per_chat.count,
+                cfg.telegram_per_chat.per_seconds,
+            ),
+        ]
+        if chat_id.startswith("-"):  # groups and channels have negative ids
+            lim = cfg.telegram_per_group
+            rules.append(Rule.of(f"telegram:group:{chat_id}", lim.count, lim.per_seconds))
+        return rules
+    if channel == "wecom_robot":
+        lim = cfg.wecom_robot_per_key
+        return [Rule.of(f"wecom_robot:{_digest(chat_id)}", lim.count, lim.per_seconds)]
+    if channel == "wecom":
+        overall, user = cfg.wecom_app_overall, cfg.wecom_app_per_user
+        return [
+            Rule.of("wecom", overall.count, overall.per_seconds),
+            Rule.of(f"wecom:user:{chat_id}", user.count, user.per_seconds),
+        ]
+    return []
+
+
+def backoff_seconds(attempts: int, row_id: int, cfg: DispatchSettings) -> float:
+    """Exponential backoff after the n-th failed attempt, capped.
+
+    The spread (0–10 %) comes from the row id instead of a random number: retries of many
+    rows still fan out, and a test can predict each one.
+    """
+    base = cfg.backoff_base_seconds * 2 ** max(0, attempts - 1)
+    spread = 1 + (row_id * 7919 % 101) / 1000
+    return min(cfg.backoff_max_seconds, base * spread)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def chat_label(row: Claimed) -> str:
+    """A chat id fit for logs: a WeCom robot's chat id is its webhook key, a secret."""
+    if row.channel == "wecom_robot":
+        return f"robot:{_digest(row.chat_id)}"
+    return row.chat_id
+
+
+def _error_text(exc: BaseException) -> str:
+    # Our adapters word SendError for logs; other exceptions may quote URLs with keys.
+    if isinstance(exc, SendError):
+        return f"SendError: {str(exc)[:200]}"
+    return type(exc).__name__
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        senders: Mapping[str, Sender] | Iterable[Sender],
+        *,
+        settings: DispatchSettings,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        worker: str | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self.db = db
+        self.policy = policy
+        self.senders = (
+            dict(senders) if isinstance(senders, Mapping) else {s.channel: s for s in senders}
+        )
+        self.cfg = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.limiter = RateLimiter(clock, sleep)
+
+    async def run_once(self) -> DispatchStats:
+        """Send everything due now (rows that become due meanwhile too); return the tally."""
+        stats = DispatchStats()
+        while rows := await self._claim():
+            stats.claimed += len(rows)
+            await self._send_batch(rows, stats)
+        if stats.claimed:
+            log.info("dispatch round: %s", stats)
+        return stats
+
+    async def run_forever(self, *, interval: float, stop: asyncio.Event) -> None:
+        """The process loop: a round, then `interval` seconds, until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("dispatch round failed; retrying in %.0fs", interval)
+            await self.sleep(interval)
+
+    async def _claim(self) -> list[Claimed]:
+        async with self.db.transaction() as s:
+            return await outbox.claim_due(
+                s,
+                worker=self.worker,
+                now=self.clock.now(),
+                lease=timedelta(seconds=self.cfg.lease_seconds),
+                limit=self.cfg.batch_size,
+                channels=list(self.senders),
+            )
+
+    async def _send_batch(self, rows: list[Claimed], stats: DispatchStats) -> None:
+        lanes: dict[tuple[str, str], list[Claimed]] = {}
+        for row in rows:  # rows come oldest first; each chat keeps that order
+            lanes.setdefault((row.channel, row.chat_id), []).append(row)
+        gate = asyncio.Semaphore(self.cfg.concurrency)
+
+        async def lane(lane_rows: list[Claimed]) -> None:
+            async with gate:
+                await self._send_lane(lane_rows, stats)
+
+        await asyncio.gather(*(lane(r) for r in lanes.values()))
+
+    async def _send_lane(self, rows: list[Claimed], stats: DispatchStats) -> None:
+        """One chat's rows in order; after a retryable failure the rest wait with it."""
+        max_wait_us = round(self.cfg.max_wait_seconds * 1_000_000)
+        if self.policy is not None:
+            morning = quiet_until(self._now().astimezone(self.clock.tz), self.policy)
+            if morning is not None:
+                await self._defer(rows, morning, stats)
+                return
+        for i, row in enumerate(rows):
+            if row.attempts > self.cfg.max_attempts:  # claimed again and again, never finished
+                await self._give_up(row, "lease expired too often", stats, dead=True)
+                continue
+            rules = limits_for(row.channel, row.chat_id, self.cfg)
+            wait = self.limiter.wait_us(rules)
+            if wait is not None and wait > max_wait_us:
+                await self._defer(rows[i:], self._now() + timedelta(microseconds=wait), stats)
+                return
+            retry_at = await self._send_one(row, rules, stats)
+            if retry_at is not None:
+                await self._defer(rows[i + 1 :], retry_at, stats)
+                return
+
+    async def _send_one(
+        self, row: Claimed, rules: list[Rule], stats: DispatchStats
+    ) -> datetime | None:
+        """Send one row and record the outcome; returns when to retry, if it should be."""
+        try:
+            reply = payload_to_reply(row.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            await self._give_up(row, f"bad payload: {type(exc).__name__}", stats)
+            return None
+        await self.limiter.acquire(rules)
+        error: BaseException | None = None
+        try:
+            await self.senders[row.channel].send(row.chat_id, reply)
+        except Exception as exc:  # SendError, or a network error the adapter did not wrap
+            error = exc
+        finally:
+            self.limiter.release(rules)
+        if error is None:
+            async with self.db.transaction() as s:
+                kept = await outbox.mark_sent(s, row.id, worker=self.worker, now=self._now())
+            self._count(stats, "sent" if kept else "lost", row)
+            return None
+        return await self._failed(row, error, rules, stats)
+
+    async def _failed(
+        self, row: Claimed, exc: BaseException, rules: list[Rule], stats: DispatchStats
+    ) -> datetime | None:
+        text = _error_text(exc)
+        log.warning("send failed: row %s %s %s: %s", row.id, row.channel, chat_label(row), text)
+        if isinstance(exc, SendError) and exc.blocked:
+            async with self.db.transaction() as s:
+                await outbox.mark_blocked(s, row.channel, row.chat_id, now=self._now())
+            stats.blocked += 1
+            await self._give_up(row, text, stats)
+            return None
+        if isinstance(exc, SendError) and exc.permanent:
+            await self._give_up(row, text, stats)
+            return None
+        if row.attempts >= self.cfg.max_attempts:
+            await self._give_up(row, text, stats, dead=True)
+            return None
+        retry_after = exc.retry_after if isinstance(exc, SendError) else None
+        if retry_after is not None:
+            for rule in rules[1:] or rules:  # the chat's own keys; the first is the platform's
+                self.limiter.pause(rule.key, retry_after)
+            delay = retry_after
+        else:
+            delay = backoff_seconds(row.attempts, row.id, self.cfg)
+        at = self._now() + timedelta(seconds=delay)
+        async with self.db.transaction() as s:
+            kept = await outbox.retry_later(s, row.id, worker=self.worker, at=at, error=text)
+        self._count(stats, "retried" if kept else "lost", row)
+        return at
+
+    async def _give_up(
+        self, row: Claimed, error: str, stats: DispatchStats, *, dead: bool = False
+    ) -> None:
+        async with self.db.transaction() as s:
+            kept = await outbox.mark_failed(s, row.id, worker=self.worker, error=error, dead=dead)
+        self._count(stats, ("dead" if dead else "failed") if kept else "lost", row)
+
+    async def _defer(self, rows: list[Claimed], at: datetime, stats: DispatchStats) -> None:
+        if not rows:
+            return
+        async with self.db.transaction() as s:
+            for row in rows:
+                await outbox.defer(s, row.id, worker=self.worker, at=at)
+        stats.deferred += len(rows)
+
+    def _count(self, stats: DispatchStats, what: str, row: Claimed) -> None:
+        setattr(stats, what, getattr(stats, what) + 1)
+        if what == "lost":
+            log.warning("row %s: lease lost to another worker", row.id)
+        elif what in ("dead", "failed"):
+            log.warning("row %s %s %s: %s", row.id, row.channel, chat_label(row), what)
+
+    def _now(self) -> datetime:
+        return self.clock.now()

@@ -1,0 +1,277 @@
+"""APScheduler 3 set-up: the daily sweep, weekly digest, monthly review and the dispatcher.
+
+Cron triggers run in the configured time zone. Each run is claimed in `job_runs` under its
+run key (the scheduled date, in that zone), and on PostgreSQL under an advisory lock too, so
+a rerun or a second process does not repeat it. At start, the latest scheduled time of each
+job that nobody claimed (the process was down) is run: the catch-up.
+
+The job bodies are not written here: `jobs` maps a job name to an async callable taking the
+scheduled time `at` (aware). What it returns, if a dict, is stored as the run's detail.
+APScheduler only ever sees the module-level functions below with a runner id and a job name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.channels.base import Sender
+from bot.config import ScheduleSettings
+from bot.dispatch import Dispatcher
+from core.clock import Clock
+from storage import jobs as job_store
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.run import Runtime
+
+log = logging.getLogger("bangfu.schedule")
+
+JobFn = Callable[[datetime], Awaitable[Any]]
+SWEEP, DIGEST, REVIEW, DISPATCH = "sweep", "digest", "review", "dispatch"
+HOUSEKEEPING_SECONDS = 60  # idle drafts are told within a minute of expiring
+LOOKBACK = timedelta(days=40)  # longer than the longest period (a month)
+
+_RUNNERS: dict[str, JobRunner] = {}
+
+
+def _hm(value: str) -> tuple[int, int]:
+    h, m = value.split(":")
+    return int(h), int(m)
+
+
+def build_triggers(cfg: ScheduleSettings, tz: tzinfo) -> dict[str, CronTrigger]:
+    sh, sm = _hm(cfg.sweep_time)
+    dh, dm = _hm(cfg.digest_time)
+    rh, rm = _hm(cfg.review_time)
+    return {
+        SWEEP: CronTrigger(hour=sh, minute=sm, timezone=tz),
+        DIGEST: CronTrigger(day_of_week=cfg.digest_day, hour=dh, minute=dm, timezone=tz),
+        REVIEW: CronTrigger(day=cfg.review_day, hour=rh, minute=rm, timezone=tz),
+    }
+
+
+def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The most recent time `trigger` fires at or before `now` (None within LOOKBACK)."""
+    last: datetime | None = None
+    probe = now - LOOKBACK
+    while True:
+        fire = trigger.get_next_fire_time(last, probe)
+        if fire is None or fire > now:
+            return last
+        last = fire
+        probe = fire + timedelta(microseconds=1)
+
+
+def run_key(at: datetime, tz: tzinfo) -> str:
+    """A run's key: its scheduled date in the configured zone (each job fires once a day)."""
+    return at.astimezone(tz).date().isoformat()
+
+
+class JobRunner:
+    """Runs named jobs at most once per scheduled time across every process."""
+
+    def __init__(
+        self,
+        db: Database,
+        jobs: Mapping[str, JobFn],
+        triggers: Mapping[str, CronTrigger],
+        *,
+        clock: Clock,
+        dispatcher: Dispatcher | None = None,
+        housekeeping: JobFn | None = None,
+        worker: str | None = None,
+        stale_after: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.db = db
+        self.jobs = dict(jobs)
+        self.triggers = {name: t for name, t in triggers.items() if name in self.jobs}
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.housekeeping = housekeeping  # frequent, idempotent chores (idle drafts)
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.stale_after = stale_after
+        self.id = secrets.token_hex(6)
+
+    async def fire(self, name: str) -> bool:
+        """Run `name` for its latest scheduled time unless someone already did."""
+        at = last_fire_time(self.triggers[name], self.clock.now())
+        return at is not None and await self.run(name, at)
+
+    async def catch_up(self) -> list[str]:
+        """Run every job whose latest scheduled time went unclaimed; the names that ran."""
+        return [name for name in self.triggers if await self.fire(name)]
+
+    async def run(self, name: str, at: datetime) -> bool:
+        """Claim (name, run key of `at`) and run the job; False when another has it."""
+        key = run_key(at, self.clock.tz)
+        # PostgreSQL: the advisory lock lives as long as this outer transaction, the whole
+        # run; on SQLite nothing is executed in it, so it holds no lock there.
+        async with self.db.transaction() as lock:
+            if not await job_store.lock_job(lock, name):
+                log.info("job %s %s: running in another process", name, key)
+                return False
+            async with self.db.transaction() as s:
+                claimed = await job_store.try_claim(
+                    s,
+                    name,
+                    key,
+                    worker=self.worker,
+                    now=self.clock.now(),
+                    stale_after=self.stale_after,
+                )
+            if not claimed:
+                log.info("job %s %s: already claimed", name, key)
+                return False
+            return await self._execute(name, key, at)
+
+    async def _execute(self, name: str, key: str, at: datetime) -> bool:
+        log.info("job %s %s: start (scheduled %s)", name, key, at.isoformat())
+        try:
+            result = await self.jobs[name](at)
+        except asyncio.CancelledError:  # shut down mid-run: the next start catches it up
+            log.warning("job %s %s cancelled; released for a later catch-up", name, key)
+            await self._release(name, key)
+            raise
+        except Exception:
+            log.exception("job %s %s failed; released for a later catch-up", name, key)
+            await self._release(name, key)
+            return False
+        detail = result if isinstance(result, dict) else {}
+        async with self.db.transaction() as s:
+            await job_store.finish(
+                s, name, key, worker=self.worker, now=self.clock.now(), detail=detail
+            )
+        log.info("job %s %s: done", name, key)
+        return True
+
+    async def _release(self, name: str, key: str) -> None:
+        async with self.db.transaction() as s:
+            await job_store.release(s, name, key, worker=self.worker)
+
+
+# -- what APScheduler calls: module-level, arguments are plain names ----------------------
+async def scheduled_job(runner_id: str, name: str) -> None:
+    runner = _RUNNERS.get(runner_id)
+    if runner is not None:
+        await runner.fire(name)
+
+
+async def dispatch_tick(runner_id: str) -> None:
+    runner = _RUNNERS.get(runner_id)
+    if runner is not None and runner.dispatcher is not None:
+        try:
+            await runner.dispatcher.run_once()
+        except Exception:  # the next tick tries again
+            log.exception("dispatch round failed")
+
+
+async def housekeeping_tick(runner_id: str) -> None:
+    runner = _RUNNERS.get(runner_id)
+    if runner is not None and runner.housekeeping is not None:
+        try:
+            await runner.housekeeping(runner.clock.now())
+        except Exception:  # the next tick tries again
+            log.exception("housekeeping round failed")
+
+
+class Scheduling:
+    """A started scheduler with its runner; `stop()` shuts both down."""
+
+    def __init__(self, scheduler: AsyncIOScheduler, runner: JobRunner) -> None:
+        self.scheduler = scheduler
+        self.runner = runner
+        self.catching_up: asyncio.Task[list[str]] | None = None
+
+    async def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        if self.catching_up is not None and not self.catching_up.done():
+            self.catching_up.cancel()
+        _RUNNERS.pop(self.runner.id, None)
+
+
+def build_scheduler(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo) -> AsyncIOScheduler:
+    """An AsyncIOScheduler with one cron job per runner job, and the dispatcher's tick."""
+    scheduler = AsyncIOScheduler(timezone=tz)
+    for name, trigger in runner.triggers.items():
+        scheduler.add_job(
+            scheduled_job,
+            trigger,
+            args=[runner.id, name],
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,  # later than that, the next start's catch-up runs it
+        )
+    if runner.dispatcher is not None:
+        scheduler.add_job(
+            dispatch_tick,
+            IntervalTrigger(seconds=cfg.dispatch_interval_seconds, timezone=tz),
+            args=[runner.id],
+            id=DISPATCH,
+            max_instances=1,
+            coalesce=True,
+        )
+    if runner.housekeeping is not None:
+        scheduler.add_job(
+            housekeeping_tick,
+            IntervalTrigger(seconds=HOUSEKEEPING_SECONDS, timezone=tz),
+            args=[runner.id],
+            id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+        )
+    return scheduler
+
+
+async def start_scheduling(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo) -> Scheduling:
+    """Start the scheduler and catch up missed runs in the background."""
+    _RUNNERS[runner.id] = runner
+    scheduler = build_scheduler(runner, cfg, tz)
+    scheduler.start()
+    started = Scheduling(scheduler, runner)
+    started.catching_up = asyncio.create_task(runner.catch_up())
+    return started
+
+
+def scheduling_service(
+    jobs: Mapping[str, JobFn] | Callable[[Runtime], Mapping[str, JobFn]],
+    extra_senders: Iterable[Sender] | Callable[[Runtime], Iterable[Sender]] = (),
+    housekeeping: Callable[[Runtime], JobFn] | None = None,
+) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
+    """A bot.run ServiceStarter: the dispatcher (Telegram's sender plus `extra_senders`,
+    e.g. WeCom's) ticking every schedule.dispatch_interval_seconds, and the cron jobs
+    when schedule.enabled. Either argument may be a function of the started Runtime
+    (e.g. `lambda rt: {SWEEP: lambda at: run_sweep(rt.db, at, rt.settings.policy)}`)."""
+
+    async def start(rt: Runtime) -> Callable[[], Awaitable[None]]:
+        extra = extra_senders(rt) if callable(extra_senders) else extra_senders
+        senders: list[Sender] = list(extra)
+        if rt.channel is not None:
+            senders.append(rt.channel.sender)
+        cfg, tz, clock = rt.settings.schedule, rt.settings.tz, rt.ctx.clock
+        dispatcher = Dispatcher(
+            rt.db, senders, settings=rt.settings.dispatch, clock=clock, policy=rt.settings.policy
+        )
+        runner = JobRunner(
+            rt.db,
+            (jobs(rt) if callable(jobs) else jobs) if cfg.enabled else {},
+            build_triggers(cfg, tz),
+            clock=clock,
+            dispatcher=dispatcher,
+            housekeeping=housekeeping(rt) if housekeeping is not None else None,
+        )
+        started = await start_scheduling(runner, cfg, tz)
+        return started.stop
+
+    return start

@@ -1,0 +1,50 @@
+"""The scheduling service inside the bot process: a caught-up sweep's reminder reaches the
+fake Telegram through the dispatcher's tick, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+
+from bot.config import ScheduleSettings
+from bot.run import start
+from bot.schedule import SWEEP, scheduling_service
+from storage.outbox import NewMessage, enqueue
+from tests.fakes.telegram_api import FakeTelegram
+from tests.tg_support import bot_settings
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
+    runs: list[datetime] = []
+
+    async def sweep(at: datetime) -> dict[str, int]:
+        runs.append(at)
+        msg = NewMessage(
+            f"call:1:{at.date()}", "telegram", "4242", "reminder", {"text": "本月请联系"}
+        )
+        async with db.transaction() as s:
+            return {"queued": await enqueue(s, [msg], now=at)}
+
+    settings = bot_settings(tg)
+    settings = settings.model_copy(
+        update={"schedule": ScheduleSettings(dispatch_interval_seconds=0.05)}
+    )
+    rt = await start(
+        settings, db=db, services=[scheduling_service(lambda rt: {SWEEP: sweep})], poll_timeout=1
+    )
+    try:
+        await tg.wait_for("sendMessage")
+        await asyncio.sleep(0.2)  # a few more ticks: nothing is sent twice
+    finally:
+        await rt.stop()
+    assert len(runs) == 1  # the catch-up ran the latest scheduled sweep
+    assert tg.texts(4242) == ["本月请联系"]
