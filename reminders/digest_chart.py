@@ -71,7 +71,9 @@ def coverage_chart(title: str, bars: list[Bar], *, ascii_title: str) -> bytes:
     ax.set_xlabel("%")
     for y, b in zip(ys, shown, strict=True):
         ax.text(b.percent + 1, y, f"{b.percent:.0f}% {b.detail}", va="center", fontsize=8)
-    ax.set_title(title if font_path else ascii_title, fontproperties=prop)
+    # When only the lowest MAX_BARS fit, say how many of how many are shown.
+    more = f" ({len(shown)}/{len(bars)})" if len(bars) > len(shown) else ""
+    ax.set_title((title if font_path else ascii_title) + more, fontproperties=prop)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     buf = io.BytesIO()
