@@ -82,12 +82,25 @@ def fmt_day(day: date, lang: str) -> str:
     return t("digest.date", lang, month=day.month, day=day.day)
 
 
-def _names(items: list[NamedCount], total: int, lang: str, item_key: str | None) -> str:
-    parts = [
-        t(item_key, lang, name=i.name, n=i.count, until=fmt_day(i.until, lang) if i.until else "")
-        if item_key
+def named(items: list[NamedCount], lang: str) -> list[str]:
+    """Names, with the unit added to any name that appears twice in the list."""
+    seen: dict[str, int] = {}
+    for i in items:
+        seen[i.name] = seen.get(i.name, 0) + 1
+    return [
+        t("digest.name_unit", lang, name=i.name, unit=i.unit)
+        if seen[i.name] > 1 and i.unit
         else i.name
         for i in items
+    ]
+
+
+def _names(items: list[NamedCount], total: int, lang: str, item_key: str | None) -> str:
+    parts = [
+        t(item_key, lang, name=name, n=i.count, until=fmt_day(i.until, lang) if i.until else "")
+        if item_key
+        else name
+        for i, name in zip(items, named(items, lang), strict=True)
     ]
     text = t("digest.separator", lang).join(parts)
     return f"{text} {t('digest.more', lang, total=total)}" if total > len(items) else text

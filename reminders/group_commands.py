@@ -11,7 +11,7 @@ from core.clock import Clock
 from core.i18n import t
 from core.policy import EVENT_KINDS, Policy
 from core.types import Reply
-from reminders.digest import build_digest, digest_window, fmt_day
+from reminders.digest import build_digest, digest_window, fmt_day, named
 from reminders.textsplit import TELEGRAM_TEXT_LIMIT, split_text
 from storage.db import Database
 from storage.stats import OverdueEvent, cadres_behind, overdue_events, unit_by_id
@@ -63,7 +63,8 @@ class DigestGroupCommands:
         lines = _event_lines(unit.name, total, events, window.today, lang)
         if behind_total:
             names = t("digest.separator", lang).join(
-                t("digest.behind_item", lang, name=b.name, n=b.count) for b in behind
+                t("digest.behind_item", lang, name=name, n=b.count)
+                for b, name in zip(behind, named(behind, lang), strict=True)
             )
             if behind_total > len(behind):
                 names += " " + t("digest.more", lang, total=behind_total)

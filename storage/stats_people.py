@@ -21,6 +21,7 @@ class NamedCount:
     name: str
     count: int = 0
     until: date | None = None
+    unit: str = ""  # the cadre's unit, to tell apart cadres of the same name
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,20 @@ async def behind_in_scope(
         .subquery("missing")
     )
     rows = await session.execute(
-        select(Cadre.id, Cadre.name, missing.c.missing, func.count().over().label("total"))
+        select(
+            Cadre.id,
+            Cadre.name,
+            Unit.name.label("unit"),
+            missing.c.missing,
+            func.count().over().label("total"),
+        )
         .join(missing, missing.c.cadre_id == Cadre.id)
+        .join(Unit, Unit.id == Cadre.unit_id)
         .where(or_(Cadre.leave_until.is_(None), Cadre.leave_until < w.today))
         .order_by(missing.c.missing.desc(), Cadre.name, Cadre.id)
         .limit(cap)
     )
-    out = [(NamedCount(r.id, r.name, int(r.missing)), int(r.total)) for r in rows]
+    out = [(NamedCount(r.id, r.name, int(r.missing), unit=r.unit), int(r.total)) for r in rows]
     return (out[0][1] if out else 0), [n for n, _ in out]
 
 
@@ -77,12 +85,19 @@ async def on_leave_in_scope(
     session: AsyncSession, scope: FromClause, today: date, cap: int
 ) -> tuple[int, list[NamedCount]]:
     rows = await session.execute(
-        select(Cadre.id, Cadre.name, Cadre.leave_until, func.count().over().label("total"))
+        select(
+            Cadre.id,
+            Cadre.name,
+            Unit.name.label("unit"),
+            Cadre.leave_until,
+            func.count().over().label("total"),
+        )
+        .join(Unit, Unit.id == Cadre.unit_id)
         .where(Cadre.id.in_(select(scope.c.cadre_id)), Cadre.leave_until >= today)
         .order_by(Cadre.leave_until.desc(), Cadre.name, Cadre.id)
         .limit(cap)
     )
-    out = [(NamedCount(r.id, r.name, until=r.leave_until), int(r.total)) for r in rows]
+    out = [(NamedCount(r.id, r.name, until=r.leave_until, unit=r.unit), int(r.total)) for r in rows]
     return (out[0][1] if out else 0), [n for n, _ in out]
 
 
@@ -92,12 +107,13 @@ async def unreachable_in_scope(
     """Cadres with no chat account the bot can reach (none bound, or every one blocked)."""
     reachable = exists().where(ChatAccount.cadre_id == Cadre.id, ChatAccount.blocked_at.is_(None))
     rows = await session.execute(
-        select(Cadre.id, Cadre.name, func.count().over().label("total"))
+        select(Cadre.id, Cadre.name, Unit.name.label("unit"), func.count().over().label("total"))
+        .join(Unit, Unit.id == Cadre.unit_id)
         .where(Cadre.id.in_(select(scope.c.cadre_id)), ~reachable)
         .order_by(Cadre.name, Cadre.id)
         .limit(cap)
     )
-    out = [(NamedCount(r.id, r.name), int(r.total)) for r in rows]
+    out = [(NamedCount(r.id, r.name, unit=r.unit), int(r.total)) for r in rows]
     return (out[0][1] if out else 0), [n for n, _ in out]
 
 

@@ -93,3 +93,18 @@ def test_chart_labels_fall_back_to_pinyin_without_a_chinese_font():
     # With no CJK font on the machine, labels must not become empty boxes.
     assert ascii_label("顿谷镇") == "Dunguzhen"
     assert ascii_label("第07镇").isascii()
+
+
+async def test_cadres_of_the_same_name_are_told_apart_by_unit(db):
+    async with db.transaction() as s:
+        b = CountyBuilder(s)
+        a = await b.cadre("王芳", "某县/甲镇", account=False)
+        c = await b.cadre("王芳", "某县/乙镇", account=False)
+        await b.household("户一", "某县/甲镇/村", a)
+        await b.household("户二", "某县/乙镇/村", c)
+        county = (await b.unit("某县")).id
+    text = (await build_digest(db, county, AT, Policy()))[0].text
+    assert (
+        "王芳·甲镇（1户）、王芳·乙镇（1户）" in text or "王芳·乙镇（1户）、王芳·甲镇（1户）" in text
+    )
+    assert "联系不上 2 人" in text and "王芳·甲镇" in text.split("联系不上")[1]
