@@ -16,7 +16,7 @@ from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore, skip_locked
-from storage.models import ChatAccount, OutboxMessage
+from storage.models import ChatAccount, OutboxMessage, SupervisorGroup
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 
@@ -176,7 +176,16 @@ async def mark_failed(
 
 
 async def mark_blocked(session: AsyncSession, channel: str, chat_id: str, *, now: datetime) -> int:
-    """Record that the account(s) answered at this chat blocked the bot; returns how many."""
+    """Record that the account(s) answered at this chat blocked the bot; returns how many.
+
+    A supervisors' group at this chat (the bot was removed, the robot deleted) stops getting
+    digests until it is bound again.
+    """
+    await session.execute(
+        update(SupervisorGroup)
+        .where(SupervisorGroup.channel == channel, SupervisorGroup.chat_id == chat_id)
+        .values(active=False)
+    )
     result = await session.execute(
         update(ChatAccount)
         .where(

@@ -13,7 +13,7 @@ from bot.channels.base import SendError
 from bot.dispatch import Dispatcher, backoff_seconds
 from storage import outbox
 from storage.db import Database
-from storage.models import Cadre, ChatAccount, OutboxMessage, Unit
+from storage.models import Cadre, ChatAccount, OutboxMessage, SupervisorGroup, Unit
 from tests.dispatch_helpers import (
     START,
     RecordingSender,
@@ -162,6 +162,23 @@ async def test_blocked_user_recorded_on_chat_account(db):
     assert acct is not None and acct.blocked_at is not None
     assert (await rows(db))["a"].status == "failed"
     assert [x.chat_id for x in tg.delivered] == ["43"]
+
+
+async def test_group_that_removed_the_bot_stops_getting_digests(db):
+    time = VirtualTime()
+    async with db.transaction() as s:
+        unit = Unit(name="顿谷镇", path="博白县/顿谷镇")
+        s.add(unit)
+        await s.flush()
+        s.add(SupervisorGroup(unit_id=unit.id, channel="wecom_robot", chat_id="KEY-1", bound_at=START))
+    robot = RecordingSender("wecom_robot", time)
+    robot.plan["KEY-1"] = [SendError("93000 robot removed", blocked=True)]
+    await put(db, "wecom_robot", "KEY-1", "d1", "周汇总")
+    await dispatcher(db, time, robot).run_once()
+    async with db.transaction() as s:
+        group = await s.scalar(select(SupervisorGroup))
+    assert group is not None and group.active is False
+    assert (await rows(db))["d1"].status == "failed"
 
 
 async def test_bad_payload_is_failed_not_retried(db):
