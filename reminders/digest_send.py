@@ -8,7 +8,7 @@ so a digest is never sent twice nor half.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from core.payload import reply_to_payload
 from core.policy import Policy
@@ -49,9 +49,20 @@ def _messages(group: SupervisorGroup, d: Digest, base: str) -> list[NewMessage]:
 
 
 async def enqueue_digests(
-    db: Database, at: datetime, policy: Policy, kind: DigestKind = "weekly"
+    db: Database,
+    at: datetime,
+    policy: Policy,
+    kind: DigestKind = "weekly",
+    *,
+    tz: tzinfo | None = None,
 ) -> int:
-    """Enqueue the digest of every active group as of `at`; returns how many groups got one."""
+    """Enqueue the digest of every active group as of `at`; returns how many groups got one.
+
+    `at` must be aware; its own zone gives the local day (and ISO week) unless `tz` is given.
+    """
+    if at.tzinfo is None:
+        raise ValueError("enqueue_digests needs an aware datetime")
+    at = at.astimezone(tz or at.tzinfo)
     async with db.sessions() as session:
         groups = await active_supervisor_groups(session)
     cache: dict[int, Digest | None] = {}

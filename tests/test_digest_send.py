@@ -80,3 +80,12 @@ async def test_two_processes_at_once_enqueue_each_digest_once(db):
     assert sum(counts) == 2
     keys = [r.dedupe_key for r in await _rows(db)]
     assert len(keys) == len(set(keys)) == 4
+
+
+async def test_utc_moment_is_read_in_the_county_zone(db):
+    await sample_county(db)
+    tg, _ = await _groups(db)
+    # 23:30 UTC on Sunday 11-29 is Monday 11-30 07:30 in Shanghai: week 49, not 48.
+    at = datetime(2026, 11, 29, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert await enqueue_digests(db, at, Policy(), tz=SH) == 2
+    assert f"digest:{tg}:2026-W49:1" in {r.dedupe_key for r in await _rows(db)}
