@@ -28,10 +28,10 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
         return {**result.detail(), "pruned_inbound_ids": pruned}
 
     async def digest(at: datetime) -> dict[str, Any]:
-        return {"groups": await enqueue_digests(db, at, policy, "weekly")}
+        return {"groups": await enqueue_digests(db, at, policy, "weekly", tz=tz)}
 
     async def review(at: datetime) -> dict[str, Any]:
-        return {"groups": await enqueue_digests(db, at, policy, "monthly")}
+        return {"groups": await enqueue_digests(db, at, policy, "monthly", tz=tz)}
 
     return {SWEEP: sweep, DIGEST: digest, REVIEW: review}
 

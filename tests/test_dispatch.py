@@ -170,7 +170,9 @@ async def test_group_that_removed_the_bot_stops_getting_digests(db):
         unit = Unit(name="顿谷镇", path="博白县/顿谷镇")
         s.add(unit)
         await s.flush()
-        s.add(SupervisorGroup(unit_id=unit.id, channel="wecom_robot", chat_id="KEY-1", bound_at=START))
+        s.add(
+            SupervisorGroup(unit_id=unit.id, channel="wecom_robot", chat_id="KEY-1", bound_at=START)
+        )
     robot = RecordingSender("wecom_robot", time)
     robot.plan["KEY-1"] = [SendError("93000 robot removed", blocked=True)]
     await put(db, "wecom_robot", "KEY-1", "d1", "周汇总")
