@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import t
 from core.types import Inbound, Reply
-from handlers.context import Context
 from storage.audit import audit
-from storage.invites import InviteError, redeem_invite
+from storage.invites import InviteError, Redeemed, redeem_invite
 from storage.models import Unit
 from storage.people import bind_account, bind_group
 
@@ -19,18 +18,30 @@ def _code(inbound: Inbound) -> str:
     return inbound.text.strip().split()[0] if inbound.text.strip() else ""
 
 
+async def _redeem(
+    session: AsyncSession, inbound: Inbound, code: str, kind: str, lang: str, now: datetime
+) -> Redeemed | Reply:
+    """The invite behind `code`, used up now; or the answer saying why it cannot be."""
+    try:
+        return await redeem_invite(session, code, kind=kind, now=now, used_by=_who(inbound))
+    except InviteError as err:
+        return Reply(t(f"enrol.code_{err.reason}", lang))
+
+
+def _who(inbound: Inbound) -> str:
+    return f"{inbound.channel}:{inbound.account_id}"
+
+
 async def enrol_cadre(
-    session: AsyncSession, ctx: Context, inbound: Inbound, lang: str, now: datetime
+    session: AsyncSession, inbound: Inbound, lang: str, now: datetime
 ) -> list[Reply]:
     """An unbound private chat: bind with /start CODE, otherwise explain how."""
     code = _code(inbound) if inbound.command == "start" else ""
     if not code:
         return [Reply(t("enrol.unbound", lang))]
-    who = f"{inbound.channel}:{inbound.account_id}"
-    try:
-        redeemed = await redeem_invite(session, code, kind="cadre", now=now, used_by=who)
-    except InviteError as err:
-        return [Reply(t(f"enrol.code_{err.reason}", lang))]
+    redeemed = await _redeem(session, inbound, code, "cadre", lang, now)
+    if isinstance(redeemed, Reply):
+        return [redeemed]
     assert redeemed.cadre_id is not None
     await bind_account(
         session,
@@ -44,7 +55,7 @@ async def enrol_cadre(
     audit(
         session,
         at=now,
-        actor=who,
+        actor=_who(inbound),
         action="account.bind",
         entity="cadre",
         entity_id=redeemed.cadre_id,
@@ -58,11 +69,9 @@ async def enrol_group(
     code = _code(inbound)
     if not code:
         return [Reply(t("group.bind_how", lang))]
-    who = f"{inbound.channel}:{inbound.account_id}"
-    try:
-        redeemed = await redeem_invite(session, code, kind="group", now=now, used_by=who)
-    except InviteError as err:
-        return [Reply(t(f"enrol.code_{err.reason}", lang))]
+    redeemed = await _redeem(session, inbound, code, "group", lang, now)
+    if isinstance(redeemed, Reply):
+        return [redeemed]
     assert redeemed.unit_id is not None
     await bind_group(
         session,
@@ -76,7 +85,7 @@ async def enrol_group(
     audit(
         session,
         at=now,
-        actor=who,
+        actor=_who(inbound),
         action="group.bind",
         entity="unit",
         entity_id=redeemed.unit_id,

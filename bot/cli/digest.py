@@ -87,7 +87,7 @@ async def _send(args: argparse.Namespace) -> int:
     db = Database(args.url or settings.database_url)
     try:
         kind: DigestKind = "monthly" if args.monthly else "weekly"
-        n = await enqueue_digests(db, at, settings.policy, kind=kind)
+        n = await enqueue_digests(db, at, settings.policy, kind=kind, tz=settings.tz)
     finally:
         await db.dispose()
     print(f"已放入发送队列 {n} 个群 / digests enqueued for {n} groups")
