@@ -3,6 +3,7 @@ a parser/validator — and the engine does the bookkeeping (STYLE.md, lessons 2 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,6 +109,7 @@ class Position:
 
 async def enter(flow: Flow, turn: Turn, step: str | None = None) -> tuple[Position, list[Reply]]:
     """Start `flow` (or jump to `step`) with turn.draft as the draft, and prompt."""
+    turn.draft.setdefault("_id", secrets.token_hex(4))  # names this draft on its buttons
     name = step or flow.first(turn.draft)
     if name == DONE:
         return await _finish(flow, turn)

@@ -247,20 +247,28 @@ def confirm_step(render: Callable[[Turn], str], editable: Sequence[tuple[str, st
 
     async def prompt(turn: Turn) -> Reply:
         edits = [turn.button(label, f"e:{step}") for step, label in editable]
-        rows = [[turn.button("common.confirm", "ok")]]
+        rows = [[turn.button("common.confirm", confirm_data(turn.draft))]]
         rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
         rows.append(cancel_row(turn))
         return Reply.with_buttons(render(turn), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if turn.data == "ok" or turn.text in ("确认", "保存", "ok", "OK", "是"):
+        if turn.data == confirm_data(turn.draft) or turn.text in ("确认", "保存", "ok", "OK", "是"):
             return DONE
+        if turn.data.startswith("ok"):
+            # The 确认 of an older card: it must not save the draft now open.
+            raise Invalid("flow.stale_button")
         if turn.data.startswith("e:") and turn.data[2:] in {s for s, _ in editable}:
             turn.draft["_edit"] = True
             return turn.data[2:]
         raise Invalid("flow.confirm_or_edit")
 
     return Step(CONFIRM, prompt, accept, help_key="help.confirm")
+
+
+def confirm_data(draft: dict[str, Any]) -> str:
+    """The confirm button names its draft, so an older card's 确认 cannot save this one."""
+    return f"ok:{draft.get('_id', '')}"
 
 
 def has(key: str) -> Callable[[dict[str, Any]], bool]:

@@ -60,6 +60,15 @@ class Chat:
                 break
         raise AssertionError(f"no button {label_part!r} in {self.last_text()!r}")
 
+    def confirm_data(self) -> str:
+        """The data of the 确认 button on the newest confirmation card."""
+        for reply in reversed(self.log):
+            for row in reply.buttons:
+                for button in row:
+                    if button.data.startswith("ok:"):
+                        return button.data
+        raise AssertionError(f"no confirmation card in {self.last_text()!r}")
+
     def last_text(self) -> str:
         return self.log[-1].text if self.log else ""
 

@@ -132,6 +132,7 @@ def press(data: str) -> Act:
 async def do(world: World, act: Act) -> list[Reply]:
     chat: Chat = world.chat
     value = act.value.format(
+        ok=chat.confirm_data() if "{ok}" in act.value else "",
         mine=world.seed.households["张三"],
         other=world.seed.other_household_id,
         problem=world.my_problem,
@@ -169,7 +170,7 @@ class Walk:
     photo_is_evidence: bool = False
 
 
-OK = (press("ok"),)
+OK = (press("{ok}"),)
 WALKS: dict[str, Walk] = {
     "report": Walk(
         Act("command", "report"),

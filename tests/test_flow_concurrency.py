@@ -74,7 +74,7 @@ async def twin(request: pytest.FixtureRequest, db: Database, monkeypatch: pytest
 async def test_double_tap_on_confirm_saves_once(twin: Twin) -> None:
     world, other = twin.world, twin.other
     await walk_to(world, "report", "confirm")
-    a, b = await twin.both(world.chat.press("ok"), other.press("ok"))
+    a, b = await twin.both(world.chat.press(ok := world.chat.confirm_data()), other.press(ok))
     assert sorted("已保存" in texts(r) for r in (a, b)) == [False, True]
     assert b and a  # the second tap is answered too (the menu hint), not dropped
     assert (await saved_records(world.ctx.db, world.seed.cadre_id))["contact"] == 1
@@ -85,8 +85,8 @@ async def test_one_update_delivered_twice_at_once_is_handled_once(twin: Twin) ->
     world, other = twin.world, twin.other
     await walk_to(world, "diary", "confirm")
     a, b = await twin.both(
-        world.chat.send(InboundKind.BUTTON, "same-update", data="ok"),
-        other.send(InboundKind.BUTTON, "same-update", data="ok"),
+        world.chat.send(InboundKind.BUTTON, "same-update", data=world.chat.confirm_data()),
+        other.send(InboundKind.BUTTON, "same-update", data=world.chat.confirm_data()),
     )
     assert sorted(len(r) for r in (a, b))[0] == 0  # one of them was a redelivery
     assert (await saved_records(world.ctx.db, world.seed.cadre_id))["diary"] == 1
@@ -108,6 +108,6 @@ async def test_two_texts_at_once_fill_two_steps_in_order(twin: Twin) -> None:
     assert step == "evidence"
     assert {draft["summary"], draft["problems"]} == {"讲解了产业奖补政策", "想申请小额信贷"}
     await world.chat.press("t:done")
-    await world.chat.press("ok")
+    await world.chat.press(world.chat.confirm_data())
     records = await saved_records(world.ctx.db, world.seed.cadre_id)
     assert (records["contact"], records["problem"]) == (1, 2)  # 1 seeded + the one raised

@@ -95,18 +95,18 @@ async def test_crash_while_saving_keeps_the_draft_and_stores_nothing(
     assert before["conversation"][:2] == (flow, "confirm")
     calls = fail_once_after(monkeypatch, *FINISHERS[flow])
 
-    replies = await world.chat.send(InboundKind.BUTTON, "tap-ok", data="ok")
+    replies = await world.chat.send(InboundKind.BUTTON, "tap-ok", data=world.chat.confirm_data())
     assert [r.text for r in replies] == [CRASH]  # "系统出错了，这条没有保存，草稿还在……"
     assert calls == [1]
     assert await snapshot(db, world.seed.cadre_id) == before
     assert not await processed(db, "tap-ok")  # so a redelivery is handled, not dropped
 
     # The platform redelivers the same tap (or the cadre taps again): saved, once.
-    replies = await world.chat.send(InboundKind.BUTTON, "tap-ok", data="ok")
+    replies = await world.chat.send(InboundKind.BUTTON, "tap-ok", data=world.chat.confirm_data())
     assert CRASH not in replies[0].text and "✅" in replies[0].text
     after = await snapshot(db, world.seed.cadre_id)
     assert after != before and after["conversation"][:2] == ("", "")
-    assert await world.chat.send(InboundKind.BUTTON, "tap-ok", data="ok") == []
+    assert await world.chat.send(InboundKind.BUTTON, "tap-ok", data=world.chat.confirm_data()) == []
     assert await snapshot(db, world.seed.cadre_id) == after
 
 

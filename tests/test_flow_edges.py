@@ -30,7 +30,7 @@ async def test_typing_none_at_an_optional_step_raises_no_problem(db) -> None:
     assert (await conversation(db))[1] == "evidence"
     await world.chat.press("t:done")
     assert "问题：—" in world.chat.last_text()
-    await world.chat.press("ok")
+    await world.chat.press(world.chat.confirm_data())
     async with db.transaction() as s:
         contact = await s.scalar(select(Contact))
         problems = list(await s.scalars(select(Problem.description)))
@@ -49,7 +49,7 @@ async def test_pairing_ended_before_saving_keeps_the_draft(db) -> None:
             .where(Pairing.household_id == world.seed.households["张三"])
             .values(active=False)
         )
-    replies = await world.chat.press("ok")
+    replies = await world.chat.press(world.chat.confirm_data())
     assert_clear_chinese(replies, "ok after the pairing ended")
     assert "不在你的帮扶名单" in replies[0].text and "请核对" in replies[-1].text
     assert await conversation(db) == before
@@ -86,7 +86,7 @@ async def test_leave_until_a_leap_day_that_has_passed(db) -> None:
     assert_clear_chinese(replies, "2月29日")
     assert "看不懂这个日期" in replies[0].text and replies[-1] == prompt
     await world.chat.say("3月9日")
-    await world.chat.press("ok")
+    await world.chat.press(world.chat.confirm_data())
     assert await leave_of(db, world.seed.cadre_id) == date(2028, 3, 9).isoformat()
 
 
@@ -96,7 +96,7 @@ async def test_resolve_with_nothing_open_opens_no_flow(db) -> None:
     await walk_to(world, "resolve", "problem")
     await world.chat.press(f"p:{world.my_problem}")
     await world.chat.say("已解决")
-    await world.chat.press("ok")
+    await world.chat.press(world.chat.confirm_data())
     replies = await world.chat.command("resolve")
     assert "没有未解决的问题" in replies[0].text and replies[-1].buttons
     assert (await conversation(db))[:2] == ("", "")
@@ -120,11 +120,11 @@ async def test_text_the_database_refuses_is_cleaned_before_it_reaches_a_draft(db
     await world.chat.say("讲解\x00了政策\ud83d")
     await world.chat.say("想申请\x07小额信贷")
     await world.chat.press("t:done")
-    replies = await world.chat.press("ok")
+    replies = await world.chat.press(world.chat.confirm_data())
     assert "已保存" in replies[0].text
     replies = await world.chat.say("今天给李四打了电话\x00，说\ud83d好")
     assert "请核对" in texts(replies)
-    assert "已保存" in (await world.chat.press("ok"))[0].text
+    assert "已保存" in (await world.chat.press(world.chat.confirm_data()))[0].text
     async with db.transaction() as s:
         stored = list(await s.scalars(select(Contact.summary).order_by(Contact.id)))
         raised = await s.scalar(select(Problem.description).order_by(Problem.id.desc()))

@@ -230,3 +230,17 @@ async def test_after_a_save_the_next_steps_are_one_tap_away(world, db):
     await chat.tap("撤销上一条")
     assert "已撤销" in chat.last_text()
     assert [c for c in await contacts(db) if c.deleted_at is None] == []
+
+
+async def test_an_older_cards_confirm_cannot_save_the_open_draft(world, db):
+    _, _, chat, _ = world
+    await chat.say("今天给李四打了电话")
+    old_ok = chat.confirm_data()
+    await chat.command("cancel")
+    await chat.say("今天去张三家走访")
+    replies = await chat.press(old_ok)
+    assert "已失效" in replies[0].text and "请核对" in replies[-1].text
+    assert await contacts(db) == []
+    await chat.tap("确认保存")
+    [c] = await contacts(db)
+    assert c.kind == "visit"
