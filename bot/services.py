@@ -22,7 +22,7 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
     db, policy, tz = rt.db, rt.settings.policy, rt.settings.tz
 
     async def sweep(at: datetime) -> dict[str, Any]:
-        result = await run_sweep(db, at, policy, lang=rt.settings.language, tz=tz)
+        result = await run_sweep(db, at, policy, lang=rt.settings.language, tz=tz, keep=False)
         async with db.transaction() as s:
             pruned = await forget_processed_before(s, at - PROCESSED_RETENTION)
         return {**result.detail(), "pruned_inbound_ids": pruned}

@@ -2,7 +2,8 @@
 
 Periods are calendar blocks counted from January: `contact_every_months=1` is the calendar
 month, `visit_every_months=3` the calendar quarter. All dates are local dates in the
-configured zone; the SQL runs once per duty kind over all pairings (storage.duties).
+configured zone; the SQL runs once per duty kind over all pairings, or over one range of
+cadre ids when the sweep works in chunks (storage.duties).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reminders.calendar import FESTIVAL, Occasion, occasions_around
 from storage.duties import (
     CONTACT_KINDS,
     VISIT_KINDS,
+    CadreRange,
     EventRow,
     PairingRow,
     events_without_visit,
@@ -89,16 +91,30 @@ def _key(kind: str, *parts: object) -> str:
 
 
 async def _period_duties(
-    session: AsyncSession, today: date, kind: str, months: int, kinds: tuple[str, ...]
+    session: AsyncSession,
+    today: date,
+    kind: str,
+    months: int,
+    kinds: tuple[str, ...],
+    cadres: CadreRange | None = None,
 ) -> list[Duty]:
     start, end = period_bounds(today, months)
-    rows = await pairings_without_contact(session, today=today, since=start, until=end, kinds=kinds)
+    rows = await pairings_without_contact(
+        session, today=today, since=start, until=end, kinds=kinds, cadres=cadres
+    )
     return [Duty(kind, _key(kind, r.pairing_id, today), r, end) for r in rows]
 
 
-async def _occasion_duties(session: AsyncSession, today: date, occasion: Occasion) -> list[Duty]:
+async def _occasion_duties(
+    session: AsyncSession, today: date, occasion: Occasion, cadres: CadreRange | None = None
+) -> list[Duty]:
     rows = await pairings_without_contact(
-        session, today=today, since=occasion.start, until=occasion.end, kinds=VISIT_KINDS
+        session,
+        today=today,
+        since=occasion.start,
+        until=occasion.end,
+        kinds=VISIT_KINDS,
+        cadres=cadres,
     )
     key = _key(occasion.kind, occasion.name, today)
     return [
@@ -111,28 +127,35 @@ def _event_duty(row: EventRow, today: date) -> Duty:
     return Duty(EVENT, key, row.pairing, row.visit_due_on, row.event_kind)
 
 
-async def _event_duties(session: AsyncSession, today: date, policy: Policy) -> list[Duty]:
+async def _event_duties(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange | None
+) -> list[Duty]:
     days = [today - timedelta(days=d) for d in policy.stages.event_days_after]
     if not days:
         return []
-    rows = await events_without_visit(session, today=today, occurred_on=days)
+    rows = await events_without_visit(session, today=today, occurred_on=days, cadres=cadres)
     return [_event_duty(r, today) for r in rows]
 
 
-async def staged_duties(session: AsyncSession, today: date, policy: Policy) -> list[Duty]:
-    """Every open duty whose reminder stage falls on `today`, over all live pairings."""
+async def staged_duties(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange | None = None
+) -> list[Duty]:
+    """Every open duty whose reminder stage falls on `today`, over all live pairings.
+
+    `cadres` limits it to the pairings of one range of cadre ids (one chunk of a sweep).
+    """
     duties: list[Duty] = []
     if contact_stage(today, policy):
         duties += await _period_duties(
-            session, today, CONTACT, policy.contact_every_months, CONTACT_KINDS
+            session, today, CONTACT, policy.contact_every_months, CONTACT_KINDS, cadres
         )
     if visit_stage(today, policy):
         duties += await _period_duties(
-            session, today, VISIT, policy.visit_every_months, VISIT_KINDS
+            session, today, VISIT, policy.visit_every_months, VISIT_KINDS, cadres
         )
     for occasion in staged_occasions(today, policy):
-        duties += await _occasion_duties(session, today, occasion)
-    duties += await _event_duties(session, today, policy)
+        duties += await _occasion_duties(session, today, occasion, cadres)
+    duties += await _event_duties(session, today, policy, cadres)
     return duties
 
 

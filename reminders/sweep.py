@@ -1,7 +1,9 @@
 """The reminder sweep: duties whose stage is today → one outbox message per cadre and account.
 
-Idempotent: every duty-stage is claimed once in `reminder_marks` (sorted inserts, ON CONFLICT
-DO NOTHING) in the same transaction that enqueues its message, so a rerun, or a second
+The cadres are swept in chunks of consecutive ids (keyset pagination), each chunk set-based in
+SQL and in its own transaction, so memory stays bounded however many counties share the
+database. Idempotent: every duty-stage is claimed once in `reminder_marks` (sorted inserts, ON
+CONFLICT DO NOTHING) in the same transaction that enqueues its message, so a rerun, or a second
 process sweeping at the same time, finds nothing new to say. In quiet hours the sweep still
 runs, but its messages carry not_before = the end of the quiet hours (the dispatcher waits).
 """
@@ -9,7 +11,8 @@ runs, but its messages carry not_before = the end of the quiet hours (the dispat
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from core.i18n import normalize_lang, t
@@ -18,12 +21,21 @@ from core.policy import Policy
 from core.types import Button, Reply
 from reminders.duties import EVENT, Duty, staged_duties
 from storage.db import Database
-from storage.duties import AccountRow, claim_marks, marked_keys, prune_marks, reachable_accounts
+from storage.duties import (
+    AccountRow,
+    CadreRange,
+    cadre_chunk,
+    claim_marks,
+    marked_keys,
+    prune_marks,
+    reachable_accounts,
+)
 from storage.outbox import NewMessage, enqueue
 
 MAX_LINES = 30  # households listed in one message; the rest are counted
 MAX_BUTTONS = 24  # Telegram allows 100, a phone screen far fewer
 MARK_KEEP_DAYS = 400  # stages older than this can never be due again
+CHUNK_CADRES = 2000  # cadres per chunk: bounds the sweep's memory whatever the county's size
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +53,13 @@ class SweepResult:
     at: datetime
     day: date  # the local day whose stages were swept
     not_before: datetime | None  # set when the sweep ran in quiet hours
-    reminders: tuple[CadreReminder, ...]
+    reminders: tuple[CadreReminder, ...]  # empty when the sweep ran with keep=False
     unreachable: tuple[int, ...]  # cadres with due duties but no usable chat account
     enqueued: int  # outbox rows actually inserted (0 for a preview)
     dry_run: bool = False
-
-    @property
-    def duties(self) -> int:
-        return sum(len(r.duties) for r in self.reminders)
+    cadres: int = 0  # cadres reminded (counted even when the reminders are not kept)
+    duties: int = 0
+    message_count: int = 0
 
     @property
     def messages(self) -> list[NewMessage]:
@@ -58,7 +69,7 @@ class SweepResult:
         """Counts for a job-run record or a log line (no names, no chat ids)."""
         return {
             "day": self.day.isoformat(),
-            "cadres": len(self.reminders),
+            "cadres": self.cadres,
             "duties": self.duties,
             "enqueued": self.enqueued,
             "unreachable": len(self.unreachable),
@@ -160,36 +171,48 @@ def _group(
     return out
 
 
-async def run_sweep(
-    db: Database,
-    at: datetime,
-    policy: Policy,
-    *,
-    lang: str = "zh",
-    dry_run: bool = False,
-    tz: tzinfo | None = None,
-) -> SweepResult:
-    """Remind every cadre of the duties whose stage falls on the local day of `at`.
+@dataclass(slots=True)
+class _Tally:
+    """What the chunks found so far (the reminders themselves only when kept)."""
 
-    `at` must be aware; its own zone gives the local day unless `tz` is given. `lang` is the
-    language for accounts that have none. `dry_run` computes what would be sent, writes nothing.
-    """
-    if at.tzinfo is None:
-        raise ValueError("run_sweep needs an aware datetime")
-    local = at.astimezone(tz or at.tzinfo)
-    today = local.date()
-    not_before = quiet_until(local, policy)
+    kept: list[CadreReminder] = field(default_factory=list)
+    unreachable: list[int] = field(default_factory=list)
+    cadres: int = 0
+    duties: int = 0
+    messages: int = 0
+    enqueued: int = 0
+
+    def add(self, reminders: list[CadreReminder], keep: bool) -> None:
+        self.cadres += len(reminders)
+        self.duties += sum(len(r.duties) for r in reminders)
+        self.messages += sum(len(r.messages) for r in reminders)
+        if keep:
+            self.kept += reminders
+
+
+async def _sweep_chunk(
+    db: Database,
+    cadres: CadreRange,
+    at: datetime,
+    today: date,
+    policy: Policy,
+    lang: str,
+    not_before: datetime | None,
+    dry_run: bool,
+) -> tuple[list[CadreReminder], list[int], int]:
+    """One range of cadres: their reminders, the unreachable ones, and the rows enqueued."""
     async with db.sessions() as session:
-        duties = await staged_duties(session, today, policy)
+        duties = await staged_duties(session, today, policy, cadres)
         accounts = await reachable_accounts(session, {d.cadre_id for d in duties})
         if dry_run:
-            done = await marked_keys(session, today)
+            done = await marked_keys(session, today, cadres)
             duties = [d for d in duties if d.key not in done]
-    unreachable = tuple(sorted({d.cadre_id for d in duties if not accounts.get(d.cadre_id)}))
+    unreachable = sorted({d.cadre_id for d in duties if not accounts.get(d.cadre_id)})
     duties = [d for d in duties if accounts.get(d.cadre_id)]
     if dry_run:
-        reminders = _group(duties, accounts, today, lang, not_before)
-        return SweepResult(at, today, not_before, tuple(reminders), unreachable, 0, dry_run=True)
+        return _group(duties, accounts, today, lang, not_before), unreachable, 0
+    # Each chunk claims and enqueues in its own transaction: a crash loses no claimed duty
+    # (its messages commit with the marks), and a rerun resumes with the chunks not done.
     async with db.transaction() as session:
         claimed = await claim_marks(
             session, [(d.key, d.cadre_id) for d in duties], stage_on=today, now=at
@@ -198,9 +221,65 @@ async def run_sweep(
             [d for d in duties if d.key in claimed], accounts, today, lang, not_before
         )
         enqueued = await enqueue(session, [m for r in reminders for m in r.messages], now=at)
-    async with db.transaction() as session:
-        await prune_marks(session, before=today - timedelta(days=MARK_KEEP_DAYS))
-    return SweepResult(at, today, not_before, tuple(reminders), unreachable, enqueued)
+    return reminders, unreachable, enqueued
+
+
+async def run_sweep(
+    db: Database,
+    at: datetime,
+    policy: Policy,
+    *,
+    lang: str = "zh",
+    dry_run: bool = False,
+    tz: tzinfo | None = None,
+    keep: bool = True,
+    each: Callable[[CadreReminder], None] | None = None,
+    chunk: int = CHUNK_CADRES,
+) -> SweepResult:
+    """Remind every cadre of the duties whose stage falls on the local day of `at`.
+
+    `at` must be aware; its own zone gives the local day unless `tz` is given. `lang` is the
+    language for accounts that have none. `dry_run` computes what would be sent, writes nothing.
+    The cadres are swept `chunk` at a time, so memory does not grow with the county; with
+    `keep=False` the result holds only counts (`each` still sees every reminder, in order).
+    """
+    if at.tzinfo is None:
+        raise ValueError("run_sweep needs an aware datetime")
+    local = at.astimezone(tz or at.tzinfo)
+    today = local.date()
+    not_before = quiet_until(local, policy)
+    tally = _Tally()
+    after = 0
+    while True:
+        async with db.sessions() as session:
+            cadres = await cadre_chunk(session, after=after, size=chunk)
+        if cadres is None:
+            break
+        reminders, unreachable, enqueued = await _sweep_chunk(
+            db, cadres, at, today, policy, lang, not_before, dry_run
+        )
+        tally.add(reminders, keep)
+        tally.unreachable += unreachable
+        tally.enqueued += enqueued
+        if each is not None:
+            for reminder in reminders:
+                each(reminder)
+        after = cadres[1]
+    if not dry_run:
+        async with db.transaction() as session:
+            await prune_marks(session, before=today - timedelta(days=MARK_KEEP_DAYS))
+    return SweepResult(
+        at,
+        today,
+        not_before,
+        tuple(tally.kept),
+        tuple(tally.unreachable),
+        tally.enqueued,
+        dry_run=dry_run,
+        cadres=tally.cadres,
+        duties=tally.duties,
+        message_count=tally.messages,
+    )
 
 
 async def preview_sweep(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Exists, Select, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -31,6 +31,8 @@ HOUSEHOLD_EXITED = "exited"  # households with this status get no more duties
 CONTACT_KINDS = ("call", "visit")  # a visit also counts as the month's contact
 VISIT_KINDS = ("visit",)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
+
+CadreRange = tuple[int, int]  # cadre ids in (after, upto]: one slice of a chunked sweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,8 @@ class AccountRow:
     language: str
 
 
-def _live_pairings(today: date) -> Select:
-    return (
+def _live_pairings(today: date, cadres: CadreRange | None = None) -> Select:
+    stmt = (
         select(
             Pairing.id,
             Pairing.cadre_id,
@@ -87,6 +89,9 @@ def _live_pairings(today: date) -> Select:
             or_(Cadre.leave_until.is_(None), Cadre.leave_until < today),
         )
     )
+    if cadres is not None:
+        stmt = stmt.where(Pairing.cadre_id > cadres[0], Pairing.cadre_id <= cadres[1])
+    return stmt
 
 
 def _contact_exists(
@@ -107,23 +112,33 @@ def _row(r: Sequence[object]) -> PairingRow:
 
 
 async def pairings_without_contact(
-    session: AsyncSession, *, today: date, since: date, until: date, kinds: Sequence[str]
+    session: AsyncSession,
+    *,
+    today: date,
+    since: date,
+    until: date,
+    kinds: Sequence[str],
+    cadres: CadreRange | None = None,
 ) -> list[PairingRow]:
-    """Live pairings with no contact of `kinds` (not deleted) between since and until."""
+    """Live pairings (of `cadres` if given) with no contact of `kinds` between since and until."""
     done = _contact_exists(kinds, since).where(Contact.occurred_on <= until)
-    stmt = _live_pairings(today).where(~done).order_by(Pairing.cadre_id, Pairing.id)
+    stmt = _live_pairings(today, cadres).where(~done).order_by(Pairing.cadre_id, Pairing.id)
     return [_row(r) for r in (await session.execute(stmt)).all()]
 
 
 async def events_without_visit(
-    session: AsyncSession, *, today: date, occurred_on: Iterable[date] | None = None
+    session: AsyncSession,
+    *,
+    today: date,
+    occurred_on: Iterable[date] | None = None,
+    cadres: CadreRange | None = None,
 ) -> list[EventRow]:
     """Live pairings whose household has an event (not deleted) with no visit on/after it.
 
     `occurred_on` limits the events to those days (the reminder stages); None means all.
     """
     stmt = (
-        _live_pairings(today)
+        _live_pairings(today, cadres)
         .add_columns(Event.id, Event.kind, Event.occurred_on, Event.visit_due_on)
         .join(Event, Event.household_id == Pairing.household_id)
         .where(Event.deleted_at.is_(None), Event.occurred_on <= today)
@@ -160,9 +175,31 @@ async def reachable_accounts(
     return out
 
 
-async def marked_keys(session: AsyncSession, stage_on: date) -> set[str]:
-    """Duty-stage keys already reminded for stages on this day."""
+async def cadre_chunk(session: AsyncSession, *, after: int, size: int) -> CadreRange | None:
+    """The next `size` active cadres after id `after` as an id range, or None past the last.
+
+    Keyset pagination: each chunk's queries are bounded by its range, whatever the total.
+    """
+    stmt = (
+        select(Cadre.id)
+        .where(Cadre.id > after, Cadre.active.is_(True))
+        .order_by(Cadre.id)
+        .offset(size - 1)
+        .limit(1)
+    )
+    upto = await session.scalar(stmt)
+    if upto is None:  # fewer than `size` left: the last chunk runs to the highest id
+        upto = await session.scalar(select(func.max(Cadre.id)).where(Cadre.id > after))
+    return None if upto is None else (after, int(upto))
+
+
+async def marked_keys(
+    session: AsyncSession, stage_on: date, cadres: CadreRange | None = None
+) -> set[str]:
+    """Duty-stage keys (of `cadres` if given) already reminded for stages on this day."""
     stmt = select(ReminderMark.key).where(ReminderMark.stage_on == stage_on)
+    if cadres is not None:
+        stmt = stmt.where(ReminderMark.cadre_id > cadres[0], ReminderMark.cadre_id <= cadres[1])
     return set((await session.scalars(stmt)).all())
 
 

@@ -12,7 +12,7 @@ from core.clock import SystemClock
 from core.i18n import t
 from core.payload import payload_to_reply
 from reminders.calendar import occasions_in
-from reminders.sweep import SweepResult, run_sweep
+from reminders.sweep import CadreReminder, SweepResult, run_sweep
 from storage.db import Database
 
 
@@ -63,15 +63,34 @@ def _calendar(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(result: SweepResult, lang: str) -> None:
+def _print_reminder(reminder: CadreReminder, lang: str) -> None:
+    for m in reminder.messages:
+        reply = payload_to_reply(m.payload)
+        print()
+        print(
+            t(
+                "reminders_cli.to",
+                lang,
+                channel=m.channel,
+                chat_id=m.chat_id,
+                cadre=reminder.cadre_id,
+            )
+        )
+        print(reply.text)
+        print("  ".join(f"[{b.label} → {b.data}]" for row in reply.buttons for b in row))
+
+
+def _print_summary(result: SweepResult, lang: str) -> None:
+    """Counts after the messages: a province-wide sweep streams its reminders as it goes."""
+    print()
     print(
         t(
             "reminders_cli.preview_header",
             lang,
             at=result.at.isoformat(timespec="minutes"),
-            cadres=len(result.reminders),
+            cadres=result.cadres,
             duties=result.duties,
-            messages=len(result.messages),
+            messages=result.message_count,
         )
     )
     if result.not_before is not None:
@@ -85,22 +104,7 @@ def _print(result: SweepResult, lang: str) -> None:
     if result.unreachable:
         ids = ", ".join(str(i) for i in result.unreachable[:20])
         print(t("reminders_cli.unreachable", lang, count=len(result.unreachable), ids=ids))
-    for reminder in result.reminders:
-        for m in reminder.messages:
-            reply = payload_to_reply(m.payload)
-            print()
-            print(
-                t(
-                    "reminders_cli.to",
-                    lang,
-                    channel=m.channel,
-                    chat_id=m.chat_id,
-                    cadre=reminder.cadre_id,
-                )
-            )
-            print(reply.text)
-            print("  ".join(f"[{b.label} → {b.data}]" for row in reply.buttons for b in row))
-    if not result.messages:
+    if not result.message_count:
         print(t("reminders_cli.nothing", lang))
 
 
@@ -109,10 +113,18 @@ async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
     at = parse_at(args.at, settings)
     db = Database(args.url or settings.database_url)
     try:
-        result = await run_sweep(db, at, settings.policy, lang=settings.language, dry_run=dry_run)
+        result = await run_sweep(
+            db,
+            at,
+            settings.policy,
+            lang=settings.language,
+            dry_run=dry_run,
+            keep=False,
+            each=lambda r: _print_reminder(r, settings.language),
+        )
     finally:
         await db.dispose()
-    _print(result, settings.language)
+    _print_summary(result, settings.language)
     if not dry_run:
         print(t("reminders_cli.enqueued", settings.language, count=result.enqueued))
     return 0
