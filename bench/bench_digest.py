@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import inspect
 import resource
 import statistics
 import time
@@ -80,7 +81,7 @@ async def _digest_rows(db: Database, name: str, at: datetime, repeat: int) -> No
         )
 
 
-async def _job_rows(db: Database, name: str, at: datetime, sweep_at: datetime) -> None:
+async def _job_rows(db: Database, name: str, at: datetime) -> None:
     policy = Policy()
     async with db.transaction() as s:
         await s.execute(delete(OutboxMessage))
@@ -88,6 +89,10 @@ async def _job_rows(db: Database, name: str, at: datetime, sweep_at: datetime) -
     n = await enqueue_digests(db, at, policy)
     took = time.perf_counter() - t0
     _row(name, f"weekly job: {n} groups' digests into the outbox", took, took, None)
+
+
+async def _sweep_row(db: Database, name: str, sweep_at: datetime) -> None:
+    policy = Policy()
     sweep = _sweep_hook()
     if sweep is None:
         print(f"| {name} | sweep | not on this branch (reminders.sweep.run_sweep) | | |")
@@ -97,15 +102,17 @@ async def _job_rows(db: Database, name: str, at: datetime, sweep_at: datetime) -
     async with db.transaction() as s:
         await s.execute(delete(OutboxMessage))
         await s.execute(delete(ReminderMark))
-    heap = await _peak_heap(lambda: sweep(db, sweep_at, policy, dry_run=True))
+    # keep=False: the result holds counts only, as in the scheduled job (older sweeps kept all).
+    opts = {"keep": False} if "keep" in inspect.signature(sweep).parameters else {}
+    heap = await _peak_heap(lambda: sweep(db, sweep_at, policy, dry_run=True, **opts))
     t0 = time.perf_counter()
-    result = await sweep(db, sweep_at, policy)
+    result = await sweep(db, sweep_at, policy, **opts)
     took = time.perf_counter() - t0
     what = f"sweep {sweep_at:%m-%d}: {result.duties:,} duties, {result.enqueued:,} messages"
     _row(name, what, took, took, heap)
 
 
-def _sweep_hook() -> Callable[[Database, datetime, Policy], Awaitable[Any]] | None:
+def _sweep_hook() -> Callable[..., Awaitable[Any]] | None:
     """reminders.sweep.run_sweep(db, at, policy), once the reminders branch has landed."""
     try:
         module = importlib.import_module("reminders.sweep")
@@ -115,12 +122,20 @@ def _sweep_hook() -> Callable[[Database, datetime, Policy], Awaitable[Any]] | No
 
 
 async def run(
-    url: str, schema: str | None, name: str, at: datetime, sweep_at: datetime, repeat: int
+    url: str,
+    schema: str | None,
+    name: str,
+    at: datetime,
+    sweep_at: datetime,
+    repeat: int,
+    sweep_only: bool = False,
 ) -> None:
     db = Database(url, schema=schema)
     try:
-        await _digest_rows(db, name, at, repeat)
-        await _job_rows(db, name, at, sweep_at)
+        if not sweep_only:
+            await _digest_rows(db, name, at, repeat)
+            await _job_rows(db, name, at)
+        await _sweep_row(db, name, sweep_at)
     finally:
         await db.dispose()
 
@@ -134,16 +149,26 @@ def main() -> None:
     ap.add_argument("--sweep-at", default=SWEEP_AT)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--label", default="", help="added to the database name in the table")
+    ap.add_argument("--sweep-only", action="store_true", help="time the reminder sweep only")
     args = ap.parse_args()
     at, sweep_at = datetime.fromisoformat(args.at), datetime.fromisoformat(args.sweep_at)
     print("| database | measurement | best s | median s | peak heap MB |")
     print("|---|---|---|---|---|")
     if args.sqlite:
         asyncio.run(
-            run(f"sqlite:///{args.sqlite}", None, f"SQLite{args.label}", at, sweep_at, args.repeat)
+            run(
+                f"sqlite:///{args.sqlite}",
+                None,
+                f"SQLite{args.label}",
+                at,
+                sweep_at,
+                args.repeat,
+                args.sweep_only,
+            )
         )
     if args.pg:
-        asyncio.run(run(args.pg, args.schema, f"PostgreSQL{args.label}", at, sweep_at, args.repeat))
+        name = f"PostgreSQL{args.label}"
+        asyncio.run(run(args.pg, args.schema, name, at, sweep_at, args.repeat, args.sweep_only))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak process RSS (whole run): {rss:.0f} MB")
 
