@@ -89,22 +89,32 @@ def _live_pairings(today: date, cadres: CadreRange | None = None) -> Select:
             or_(Cadre.leave_until.is_(None), Cadre.leave_until < today),
         )
     )
-    if cadres is not None:
-        stmt = stmt.where(Pairing.cadre_id > cadres[0], Pairing.cadre_id <= cadres[1])
+    if cadres is not None:  # on both sides of the join, so each table is read by range
+        lo, hi = cadres
+        stmt = stmt.where(
+            Pairing.cadre_id > lo, Pairing.cadre_id <= hi, Cadre.id > lo, Cadre.id <= hi
+        )
     return stmt
 
 
 def _contact_exists(
-    kinds: Sequence[str], since: date | ColumnElement[date] | QueryableAttribute[date]
+    kinds: Sequence[str],
+    since: date | ColumnElement[date] | QueryableAttribute[date],
+    cadres: CadreRange | None = None,
 ) -> Exists:
     """Whether the pairing's cadre reported a contact of `kinds` with its household since a day."""
-    return exists().where(
+    found = exists().where(
         Contact.cadre_id == Pairing.cadre_id,
         Contact.household_id == Pairing.household_id,
         Contact.kind.in_(kinds),
         Contact.deleted_at.is_(None),
         Contact.occurred_on >= since,
     )
+    if cadres is not None:
+        # Repeated on contacts: PostgreSQL does not carry a range across the join's equality,
+        # and would otherwise hash the whole period's contacts for every chunk.
+        found = found.where(Contact.cadre_id > cadres[0], Contact.cadre_id <= cadres[1])
+    return found
 
 
 def _row(r: Sequence[object]) -> PairingRow:
@@ -121,7 +131,7 @@ async def pairings_without_contact(
     cadres: CadreRange | None = None,
 ) -> list[PairingRow]:
     """Live pairings (of `cadres` if given) with no contact of `kinds` between since and until."""
-    done = _contact_exists(kinds, since).where(Contact.occurred_on <= until)
+    done = _contact_exists(kinds, since, cadres).where(Contact.occurred_on <= until)
     stmt = _live_pairings(today, cadres).where(~done).order_by(Pairing.cadre_id, Pairing.id)
     return [_row(r) for r in (await session.execute(stmt)).all()]
 
@@ -142,7 +152,7 @@ async def events_without_visit(
         .add_columns(Event.id, Event.kind, Event.occurred_on, Event.visit_due_on)
         .join(Event, Event.household_id == Pairing.household_id)
         .where(Event.deleted_at.is_(None), Event.occurred_on <= today)
-        .where(~_contact_exists(VISIT_KINDS, Event.occurred_on))
+        .where(~_contact_exists(VISIT_KINDS, Event.occurred_on, cadres))
         .order_by(Pairing.cadre_id, Pairing.id, Event.id)
     )
     if occurred_on is not None:
