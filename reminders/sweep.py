@@ -35,6 +35,7 @@ from storage.outbox import NewMessage, enqueue
 MAX_LINES = 30  # households listed in one message; the rest are counted
 MAX_BUTTONS = 24  # Telegram allows 100, a phone screen far fewer
 MARK_KEEP_DAYS = 400  # stages older than this can never be due again
+MAX_UNREACHABLE_IDS = 100  # ids listed with keep=False (an admin's first leads; all counted)
 CHUNK_CADRES = 2000  # cadres per chunk: bounds the sweep's memory whatever the county's size
 
 
@@ -54,12 +55,13 @@ class SweepResult:
     day: date  # the local day whose stages were swept
     not_before: datetime | None  # set when the sweep ran in quiet hours
     reminders: tuple[CadreReminder, ...]  # empty when the sweep ran with keep=False
-    unreachable: tuple[int, ...]  # cadres with due duties but no usable chat account
+    unreachable: tuple[int, ...]  # cadres with due duties but no account (keep=False: the first)
     enqueued: int  # outbox rows actually inserted (0 for a preview)
     dry_run: bool = False
     cadres: int = 0  # cadres reminded (counted even when the reminders are not kept)
     duties: int = 0
     message_count: int = 0
+    unreachable_count: int = 0
 
     @property
     def messages(self) -> list[NewMessage]:
@@ -72,7 +74,7 @@ class SweepResult:
             "cadres": self.cadres,
             "duties": self.duties,
             "enqueued": self.enqueued,
-            "unreachable": len(self.unreachable),
+            "unreachable": self.unreachable_count,
             "deferred_to": self.not_before.isoformat() if self.not_before else None,
         }
 
@@ -177,17 +179,21 @@ class _Tally:
 
     kept: list[CadreReminder] = field(default_factory=list)
     unreachable: list[int] = field(default_factory=list)
+    unreachable_count: int = 0
     cadres: int = 0
     duties: int = 0
     messages: int = 0
     enqueued: int = 0
 
-    def add(self, reminders: list[CadreReminder], keep: bool) -> None:
+    def add(self, reminders: list[CadreReminder], unreachable: list[int], keep: bool) -> None:
         self.cadres += len(reminders)
         self.duties += sum(len(r.duties) for r in reminders)
         self.messages += sum(len(r.messages) for r in reminders)
+        self.unreachable_count += len(unreachable)
         if keep:
             self.kept += reminders
+        room = len(unreachable) if keep else MAX_UNREACHABLE_IDS - len(self.unreachable)
+        self.unreachable += unreachable[: max(room, 0)]
 
 
 async def _sweep_chunk(
@@ -241,7 +247,8 @@ async def run_sweep(
     `at` must be aware; its own zone gives the local day unless `tz` is given. `lang` is the
     language for accounts that have none. `dry_run` computes what would be sent, writes nothing.
     The cadres are swept `chunk` at a time, so memory does not grow with the county; with
-    `keep=False` the result holds only counts (`each` still sees every reminder, in order).
+    `keep=False` the result holds counts and the first unreachable ids only (`each` still sees
+    every reminder, in cadre order).
     """
     if at.tzinfo is None:
         raise ValueError("run_sweep needs an aware datetime")
@@ -258,8 +265,7 @@ async def run_sweep(
         reminders, unreachable, enqueued = await _sweep_chunk(
             db, cadres, at, today, policy, lang, not_before, dry_run
         )
-        tally.add(reminders, keep)
-        tally.unreachable += unreachable
+        tally.add(reminders, unreachable, keep)
         tally.enqueued += enqueued
         if each is not None:
             for reminder in reminders:
@@ -279,6 +285,7 @@ async def run_sweep(
         cadres=tally.cadres,
         duties=tally.duties,
         message_count=tally.messages,
+        unreachable_count=tally.unreachable_count,
     )
 
 

@@ -72,6 +72,7 @@ async def test_small_chunks_give_the_same_outbox_as_one_big_chunk(db):
     assert chunked.reminders == () and seen == list(whole.reminders)
     assert (chunked.cadres, chunked.duties) == (whole.cadres, whole.duties)
     assert chunked.unreachable == whole.unreachable and len(whole.unreachable) >= 2
+    assert chunked.detail() == whole.detail()  # what the job run records
     kinds = {d.kind for r in whole.reminders for d in r.duties}
     assert kinds == {"contact", "visit", "farming", "event"}  # every kind crossed the chunks
     # A rerun cut into other chunks still finds everything already said.

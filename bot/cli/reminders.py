@@ -103,7 +103,7 @@ def _print_summary(result: SweepResult, lang: str) -> None:
         )
     if result.unreachable:
         ids = ", ".join(str(i) for i in result.unreachable[:20])
-        print(t("reminders_cli.unreachable", lang, count=len(result.unreachable), ids=ids))
+        print(t("reminders_cli.unreachable", lang, count=result.unreachable_count, ids=ids))
     if not result.message_count:
         print(t("reminders_cli.nothing", lang))
 
