@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -39,6 +41,7 @@ def wecom_settings(fake: FakeWecom, **changes: object) -> Settings:
     }
     return Settings(
         database_url="sqlite:///unused.db",
+        media_dir=tempfile.mkdtemp(prefix="bangfu-media-"),  # never ./media in the worktree
         wecom=WecomSettings(**fields),
         web=WebSettings(host="127.0.0.1", port=free_port()),
     )
