@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
-
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo

@@ -265,7 +265,9 @@ class WecomApi:
         for refreshed in (False, True):
             token = await self.access_token()
             query = {"access_token": token, "media_id": media_id}
-            got = await self._http("GET", "/cgi-bin/media/get", query, read=_media_reader(max_bytes))
+            got = await self._http(
+                "GET", "/cgi-bin/media/get", query, read=_media_reader(max_bytes)
+            )
             if isinstance(got, Media):
                 return got
             code = got.get("errcode", 0)

@@ -21,9 +21,9 @@ from aiohttp import web
 from bot.channels.base import SendError
 from bot.channels.wecom.adapter import Translated, to_inbound
 from bot.channels.wecom.crypto import CryptoError, WXBizMsgCrypt
+from bot.channels.wecom.media import PhotoNotSaved
 from bot.channels.wecom.sender import AppSender
 from bot.channels.wecom.xmlmsg import XmlError, parse_envelope, parse_message
-from bot.channels.wecom.media import PhotoNotSaved
 from core.clock import Clock
 from core.i18n import t
 from core.types import Inbound, InboundKind, Reply
