@@ -26,6 +26,8 @@ TOKEN_INVALID = {40014, 42001, 41001}  # invalid, expired, missing access_token
 SECRET_INVALID = {40001, 40013, 40091}  # bad secret, bad corp id, secret revoked
 BUSY = -1  # "系统繁忙": safe to retry, nothing was done
 RATE_LIMITED = {45009, 45033}  # frequency / concurrency limit
+# A 10 MB photo needs longer than a JSON call; the cadre waits for the answer meanwhile.
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=5, sock_read=20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class WecomApi:
         params: dict[str, str],
         payload: Callable[[], Any] | None = None,
         read: Reader | None = None,
+        client_timeout: aiohttp.ClientTimeout | None = None,
     ) -> Any:
         """One HTTP exchange, retried on refused connections, 5xx and "system busy".
 
@@ -133,6 +136,8 @@ class WecomApi:
         for attempt in range(1, self.attempts + 1):
             retryable: WecomError
             kw: dict[str, Any] = {"params": params}
+            if client_timeout is not None:
+                kw["timeout"] = client_timeout
             if payload is not None:
                 kw["data"] = payload()
             try:
