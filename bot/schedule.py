@@ -155,6 +155,20 @@ class JobRunner:
         log.info("job %s %s: done", name, key)
         return True
 
+    async def dispatch_round(self) -> bool:
+        """One dispatcher round, by one process at a time across the deployment.
+
+        The rate limits are counted in memory, so two processes sending at once would each
+        spend the platform's whole budget; the advisory lock (PostgreSQL) makes the process
+        holding it the only sender for the round, and any other takes over when it stops.
+        """
+        assert self.dispatcher is not None
+        async with self.db.transaction() as lock:
+            if not await job_store.lock_job(lock, DISPATCH):
+                return False
+            await self.dispatcher.run_once()
+        return True
+
     async def _release(self, name: str, key: str) -> None:
         async with self.db.transaction() as s:
             await job_store.release(s, name, key, worker=self.worker)
@@ -171,7 +185,7 @@ async def dispatch_tick(runner_id: str) -> None:
     runner = _RUNNERS.get(runner_id)
     if runner is not None and runner.dispatcher is not None:
         try:
-            await runner.dispatcher.run_once()
+            await runner.dispatch_round()
         except Exception:  # the next tick tries again
             log.exception("dispatch round failed")
 
