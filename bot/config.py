@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = "zh"
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     log_level: str = "INFO"
+    # Photos kept as evidence (WeCom deletes a sent photo after three days). Back it up
+    # together with the database: contacts.photo_refs point into it.
+    media_dir: str = "./media"
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     wecom: WecomSettings = Field(default_factory=WecomSettings)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -106,6 +106,7 @@ def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
         db=rt.db,
         clock=ctx.clock,
         lang=rt.settings.language,
+        media_dir=rt.settings.media_dir,
     )
     rt.stoppers.append(channel.close)  # runs after the web server stopped taking requests
     rt.senders.update(channel.senders())

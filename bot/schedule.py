@@ -17,7 +17,8 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ log = logging.getLogger("bangfu.schedule")
 
 JobFn = Callable[[datetime], Awaitable[Any]]
 SWEEP, DIGEST, REVIEW, DISPATCH = "sweep", "digest", "review", "dispatch"
+STOP_TIMEOUT = 10.0  # seconds a cancelled job may take to unwind at shutdown
 HOUSEKEEPING_SECONDS = 60  # idle drafts are told within a minute of expiring
 LOOKBACK = timedelta(days=40)  # longer than the longest period (a month)
 
@@ -99,6 +101,7 @@ class JobRunner:
         self.clock = clock
         self.dispatcher = dispatcher
         self.housekeeping = housekeeping  # frequent, idempotent chores (idle drafts)
+        self.running: set[asyncio.Task[Any]] = set()
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stale_after = stale_after
         self.id = secrets.token_hex(6)
@@ -155,6 +158,32 @@ class JobRunner:
         log.info("job %s %s: done", name, key)
         return True
 
+    @contextmanager
+    def tracked(self) -> Iterator[None]:
+        """Count the current task as running, so stopping can cancel and await it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.running.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self.running.discard(task)
+
+    async def dispatch_round(self) -> bool:
+        """One dispatcher round, by one process at a time across the deployment.
+
+        The rate limits are counted in memory, so two processes sending at once would each
+        spend the platform's whole budget; the advisory lock (PostgreSQL) makes the process
+        holding it the only sender for the round, and any other takes over when it stops.
+        """
+        assert self.dispatcher is not None
+        async with self.db.transaction() as lock:
+            if not await job_store.lock_job(lock, DISPATCH):
+                return False
+            await self.dispatcher.run_once()
+        return True
+
     async def _release(self, name: str, key: str) -> None:
         async with self.db.transaction() as s:
             await job_store.release(s, name, key, worker=self.worker)
@@ -164,25 +193,28 @@ class JobRunner:
 async def scheduled_job(runner_id: str, name: str) -> None:
     runner = _RUNNERS.get(runner_id)
     if runner is not None:
-        await runner.fire(name)
+        with runner.tracked():
+            await runner.fire(name)
 
 
 async def dispatch_tick(runner_id: str) -> None:
     runner = _RUNNERS.get(runner_id)
     if runner is not None and runner.dispatcher is not None:
-        try:
-            await runner.dispatcher.run_once()
-        except Exception:  # the next tick tries again
-            log.exception("dispatch round failed")
+        with runner.tracked():
+            try:
+                await runner.dispatch_round()
+            except Exception:  # the next tick tries again
+                log.exception("dispatch round failed")
 
 
 async def housekeeping_tick(runner_id: str) -> None:
     runner = _RUNNERS.get(runner_id)
     if runner is not None and runner.housekeeping is not None:
-        try:
-            await runner.housekeeping(runner.clock.now())
-        except Exception:  # the next tick tries again
-            log.exception("housekeeping round failed")
+        with runner.tracked():
+            try:
+                await runner.housekeeping(runner.clock.now())
+            except Exception:  # the next tick tries again
+                log.exception("housekeeping round failed")
 
 
 class Scheduling:
@@ -194,9 +226,21 @@ class Scheduling:
         self.catching_up: asyncio.Task[list[str]] | None = None
 
     async def stop(self) -> None:
+        """Stop firing, then cancel what is running and wait for it to unwind.
+
+        APScheduler's shutdown does not wait for coroutine jobs; a round left running would
+        outlive the database it holds a transaction on.
+        """
         self.scheduler.shutdown(wait=False)
         if self.catching_up is not None and not self.catching_up.done():
             self.catching_up.cancel()
+        running = [t for t in self.runner.running if not t.done()]
+        if self.catching_up is not None:
+            running.append(self.catching_up)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=STOP_TIMEOUT)
         _RUNNERS.pop(self.runner.id, None)
 
 

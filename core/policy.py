@@ -77,7 +77,7 @@ class FarmingSeason(BaseModel):
 
 
 DEFAULT_FESTIVALS = [
-    Festival(name="春节", last_day_of_year=True, window_before=7, window_after=15),
+    Festival(name="除夕·春节", last_day_of_year=True, window_before=7, window_after=15),
     Festival(name="元宵", lunar_month=1, lunar_day=15, window_before=3, window_after=3),
     Festival(name="清明", solar_term="清明", window_before=7, window_after=7),
     Festival(name="端午", lunar_month=5, lunar_day=5, window_before=7, window_after=7),

@@ -85,7 +85,7 @@ async def expire_idle(
     if is_postgres(session):
         query = query.with_for_update(of=Conversation, skip_locked=True)
     expired = []
-    for conv, chat_id, language in (await session.execute(query)).tuples():
+    for conv, chat_id, language in await session.execute(query):
         expired.append(
             ExpiredDraft(conv.channel, conv.account_id, chat_id, language, conv.updated_at)
         )

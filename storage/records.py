@@ -11,6 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.audit import audit
 from storage.models import Contact, DiaryEntry, Event, Problem
 
+
+async def _record(
+    session: AsyncSession, record: Any, *, now: datetime, cadre_id: int, action: str, **detail: Any
+) -> None:
+    """Store a new record (its id assigned) and note who added it in the audit log."""
+    session.add(record)
+    await session.flush()
+    entity = action.split(".")[0]
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action=action,
+        entity=entity,
+        entity_id=record.id,
+        **detail,
+    )
+
+
 RECORD_MODELS: dict[str, Any] = {
     "contact": Contact,
     "diary": DiaryEntry,
@@ -51,8 +70,15 @@ async def add_contact(
         source_channel=source_channel,
         source_message_id=source_message_id,
     )
-    session.add(contact)
-    await session.flush()
+    await _record(
+        session,
+        contact,
+        now=now,
+        cadre_id=cadre_id,
+        action="contact.add",
+        household_id=household_id,
+        kind=kind,
+    )
     if problems_raised:
         # A problem raised on a visit is followed up like any other (协调解决突出问题).
         await add_problem(
@@ -64,16 +90,6 @@ async def add_contact(
             now=now,
             contact_id=contact.id,
         )
-    audit(
-        session,
-        at=now,
-        actor=f"cadre:{cadre_id}",
-        action="contact.add",
-        entity="contact",
-        entity_id=contact.id,
-        household_id=household_id,
-        kind=kind,
-    )
     return contact
 
 
@@ -101,16 +117,7 @@ async def add_diary(
         opinion_topics=opinion_topics,
         opinion=opinion,
     )
-    session.add(entry)
-    await session.flush()
-    audit(
-        session,
-        at=now,
-        actor=f"cadre:{cadre_id}",
-        action="diary.add",
-        entity="diary",
-        entity_id=entry.id,
-    )
+    await _record(session, entry, now=now, cadre_id=cadre_id, action="diary.add")
     return entry
 
 
@@ -134,17 +141,7 @@ async def add_event(
         note=note,
         reported_at=now,
     )
-    session.add(event)
-    await session.flush()
-    audit(
-        session,
-        at=now,
-        actor=f"cadre:{cadre_id}",
-        action="event.add",
-        entity="event",
-        entity_id=event.id,
-        kind=kind,
-    )
+    await _record(session, event, now=now, cadre_id=cadre_id, action="event.add", kind=kind)
     return event
 
 
@@ -166,16 +163,7 @@ async def add_problem(
         created_at=now,
         contact_id=contact_id,
     )
-    session.add(problem)
-    await session.flush()
-    audit(
-        session,
-        at=now,
-        actor=f"cadre:{cadre_id}",
-        action="problem.add",
-        entity="problem",
-        entity_id=problem.id,
-    )
+    await _record(session, problem, now=now, cadre_id=cadre_id, action="problem.add")
     return problem
 
 

@@ -57,7 +57,7 @@ def test_festivals_match_published_dates(year):
     spring, qingming, duanwu, zhongqiu = (date.fromisoformat(d) for d in PUBLISHED[year])
     days = _days(year)
     # The 春节 occasion is anchored on 除夕, the eve of 正月初一.
-    assert days["春节"] == [spring - timedelta(days=1)]
+    assert days["除夕·春节"] == [spring - timedelta(days=1)]
     assert days["元宵"] == [spring + timedelta(days=14)]
     assert days["清明"] == [qingming]
     assert days["端午"] == [duanwu]
@@ -144,7 +144,7 @@ def test_day_30_in_a_short_month_is_its_last_day():
 
 def test_next_occasion_crosses_the_year():
     nxt = next_occasion(date(2026, 12, 20), POLICY)
-    assert nxt is not None and (nxt.name, nxt.day) == ("春节", date(2027, 2, 5))
+    assert nxt is not None and (nxt.name, nxt.day) == ("除夕·春节", date(2027, 2, 5))
     nxt = next_occasion(date(2026, 9, 25), POLICY)  # strictly after 中秋 itself
     assert nxt is not None and (nxt.name, nxt.day) == ("重阳", date(2026, 10, 18))
     assert next_occasion(date(2026, 1, 1), Policy(festivals=[], farming_seasons=[])) is None

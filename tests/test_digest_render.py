@@ -31,7 +31,7 @@ async def test_weekly_digest_text_and_chart(db):
     assert "必访事件：待走访 2 件，其中逾期 1 件" in text
     assert text.index("张三（2户）") < text.index("李四（1户）")
     assert "王五（至11月30日）" in text and "孙七" in text
-    assert "下一个五必访：春节，2月5日（74天后）" in text  # 除夕 2027-02-05
+    assert "下一个五必访：除夕·春节，2月5日（74天后）" in text
     assert "空镇 —（0/0）" in text
     chart = replies[-1].image_png
     assert chart is not None and chart.startswith(PNG_MAGIC)

@@ -195,3 +195,25 @@ async def test_a_run_cancelled_by_shutdown_is_caught_up_at_next_start(db):
     rec = Recorder()
     assert SWEEP in await runner(db, rec, clock, worker="p2").catch_up()
     assert (SWEEP, sh(2026, 11, 24, 9, 0)) in rec.runs
+
+
+async def test_one_process_dispatches_at_a_time(db):
+    """While one process holds the dispatch round, another's round sends nothing."""
+
+    class CountingDispatcher:
+        rounds = 0
+
+        async def run_once(self) -> None:
+            CountingDispatcher.rounds += 1
+
+    clock = FixedClock(sh(2026, 11, 23, 9, 0))
+    runner = JobRunner(db, {}, {}, clock=clock, dispatcher=CountingDispatcher())  # type: ignore[arg-type]
+    async with db.transaction() as other_process:
+        held = await job_store.lock_job(other_process, DISPATCH)
+        assert held
+        ran = await runner.dispatch_round()
+    assert ran is (db.dialect == "sqlite")
+    assert CountingDispatcher.rounds == (
+        1 if db.dialect == "sqlite" else 0
+    )  # SQLite: one writer anyway, no leader needed
+    assert await runner.dispatch_round() is True

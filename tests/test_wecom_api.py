@@ -212,3 +212,24 @@ async def test_errcode_is_surfaced(fake, http, ticker):
     with pytest.raises(WecomError) as exc:
         await _api(fake, http, ticker).send_text("zhangsan", "")
     assert exc.value.errcode == 44004
+
+
+async def test_card_texts_follow_each_members_language(fake, http, ticker):
+    languages = {"zhangsan": "en", "lisi": None}  # lisi is not bound: the default applies
+
+    async def language_of(userid: str) -> str | None:
+        return languages[userid]
+
+    sender = AppSender(_api(fake, http, ticker), lang="zh", language_of=language_of)
+    text = "本月还需联系：\n" + "\n".join(f"{i}. 农户{i} 旧门村" for i in range(30))
+    rows = [[Button(f"农户{i}", f"hh:{i}")] for i in range(8)]
+    for user in ("zhangsan", "lisi"):
+        await sender.send(user, Reply.with_buttons(text, rows))
+    assert [c["main_title"]["title"] for c in fake.cards_to("zhangsan")] == [
+        "Please choose:",
+        "More options",
+    ]
+    assert [c["main_title"]["title"] for c in fake.cards_to("lisi")] == ["请选择：", "更多选项"]
+    code = fake.response_code_of(fake.cards_to("zhangsan")[0]["task_id"])
+    assert await sender.disable_card("zhangsan", code) is True
+    assert fake.card_updates[-1]["button"]["replace_name"] == "Chosen ✓"

@@ -7,6 +7,7 @@ record is stored once, however often WeCom delivers the same callback.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,12 +20,15 @@ from sqlalchemy import func, select
 
 from bot.channels.wecom.api import WecomApi
 from bot.channels.wecom.callback import WecomCallback, add_routes
+from bot.channels.wecom.media import PhotoSaver
 from bot.channels.wecom.sender import AppSender
+from bot.media import MediaStore
 from core.clock import FixedClock
 from core.policy import Policy
 from handlers.context import Context
 from handlers.core import handle
 from storage.models import ChatAccount, Contact, ProcessedMessage
+from storage.people import account_language
 from tests.fakes.wecom_api import FakeWecom
 from tests.fakes.wecom_push import CORP_ID, WecomPusher, card_click_xml, message_xml, text_xml
 from tests.seed import seed
@@ -79,25 +83,41 @@ class Phone:
         return "\n".join(self.fake.texts_to(USER))
 
 
-async def _callback(ctx: Context, fake: FakeWecom, session: aiohttp.ClientSession, pusher):
+async def _callback(
+    ctx: Context, fake: FakeWecom, session: aiohttp.ClientSession, pusher, store: MediaStore
+):
     api = WecomApi(
         session, base_url=fake.url, corp_id=CORP_ID, secret=fake.secret, agent_id=fake.agent_id
     )
+
+    async def language_of(userid: str) -> str | None:
+        async with ctx.db.transaction() as s:
+            return await account_language(s, "wecom", userid)
+
     return WecomCallback(
-        pusher.crypt, lambda inbound: handle(ctx, inbound), AppSender(api), ctx.clock
+        pusher.crypt,
+        lambda inbound: handle(ctx, inbound),
+        AppSender(api, language_of=language_of),
+        ctx.clock,
+        save_photo=PhotoSaver(api, store).save,
     )
 
 
 @pytest.fixture
-async def world(db):
+def store(tmp_path) -> MediaStore:
+    return MediaStore(tmp_path / "media")
+
+
+@pytest.fixture
+async def world(db, store):
     clock = FixedClock(NOW)
     ctx = Context(db=db, clock=clock, policy=Policy())
     s = await seed(db, NOW)
     fake = await FakeWecom(corp_id=CORP_ID, users={USER}).start()
     async with aiohttp.ClientSession() as session:
         pusher = WecomPusher(session, "")
-        first = await _callback(ctx, fake, session, pusher)
-        second = await _callback(ctx, fake, session, pusher)  # another bot process
+        first = await _callback(ctx, fake, session, pusher, store)
+        second = await _callback(ctx, fake, session, pusher, store)  # another bot process
         servers = []
         for cb in (first, second):
             app = web.Application()
@@ -204,14 +224,29 @@ async def test_voice_is_answered_politely_and_the_draft_stays(world, db):
     assert "哪天" in phone.last()
 
 
-async def test_photo_and_location_are_kept_as_visit_evidence(world, db):
-    _ctx, s, phone, _servers = world
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40  # a small "photo"
+
+
+async def _at_evidence_step(phone: Phone, s) -> None:
     await phone.type(f"绑定 {s.code}")
     for label in ("报告联系", "王小明", "入户走访", "今天", "完成"):
         await phone.tap(label)
     await phone.type("查看了危房改造进度")
     await phone.tap("跳过")
-    photo = message_xml(USER, "image", TS, PicUrl="http://p/1", MediaId="MEDIA_1", MsgId="8901")
+
+
+async def _send_photo(phone: Phone, media_id: str, msg_id: str) -> None:
+    xml = message_xml(USER, "image", TS, PicUrl="http://p/1", MediaId=media_id, MsgId=msg_id)
+    await phone.pusher.push(xml, TS)
+    await phone.callbacks[0].drain()
+
+
+async def test_photo_and_location_are_kept_as_visit_evidence(world, db, store):
+    _ctx, s, phone, _servers = world
+    await _at_evidence_step(phone, s)
+    phone.fake.add_media("MEDIA_1", JPEG)
+    await _send_photo(phone, "MEDIA_1", "8901")
+    assert "照片 1 张" in phone.last()
     place = message_xml(
         USER,
         "location",
@@ -222,11 +257,48 @@ async def test_photo_and_location_are_kept_as_visit_evidence(world, db):
         Label="博白县顿谷镇旧门村",
         MsgId="8902",
     )
-    for xml in (photo, place):
-        await phone.pusher.push(xml, TS)
-        await phone.callbacks[0].drain()
+    await phone.pusher.push(place, TS)
+    await phone.callbacks[0].drain()
+    phone.fake.expire_media("MEDIA_1")  # three days later WeCom has forgotten it
     await phone.tap("完成")
     await phone.tap("确认保存")
     [contact] = await _contacts(db)
-    assert contact.photo_refs == ["MEDIA_1"]
+    [ref] = contact.photo_refs
+    assert ref.startswith("media:") and len(ref) < 80
+    kept = store.path_of(ref)
+    assert kept is not None and kept.read_bytes() == JPEG  # the evidence outlives WeCom's copy
     assert (contact.latitude, contact.longitude) == (22.271, 109.981)
+
+
+async def test_a_photo_that_cannot_be_fetched_is_explained_and_the_draft_stays(world, db, store):
+    _ctx, s, phone, _servers = world
+    await _at_evidence_step(phone, s)
+    phone.fake.add_media("GOOD", JPEG)
+    await _send_photo(phone, "GOOD", "8911")
+    await _send_photo(phone, "GONE", "8912")  # WeCom answers 40007: no such media
+    assert "没能保存" in phone.last() and "草稿还在" in phone.last()
+    phone.fake.add_media("WEB", b"<html>login</html>", "text/html")
+    await _send_photo(phone, "WEB", "8913")  # not an image: refused, same answer
+    assert "没能保存" in phone.last()
+    await phone.tap("完成")
+    summary = phone.all_text().split("请核对")[-1]
+    assert "照片 1 张" in summary and "户主：王小明" in summary  # nothing lost, nothing faked
+    await phone.tap("确认保存")
+    [contact] = await _contacts(db)
+    assert contact.photo_refs == [f"media:{hashlib.sha256(JPEG).hexdigest()}.jpg"]
+    assert [p.name for p in store.root.rglob("*") if p.is_file()] == [
+        f"{hashlib.sha256(JPEG).hexdigest()}.jpg"
+    ]
+
+
+async def test_card_texts_follow_the_accounts_language(world, db):
+    _ctx, s, phone, _servers = world
+    await phone.type(f"绑定 {s.code}")
+    await phone.tap("报告联系")
+    assert phone.fake.card_updates[-1]["button"]["replace_name"] == "已选择 ✓"
+    async with db.transaction() as session:
+        account = await session.scalar(select(ChatAccount).where(ChatAccount.account_id == USER))
+        assert account is not None
+        account.language = "en"
+    await phone.tap("张三")  # a card sent in Chinese, clicked after switching to English
+    assert phone.fake.card_updates[-1]["button"]["replace_name"] == "Chosen ✓"

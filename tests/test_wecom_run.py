@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -39,6 +41,7 @@ def wecom_settings(fake: FakeWecom, **changes: object) -> Settings:
     }
     return Settings(
         database_url="sqlite:///unused.db",
+        media_dir=tempfile.mkdtemp(prefix="bangfu-media-"),  # never ./media in the worktree
         wecom=WecomSettings(**fields),
         web=WebSettings(host="127.0.0.1", port=free_port()),
     )
@@ -105,6 +108,35 @@ async def test_enter_agent_greets_newcomers_and_undeliverable_replies_wait_in_th
         ("wecom", "wangjianguo", "reply", "reply:wecom:2:0")
     ]
     assert rows[0].payload["text"]
+
+
+async def test_run_keeps_a_members_photo_in_the_media_dir(fake: FakeWecom, db: Database):
+    s = await seed(db, NOW)
+    settings = wecom_settings(fake)
+    photo = b"\xff\xd8\xff\xe0" + b"p" * 300
+    fake.add_media("M1", photo)
+    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[])
+    url = f"http://127.0.0.1:{settings.web.port}/wecom/callback"
+
+    def image(msg_id: str) -> str:
+        return message_xml("wangjianguo", "image", TS, MediaId="M1", MsgId=msg_id)
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            pusher = WecomPusher(session, url)
+            await pusher.push(image("1"), TS)  # not bound yet: the photo is not fetched
+            await _settle(rt)
+            assert fake.count("/cgi-bin/media/get") == 0
+            await pusher.push(text_xml("wangjianguo", f"绑定 {s.code}", "2", TS), TS)
+            await pusher.push(image("3"), TS)
+            await _settle(rt)
+    finally:
+        await rt.stop()
+    assert _photos(settings.media_dir) == [photo]
+
+
+def _photos(media_dir: str) -> list[bytes]:
+    return [p.read_bytes() for p in Path(media_dir).rglob("*.jpg")]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
 """A fake WeCom server on 127.0.0.1 speaking the real HTTP API, for tests.
 
 Endpoints: /cgi-bin/gettoken, /cgi-bin/message/send, /cgi-bin/message/update_template_card,
-/cgi-bin/media/upload, /cgi-bin/webhook/send. Real errcodes: 40001 bad secret, 40013 bad
+/cgi-bin/media/upload, GET /cgi-bin/media/get (files members sent: see `add_media`),
+/cgi-bin/webhook/send. Real errcodes: 40001 bad secret, 40013 bad
 corp id, 41001/40014/42001 missing/invalid/expired token, 45009 rate limit (per robot:
 20 messages a minute), 81013 unknown user, 93000 unknown robot key, 40058 bad parameter,
-44004 empty content, 45002 content too long. Every call is recorded; tests steer the fake
+44004 empty content, 45002 content too long, 40007 unknown or expired media id. Every call is recorded; tests steer the fake
 (expire tokens, inject errors, move its clock).
 """
 
@@ -51,6 +52,8 @@ class FakeWecom:
     _task_ids: set[str] = field(default_factory=set)
     _task_users: dict[str, str] = field(default_factory=dict)
     _media: set[str] = field(default_factory=set)
+    # media_id -> (bytes, Content-Type): what media/get hands out.
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     _robot_window: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     server: TestServer | None = None
 
@@ -60,6 +63,13 @@ class FakeWecom:
         """Every issued token now answers 42001, as after two hours."""
         for token in self._tokens:
             self._tokens[token] = self.now - 1
+
+    def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """A file a member sent: media/get serves it until `expire_media` (WeCom: 3 days)."""
+        self.files[media_id] = (data, content_type)
+
+    def expire_media(self, media_id: str) -> None:
+        self.files.pop(media_id, None)
 
     def count(self, path: str) -> int:
         return sum(1 for c in self.calls if c.path == path)
@@ -107,6 +117,7 @@ class FakeWecom:
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/message/update_template_card", self._update_card)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -229,6 +240,23 @@ class FakeWecom:
         media_id = f"media{next(self._counter)}"
         self._media.add(media_id)
         return _ok(type="image", media_id=media_id, created_at=str(int(self.now)))
+
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        self.calls.append(Call(request.path, dict(request.query), None))
+        if err := self._token_error(request):
+            return err
+        if injected := self._injected(request.path):
+            return injected
+        media_id = request.query.get("media_id", "")
+        if media_id not in self.files:
+            return _err(40007, "invalid media_id")
+        data, content_type = self.files[media_id]
+        ext = content_type.rpartition("/")[2] or "bin"
+        return web.Response(
+            body=data,
+            content_type=content_type,
+            headers={"Content-Disposition": f'attachment; filename="{media_id}.{ext}"'},
+        )
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await self._json(request)

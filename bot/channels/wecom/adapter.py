@@ -21,6 +21,7 @@ class Translated:
     inbound: Inbound
     response_code: str = ""  # a card click: the single-use code to disable that card
     only_if_unbound: bool = False  # enter_agent: greet newcomers, stay quiet for members
+    media_id: str = ""  # an image: WeCom's id for it, to fetch before the core sees it
 
 
 def dedupe_key(msg: dict[str, str]) -> str:
@@ -77,7 +78,8 @@ def to_inbound(msg: dict[str, str]) -> Translated | None:
         return Translated(replace(base, kind=kind, command=command, text=text, data=""))
     if msg_type == "image":
         ref = msg.get("MediaId") or msg.get("PicUrl", "")
-        return Translated(replace(base, kind=InboundKind.PHOTO, photo_ref=ref, data=""))
+        inbound = replace(base, kind=InboundKind.PHOTO, photo_ref=ref, data="")
+        return Translated(inbound, media_id=msg.get("MediaId", ""))
     if msg_type == "location":
         lat, lon = _float(msg.get("Location_X", "")), _float(msg.get("Location_Y", ""))
         if lat is None or lon is None:

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,17 @@ TOKEN_INVALID = {40014, 42001, 41001}  # invalid, expired, missing access_token
 SECRET_INVALID = {40001, 40013, 40091}  # bad secret, bad corp id, secret revoked
 BUSY = -1  # "系统繁忙": safe to retry, nothing was done
 RATE_LIMITED = {45009, 45033}  # frequency / concurrency limit
+# A 10 MB photo needs longer than a JSON call; the cadre waits for the answer meanwhile.
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=5, sock_read=20)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file fetched with media/get: its bytes, Content-Type and Content-Disposition name."""
+
+    data: bytes = field(repr=False)
+    content_type: str
+    filename: str
 
 
 class WecomError(Exception):
@@ -35,6 +47,36 @@ class WecomError(Exception):
         self.errcode = errcode
         self.errmsg = errmsg
         self.status = status
+
+
+Reader = Callable[[aiohttp.ClientResponse], Awaitable[Any]]
+
+
+async def _read_json(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    data = json.loads(await resp.read())
+    if not isinstance(data, dict):
+        raise WecomError(None, "not a JSON object")
+    return data
+
+
+def _media_reader(max_bytes: int) -> Reader:
+    """Read media/get's answer: the file (at most `max_bytes`), or its JSON errcode body."""
+
+    async def read(resp: aiohttp.ClientResponse) -> Media | dict[str, Any]:
+        disposition = resp.content_disposition
+        if disposition is None and resp.content_type in ("application/json", "text/plain"):
+            return await _read_json(resp)
+        if resp.content_length is not None and resp.content_length > max_bytes:
+            raise WecomError(None, "file too large")
+        body = bytearray()
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > max_bytes:
+                raise WecomError(None, "file too large")
+        name = (disposition.filename or "") if disposition else ""
+        return Media(bytes(body), resp.content_type, name[:200])
+
+    return read
 
 
 def _errmsg(data: dict[str, Any]) -> str:
@@ -82,14 +124,20 @@ class WecomApi:
         path: str,
         params: dict[str, str],
         payload: Callable[[], Any] | None = None,
-    ) -> dict[str, Any]:
+        read: Reader | None = None,
+        client_timeout: aiohttp.ClientTimeout | None = None,
+    ) -> Any:
         """One HTTP exchange, retried on refused connections, 5xx and "system busy".
 
-        `payload` builds the request body afresh for each attempt (a form is single-use).
+        `payload` builds the request body afresh for each attempt (a form is single-use);
+        `read` turns a 200 response into the result (default: its JSON object).
         """
+        read = read or _read_json
         for attempt in range(1, self.attempts + 1):
             retryable: WecomError
             kw: dict[str, Any] = {"params": params}
+            if client_timeout is not None:
+                kw["timeout"] = client_timeout
             if payload is not None:
                 kw["data"] = payload()
             try:
@@ -99,10 +147,8 @@ class WecomApi:
                     elif resp.status != 200:
                         raise WecomError(None, f"HTTP {resp.status}", status=resp.status)
                     else:
-                        data = json.loads(await resp.read())
-                        if not isinstance(data, dict):
-                            raise WecomError(None, "not a JSON object")
-                        if data.get("errcode", 0) != BUSY:
+                        data = await read(resp)
+                        if not isinstance(data, dict) or data.get("errcode", 0) != BUSY:
                             return data
                         retryable = WecomError(BUSY, _errmsg(data))
             except aiohttp.ClientConnectorError:
@@ -137,7 +183,8 @@ class WecomApi:
             self._token_until = now + max(ttl - self.refresh_margin, ttl / 2)
             return self._token
 
-    def _invalidate(self, token: str) -> None:
+    def invalidate(self, token: str) -> None:
+        """Forget `token` after WeCom refused it, so the next call fetches a fresh one."""
         if self._token == token:  # another call may have refreshed it already
             self._token = ""
             self._token_until = 0.0
@@ -168,7 +215,7 @@ class WecomApi:
                 return data
             if code in TOKEN_INVALID and not refreshed:
                 log.info("wecom access token rejected (errcode=%s); refreshing once", code)
-                self._invalidate(token)
+                self.invalidate(token)
                 continue
             raise WecomError(code, _errmsg(data))
         raise AssertionError("unreachable")
@@ -213,3 +260,25 @@ class WecomApi:
 
         data = await self.call("/cgi-bin/media/upload", params={"type": "image"}, form=form)
         return str(data["media_id"])
+
+    async def get_media(self, media_id: str, *, max_bytes: int) -> Media:
+        """media/get: a file a member sent (WeCom keeps it three days).
+
+        The answer is the file itself, or a JSON errcode body (40007: unknown or expired
+        media id); the token is refreshed once when WeCom says it is invalid or expired.
+        """
+        for refreshed in (False, True):
+            token = await self.access_token()
+            query = {"access_token": token, "media_id": media_id}
+            got = await self._http(
+                "GET", "/cgi-bin/media/get", query, read=_media_reader(max_bytes)
+            )
+            if isinstance(got, Media):
+                return got
+            code = got.get("errcode", 0)
+            if code in TOKEN_INVALID and not refreshed:
+                log.info("wecom access token rejected (errcode=%s); refreshing once", code)
+                self.invalidate(token)
+                continue
+            raise WecomError(code if code else None, _errmsg(got) or "no file in the answer")
+        raise AssertionError("unreachable")

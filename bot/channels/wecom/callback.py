@@ -14,16 +14,19 @@ import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from aiohttp import web
 
 from bot.channels.base import SendError
 from bot.channels.wecom.adapter import Translated, to_inbound
 from bot.channels.wecom.crypto import CryptoError, WXBizMsgCrypt
+from bot.channels.wecom.media import PhotoNotSaved
 from bot.channels.wecom.sender import AppSender
 from bot.channels.wecom.xmlmsg import XmlError, parse_envelope, parse_message
 from core.clock import Clock
-from core.types import Inbound, Reply
+from core.i18n import t
+from core.types import Inbound, InboundKind, Reply
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,8 @@ Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 IsBound = Callable[[str], Awaitable[bool]]
 # Called with (message id, index, chat id, reply) for a reply that could not be sent now.
 Undelivered = Callable[[str, int, str, Reply], Awaitable[None]]
+# Fetches a photo by WeCom media id and returns its durable reference (PhotoSaver.save).
+SavePhoto = Callable[[str], Awaitable[str]]
 
 MAX_BODY = 64 * 1024  # WeCom's largest callback (a 2,048-byte text) is far below this
 MAX_SKEW = 300  # seconds between WeCom's timestamp and our clock
@@ -56,6 +61,7 @@ class WecomCallback:
         *,
         is_bound: IsBound | None = None,
         undelivered: Undelivered | None = None,
+        save_photo: SavePhoto | None = None,
         max_body: int = MAX_BODY,
         max_skew: int = MAX_SKEW,
     ) -> None:
@@ -65,6 +71,7 @@ class WecomCallback:
         self.clock = clock
         self.is_bound = is_bound
         self.undelivered = undelivered
+        self.save_photo = save_photo
         self.max_body = max_body
         self.max_skew = max_skew
         self._inflight: dict[str, asyncio.Task[None]] = {}
@@ -173,12 +180,33 @@ class WecomCallback:
         inbound = translated.inbound
         if translated.only_if_unbound and self.is_bound and await self.is_bound(inbound.account_id):
             return
+        if inbound.kind == InboundKind.PHOTO and self.save_photo is not None:
+            kept = await self._keep_photo(translated)
+            if kept is None:
+                return
+            inbound = kept
         if translated.response_code:
             # First, so a second press of the same card is impossible while we work.
             await self.sender.disable_card(inbound.account_id, translated.response_code)
         replies = await self.handle(inbound)
         for index, reply in enumerate(replies):
             await self._deliver(inbound, index, reply)
+
+    async def _keep_photo(self, translated: Translated) -> Inbound | None:
+        """The inbound with the photo stored and referenced; None when it was not (answered)."""
+        inbound = translated.inbound
+        if self.is_bound and not await self.is_bound(inbound.account_id):
+            return inbound  # a stranger's photo is not kept: the core asks them to bind
+        assert self.save_photo is not None
+        try:
+            ref = await self.save_photo(translated.media_id)
+        except PhotoNotSaved:
+            # The core never sees the photo, so the draft stays as it was; the cadre is
+            # still at the scene and can send it again (see docs/wecom.md).
+            lang = await self.sender.language(inbound.account_id)
+            await self._deliver(inbound, 0, Reply(t("wecom_media.photo_not_saved", lang)))
+            return None
+        return replace(inbound, photo_ref=ref)
 
     async def _deliver(self, inbound: Inbound, index: int, reply: Reply) -> None:
         try:

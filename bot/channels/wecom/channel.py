@@ -16,14 +16,17 @@ from bot.channels.base import Sender
 from bot.channels.wecom.api import WecomApi
 from bot.channels.wecom.callback import Handle, WecomCallback
 from bot.channels.wecom.crypto import WXBizMsgCrypt, aes_key
+from bot.channels.wecom.media import PhotoSaver
 from bot.channels.wecom.robot import RobotSender
 from bot.channels.wecom.sender import AppSender
 from bot.config import ConfigError, WecomSettings
+from bot.media import MediaStore
 from core.clock import Clock
 from core.payload import reply_to_payload
 from core.types import Reply
 from storage.db import Database
 from storage.outbox import NewMessage, enqueue
+from storage.people import account_language
 from storage.wecom_queries import account_is_bound
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
@@ -83,10 +86,16 @@ def build_wecom(
     db: Database,
     clock: Clock,
     lang: str = "zh",
+    media_dir: str = "./media",
     session: aiohttp.ClientSession | None = None,
 ) -> WecomChannel:
-    """The channel's parts from settings; `handle` is the core's entry point for one Inbound."""
+    """The channel's parts from settings; `handle` is the core's entry point for one Inbound.
+
+    Photos members send are kept in `media_dir` (settings.media_dir).
+    """
     check_wecom_settings(settings)
+    store = MediaStore(media_dir)
+    store.check()
     http = session or aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
     api = WecomApi(
         http,
@@ -95,7 +104,12 @@ def build_wecom(
         secret=settings.secret.get_secret_value(),
         agent_id=settings.agent_id,
     )
-    sender = AppSender(api, lang=lang)
+
+    async def language_of(userid: str) -> str | None:
+        async with db.transaction() as s:
+            return await account_language(s, "wecom", userid)
+
+    sender = AppSender(api, lang=lang, language_of=language_of)
     crypt = WXBizMsgCrypt(
         settings.token.get_secret_value(),
         settings.encoding_aes_key.get_secret_value(),
@@ -119,7 +133,13 @@ def build_wecom(
             await enqueue(s, [msg], now=clock.now())
 
     callback = WecomCallback(
-        crypt, handle, sender, clock, is_bound=is_bound, undelivered=undelivered
+        crypt,
+        handle,
+        sender,
+        clock,
+        is_bound=is_bound,
+        undelivered=undelivered,
+        save_photo=PhotoSaver(api, store).save,
     )
     robot = RobotSender(http, base_url=settings.api_url)
     return WecomChannel(api, sender, robot, callback, settings.callback_path, http)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.channels.base import SendError
 from bot.channels.wecom.api import WecomApi, WecomError
 from bot.channels.wecom.errors import to_send_error
 from bot.channels.wecom.render import render_reply
-from core.i18n import t
+from core.i18n import normalize_lang, t
 from core.types import Reply
 
 log = logging.getLogger(__name__)
+
+# The account's language (chat_accounts.language) by userid; None when not bound.
+LanguageOf = Callable[[str], Awaitable[str | None]]
 
 
 class AppSender:
@@ -19,13 +23,28 @@ class AppSender:
 
     channel = "wecom"
 
-    def __init__(self, api: WecomApi, *, lang: str = "zh") -> None:
+    def __init__(
+        self, api: WecomApi, *, lang: str = "zh", language_of: LanguageOf | None = None
+    ) -> None:
         self.api = api
-        self.lang = lang
+        self.lang = lang  # the default (settings.language), for members not yet bound
+        self.language_of = language_of
+
+    async def language(self, userid: str) -> str:
+        """The member's own language when known, else the default."""
+        if self.language_of is None:
+            return self.lang
+        try:
+            own = await self.language_of(userid)
+        except Exception:  # a database hiccup must not stop a reply: fall back
+            log.warning("wecom: account language lookup failed", exc_info=True)
+            return self.lang
+        return normalize_lang(own) if own else self.lang
 
     async def send(self, chat_id: str, reply: Reply) -> None:
+        lang = await self.language(chat_id)
         try:
-            for message in render_reply(reply, self.lang):
+            for message in render_reply(reply, lang):
                 await self.api.send(chat_id, message)
             if reply.image_png is not None:
                 media_id = await self.api.upload_image(reply.image_png)
@@ -39,7 +58,7 @@ class AppSender:
             return False
         try:
             await self.api.update_card_button(
-                userid, response_code, t("wecom.card_done", self.lang)
+                userid, response_code, t("wecom.card_done", await self.language(userid))
             )
         except WecomError as exc:
             # A reused or expired code (72 h) changes nothing for the cadre: log and go on.
