@@ -37,7 +37,21 @@ Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
 
 # The command menus, in order; descriptions come from the catalogue (telegram_menu.*).
-PRIVATE_MENU = ("report", "diary", "event", "problem", "mine", "undo", "menu", "help", "cancel")
+PRIVATE_MENU = (
+    "report",
+    "diary",
+    "event",
+    "problem",
+    "resolve",
+    "mine",
+    "undo",
+    "correct",
+    "leave",
+    "back",
+    "menu",
+    "help",
+    "cancel",
+)
 GROUP_MENU = ("digest", "overdue", "bind", "group_help")  # group_help is shown as /help
 
 
