@@ -159,7 +159,7 @@ def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> N
     else:
         # Keep only a stashed expired draft between flows; a finished draft is gone.
         expired = turn.draft.get("_expired") if not turn.saved else None
-        conv.draft = {"_expired": expired} if expired and not position.flow else {}
+        conv.draft = {"_expired": expired} if expired else {}
     conv.updated_at = turn.now
     conv.expires_at = (
         turn.now + timedelta(minutes=ctx.policy.draft_idle_minutes) if position.flow else None
@@ -168,12 +168,5 @@ def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> N
         conv.last_record = {
             **turn.saved,
             "at": turn.now.isoformat(),
-            "flow": _flow_of(turn),
             "draft": {k: v for k, v in turn.draft.items() if not k.startswith("_")},
         }
-
-
-def _flow_of(turn: Turn) -> str:
-    return {"contact": "report", "diary": "diary", "event": "event", "problem": "problem"}.get(
-        str((turn.saved or {}).get("kind")), ""
-    )
