@@ -10,6 +10,7 @@ from bot.run import Runtime, ServiceStarter
 from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, scheduling_service
 from handlers.expiry import expire_idle_drafts
 from reminders.digest_send import enqueue_digests
+from reminders.escalate import run_escalation
 from reminders.sweep import run_sweep
 from storage.conversations import forget_processed_before
 
@@ -23,9 +24,15 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
 
     async def sweep(at: datetime) -> dict[str, Any]:
         result = await run_sweep(db, at, policy, lang=rt.settings.language, tz=tz, keep=False)
+        # Lapsed duties go to the supervisors' groups with the same daily rhythm.
+        escalated = await run_escalation(db, at, policy, tz=tz)
         async with db.transaction() as s:
             pruned = await forget_processed_before(s, at - PROCESSED_RETENTION)
-        return {**result.detail(), "pruned_inbound_ids": pruned}
+        return {
+            **result.detail(),
+            "escalation": escalated.detail(),
+            "pruned_inbound_ids": pruned,
+        }
 
     async def digest(at: datetime) -> dict[str, Any]:
         return {"groups": await enqueue_digests(db, at, policy, "weekly", tz=tz)}

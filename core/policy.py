@@ -10,6 +10,14 @@ from datetime import time
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from core.programme import (
+    AppealPolicy,
+    EscalationPolicy,
+    OccasionPolicy,
+    PlanPolicy,
+    ScorePolicy,
+)
+
 # 博白 "865321", 融水 "543", 利州 "一包三 / 一包一" (DOMAIN.md, quotas by rank).
 QUOTA_PRESETS: dict[str, dict[str, int]] = {
     "865321": {"厅级": 8, "处级": 6, "正科": 5, "副科": 3, "中层": 2, "一般干部": 1},
@@ -131,6 +139,11 @@ class Policy(BaseModel):
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     digest_behind_cap: int = Field(default=10, ge=1, le=100)
+    appeals: AppealPolicy = Field(default_factory=AppealPolicy)
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    score: ScorePolicy = Field(default_factory=lambda: ScorePolicy.model_validate({}))
+    plans: PlanPolicy = Field(default_factory=PlanPolicy)
+    occasions: OccasionPolicy = Field(default_factory=OccasionPolicy)
 
     @field_validator("quota_preset")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
@@ -9,10 +11,10 @@ from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
 from handlers.steps import button_number, take_household
+from storage.appeals import DONE, OPEN_STAGES, my_appeals
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
-from storage.records import open_problems
 
 # Commands and the Chinese words that mean the same, when typed alone.
 STARTERS = {
@@ -20,8 +22,16 @@ STARTERS = {
     "diary": ("diary", "日记", "民情日记"),
     "event": ("event", "事件"),
     "problem": ("problem", "问题", "诉求"),
-    "resolve": ("resolve", "解决", "销号"),
+    "resolve": ("resolve", "解决", "销号", "办结"),
+    "progress": ("progress", "进展", "进度"),
+    "followup": ("followup", "回访"),
     "leave": ("leave", "请假"),
+}
+# Flows that only pick among my appeals: with none at that stage, say so instead of opening.
+APPEAL_PICKERS = {
+    "resolve": (OPEN_STAGES, "problem.none_open"),
+    "progress": (OPEN_STAGES, "problem.none_open"),
+    "followup": ((DONE,), "appeal.none_to_call"),
 }
 ACTIONS = {
     "mine": ("mine", "我的"),
@@ -63,7 +73,7 @@ def global_word(inbound: Inbound) -> str | None:
 
 
 def starts_something(inbound: Inbound) -> bool:
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(("rep:h:", "fu:")):
         return True
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
@@ -80,6 +90,7 @@ def main_menu(lang: str) -> Reply:
             [b("menu.report", "m:report"), b("menu.diary", "m:diary")],
             [b("menu.event", "m:event"), b("menu.problem", "m:problem")],
             [b("menu.mine", "m:mine"), b("menu.resolve", "m:resolve")],
+            [b("menu.progress", "m:progress"), b("menu.followup", "m:followup")],
             [b("menu.undo", "m:undo"), b("menu.correct", "m:correct")],
         ],
     )
@@ -153,10 +164,14 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     inbound = turn.inbound
     if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
         return await _report_for(turn, inbound.data[6:])
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("fu:"):
+        return await _followup_for(turn, inbound.data[3:])
     starter = _lookup(STARTERS, inbound)
-    if starter == "resolve" and not await open_problems(turn.session, turn.cadre.id, limit=1):
-        # Nothing to resolve: do not open a flow that would hold every later message.
-        return Position(), [*turn.notes, Reply(turn.t("problem.none_open")), main_menu(turn.lang)]
+    if starter in APPEAL_PICKERS:
+        stages, none_key = APPEAL_PICKERS[starter]
+        if not await my_appeals(turn.session, turn.cadre.id, stages, limit=1):
+            # Nothing to pick: do not open a flow that would hold every later message.
+            return Position(), [*turn.notes, Reply(turn.t(none_key)), main_menu(turn.lang)]
     if starter is not None:
         turn.draft = {}
         return await enter(FLOWS[starter], turn)
@@ -183,6 +198,19 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
             return await enter(FLOWS["report"], turn, CONFIRM)
     key = "flow.unsupported" if inbound.kind == InboundKind.UNSUPPORTED else "flow.menu_hint"
     return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
+
+
+async def _followup_for(turn: Turn, appeal: str) -> tuple[Position, list[Reply]]:
+    """The 回访 button under a settled appeal: open the call-back for it."""
+    turn.draft = {}
+    flow = FLOWS["followup"]
+    step = flow.step("problem")
+    assert step is not None
+    try:
+        await step.accept(replace(turn, inbound=replace(turn.inbound, data=f"p:{appeal}")))
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
+    return await enter(flow, turn, "satisfaction")
 
 
 async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]]:

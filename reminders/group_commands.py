@@ -13,6 +13,7 @@ from core.policy import EVENT_KINDS, Policy
 from core.types import Reply
 from reminders.digest import build_digest, digest_window, fmt_day, named
 from reminders.textsplit import TELEGRAM_TEXT_LIMIT, split_text
+from storage.appeals import AppealRow, overdue_appeals_in
 from storage.db import Database
 from storage.stats import OverdueEvent, cadres_behind, overdue_events, unit_by_id
 
@@ -60,7 +61,11 @@ class DigestGroupCommands:
             behind_total, behind = await cadres_behind(
                 session, unit, window, cap=self.policy.digest_behind_cap
             )
+            appeals_total, appeals = await overdue_appeals_in(
+                session, unit.path, window.today, limit=OVERDUE_LIST_LIMIT
+            )
         lines = _event_lines(unit.name, total, events, window.today, lang)
+        lines += _appeal_lines(appeals_total, appeals, window.today, lang)
         if behind_total:
             names = t("digest.separator", lang).join(
                 t("digest.behind_item", lang, name=name, n=b.count)
@@ -71,6 +76,31 @@ class DigestGroupCommands:
             lines += ["", t("digest.behind_head", lang, total=behind_total), names]
         text = "\n".join(lines)
         return [Reply(text=p) for p in split_text(text, self.max_len, by_bytes=self.by_bytes)]
+
+
+def _appeal_lines(total: int, appeals: list[AppealRow], today: date, lang: str) -> list[str]:
+    """Overdue appeals with the household's name, cadre and handling unit."""
+    if not total:
+        return []
+    lines = ["", t("digest.appeals_title", lang, total=total)]
+    for a in appeals:
+        assert a.due_on is not None  # overdue means it has a deadline
+        lines.append(
+            t(
+                "digest.appeal_item",
+                lang,
+                household=a.household,
+                category=a.category,
+                description=a.description[:30],
+                handler=a.handler or "—",
+                due=fmt_day(a.due_on, lang),
+                days=(today - a.due_on).days,
+                cadre=a.cadre,
+            )
+        )
+    if total > len(appeals):
+        lines.append(t("digest.overdue_more", lang, n=total - len(appeals)))
+    return lines
 
 
 def _event_lines(

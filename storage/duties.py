@@ -129,10 +129,16 @@ async def pairings_without_contact(
     until: date,
     kinds: Sequence[str],
     cadres: CadreRange | None = None,
+    started_by: date | None = None,
 ) -> list[PairingRow]:
-    """Live pairings (of `cadres` if given) with no contact of `kinds` between since and until."""
+    """Live pairings (of `cadres` if given) with no contact of `kinds` between since and until.
+
+    `started_by` keeps only pairings that had begun by that day (a whole period to do it).
+    """
     done = _contact_exists(kinds, since, cadres).where(Contact.occurred_on <= until)
     stmt = _live_pairings(today, cadres).where(~done).order_by(Pairing.cadre_id, Pairing.id)
+    if started_by is not None:
+        stmt = stmt.where(Pairing.start_date <= started_by)
     return [_row(r) for r in (await session.execute(stmt)).all()]
 
 

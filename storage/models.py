@@ -121,6 +121,11 @@ class Household(Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime]
+    # Optional roster columns for 保康's 五联 and its party-member occasions.
+    party_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    party_date: Mapped[date | None] = mapped_column(Date)  # 入党日期
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 类别: 困难学生, 党员, ...
 
 
 class Pairing(Base):
@@ -197,7 +202,11 @@ class Event(Base):
 
 
 class Problem(Base):
-    """A household's problem or appeal, followed until resolved."""
+    """A household's problem or appeal (诉求), followed until resolved and called back.
+
+    `status` is open | resolved; `stage` the appeal's lifecycle: accepted (受理) → handling
+    (办理中) → done (已办结) → followed (已回访); a 不满意 call-back reopens it (round + 1).
+    """
 
     __tablename__ = "problems"
     __table_args__ = (Index("ix_problems_cadre_status", "cadre_id", "status"),)
@@ -210,6 +219,65 @@ class Problem(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
     resolution: Mapped[str] = mapped_column(Text, default="")
     resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    category: Mapped[str] = mapped_column(String(20), default="其他")
+    handler_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(12), default="accepted")
+    satisfaction: Mapped[str] = mapped_column(String(10), default="")
+    followed_at: Mapped[datetime | None]
+    round: Mapped[int] = mapped_column(Integer, default=0)  # times reopened
+
+
+class ProblemNote(Base):
+    """One step in an appeal's history: progress noted, settled, called back, reopened."""
+
+    __tablename__ = "problem_notes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # progress | done | followup | reopen
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class HelpPlan(Base):
+    """A household's help plan (帮扶计划 / 连心卡): income target and 主导产业."""
+
+    __tablename__ = "help_plans"
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    income_target: Mapped[float | None] = mapped_column(Float)  # yuan per year
+    main_industry: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime]
+
+
+class HelpMeasure(Base):
+    """A measure in a household's plan, tagged with help kinds, with its latest progress."""
+
+    __tablename__ = "help_measures"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class Deed(Base):
+    """办实事: a practical thing done for a household, when, and its cost or value."""
+
+    __tablename__ = "deeds"
+    __table_args__ = (Index("ix_deeds_cadre_day", "cadre_id", "done_on"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    what: Mapped[str] = mapped_column(Text)
+    done_on: Mapped[date] = mapped_column(Date)
+    value: Mapped[float | None] = mapped_column(Float)  # yuan
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
 

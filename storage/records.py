@@ -54,6 +54,7 @@ async def add_contact(
     photo_refs: list[str] | None = None,
     source_channel: str = "",
     source_message_id: str = "",
+    problem_days: int = 30,
 ) -> Contact:
     contact = Contact(
         cadre_id=cadre_id,
@@ -89,6 +90,7 @@ async def add_contact(
             raised_on=occurred_on,
             now=now,
             contact_id=contact.id,
+            due_on=occurred_on + timedelta(days=problem_days),
         )
     return contact
 
@@ -154,6 +156,9 @@ async def add_problem(
     raised_on: date,
     now: datetime,
     contact_id: int | None = None,
+    category: str = "其他",
+    handler_unit_id: int | None = None,
+    due_on: date | None = None,
 ) -> Problem:
     problem = Problem(
         cadre_id=cadre_id,
@@ -162,8 +167,14 @@ async def add_problem(
         raised_on=raised_on,
         created_at=now,
         contact_id=contact_id,
+        category=category,
+        handler_unit_id=handler_unit_id,
+        due_on=due_on,
+        stage="accepted",
     )
-    await _record(session, problem, now=now, cadre_id=cadre_id, action="problem.add")
+    await _record(
+        session, problem, now=now, cadre_id=cadre_id, action="problem.add", category=category
+    )
     return problem
 
 
@@ -192,6 +203,7 @@ async def resolve_problem(
     if problem is None:
         return False
     problem.status, problem.resolution, problem.resolved_at = "resolved", resolution, now
+    problem.stage = "done"  # 已办结: the household is to be called back (回访)
     audit(
         session,
         at=now,

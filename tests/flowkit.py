@@ -15,8 +15,17 @@ from core.i18n import t
 from core.policy import Policy
 from core.types import Channel, InboundKind, Reply
 from handlers.context import Context
+from storage.appeals import settle
 from storage.db import Database
-from storage.models import Cadre, Contact, Conversation, DiaryEntry, Event, Problem
+from storage.models import (
+    Cadre,
+    Contact,
+    Conversation,
+    DiaryEntry,
+    Event,
+    Problem,
+    ProblemNote,
+)
 from storage.records import add_problem
 from tests.chat import Chat
 from tests.seed import Seed, seed
@@ -35,6 +44,7 @@ class World:
     my_problem: int  # an open problem of mine, for the resolve flow
     other_problem: int  # an open problem of the other cadre
     clock: FixedClock
+    settled: int = 0  # an appeal of mine settled (已办结), awaiting its call-back
 
 
 async def bound_world(db: Database, *, now: datetime = NOW) -> World:
@@ -59,9 +69,19 @@ async def bound_world(db: Database, *, now: datetime = NOW) -> World:
             raised_on=now.date(),
             now=now,
         )
+        done = await add_problem(
+            session,
+            cadre_id=s.cadre_id,
+            household_id=s.households["王小明"],
+            description="孩子上学交通补助",
+            raised_on=now.date(),
+            now=now,
+            category="教育",
+        )
+        await settle(session, cadre_id=s.cadre_id, appeal_id=done.id, resolution="已发放", now=now)
     chat = Chat(ctx)
     await chat.command("start", s.code)
-    return World(ctx, s, chat, mine.id, theirs.id, clock)
+    return World(ctx, s, chat, mine.id, theirs.id, clock, settled=done.id)
 
 
 async def conversation(db: Database, account: str = "1001") -> tuple[str, str, dict[str, Any]]:
@@ -89,6 +109,8 @@ async def saved_records(db: Database, cadre_id: int) -> dict[str, int]:
         "event": await count(db, Event, cadre_id=cadre_id),
         "problem": await count(db, Problem, cadre_id=cadre_id),
         "resolved": await count(db, Problem, cadre_id=cadre_id, status="resolved"),
+        "notes": await count(db, ProblemNote, cadre_id=cadre_id),
+        "followed": await count(db, Problem, cadre_id=cadre_id, stage="followed"),
     }
 
 
@@ -137,6 +159,7 @@ async def do(world: World, act: Act) -> list[Reply]:
         other=world.seed.other_household_id,
         problem=world.my_problem,
         other_problem=world.other_problem,
+        settled=world.settled,
     )
     if act.kind == "say":
         return await chat.say(value)
@@ -154,6 +177,7 @@ async def do(world: World, act: Act) -> list[Reply]:
 TEXT = "text"
 PICK = "pick"
 UNTIL = "until"
+DUE = "due"  # a deadline: a future date is the answer, a past one is bad
 
 
 @dataclass(frozen=True)
@@ -212,7 +236,27 @@ WALKS: dict[str, Walk] = {
         Act("command", "problem"),
         (
             Stage("household", PICK, (press("h:{mine}"),)),
+            Stage("category", PICK, (press("c:产业"),)),
+            Stage("unit", PICK, (say("顿谷镇"),)),
+            Stage("due", DUE, (press("due:policy"),)),
             Stage("description", TEXT, (say("想申请小额信贷"),)),
+            Stage("confirm", PICK, OK),
+        ),
+    ),
+    "progress": Walk(
+        Act("command", "progress"),
+        (
+            Stage("problem", PICK, (press("p:{problem}"),)),
+            Stage("note", TEXT, (say("已报镇民政办审核"),)),
+            Stage("confirm", PICK, OK),
+        ),
+    ),
+    "followup": Walk(
+        Act("command", "followup"),
+        (
+            Stage("problem", PICK, (press("p:{settled}"),)),
+            Stage("satisfaction", PICK, (press("c:满意"),)),
+            Stage("note", TEXT, (press("skip"),)),
             Stage("confirm", PICK, OK),
         ),
     ),

@@ -35,7 +35,7 @@ async def test_typing_none_at_an_optional_step_raises_no_problem(db) -> None:
         contact = await s.scalar(select(Contact))
         problems = list(await s.scalars(select(Problem.description)))
     assert contact is not None and contact.problems_raised == ""
-    assert problems == ["危房改造补助还没到", "别人的问题"]  # only the seeded ones
+    assert problems == ["危房改造补助还没到", "别人的问题", "孩子上学交通补助"]  # only the seeded
 
 
 async def test_pairing_ended_before_saving_keeps_the_draft(db) -> None:

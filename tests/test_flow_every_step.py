@@ -16,6 +16,7 @@ import pytest
 
 from storage.db import Database
 from tests.flowkit import (
+    DUE,
     TEXT,
     UNTIL,
     WALKS,
@@ -73,24 +74,53 @@ def bad_inputs(stage: Stage, walk: Walk) -> list[tuple[str, Act, str]]:
     if kind != TEXT:  # at a free-text step a date or odd text is a fine answer
         if kind == UNTIL:
             bad.append(("far future date", say("2030-01-01"), "请假日期要在"))
-        else:
+        elif kind != DUE:  # at a deadline, the dates are APPEAL_BAD's
             bad.append(("future date", say(FUTURE), "不能是将来" if step == "date" else ""))
         bad.append(("garbage", say(GARBAGE), ""))
         bad.append(("blank text", say("   "), ""))
     if not walk.photo_is_evidence:
         bad.append(("photo", Act("photo", "AgADphoto1"), ""))
+    bad += APPEAL_BAD.get(step, [])
     return bad
+
+
+# The appeal's own steps: a category not in the policy, a unit not in the tree, a deadline
+# already past or beyond the policy's limit, another cadre's settled appeal.
+APPEAL_BAD: dict[str, list[tuple[str, Act, str]]] = {
+    "category": [("wrong category", say("火星移民"), "没有这个类别")],
+    "unit": [
+        ("unknown unit", say("县宇宙局"), "找不到单位"),
+        ("forged unit button", press("u:99999"), ""),
+    ],
+    "due": [
+        ("deadline in the past", say("2026-11-01"), "期限不能是今天或已经过去"),
+        ("deadline today", say("今天"), ""),
+        ("deadline too far", say("2030-01-01"), "期限最长"),
+    ],
+    "satisfaction": [("unknown answer", say("还行吧"), "")],
+}
 
 
 async def check_finished(name: str, world: World, db: Database) -> None:
     """The flow's record is stored: exactly one new one."""
     got = await records(db, world.seed.cadre_id)
-    expected = {"contact": 0, "diary": 0, "event": 0, "problem": 1, "resolved": 0}
+    expected = {
+        "contact": 0,
+        "diary": 0,
+        "event": 0,
+        "problem": 2,
+        "resolved": 1,
+        "notes": 1,
+        "followed": 0,
+    }
     if name == "leave":
         assert await leave_of(db, world.seed.cadre_id) == "2026-11-28"
+    elif name in ("resolve", "progress", "followup"):
+        expected["notes"] += 1
+        expected["resolved"] += name == "resolve"
+        expected["followed"] += name == "followup"
     else:
-        key = {"report": "contact", "problem": "problem", "resolve": "resolved"}.get(name, name)
-        expected[key] += 1
+        expected[{"report": "contact"}.get(name, name)] += 1
     assert got == expected
 
 

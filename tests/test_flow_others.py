@@ -105,16 +105,20 @@ async def test_problem_recorded_then_resolved(world, db):
     _, _s, chat = world
     await chat.command("problem")
     await chat.tap("陈美玲")
+    await chat.tap("住房")
+    await chat.say("顿谷镇")
+    await chat.tap("按规定")
     await chat.say("房屋漏雨需要维修")
     await chat.tap("确认保存")
     await chat.command("resolve")
     assert "未解决的问题 1 个" in chat.last_text()
-    await chat.tap("房屋漏雨")
+    await chat.tap("陈美玲·住房")
     await chat.say("协调危房改造资金修好了")
     await chat.tap("确认保存")
-    assert "已销号" in chat.last_text()
+    assert "已销号" in chat.last_text() and "回访" in chat.last_text()
     problem = await one(db, Problem)
     assert problem.status == "resolved" and problem.resolution.startswith("协调危房")
+    assert problem.stage == "done" and problem.category == "住房"
     assert "没有未解决" in texts(await chat.command("resolve"))
 
 
@@ -132,6 +136,9 @@ async def test_someone_elses_problem_cannot_be_closed(world, db):
         )
     await chat.command("problem")
     await chat.tap("张三")
+    await chat.tap("产业")
+    await chat.say("顿谷镇")
+    await chat.tap("按规定")
     await chat.say("缺少种苗")
     await chat.tap("确认保存")
     await chat.command("resolve")

@@ -1,18 +1,51 @@
-"""Problems and appeals: record one; pick one of my open ones and mark it resolved."""
+"""Appeals (诉求): record one; note progress; settle it (办结); call the household back (回访)."""
 
 from __future__ import annotations
 
+from core.programme import SATISFACTION
 from core.types import Button, Reply
 from handlers.engine import Flow, Invalid, Step, Turn
-from handlers.steps import cancel_row, confirm_step, has, household_step, text_step
+from handlers.flows.appeal_steps import (
+    category_step,
+    default_due,
+    due_of,
+    due_step,
+    unit_step,
+)
+from handlers.steps import (
+    button_number,
+    cancel_row,
+    choice_step,
+    confirm_step,
+    has,
+    household_step,
+    text_step,
+)
+from storage.appeals import (
+    DONE,
+    OPEN_STAGES,
+    AppealRow,
+    add_progress,
+    follow_up,
+    my_appeal,
+    my_appeals,
+    settle,
+)
 from storage.people import is_my_household
-from storage.records import add_problem, open_problems, resolve_problem
+from storage.records import add_problem
+
+PICK_LIMIT = 20
 
 
 def render_new(turn: Turn) -> str:
     d = turn.draft
     return turn.t(
-        "problem.confirm", household=d.get("household", ""), description=d.get("description", "")
+        "appeal.confirm",
+        household=d.get("household", ""),
+        category=d.get("category", ""),
+        unit=d.get("unit", ""),
+        due=due_of(turn).isoformat(),
+        description=d.get("description", ""),
     )
 
 
@@ -21,6 +54,10 @@ async def finish_new(turn: Turn) -> list[Reply]:
     household_id = int(d["household_id"])
     if not await is_my_household(turn.session, turn.cadre.id, household_id):
         raise Invalid("flow.not_your_household")
+    due = due_of(turn)
+    if due <= turn.now.date():  # the card waited past its deadline (a day went by)
+        d.pop("due", None)
+        raise Invalid("appeal.due_past")
     problem = await add_problem(
         turn.session,
         cadre_id=turn.cadre.id,
@@ -28,74 +65,206 @@ async def finish_new(turn: Turn) -> list[Reply]:
         description=d["description"],
         raised_on=turn.now.date(),
         now=turn.now,
+        category=d["category"],
+        handler_unit_id=int(d["unit_id"]),
+        due_on=due,
     )
     turn.saved = {"kind": "problem", "id": problem.id}
-    return [Reply(turn.t("problem.saved", minutes=turn.ctx.policy.undo_minutes))]
+    return [
+        Reply(
+            turn.t(
+                "appeal.saved",
+                unit=d["unit"],
+                due=due.isoformat(),
+                minutes=turn.ctx.policy.undo_minutes,
+            )
+        )
+    ]
 
 
 PROBLEM = Flow(
     name="problem",
     steps=(
         household_step(skip_if=has("household_id")),
+        category_step(),
+        unit_step(),
+        due_step(),
         text_step("description", "problem.ask_description"),
         confirm_step(
-            render_new, [("household", "edit.household"), ("description", "edit.description")]
+            render_new,
+            [
+                ("household", "edit.household"),
+                ("category", "edit.category"),
+                ("unit", "edit.unit"),
+                ("due", "edit.due"),
+                ("description", "edit.description"),
+            ],
         ),
     ),
     finish=finish_new,
 )
 
 
-async def _pick_prompt(turn: Turn) -> Reply:
-    problems = await open_problems(turn.session, turn.cadre.id)
-    if not problems:
-        return Reply(turn.t("problem.none_open"))
-    rows = [[Button(f"{p.raised_on:%m-%d} {p.description[:24]}", f"p:{p.id}")] for p in problems]
-    rows.append(cancel_row(turn))
-    return Reply.with_buttons(turn.t("problem.pick_open", count=len(problems)), rows)
+# --- picking one of my appeals -------------------------------------------------------------
 
 
-async def _pick_accept(turn: Turn) -> str | None:
-    if not turn.data.startswith("p:"):
-        raise Invalid("flow.use_buttons")
-    try:
-        problem_id = int(turn.data[2:])
-    except ValueError:
-        raise Invalid("flow.use_buttons") from None
-    mine = {p.id: p for p in await open_problems(turn.session, turn.cadre.id, limit=1000)}
-    if problem_id not in mine:
-        raise Invalid("problem.not_yours_or_closed")
-    turn.draft["problem_id"] = problem_id
-    turn.draft["description"] = mine[problem_id].description[:200]
-    return None
+def appeal_label(turn: Turn, a: AppealRow) -> str:
+    """A button naming the household, category and deadline: "张三·住房 12-23 危房…"."""
+    due = f"{a.due_on:%m-%d}" if a.due_on else "—"
+    return turn.t(
+        "appeal.button",
+        household=a.household,
+        category=a.category,
+        due=due,
+        text=a.description[:12],
+    )
+
+
+def pick_step(stages: tuple[str, ...], title_key: str, none_key: str) -> Step:
+    async def prompt(turn: Turn) -> Reply:
+        appeals = await my_appeals(turn.session, turn.cadre.id, stages, limit=PICK_LIMIT)
+        if not appeals:
+            return Reply(turn.t(none_key))
+        rows = [[Button(appeal_label(turn, a), f"p:{a.id}")] for a in appeals]
+        rows.append(cancel_row(turn))
+        return Reply.with_buttons(turn.t(title_key, count=len(appeals)), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        if not turn.data.startswith("p:"):
+            raise Invalid("flow.use_buttons")
+        wanted = button_number(turn.data[2:])
+        found = await my_appeal(turn.session, turn.cadre.id, wanted, stages) if wanted > 0 else None
+        if found is None:
+            raise Invalid("problem.not_yours_or_closed")
+        turn.draft["problem_id"] = found.id
+        turn.draft["description"] = found.description[:200]
+        turn.draft["household"] = found.household
+        turn.draft["category"] = found.category
+        return None
+
+    return Step("problem", prompt, accept, help_key="help.choice")
+
+
+# --- 办结 (resolve) ------------------------------------------------------------------------
 
 
 def render_resolve(turn: Turn) -> str:
     d = turn.draft
     return turn.t(
         "problem.confirm_resolve",
+        household=d.get("household", ""),
         description=d.get("description", ""),
         resolution=d.get("resolution", ""),
     )
 
 
 async def finish_resolve(turn: Turn) -> list[Reply]:
-    ok = await resolve_problem(
+    appeal_id = int(turn.draft["problem_id"])
+    ok = await settle(
         turn.session,
         cadre_id=turn.cadre.id,
-        problem_id=int(turn.draft["problem_id"]),
+        appeal_id=appeal_id,
         resolution=turn.draft["resolution"],
         now=turn.now,
     )
-    return [Reply(turn.t("problem.resolved" if ok else "problem.not_yours_or_closed"))]
+    if not ok:
+        return [Reply(turn.t("problem.not_yours_or_closed"))]
+    # 办结 is not the end: the household is called back and asked whether it is satisfied.
+    ask = turn.t("appeal.call_back", household=turn.draft.get("household", ""))
+    return [
+        Reply.with_buttons(
+            turn.t("problem.resolved") + "\n" + ask,
+            [[turn.button("appeal.call_back_now", f"fu:{appeal_id}")]],
+        )
+    ]
 
 
 RESOLVE = Flow(
     name="resolve",
     steps=(
-        Step("problem", _pick_prompt, _pick_accept, help_key="help.choice"),
+        pick_step(OPEN_STAGES, "problem.pick_open", "problem.none_open"),
         text_step("resolution", "problem.ask_resolution"),
         confirm_step(render_resolve, [("resolution", "edit.resolution")]),
     ),
     finish=finish_resolve,
+)
+
+
+# --- progress (办理中) ---------------------------------------------------------------------
+
+
+def render_progress(turn: Turn) -> str:
+    d = turn.draft
+    return turn.t(
+        "appeal.confirm_progress",
+        household=d.get("household", ""),
+        description=d.get("description", ""),
+        note=d.get("note", ""),
+    )
+
+
+async def finish_progress(turn: Turn) -> list[Reply]:
+    ok = await add_progress(
+        turn.session,
+        cadre_id=turn.cadre.id,
+        appeal_id=int(turn.draft["problem_id"]),
+        text=turn.draft["note"],
+        now=turn.now,
+    )
+    return [Reply(turn.t("appeal.progress_saved" if ok else "problem.not_yours_or_closed"))]
+
+
+PROGRESS = Flow(
+    name="progress",
+    steps=(
+        pick_step(OPEN_STAGES, "appeal.pick_progress", "problem.none_open"),
+        text_step("note", "appeal.ask_progress"),
+        confirm_step(render_progress, [("note", "edit.note")]),
+    ),
+    finish=finish_progress,
+)
+
+
+# --- 回访 (call-back) ----------------------------------------------------------------------
+
+
+def render_followup(turn: Turn) -> str:
+    d = turn.draft
+    return turn.t(
+        "appeal.confirm_followup",
+        household=d.get("household", ""),
+        description=d.get("description", ""),
+        satisfaction=turn.t(f"satisfaction.{d.get('satisfaction', '')}"),
+        note=d.get("note", "") or "—",
+    )
+
+
+async def finish_followup(turn: Turn) -> list[Reply]:
+    d = turn.draft
+    stage = await follow_up(
+        turn.session,
+        cadre_id=turn.cadre.id,
+        appeal_id=int(d["problem_id"]),
+        satisfaction=d["satisfaction"],
+        note=d.get("note", ""),
+        now=turn.now,
+        reopen_due=default_due(turn),
+    )
+    if stage is None:
+        return [Reply(turn.t("appeal.not_awaiting_call"))]
+    key = "appeal.reopened" if stage != "followed" else "appeal.followed"
+    return [Reply(turn.t(key, household=d.get("household", "")))]
+
+
+FOLLOWUP = Flow(
+    name="followup",
+    steps=(
+        pick_step((DONE,), "appeal.pick_followup", "appeal.none_to_call"),
+        choice_step("satisfaction", "appeal.ask_satisfaction", SATISFACTION, "satisfaction"),
+        text_step("note", "appeal.ask_followup_note", optional=True),
+        confirm_step(
+            render_followup, [("satisfaction", "edit.satisfaction"), ("note", "edit.note")]
+        ),
+    ),
+    finish=finish_followup,
 )

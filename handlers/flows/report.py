@@ -99,6 +99,7 @@ async def finish(turn: Turn) -> list[Reply]:
         photo_refs=list(d.get("photos", [])),
         source_channel=str(turn.inbound.channel),
         source_message_id=turn.inbound.message_id,
+        problem_days=turn.ctx.policy.appeals.default_days(),
     )
     turn.saved = {"kind": "contact", "id": contact.id}
     return [
