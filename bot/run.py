@@ -37,6 +37,7 @@ from core.clock import Clock, SystemClock
 from core.types import Inbound, Reply
 from handlers.context import Context
 from reminders.group_commands import DigestGroupCommands
+from reminders.score import ScoreCommands
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ async def start(
         bot_username=settings.telegram.bot_username,
     )
     ctx.group_commands = DigestGroupCommands(database, ctx.clock, settings.policy)
+    ctx.scores = ScoreCommands(database, ctx.clock, settings.policy)
     rt = Runtime(settings=settings, db=database, ctx=ctx, owns_db=owns_db)
     if owns_db:
         rt.stoppers.append(database.dispose)

@@ -20,6 +20,12 @@ class GroupCommands(Protocol):
     async def overdue(self, unit_id: int, lang: str) -> list[Reply]: ...
 
 
+class ScoreCommands(Protocol):
+    """A cadre's own 考核 score, provided by the reminders package via bot/."""
+
+    async def card(self, cadre_id: int, name: str, period_text: str, lang: str) -> str | None: ...
+
+
 @dataclass
 class Context:
     db: Database
@@ -27,4 +33,5 @@ class Context:
     policy: Policy
     invite_ttl: timedelta = timedelta(hours=72)
     group_commands: GroupCommands | None = None
+    scores: ScoreCommands | None = None
     bot_username: str = ""  # for Telegram deep links in texts

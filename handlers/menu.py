@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
-from handlers import mine, quick, undo
+from handlers import mine, quick, score, undo
 from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
@@ -38,6 +38,7 @@ ACTIONS = {
     "undo": ("undo", "撤销"),
     "correct": ("correct", "更正", "修改"),
     "back": ("back", "销假"),
+    "score": ("score", "考核", "得分", "我的得分"),
 }
 GLOBAL = {
     "cancel": ("cancel", "取消", "x"),
@@ -184,6 +185,8 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         return await undo.correct_last(conv, turn)
     if action == "back":
         return Position(), [*turn.notes, await undo.end_leave(turn)]
+    if action == "score":
+        return Position(), [*turn.notes, await score.my_score(turn)]
     if inbound.kind == InboundKind.TEXT and inbound.text.strip():
         try:
             drafted = await quick.draft_from_text(turn)

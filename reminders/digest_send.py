@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from core.i18n import t
 from core.payload import reply_to_payload
 from core.policy import Policy
+from core.types import Reply
 from reminders.digest import Digest, DigestKind, collect_digest, digest_window, render_digest
-from reminders.textsplit import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT
+from reminders.score import month_of, unit_scores
+from reminders.textsplit import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT, split_text
 from storage.db import Database
 from storage.models import SupervisorGroup
 from storage.outbox import NewMessage, enqueue
-from storage.stats import active_supervisor_groups, outbox_key_exists
+from storage.stats import active_supervisor_groups, outbox_key_exists, unit_by_id
 
 WECOM_ROBOT = "wecom_robot"
 
@@ -48,6 +51,45 @@ def _messages(group: SupervisorGroup, d: Digest, base: str) -> list[NewMessage]:
     ]
 
 
+RANKING_LINES = 30  # the best and the rest counted; the export has everyone
+
+
+async def ranking_text(db: Database, unit_id: int, at: datetime, policy: Policy) -> str:
+    """The reviewed month's 考核 ranking of a unit's cadres ("" when it has none)."""
+    month = digest_window(at, policy, "monthly").today
+    async with db.sessions() as session:
+        unit = await unit_by_id(session, unit_id)
+    if unit is None:
+        return ""
+    period = month_of(month)
+    assert at.tzinfo is not None  # enqueue_digests refuses naive times
+    scores = await unit_scores(db, unit.path, period, period.until, policy, at.tzinfo)
+    if not scores:
+        return ""
+    lines = [t("score.ranking_title", "zh", period=period.label, unit=unit.name, count=len(scores))]
+    for rank, s in enumerate(scores[:RANKING_LINES], start=1):
+        lines.append(
+            t("score.ranking_line", "zh", rank=rank, name=s.name, score=s.score, grade=s.grade)
+        )
+    if len(scores) > RANKING_LINES:
+        lines.append(t("score.ranking_more", "zh", count=len(scores) - RANKING_LINES))
+    return "\n".join(lines)
+
+
+def _ranking_message(group: SupervisorGroup, text: str, base: str) -> NewMessage:
+    by_bytes = group.channel == WECOM_ROBOT
+    limit = WECOM_MARKDOWN_LIMIT if by_bytes else TELEGRAM_TEXT_LIMIT
+    part = split_text(text, limit, by_bytes=by_bytes)[0]
+    return NewMessage(
+        dedupe_key=f"{base}:rank",
+        channel=group.channel,
+        chat_id=group.chat_id,
+        kind="review",
+        payload=reply_to_payload(Reply(part)),
+        group_id=group.id,
+    )
+
+
 async def enqueue_digests(
     db: Database,
     at: datetime,
@@ -66,6 +108,7 @@ async def enqueue_digests(
     async with db.sessions() as session:
         groups = await active_supervisor_groups(session)
     cache: dict[int, Digest | None] = {}
+    ranking: dict[int, str] = {}
     enqueued = 0
     for group in groups:
         base = digest_key(group.id, at, policy, kind)
@@ -78,6 +121,12 @@ async def enqueue_digests(
         if digest is None:
             continue
         messages = _messages(group, digest, base)
+        if kind == "monthly":
+            # 考核: the reviewed month's scores of the unit's cadres, ranked.
+            if group.unit_id not in ranking:
+                ranking[group.unit_id] = await ranking_text(db, group.unit_id, at, policy)
+            if ranking[group.unit_id]:
+                messages.append(_ranking_message(group, ranking[group.unit_id], base))
         async with db.transaction() as session:
             # Another run may have enqueued part 1 meanwhile; then this one adds nothing.
             if await enqueue(session, messages[:1], now=at) == 0:

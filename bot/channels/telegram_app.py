@@ -45,6 +45,7 @@ PRIVATE_MENU = (
     "progress",
     "resolve",
     "followup",
+    "score",
     "mine",
     "undo",
     "correct",

@@ -1,0 +1,82 @@
+"""`bangfu score --unit PATH --month YYYY-MM FILE.csv|xlsx`: a unit's 考核 scores, ranked."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from bot.cli.digest import parse_at
+from bot.config import load_settings
+from core.i18n import t
+from core.programme import INDICATORS
+from reminders.score import CadreScore, parse_period, unit_scores
+from storage.db import Database
+from storage.stats import unit_by_path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("score", help="考核得分导出 / export a unit's assessment scores")
+    p.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--month", help="YYYY-MM")
+    when.add_argument("--quarter", help="YYYY-Qn, e.g. 2026-Q4")
+    p.add_argument("--at", help="as of this day (default: today)")
+    p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
+    p.add_argument("file", type=Path, help="FILE.csv or FILE.xlsx")
+    p.set_defaults(func=_export)
+
+
+def header() -> list[object]:
+    names = [t(f"score.indicator.{n}") for n in INDICATORS]
+    return ["排名", "干部", "得分", "等级", *names, "扣分", "失分原因"]
+
+
+def row(rank: int, s: CadreScore) -> list[object]:
+    points = [round(i.points, 1) if i.applies else "—" for i in s.indicators]
+    misses = "；".join(m for i in s.indicators for m in i.misses)
+    return [rank, s.name, s.score, s.grade, *points, s.penalty, misses]
+
+
+def write(path: Path, scores: list[CadreScore]) -> None:
+    rows: list[list[object]] = [header(), *(row(n, s) for n, s in enumerate(scores, start=1))]
+    if path.suffix.lower() == ".xlsx":
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        for r in rows:
+            sheet.append(r)
+        book.save(path)
+        return
+    # utf-8-sig: Excel opens the Chinese correctly.
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+async def _export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    period = parse_period(args.month or args.quarter)
+    if period is None or args.file.suffix.lower() not in (".csv", ".xlsx"):
+        print("用法 / usage: --month 2026-11 | --quarter 2026-Q4, FILE.csv|xlsx", file=sys.stderr)
+        return 2
+    try:
+        as_of = parse_at(args.at, settings.tz).date()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    db = Database(args.url or settings.database_url)
+    try:
+        async with db.sessions() as session:
+            unit = await unit_by_path(session, args.unit)
+        if unit is None:
+            print(f"找不到单位 / no such unit: {args.unit}", file=sys.stderr)
+            return 2
+        scores = await unit_scores(db, unit.path, period, as_of, settings.policy, settings.tz)
+    finally:
+        await db.dispose()
+    write(args.file, scores)
+    print(f"{period.label} {unit.path}: {len(scores)} 人 → {args.file}")
+    return 0
