@@ -10,11 +10,13 @@ from handlers import mine, quick, score, undo
 from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
+from handlers.plan_card import household_card
 from handlers.steps import button_number, take_household
 from storage.appeals import DONE, OPEN_STAGES, my_appeals
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
+from storage.plans import my_measures
 
 # Commands and the Chinese words that mean the same, when typed alone.
 STARTERS = {
@@ -26,6 +28,10 @@ STARTERS = {
     "progress": ("progress", "进展", "进度"),
     "followup": ("followup", "回访"),
     "leave": ("leave", "请假"),
+    "measure": ("measure", "措施", "帮扶措施"),
+    "mprogress": ("mprogress", "措施进展"),
+    "deed": ("deed", "办实事", "实事"),
+    "plan": ("plan", "帮扶计划", "计划"),
 }
 # Flows that only pick among my appeals: with none at that stage, say so instead of opening.
 APPEAL_PICKERS = {
@@ -74,7 +80,7 @@ def global_word(inbound: Inbound) -> str | None:
 
 
 def starts_something(inbound: Inbound) -> bool:
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(("rep:h:", "fu:")):
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(("rep:h:", "fu:", "mh:")):
         return True
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
@@ -92,6 +98,7 @@ def main_menu(lang: str) -> Reply:
             [b("menu.event", "m:event"), b("menu.problem", "m:problem")],
             [b("menu.mine", "m:mine"), b("menu.resolve", "m:resolve")],
             [b("menu.progress", "m:progress"), b("menu.followup", "m:followup")],
+            [b("menu.measure", "m:measure"), b("menu.deed", "m:deed")],
             [b("menu.undo", "m:undo"), b("menu.correct", "m:correct")],
         ],
     )
@@ -167,12 +174,19 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         return await _report_for(turn, inbound.data[6:])
     if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("fu:"):
         return await _followup_for(turn, inbound.data[3:])
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("mh:"):
+        try:
+            return Position(), [*turn.notes, await household_card(turn, inbound.data[3:])]
+        except Invalid as bad:
+            return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     starter = _lookup(STARTERS, inbound)
     if starter in APPEAL_PICKERS:
         stages, none_key = APPEAL_PICKERS[starter]
         if not await my_appeals(turn.session, turn.cadre.id, stages, limit=1):
             # Nothing to pick: do not open a flow that would hold every later message.
             return Position(), [*turn.notes, Reply(turn.t(none_key)), main_menu(turn.lang)]
+    if starter == "mprogress" and not await my_measures(turn.session, turn.cadre.id, limit=1):
+        return Position(), [*turn.notes, Reply(turn.t("plan.no_measures")), main_menu(turn.lang)]
     if starter is not None:
         turn.draft = {}
         return await enter(FLOWS[starter], turn)

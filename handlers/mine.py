@@ -6,6 +6,7 @@ from datetime import date
 
 from core.types import Reply
 from handlers.engine import Turn
+from handlers.plan_card import card_buttons
 from storage.people import my_households_with_contacts
 
 MAX_LINES = 40  # a phone screen's worth; the rest is counted
@@ -50,7 +51,8 @@ async def my_overview(turn: Turn) -> list[Reply]:
     if len(lines) > MAX_LINES:
         shown.append(turn.t("mine.more", count=len(lines) - MAX_LINES))
     head = turn.t("mine.title", count=len(households), call_due=call_due, visit_due=visit_due)
-    return [Reply("\n".join([head, *shown]))]
+    cards = Reply.with_buttons(turn.t("plan.pick_card"), card_buttons(turn, households))
+    return [Reply("\n".join([head, *shown])), cards]
 
 
 def _fmt(day: date | None, turn: Turn) -> str:

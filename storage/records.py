@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import audit
-from storage.models import Contact, DiaryEntry, Event, Problem
+from storage.models import Contact, Deed, DiaryEntry, Event, HelpMeasure, Problem
 
 
 async def _record(
@@ -35,6 +35,8 @@ RECORD_MODELS: dict[str, Any] = {
     "diary": DiaryEntry,
     "event": Event,
     "problem": Problem,
+    "measure": HelpMeasure,
+    "deed": Deed,
 }
 
 

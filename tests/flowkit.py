@@ -21,11 +21,15 @@ from storage.models import (
     Cadre,
     Contact,
     Conversation,
+    Deed,
     DiaryEntry,
     Event,
+    HelpMeasure,
+    HelpPlan,
     Problem,
     ProblemNote,
 )
+from storage.plans import add_measure
 from storage.records import add_problem
 from tests.chat import Chat
 from tests.seed import Seed, seed
@@ -45,6 +49,7 @@ class World:
     other_problem: int  # an open problem of the other cadre
     clock: FixedClock
     settled: int = 0  # an appeal of mine settled (已办结), awaiting its call-back
+    measure: int = 0  # a measure in my household's help plan
 
 
 async def bound_world(db: Database, *, now: datetime = NOW) -> World:
@@ -79,9 +84,17 @@ async def bound_world(db: Database, *, now: datetime = NOW) -> World:
             category="教育",
         )
         await settle(session, cadre_id=s.cadre_id, appeal_id=done.id, resolution="已发放", now=now)
+        measure = await add_measure(
+            session,
+            cadre_id=s.cadre_id,
+            household_id=s.households["张三"],
+            kinds=["技术上帮"],
+            text="养鸡50只",
+            now=now,
+        )
     chat = Chat(ctx)
     await chat.command("start", s.code)
-    return World(ctx, s, chat, mine.id, theirs.id, clock, settled=done.id)
+    return World(ctx, s, chat, mine.id, theirs.id, clock, settled=done.id, measure=measure.id)
 
 
 async def conversation(db: Database, account: str = "1001") -> tuple[str, str, dict[str, Any]]:
@@ -111,6 +124,10 @@ async def saved_records(db: Database, cadre_id: int) -> dict[str, int]:
         "resolved": await count(db, Problem, cadre_id=cadre_id, status="resolved"),
         "notes": await count(db, ProblemNote, cadre_id=cadre_id),
         "followed": await count(db, Problem, cadre_id=cadre_id, stage="followed"),
+        "measure": await count(db, HelpMeasure, cadre_id=cadre_id),
+        "mprogress": await count(db, HelpMeasure, cadre_id=cadre_id, progress="见效了"),
+        "deed": await count(db, Deed, cadre_id=cadre_id),
+        "plan": await count(db, HelpPlan),
     }
 
 
@@ -160,6 +177,7 @@ async def do(world: World, act: Act) -> list[Reply]:
         problem=world.my_problem,
         other_problem=world.other_problem,
         settled=world.settled,
+        measure=world.measure,
     )
     if act.kind == "say":
         return await chat.say(value)
@@ -248,6 +266,42 @@ WALKS: dict[str, Walk] = {
         (
             Stage("problem", PICK, (press("p:{problem}"),)),
             Stage("note", TEXT, (say("已报镇民政办审核"),)),
+            Stage("confirm", PICK, OK),
+        ),
+    ),
+    "measure": Walk(
+        Act("command", "measure"),
+        (
+            Stage("household", PICK, (press("h:{mine}"),)),
+            Stage("kinds", PICK, (press("k:1"), press("k:done"))),
+            Stage("text", TEXT, (say("发展养牛2头，提供贴息贷款"),)),
+            Stage("confirm", PICK, OK),
+        ),
+    ),
+    "mprogress": Walk(
+        Act("command", "mprogress"),
+        (
+            Stage("measure", PICK, (press("ms:{measure}"),)),
+            Stage("progress", TEXT, (say("见效了"),)),
+            Stage("confirm", PICK, OK),
+        ),
+    ),
+    "deed": Walk(
+        Act("command", "deed"),
+        (
+            Stage("household", PICK, (press("h:{mine}"),)),
+            Stage("what", TEXT, (say("帮助申请危房改造补助"),)),
+            Stage("date", PICK, (press("d:1"),)),
+            Stage("value", PICK, (say("1.5万"),)),
+            Stage("confirm", PICK, OK),
+        ),
+    ),
+    "plan": Walk(
+        Act("command", "plan"),
+        (
+            Stage("household", PICK, (press("h:{mine}"),)),
+            Stage("target", PICK, (say("30000"),)),
+            Stage("industry", TEXT, (say("养牛"),)),
             Stage("confirm", PICK, OK),
         ),
     ),

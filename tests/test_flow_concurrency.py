@@ -110,4 +110,4 @@ async def test_two_texts_at_once_fill_two_steps_in_order(twin: Twin) -> None:
     await world.chat.press("t:done")
     await world.chat.press(world.chat.confirm_data())
     records = await saved_records(world.ctx.db, world.seed.cadre_id)
-    assert (records["contact"], records["problem"]) == (1, 2)  # 1 seeded + the one raised
+    assert (records["contact"], records["problem"]) == (1, 3)  # 2 seeded + the one raised

@@ -98,6 +98,13 @@ APPEAL_BAD: dict[str, list[tuple[str, Act, str]]] = {
         ("deadline too far", say("2030-01-01"), "期限最长"),
     ],
     "satisfaction": [("unknown answer", say("还行吧"), "")],
+    "kinds": [
+        ("unknown help kind", say("火星帮"), "没有这类帮扶"),
+        ("none chosen", press("k:done"), ""),
+    ],
+    "value": [("not an amount", say("很多钱"), "请输入金额")],
+    "target": [("absurd amount", say("99999999999"), "请输入金额")],
+    "measure": [("someone else's measure", press("ms:99999"), "不在你的帮扶户计划里")],
 }
 
 
@@ -112,9 +119,15 @@ async def check_finished(name: str, world: World, db: Database) -> None:
         "resolved": 1,
         "notes": 1,
         "followed": 0,
+        "measure": 1,
+        "mprogress": 0,
+        "deed": 0,
+        "plan": 0,
     }
     if name == "leave":
         assert await leave_of(db, world.seed.cadre_id) == "2026-11-28"
+    elif name in ("measure", "mprogress", "deed", "plan"):
+        expected[name] += 1
     elif name in ("resolve", "progress", "followup"):
         expected["notes"] += 1
         expected["resolved"] += name == "resolve"
