@@ -25,10 +25,12 @@ from storage.duties import (
     events_without_visit,
     pairings_without_contact,
 )
+from storage.occasions import BIRTHDAY, PARTY_DAY, pairings_with_occasion
 
 CONTACT = "contact"  # monthly call or visit
 VISIT = "visit"  # quarterly home visit
 EVENT = "event"  # 有了困难 / 生老病死 / 出现纠纷
+# BIRTHDAY, PARTY_DAY (storage.occasions): 保康's visits to party members
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,34 @@ async def _event_duties(
     return [_event_duty(r, today) for r in rows]
 
 
+async def _personal_duties(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange | None
+) -> list[Duty]:
+    """保康: a party member's birthday and 入党纪念日, reminded `days_before` ahead."""
+    occ = policy.occasions
+    out: list[Duty] = []
+    for kind, enabled in ((BIRTHDAY, occ.birthday), (PARTY_DAY, occ.party_anniversary)):
+        if not enabled:
+            continue
+        for ahead in occ.days_before:
+            day = today + timedelta(days=ahead)
+            due = day + timedelta(days=occ.window_after)
+            rows = await pairings_with_occasion(
+                session,
+                today=today,
+                kind=kind,
+                on=day,
+                members_only=occ.birthday_party_members_only,
+                since=day - timedelta(days=max(occ.days_before)),
+                until=due,
+                cadres=cadres,
+            )
+            key = _key(kind, day, today)
+            label = f"{day.month}月{day.day}日"
+            out += [Duty(kind, f"{key}:{r.pairing_id}", r, due, label) for r in rows]
+    return out
+
+
 async def staged_duties(
     session: AsyncSession, today: date, policy: Policy, cadres: CadreRange | None = None
 ) -> list[Duty]:
@@ -156,6 +186,7 @@ async def staged_duties(
     for occasion in staged_occasions(today, policy):
         duties += await _occasion_duties(session, today, occasion, cadres)
     duties += await _event_duties(session, today, policy, cadres)
+    duties += await _personal_duties(session, today, policy, cadres)
     return duties
 
 

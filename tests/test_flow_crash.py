@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 import handlers.flows.diary
 import handlers.flows.event
 import handlers.flows.leave
+import handlers.flows.plan
 import handlers.flows.problem
 import handlers.flows.report
 import handlers.steps
@@ -80,7 +81,13 @@ FINISHERS = {
     "diary": (handlers.flows.diary, "add_diary"),
     "event": (handlers.flows.event, "add_event"),
     "problem": (handlers.flows.problem, "add_problem"),
-    "resolve": (handlers.flows.problem, "resolve_problem"),
+    "resolve": (handlers.flows.problem, "settle"),
+    "progress": (handlers.flows.problem, "add_progress"),
+    "followup": (handlers.flows.problem, "follow_up"),
+    "measure": (handlers.flows.plan, "add_measure"),
+    "mprogress": (handlers.flows.plan, "report_progress"),
+    "deed": (handlers.flows.plan, "add_deed"),
+    "plan": (handlers.flows.plan, "set_plan"),
     "leave": (handlers.flows.leave, "audit"),  # after the cadre's leave_until is set
 }
 
