@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import ScheduleSettings
 from bot.run import start
 from bot.schedule import SWEEP, scheduling_service
+from core.clock import FixedClock
 from storage.outbox import NewMessage, enqueue
 from tests.fakes.telegram_api import FakeTelegram
 from tests.tg_support import bot_settings
+
+# Daytime in Beijing: the dispatcher holds messages back during quiet hours.
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
@@ -34,12 +39,15 @@ async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
         async with db.transaction() as s:
             return {"queued": await enqueue(s, [msg], now=at)}
 
-    settings = bot_settings(tg)
+    settings = bot_settings(tg, poll_timeout=1)
     settings = settings.model_copy(
         update={"schedule": ScheduleSettings(dispatch_interval_seconds=0.05)}
     )
     rt = await start(
-        settings, db=db, services=[scheduling_service(lambda rt: {SWEEP: sweep})], poll_timeout=1
+        settings,
+        db=db,
+        clock=FixedClock(NOW),
+        services=[scheduling_service(lambda host: {SWEEP: sweep})],
     )
     try:
         await tg.wait_for("sendMessage")
