@@ -13,16 +13,14 @@ from datetime import datetime, tzinfo
 from core.i18n import t
 from core.payload import reply_to_payload
 from core.policy import Policy
-from core.types import Reply
+from core.textsplit import TEXT_LIMITS, split_for
+from core.types import Channel, Reply
 from reminders.digest import Digest, DigestKind, collect_digest, digest_window, render_digest
 from reminders.score import month_of, unit_scores
-from reminders.textsplit import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT, split_text
 from storage.db import Database
 from storage.models import SupervisorGroup
 from storage.outbox import NewMessage, enqueue
 from storage.stats import active_supervisor_groups, outbox_key_exists, unit_by_id
-
-WECOM_ROBOT = "wecom_robot"
 
 
 def digest_key(group_id: int, at: datetime, policy: Policy, kind: DigestKind) -> str:
@@ -35,9 +33,7 @@ def digest_key(group_id: int, at: datetime, policy: Policy, kind: DigestKind) ->
 
 
 def _messages(group: SupervisorGroup, d: Digest, base: str) -> list[NewMessage]:
-    by_bytes = group.channel == WECOM_ROBOT  # WeCom markdown counts UTF-8 bytes
-    limit = WECOM_MARKDOWN_LIMIT if by_bytes else TELEGRAM_TEXT_LIMIT
-    replies = render_digest(d, "zh", max_len=limit, by_bytes=by_bytes)
+    replies = render_digest(d, "zh", limit=TEXT_LIMITS[Channel(group.channel)])
     return [
         NewMessage(
             dedupe_key=f"{base}:{n}",
@@ -77,9 +73,7 @@ async def ranking_text(db: Database, unit_id: int, at: datetime, policy: Policy)
 
 
 def _ranking_message(group: SupervisorGroup, text: str, base: str) -> NewMessage:
-    by_bytes = group.channel == WECOM_ROBOT
-    limit = WECOM_MARKDOWN_LIMIT if by_bytes else TELEGRAM_TEXT_LIMIT
-    part = split_text(text, limit, by_bytes=by_bytes)[0]
+    part = split_for(Channel(group.channel), text)[0]
     return NewMessage(
         dedupe_key=f"{base}:rank",
         channel=group.channel,

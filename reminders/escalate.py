@@ -17,11 +17,10 @@ from typing import Any
 
 from core.i18n import t
 from core.payload import reply_to_payload
-from core.policy import Policy
-from core.types import Reply
+from core.policy import Policy, quiet_until
+from core.textsplit import split_for
+from core.types import Channel, Reply
 from reminders.duties import period_bounds
-from reminders.sweep import quiet_until
-from reminders.textsplit import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT, split_text
 from storage.appeals import overdue_appeals
 from storage.db import Database
 from storage.duties import (
@@ -35,7 +34,6 @@ from storage.escalation import GroupRow, cadre_units_and_leave, nearest_groups
 from storage.outbox import NewMessage, enqueue
 
 PERIOD_WINDOW = 7  # days after the grace in which a missed period is still raised
-WECOM_ROBOT = "wecom_robot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +167,7 @@ def _messages(
     lines += [t(lapse.text, "zh", **lapse.params) for lapse in shown]
     if len(lapses) > len(shown):
         lines.append(t("escalate.more", "zh", count=len(lapses) - len(shown)))
-    by_bytes = group.channel == WECOM_ROBOT
-    limit = WECOM_MARKDOWN_LIMIT if by_bytes else TELEGRAM_TEXT_LIMIT
-    parts = split_text("\n".join(lines), limit, by_bytes=by_bytes)
+    parts = split_for(Channel(group.channel), "\n".join(lines))
     digest = hashlib.sha1("\n".join(sorted(x.key for x in lapses)).encode()).hexdigest()[:12]
     return [
         NewMessage(

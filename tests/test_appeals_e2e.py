@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.channels.telegram_send import TelegramSender
 from bot.config import DispatchSettings, ScheduleSettings
 from bot.dispatch import Dispatcher
 from bot.run import start
 from core.clock import FixedClock
+from core.types import Channel
 from reminders.escalate import run_escalation
 from storage.models import Problem, ProblemNote, Unit
 from storage.people import bind_group
@@ -49,7 +49,7 @@ async def the_appeal(db) -> Problem:  # type: ignore[no-untyped-def]
 
 async def escalate_and_send(rt, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     await run_escalation(rt.db, clock.now(), rt.settings.policy)
-    sender = TelegramSender(rt.telegram.bot)
+    sender = rt.senders[Channel.TELEGRAM]
     await Dispatcher(rt.db, [sender], settings=DispatchSettings(), clock=clock).run_once()
 
 
@@ -67,8 +67,10 @@ async def test_appeal_raised_escalated_once_settled_reopened_and_closed(tg, db) 
             now=NOW,
         )
     clock = FixedClock(NOW)
-    settings = bot_settings(tg).model_copy(update={"schedule": ScheduleSettings(enabled=False)})
-    rt = await start(settings, db=db, clock=clock, poll_timeout=1)
+    settings = bot_settings(tg, poll_timeout=1).model_copy(
+        update={"schedule": ScheduleSettings(enabled=False)}
+    )
+    rt = await start(settings, db=db, clock=clock)
     phone = Phone(tg, rt, CADRE)
     group = Phone(tg, rt, SUPERVISOR, GROUP)
     try:

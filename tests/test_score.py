@@ -100,13 +100,13 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 async def test_a_month_of_work_scores_as_the_preset_says(tg, db, preset, score, grade) -> None:
     s = await seed(db, AS_OF)
     await a_month_of_work(db, s)
-    settings = bot_settings(tg).model_copy(
+    settings = bot_settings(tg, poll_timeout=1).model_copy(
         update={
             "schedule": ScheduleSettings(enabled=False),
             "policy": Policy(score=ScorePolicy.model_validate({"preset": preset})),
         }
     )
-    rt = await start(settings, db=db, clock=FixedClock(AS_OF), poll_timeout=1)
+    rt = await start(settings, db=db, clock=FixedClock(AS_OF))
     phone = Phone(tg, rt, CADRE)
     try:
         await phone.command("start", s.code)
