@@ -57,4 +57,4 @@ def test_send_enqueues_once(tmp_path, sqlite_template, capsys):
     argv = ["digest", "send", "--url", url, "--at", "2026-12-01T08:30", "--monthly"]
     assert main(argv) == 0 and main(argv) == 0
     assert "1 个群" in capsys.readouterr().out
-    assert _outbox_count(url) == 2  # the text and the chart, once
+    assert _outbox_count(url) == 3  # the text, the chart and the 考核 ranking, once
