@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
+from core.clock import Clock, SystemClock
 from core.i18n import t
 from storage.db import Database
 
@@ -68,3 +69,8 @@ async def open_db(settings: Settings) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+def admin_clock(settings: Settings) -> Clock:
+    """The clock admin commands stamp their changes with (tests put a fixed one here)."""
+    return SystemClock(settings.tz)

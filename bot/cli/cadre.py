@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
-from core.clock import SystemClock
 from core.names import is_mobile, normalize_path, normalize_phone
 from storage.audit import audit
 from storage.cadres import cadre_by_phone, set_leave
@@ -50,7 +50,7 @@ def _parse_until(raw: str, today: date) -> date:
 @admin_command
 async def _leave(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     until = None if args.clear else _parse_until(args.until, now.date())
     phone = normalize_phone(args.phone)
     if not is_mobile(phone):
@@ -84,7 +84,7 @@ async def _transfer(args: argparse.Namespace) -> int:
     from storage.roster_changes import active_pairings, end_pairings, move_cadre
 
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     path = normalize_path(args.unit)
     async with open_db(settings) as db, db.transaction() as session:
         cadre = await cadre_of(session, args.phone)
@@ -120,7 +120,7 @@ async def _deactivate(args: argparse.Namespace) -> int:
     from storage.roster_changes import active_pairings, end_pairings, set_cadres_inactive
 
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     async with open_db(settings) as db, db.transaction() as session:
         cadre = await cadre_of(session, args.phone)
         if not cadre.active:

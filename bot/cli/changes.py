@@ -10,9 +10,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
-from core.clock import SystemClock
 from core.names import is_mobile, normalize_phone
 from storage.audit import audit
 from storage.back_entry import add_back_entry
@@ -80,7 +80,7 @@ async def household_of(session: AsyncSession, raw: str) -> Household:
 @admin_command
 async def _pairing_end(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     reason = args.reason.strip()
     if not reason:
         raise AdminError("changes.need_reason")
@@ -113,7 +113,7 @@ async def _pairing_end(args: argparse.Namespace) -> int:
 @admin_command
 async def _household_exit(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     status = args.status.strip()
     if not status or len(status) > 20:
         raise AdminError("changes.bad_status", value=args.status)
@@ -152,7 +152,7 @@ def _record_date(raw: str, today: date) -> date:
 @admin_command
 async def _record_add(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     day = _record_date(args.date, now.date())
     who = f"cli:{args.by.strip() or getpass.getuser()}"[:100]
     async with open_db(settings) as db, db.transaction() as s:

@@ -7,9 +7,9 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import Settings, load_settings
-from core.clock import SystemClock
 from core.names import is_mobile, normalize_path, normalize_phone
 from storage.audit import audit
 from storage.cadres import cadre_by_phone, unit_by_path
@@ -59,7 +59,7 @@ def deep_link(bot_username: str, code: str) -> str:
 @admin_command
 async def _create(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     if args.group:
         if not args.unit:
             raise AdminError("invite_cli.need_unit")
@@ -130,7 +130,7 @@ async def _sheet(args: argparse.Namespace) -> int:
         if not is_mobile(phone):
             raise AdminError("invite_cli.bad_phone", phone=raw)
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     unit = normalize_path(args.unit)
     async with open_db(settings) as db:
         invitees, held = await _invitees(db, unit, phones, now, renew=args.renew)

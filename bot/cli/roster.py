@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from bot.roster.check import RowError
 from bot.roster.files import RosterFileError, read_roster, write_template
 from bot.roster.importer import ImportReport, QuotaIssue, import_roster
-from core.clock import SystemClock
 from core.i18n import t
 from core.policy import QUOTA_PRESET_ALIASES, QUOTA_PRESETS, Policy
 from storage.batch import Tally
@@ -67,7 +67,7 @@ async def _import(args: argparse.Namespace) -> int:
             db,
             raw,
             policy=policy,
-            now=SystemClock(settings.tz).now(),
+            now=adminkit.admin_clock(settings).now(),
             source=args.file.name,
             dry_run=args.dry_run,
             progress=_progress,
