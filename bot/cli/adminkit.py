@@ -41,6 +41,12 @@ def _missing_schema(exc: DBAPIError) -> bool:
     return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
+def _locked(exc: DBAPIError) -> bool:
+    """SQLite's busy timeout ran out: another process holds the write lock."""
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
 def admin_command(
     fn: Callable[[argparse.Namespace], Awaitable[int]],
 ) -> Callable[[argparse.Namespace], Awaitable[int]]:
@@ -54,6 +60,9 @@ def admin_command(
             say(exc.key, file=sys.stderr, **exc.params)
             return 2
         except DBAPIError as exc:
+            if _locked(exc):
+                say("admin_cli.db_locked", file=sys.stderr)
+                return 2
             if not _missing_schema(exc):
                 raise
             say("admin_cli.no_schema", file=sys.stderr)
