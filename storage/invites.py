@@ -115,16 +115,25 @@ def subtree(path: str) -> Any:
 
 
 async def unbound_cadres(
-    session: AsyncSession, unit_path: str, phones: Sequence[str] = ()
+    session: AsyncSession,
+    unit_path: str,
+    phones: Sequence[str] = (),
+    *,
+    channel: str | None = None,
 ) -> list[Invitee]:
-    """Active cadres in the unit's subtree with no bound chat account, by unit then name."""
-    bound = select(ChatAccount.id).where(ChatAccount.cadre_id == Cadre.id).exists()
+    """Active cadres in the unit's subtree ("" for all) with no bound chat account (on
+    `channel`, when given), by unit then name."""
+    accounts = select(ChatAccount.id).where(ChatAccount.cadre_id == Cadre.id)
+    if channel is not None:
+        accounts = accounts.where(ChatAccount.channel == channel)
     stmt = (
         select(Cadre.id, Cadre.name, Cadre.phone, Unit.path)
         .join(Unit, Unit.id == Cadre.unit_id)
-        .where(subtree(unit_path), Cadre.active.is_(True), ~bound)
+        .where(Cadre.active.is_(True), ~accounts.exists())
         .order_by(Unit.path, Cadre.name, Cadre.id)
     )
+    if unit_path:
+        stmt = stmt.where(subtree(unit_path))
     if phones:
         stmt = stmt.where(Cadre.phone.in_(list(phones)))
     return [Invitee(*row) for row in await session.execute(stmt)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.batch import chunks
 from storage.models import ChatAccount, SupervisorGroup
 
 ROBOT_CHANNEL = "wecom_robot"
@@ -48,3 +49,46 @@ async def register_robot_group(
     session.add(group)
     await session.flush()
     return group, True
+
+
+async def wecom_bound_cadres(session: AsyncSession, cadre_ids: list[int]) -> set[int]:
+    """Cadres among these that already have a WeCom account bound."""
+    out: set[int] = set()
+    for part in chunks(cadre_ids):
+        rows = await session.scalars(
+            select(ChatAccount.cadre_id).where(
+                ChatAccount.channel == "wecom", ChatAccount.cadre_id.in_(part)
+            )
+        )
+        out.update(rows)
+    return out
+
+
+async def bind_wecom_users(
+    session: AsyncSession, found: dict[int, str], *, now: datetime, language: str
+) -> list[tuple[int, str]]:
+    """Bind each cadre to their WeCom userid; returns (cadre, userid) already someone else's."""
+    taken: dict[str, int] = {}
+    for part in chunks(sorted(set(found.values()))):
+        rows = await session.execute(
+            select(ChatAccount.account_id, ChatAccount.cadre_id).where(
+                ChatAccount.channel == "wecom", ChatAccount.account_id.in_(part)
+            )
+        )
+        taken.update({a: c for a, c in rows})
+    conflicts = [(c, u) for c, u in found.items() if u in taken and taken[u] != c]
+    new: list[dict[str, object]] = [
+        {
+            "channel": "wecom",
+            "account_id": u,
+            "chat_id": u,  # app messages are one-to-one: the userid is the chat
+            "cadre_id": c,
+            "language": language,
+            "bound_at": now,
+        }
+        for c, u in found.items()
+        if u not in taken
+    ]
+    for batch in chunks(new):
+        await session.execute(insert(ChatAccount), batch)
+    return conflicts
