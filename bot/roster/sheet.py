@@ -5,6 +5,7 @@ The QR code holds the Telegram deep link that binds the cadre when opened on a p
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 from collections.abc import Sequence
@@ -15,7 +16,6 @@ from core.i18n import t
 
 SUFFIXES = (".xlsx", ".html", ".htm")
 QR_SCALE = 3  # pixels per module: a 33-module link prints at about 2 cm, scans on a phone
-QR_BORDER = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +28,24 @@ class SheetRow:
 
 
 def qr_png(data: str) -> bytes:
-    """The QR code of `data` as a small black-and-white PNG (segno: pure Python)."""
-    import segno
+    """The QR code of `data` as a small 1-bit PNG, with its quiet zone.
 
+    zxing-cpp encodes in C++: a county's 50,000 codes take a minute, where a pure-Python
+    encoder (segno) spends 7 times as long choosing masks.
+    """
+    import numpy
+    import zxingcpp
+    from PIL import Image
+
+    code = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    pixels = numpy.asarray(code.to_image(scale=QR_SCALE, add_quiet_zones=True))
     buf = io.BytesIO()
-    segno.make(data, error="m", micro=False).save(buf, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    Image.fromarray(pixels).convert("1").save(buf, "PNG")
     return buf.getvalue()
 
 
-def qr_svg(data: str) -> str:
-    import segno
-
-    return str(
-        segno.make(data, error="m", micro=False).svg_inline(scale=QR_SCALE, border=QR_BORDER)
-    )
+def qr_data_uri(data: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(qr_png(data)).decode("ascii")
 
 
 def headers(lang: str = "zh") -> list[str]:
@@ -108,7 +112,7 @@ def _write_html(path: Path, rows: Sequence[SheetRow], *, expires: str) -> None:
 
 def _card(row: SheetRow, *, expires: str) -> str:
     esc = html.escape
-    qr = f'<div class="qr">{qr_svg(row.link)}</div>' if row.link else ""
+    qr = f'<img class="qr" alt="QR" src="{qr_data_uri(row.link)}">' if row.link else ""
     how = t("invite_sheet.how_link" if row.link else "invite_sheet.how_code", "zh", code=row.code)
     return (
         f'<div class="card" data-phone="{esc(row.phone)}">{qr}<div>'
