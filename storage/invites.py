@@ -31,7 +31,13 @@ def hash_code(code: str) -> str:
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    """CODE_LENGTH letters of ALPHABET, uniformly: one draw from the OS's CSPRNG per code."""
+    n = secrets.randbelow(len(ALPHABET) ** CODE_LENGTH)
+    out = []
+    for _ in range(CODE_LENGTH):
+        n, digit = divmod(n, len(ALPHABET))
+        out.append(ALPHABET[digit])
+    return "".join(out)
 
 
 async def create_invite(
