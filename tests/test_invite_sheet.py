@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes.util
 import io
 import re
@@ -12,6 +13,8 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.roster.files import write_rows_csv
+from core.clock import SystemClock
+from storage.db import Database
 from storage.invites import InviteError
 from storage.models import Cadre, ChatAccount, Invite
 from tests.roster_factory import county_rows
@@ -109,20 +112,15 @@ def test_rerun_skips_held_codes_and_renew_replaces_only_the_asked(county, tmp_pa
 
 
 def _bind(url: str, phone: str) -> None:
-    import asyncio
-
-    from storage.db import Database
-    from storage.models import ChatAccount as CA
+    """The cadre with this phone binds a Telegram account (as /start CODE would)."""
 
     async def run() -> None:
         db = Database(url)
         try:
             async with db.transaction() as s:
                 cid = await s.scalar(select(Cadre.id).where(Cadre.phone == phone))
-                from core.clock import SystemClock
-
                 s.add(
-                    CA(
+                    ChatAccount(
                         channel="telegram",
                         account_id=phone,
                         chat_id=phone,
