@@ -24,7 +24,8 @@ from storage.models import (
     Unit,
 )
 
-HOUSEHOLD_EXITED = "exited"
+# Off the programme: exited, or no longer on the roster; their history stays.
+HOUSEHOLD_GONE = ("exited", "inactive")
 _CHUNK = 500
 
 
@@ -99,7 +100,7 @@ def _live_pairings(chunk: list[int]) -> Select:  # type: ignore[type-arg]
         select(Pairing.cadre_id, Pairing.household_id, Household.head_name, Pairing.start_date)
         .join(Household, Household.id == Pairing.household_id)
         .where(Pairing.cadre_id.in_(chunk), Pairing.active.is_(True))
-        .where(Household.status != HOUSEHOLD_EXITED)
+        .where(Household.status.not_in(HOUSEHOLD_GONE))
         .order_by(Pairing.cadre_id, Pairing.id)
     )
 

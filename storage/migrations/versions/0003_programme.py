@@ -1,15 +1,15 @@
 """programme: appeals lifecycle, help plans, 办实事, personal occasions
 
-Revision ID: 0002_programme
-Revises: 0001
+Revision ID: 0003_programme
+Revises: 0002_roster_changes
 Create Date: 2026-11-30
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_programme'
-down_revision = '0001'
+revision = '0003_programme'
+down_revision = '0002_roster_changes'
 branch_labels = None
 depends_on = None
 
