@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from bot.channels.base import SendError
-from bot.channels.wecom.api import WecomApi, WecomError
-from bot.channels.wecom.channel import check_wecom_settings
+from bot.channels.wecom.api import WecomError
+from bot.channels.wecom.channel import api_for, check_wecom_settings
 from bot.channels.wecom.robot import RobotSender, mask_key
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
@@ -136,13 +136,7 @@ async def _check(args: argparse.Namespace) -> int:
     check_wecom_settings(settings.wecom)  # a ConfigError names the bad setting
     wc = settings.wecom
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-        api = WecomApi(
-            session,
-            base_url=wc.api_url,
-            corp_id=wc.corp_id,
-            secret=wc.secret.get_secret_value(),
-            agent_id=wc.agent_id,
-        )
+        api = api_for(wc, session)
         try:
             await api.access_token()
             say("wecom_cli.check_token_ok", corp=wc.corp_id, agent=wc.agent_id)
