@@ -157,7 +157,7 @@ async def start(
     """Start every part of the process; a failure stops what was already started."""
     check_settings(settings)
     owns_db = db is None
-    database = db or Database(settings.database_url)
+    database = db or Database(settings.database_url, hide_parameters=not settings.log.personal_data)
     ctx = Context(
         db=database,
         clock=clock or SystemClock(settings.tz),
