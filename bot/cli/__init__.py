@@ -13,6 +13,7 @@ from bot.config import ConfigError
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = (
     "bot.cli.db",
+    "bot.cli.backup",
     "bot.cli.demo",
     "bot.cli.run",
     "bot.cli.roster",
