@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.channels.telegram_send import TelegramSender
 from bot.channels.wecom.robot import RobotSender
 from bot.config import DispatchSettings, LogSettings, Settings
 from bot.dispatch import Dispatcher
@@ -28,10 +27,11 @@ from bot.logs import PAYLOAD_LOGGERS, setup_logging
 from bot.run import start
 from core.clock import FixedClock
 from core.policy import Policy
+from core.types import Channel
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
 from storage.db import Database
-from storage.wecom_queries import register_robot_group
+from storage.people import register_group
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgUser
 from tests.fakes.wecom_api import FakeWecom
@@ -71,22 +71,26 @@ async def _whole_flow(
     out = io.StringIO()
     handler = setup_logging(settings, stream=out)
     roster = await seed(db, NOW)
-    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[], poll_timeout=1)
+    rt = await start(settings, db=db, clock=FixedClock(NOW), services=[])
     try:
         phone = Phone(tg, rt, TgUser(880001, "王建国"))
         assert any("绑定成功" in t for t in await phone.command("start", roster.code))
         await phone.say(REPORT)
         assert any("已保存" in t for t in await phone.tap("确认保存"))
         async with db.transaction() as s:
-            await register_robot_group(
-                s, unit_id=roster.county_id, key=ROBOT_KEY, title="博白县督导群", now=NOW
+            await register_group(
+                s,
+                channel=Channel.WECOM_ROBOT,
+                chat_id=ROBOT_KEY,
+                unit_id=roster.county_id,
+                title="博白县督导群",
+                now=NOW,
             )
         await run_sweep(db, NOW, Policy())
         await enqueue_digests(db, NOW, Policy())
-        assert rt.telegram is not None
         async with aiohttp.ClientSession() as session:
             senders: list[Any] = [
-                TelegramSender(rt.telegram.bot),
+                rt.senders[Channel.TELEGRAM],
                 RobotSender(session, base_url=wecom.url),
             ]
             dispatcher = Dispatcher(db, senders, settings=DispatchSettings(), clock=FixedClock(NOW))
@@ -119,7 +123,7 @@ async def test_debug_logs_of_a_whole_flow_hold_no_personal_data_or_secret(
     fmt: str, db: Database, robot_fake: FakeWecom
 ) -> None:
     async with FakeTelegram() as tg:
-        settings = bot_settings(tg).model_copy(
+        settings = bot_settings(tg, poll_timeout=1).model_copy(
             update={"log": LogSettings(level="DEBUG", format=fmt)}
         )
         text, code = await _whole_flow(db, settings, tg, robot_fake)
@@ -138,7 +142,7 @@ async def test_the_debugging_setting_does_let_personal_data_through(
     db: Database, robot_fake: FakeWecom
 ) -> None:
     async with FakeTelegram() as tg:
-        settings = bot_settings(tg).model_copy(
+        settings = bot_settings(tg, poll_timeout=1).model_copy(
             update={"log": LogSettings(level="DEBUG", personal_data=True)}
         )
         text, _ = await _whole_flow(db, settings, tg, robot_fake)
