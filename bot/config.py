@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         "bot.channels.telegram_app",
         "bot.channels.wecom.channel",
     )
-    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services",)
+    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services", "bot.metrics")
 
     @field_validator("channels", "services", mode="before")
     @classmethod

@@ -207,6 +207,13 @@ async def test_nginx_passes_the_webhook_and_the_callback_to_bangfu(
                     await asyncio.sleep(0.1)
             assert "绑定" in wecom.texts_to(MEMBER)[0]
 
+            # Monitoring from the machine itself: /metrics counts what just happened.
+            async with http_s.get(f"{base}/metrics") as resp:
+                assert resp.status == 200
+                scraped = await resp.text()
+            assert 'bangfu_updates_total{channel="telegram"} 1.0' in scraped
+            assert 'bangfu_updates_total{channel="wecom"} 1.0' in scraped
+
             # nginx's own limits: nothing else is proxied, and large bodies stop at nginx.
             async with http_s.get(f"{base}/") as resp:
                 assert resp.status == 404
