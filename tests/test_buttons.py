@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.buttons import (
@@ -31,6 +31,7 @@ ids = st.integers(min_value=0, max_value=10**18 - 1)
 words = st.text(st.characters(exclude_characters=":"), min_size=1, max_size=6)
 
 
+@settings(deadline=None)  # a busy machine must not fail a correct run
 @given(ids)
 def test_numbered_kinds_round_trip(n: int) -> None:
     for kind in (ReportFor, Household, Page, DaysBack, Problem):
@@ -39,6 +40,7 @@ def test_numbered_kinds_round_trip(n: int) -> None:
         assert parse(data) == kind(n)
 
 
+@settings(deadline=None)  # a busy machine must not fail a correct run
 @given(words)
 def test_worded_kinds_round_trip(word: str) -> None:
     for kind in (Menu, Choice, Edit, Confirm):
