@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from core.buttons import FollowUp, Menu, PlanCard, ReportFor
+from core.buttons import Problem as ProblemButton
 from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, score, undo
@@ -11,7 +13,7 @@ from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
 from handlers.plan_card import household_card
-from handlers.steps import button_number, take_household
+from handlers.steps import take_household
 from storage.appeals import DONE, OPEN_STAGES, my_appeals
 from storage.audit import audit
 from storage.models import Conversation
@@ -59,7 +61,8 @@ def _word(inbound: Inbound) -> str:
     if inbound.kind == InboundKind.COMMAND:
         return inbound.command.lower()
     if inbound.kind == InboundKind.BUTTON:
-        return inbound.data[2:] if inbound.data.startswith("m:") else inbound.data
+        entry = Menu.unpack(inbound.data)
+        return entry.action if entry else inbound.data
     if inbound.kind == InboundKind.TEXT:
         return inbound.text.strip().lower()
     return ""
@@ -80,26 +83,28 @@ def global_word(inbound: Inbound) -> str | None:
 
 
 def starts_something(inbound: Inbound) -> bool:
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(("rep:h:", "fu:", "mh:")):
-        return True
+    if inbound.kind == InboundKind.BUTTON:
+        return any(
+            kind.unpack(inbound.data) is not None for kind in (ReportFor, Menu, FollowUp, PlanCard)
+        )
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
-    return inbound.kind == InboundKind.BUTTON and inbound.data.startswith("m:")
+    return False
 
 
 def main_menu(lang: str) -> Reply:
-    def b(key: str, data: str) -> Button:
-        return Button(t(key, lang), data)
+    def b(key: str, action: str) -> Button:
+        return Button(t(key, lang), Menu(action).pack())
 
     return Reply.with_buttons(
         t("menu.title", lang),
         [
-            [b("menu.report", "m:report"), b("menu.diary", "m:diary")],
-            [b("menu.event", "m:event"), b("menu.problem", "m:problem")],
-            [b("menu.mine", "m:mine"), b("menu.resolve", "m:resolve")],
-            [b("menu.progress", "m:progress"), b("menu.followup", "m:followup")],
-            [b("menu.measure", "m:measure"), b("menu.deed", "m:deed")],
-            [b("menu.undo", "m:undo"), b("menu.correct", "m:correct")],
+            [b("menu.report", "report"), b("menu.diary", "diary")],
+            [b("menu.event", "event"), b("menu.problem", "problem")],
+            [b("menu.mine", "mine"), b("menu.resolve", "resolve")],
+            [b("menu.progress", "progress"), b("menu.followup", "followup")],
+            [b("menu.measure", "measure"), b("menu.deed", "deed")],
+            [b("menu.undo", "undo"), b("menu.correct", "correct")],
         ],
     )
 
@@ -170,13 +175,17 @@ async def _toggle_language(turn: Turn, here: Position) -> tuple[Position, list[R
 async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     """No flow open: start one, run an action, or read a quick report."""
     inbound = turn.inbound
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
-        return await _report_for(turn, inbound.data[6:])
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("fu:"):
-        return await _followup_for(turn, inbound.data[3:])
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("mh:"):
+    button = inbound.data if inbound.kind == InboundKind.BUTTON else ""
+    report_for = ReportFor.unpack(button)
+    if report_for is not None:
+        return await _report_for(turn, report_for.household_id)
+    follow = FollowUp.unpack(button)
+    if follow is not None:
+        return await _followup_for(turn, follow.appeal_id)
+    card = PlanCard.unpack(button)
+    if card is not None:
         try:
-            return Position(), [*turn.notes, await household_card(turn, inbound.data[3:])]
+            return Position(), [*turn.notes, await household_card(turn, card.household_id)]
         except Invalid as bad:
             return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     starter = _lookup(STARTERS, inbound)
@@ -217,24 +226,25 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
 
 
-async def _followup_for(turn: Turn, appeal: str) -> tuple[Position, list[Reply]]:
+async def _followup_for(turn: Turn, appeal_id: int) -> tuple[Position, list[Reply]]:
     """The 回访 button under a settled appeal: open the call-back for it."""
     turn.draft = {}
     flow = FLOWS["followup"]
     step = flow.step("problem")
     assert step is not None
+    picked = replace(turn.inbound, data=ProblemButton(appeal_id).pack())
     try:
-        await step.accept(replace(turn, inbound=replace(turn.inbound, data=f"p:{appeal}")))
+        await step.accept(replace(turn, inbound=picked))
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     return await enter(flow, turn, "satisfaction")
 
 
-async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]]:
+async def _report_for(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
     """A reminder's button: open a contact report for that household."""
     turn.draft = {}
     try:
-        await take_household(turn, button_number(household))
+        await take_household(turn, household_id)
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     return await enter(FLOWS["report"], turn)

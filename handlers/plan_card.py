@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.buttons import PlanCard
 from core.types import Button, Reply
 from handlers.engine import Invalid, Turn
-from handlers.steps import button_number
 from storage.appeals import OPEN_STAGES, my_appeals
 from storage.people import MyHousehold, my_households
 from storage.plans import plan_card
@@ -14,7 +14,7 @@ MAX_BUTTONS = 24
 
 def card_buttons(turn: Turn, households: list[MyHousehold]) -> list[list[Button]]:
     """A button per household (three a row) opening its 连心卡."""
-    buttons = [Button(h.head_name, f"mh:{h.id}") for h in households[:MAX_BUTTONS]]
+    buttons = [Button(h.head_name, PlanCard(h.id).pack()) for h in households[:MAX_BUTTONS]]
     return [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
 
 
@@ -22,9 +22,8 @@ def _yuan(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}元"
 
 
-async def household_card(turn: Turn, data: str) -> Reply:
-    """The card of one of my households, from a "mh:<id>" button."""
-    wanted = button_number(data)
+async def household_card(turn: Turn, wanted: int) -> Reply:
+    """The card of one of my households (its PlanCard button)."""
     mine = {h.id: h for h in await my_households(turn.session, turn.cadre.id)}
     if wanted not in mine:
         raise Invalid("flow.not_your_household")

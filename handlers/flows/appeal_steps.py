@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from core.buttons import Choice, DuePolicy, UnitPick
 from core.types import Button, Reply
 from handlers.engine import Invalid, Step, Turn
 from handlers.flows.leave import leave_until
-from handlers.steps import button_number, cancel_row
+from handlers.steps import cancel_row
 from storage.appeals import household_township, units_by_id, units_named
 from storage.models import Unit
 
@@ -19,7 +20,7 @@ UNIT_BUTTONS = 6
 
 async def _category_prompt(turn: Turn) -> Reply:
     names = list(turn.ctx.policy.appeals.categories)
-    buttons = [Button(n, f"c:{n}") for n in names]
+    buttons = [Button(n, Choice(n).pack()) for n in names]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     rows.append(cancel_row(turn))
     return Reply.with_buttons(turn.t("appeal.pick_category"), rows)
@@ -35,7 +36,8 @@ def category_named(typed: str, names: list[str]) -> str | None:
 
 async def _category_accept(turn: Turn) -> str | None:
     names = list(turn.ctx.policy.appeals.categories)
-    typed = turn.data[2:] if turn.data.startswith("c:") else turn.text
+    chosen = Choice.unpack(turn.data)
+    typed = chosen.option if chosen is not None else turn.text
     if not typed:
         raise Invalid("flow.use_buttons")
     found = category_named(typed, names)
@@ -48,7 +50,14 @@ async def _category_accept(turn: Turn) -> str | None:
 
 
 def category_step() -> Step:
-    return Step("category", _category_prompt, _category_accept, help_key="help.appeal_category")
+    return Step(
+        "category",
+        _category_prompt,
+        _category_accept,
+        help_key="help.appeal_category",
+        offers=(Choice,),
+        reads=(Choice,),
+    )
 
 
 # --- handling unit -----------------------------------------------------------------------
@@ -72,7 +81,7 @@ async def _offered_units(turn: Turn) -> list[Unit]:
 
 
 async def _unit_prompt(turn: Turn) -> Reply:
-    rows = [[Button(u.name, f"u:{u.id}")] for u in await _offered_units(turn)]
+    rows = [[Button(u.name, UnitPick(u.id).pack())] for u in await _offered_units(turn)]
     rows.append(cancel_row(turn))
     return Reply.with_buttons(turn.t("appeal.pick_unit"), rows)
 
@@ -82,8 +91,9 @@ def _take_unit(turn: Turn, unit: Unit) -> None:
 
 
 async def _unit_accept(turn: Turn) -> str | None:
-    if turn.data.startswith("u:"):
-        wanted = button_number(turn.data[2:])
+    picked = UnitPick.unpack(turn.data)
+    if picked is not None:
+        wanted = picked.unit_id
         offered = {u.id: u for u in await _offered_units(turn)}
         if wanted not in offered:
             raise Invalid("flow.stale_button")
@@ -101,7 +111,14 @@ async def _unit_accept(turn: Turn) -> str | None:
 
 
 def unit_step() -> Step:
-    return Step("unit", _unit_prompt, _unit_accept, help_key="help.appeal_unit")
+    return Step(
+        "unit",
+        _unit_prompt,
+        _unit_accept,
+        help_key="help.appeal_unit",
+        offers=(UnitPick,),
+        reads=(UnitPick,),
+    )
 
 
 # --- deadline ----------------------------------------------------------------------------
@@ -124,14 +141,14 @@ async def _due_prompt(turn: Turn) -> Reply:
     due = default_due(turn)
     days = (due - turn.now.date()).days
     rows = [
-        [turn.button("appeal.due_default", "due:policy", date=due.isoformat(), days=days)],
+        [turn.button("appeal.due_default", DuePolicy().pack(), date=due.isoformat(), days=days)],
         cancel_row(turn),
     ]
     return Reply.with_buttons(turn.t("appeal.ask_due"), rows)
 
 
 async def _due_accept(turn: Turn) -> str | None:
-    if turn.data == "due:policy":
+    if DuePolicy.unpack(turn.data) is not None:
         turn.draft.pop("due", None)
         return None
     today = turn.now.date()
@@ -148,4 +165,11 @@ async def _due_accept(turn: Turn) -> str | None:
 
 
 def due_step() -> Step:
-    return Step("due", _due_prompt, _due_accept, help_key="help.appeal_due")
+    return Step(
+        "due",
+        _due_prompt,
+        _due_accept,
+        help_key="help.appeal_due",
+        offers=(DuePolicy,),
+        reads=(DuePolicy,),
+    )

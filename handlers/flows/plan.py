@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from core.buttons import SKIP, HelpKind, HelpKindsDone
+from core.buttons import Measure as MeasureButton
 from core.types import Button, Reply
 from handlers.engine import STAY, Flow, Invalid, Step, Turn
 from handlers.steps import (
-    button_number,
     cancel_row,
     confirm_step,
     date_step,
@@ -54,22 +55,23 @@ def kinds_step() -> Step:
         kinds = turn.ctx.policy.plans.kinds()
         chosen = set(turn.draft.get("kinds", []))
         buttons = [
-            Button(("✅ " if k in chosen else "") + k, f"k:{i}") for i, k in enumerate(kinds)
+            Button(("✅ " if k in chosen else "") + k, HelpKind(i).pack())
+            for i, k in enumerate(kinds)
         ]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        rows.append([turn.button("common.done", "k:done"), *cancel_row(turn)])
+        rows.append([turn.button("common.done", HelpKindsDone().pack()), *cancel_row(turn)])
         return Reply.with_buttons(turn.t("plan.pick_kinds"), rows)
 
     async def accept(turn: Turn) -> str | None:
         kinds = turn.ctx.policy.plans.kinds()
         chosen: list[str] = list(turn.draft.get("kinds", []))
-        if turn.data == "k:done" or turn.text in ("完成", "好了", "done"):
+        if HelpKindsDone.unpack(turn.data) is not None or turn.text in ("完成", "好了", "done"):
             if not chosen:
                 raise Invalid("flow.pick_at_least_one")
             return None
-        if turn.data.startswith("k:"):
-            index = button_number(turn.data[2:])
-            kind = kinds[index] if 0 <= index < len(kinds) else None
+        picked = HelpKind.unpack(turn.data)
+        if picked is not None:
+            kind = kinds[picked.index] if 0 <= picked.index < len(kinds) else None
         else:
             kind = next((k for k in kinds if turn.text and k.startswith(turn.text)), None)
         if kind is None:
@@ -78,7 +80,14 @@ def kinds_step() -> Step:
         turn.draft["kinds"] = [k for k in kinds if k in chosen]
         return STAY
 
-    return Step("kinds", prompt, accept, help_key="help.multi")
+    return Step(
+        "kinds",
+        prompt,
+        accept,
+        help_key="help.multi",
+        offers=(HelpKind, HelpKindsDone),
+        reads=(HelpKind, HelpKindsDone),
+    )
 
 
 # --- a measure ---------------------------------------------------------------------------
@@ -131,7 +140,10 @@ async def _measure_prompt(turn: Turn) -> Reply:
     if not measures:
         return Reply(turn.t("plan.no_measures"))
     names = await _household_names(turn, {m.household_id for m in measures})
-    rows = [[Button(f"{names[m.household_id]}·{m.text[:16]}", f"ms:{m.id}")] for m in measures]
+    rows = [
+        [Button(f"{names[m.household_id]}·{m.text[:16]}", MeasureButton(m.id).pack())]
+        for m in measures
+    ]
     rows.append(cancel_row(turn))
     return Reply.with_buttons(turn.t("plan.pick_measure"), rows)
 
@@ -141,9 +153,10 @@ async def _household_names(turn: Turn, ids: set[int]) -> dict[int, str]:
 
 
 async def _measure_accept(turn: Turn) -> str | None:
-    if not turn.data.startswith("ms:"):
+    picked = MeasureButton.unpack(turn.data)
+    if picked is None:
         raise Invalid("flow.use_buttons")
-    wanted = button_number(turn.data[3:])
+    wanted = picked.measure_id
     mine = {m.id: m for m in await my_measures(turn.session, turn.cadre.id, limit=1000)}
     if wanted not in mine:
         raise Invalid("plan.not_your_measure")
@@ -170,7 +183,14 @@ async def finish_progress(turn: Turn) -> list[Reply]:
 MEASURE_PROGRESS = Flow(
     name="mprogress",
     steps=(
-        Step("measure", _measure_prompt, _measure_accept, help_key="help.choice"),
+        Step(
+            "measure",
+            _measure_prompt,
+            _measure_accept,
+            help_key="help.choice",
+            offers=(MeasureButton,),
+            reads=(MeasureButton,),
+        ),
         text_step("progress", "plan.ask_progress"),
         confirm_step(render_progress, [("progress", "edit.progress")]),
     ),
@@ -185,11 +205,11 @@ def amount_step(name: str, prompt_key: str) -> Step:
     """An amount in yuan ("3000", "1.5万"); 跳过 leaves it unknown."""
 
     async def prompt(turn: Turn) -> Reply:
-        rows = [[turn.button("common.skip", "skip")], cancel_row(turn)]
+        rows = [[turn.button("common.skip", SKIP)], cancel_row(turn)]
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if turn.data == "skip" or turn.text in ("跳过", "无", "没有"):
+        if turn.data == SKIP or turn.text in ("跳过", "无", "没有"):
             turn.draft[name] = None
             return None
         value = parse_yuan(turn.text) if turn.text else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.buttons import FollowUp, Problem
 from core.programme import SATISFACTION
 from core.types import Button, Reply
 from handlers.engine import Flow, Invalid, Step, Turn
@@ -13,7 +14,6 @@ from handlers.flows.appeal_steps import (
     unit_step,
 )
 from handlers.steps import (
-    button_number,
     cancel_row,
     choice_step,
     confirm_step,
@@ -125,14 +125,15 @@ def pick_step(stages: tuple[str, ...], title_key: str, none_key: str) -> Step:
         appeals = await my_appeals(turn.session, turn.cadre.id, stages, limit=PICK_LIMIT)
         if not appeals:
             return Reply(turn.t(none_key))
-        rows = [[Button(appeal_label(turn, a), f"p:{a.id}")] for a in appeals]
+        rows = [[Button(appeal_label(turn, a), Problem(a.id).pack())] for a in appeals]
         rows.append(cancel_row(turn))
         return Reply.with_buttons(turn.t(title_key, count=len(appeals)), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if not turn.data.startswith("p:"):
+        picked = Problem.unpack(turn.data)
+        if picked is None:
             raise Invalid("flow.use_buttons")
-        wanted = button_number(turn.data[2:])
+        wanted = picked.problem_id
         found = await my_appeal(turn.session, turn.cadre.id, wanted, stages) if wanted > 0 else None
         if found is None:
             raise Invalid("problem.not_yours_or_closed")
@@ -142,7 +143,9 @@ def pick_step(stages: tuple[str, ...], title_key: str, none_key: str) -> Step:
         turn.draft["category"] = found.category
         return None
 
-    return Step("problem", prompt, accept, help_key="help.choice")
+    return Step(
+        "problem", prompt, accept, help_key="help.choice", offers=(Problem,), reads=(Problem,)
+    )
 
 
 # --- 办结 (resolve) ------------------------------------------------------------------------
@@ -174,7 +177,7 @@ async def finish_resolve(turn: Turn) -> list[Reply]:
     return [
         Reply.with_buttons(
             turn.t("problem.resolved") + "\n" + ask,
-            [[turn.button("appeal.call_back_now", f"fu:{appeal_id}")]],
+            [[turn.button("appeal.call_back_now", FollowUp(appeal_id).pack())]],
         )
     ]
 
