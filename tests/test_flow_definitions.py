@@ -30,7 +30,11 @@ def _render(turn: Turn) -> str:
 
 
 def test_every_flow_is_built_and_passes_its_checks() -> None:
-    assert set(FLOWS) == {"report", "diary", "event", "problem", "resolve", "leave"}
+    assert set(FLOWS) == {
+        *("report", "diary", "event", "leave"),
+        *("problem", "progress", "resolve", "followup"),  # appeals
+        *("measure", "mprogress", "deed", "plan"),  # help plans
+    }
     for flow in FLOWS.values():
         check_flow(flow)
         assert flow.step("confirm") is not None  # every flow ends on a confirmation card
