@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "bot.cli.reminders",
     "bot.cli.digest",
     "bot.cli.wecom",
+    "bot.cli.user",
+    "bot.cli.export",
+    "bot.cli.web",
 )
 
 
