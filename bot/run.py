@@ -38,6 +38,7 @@ from core.types import Inbound, Reply
 from handlers.context import Context
 from reminders.group_commands import DigestGroupCommands
 from storage.db import Database
+from webconsole.serve import add_console
 
 if TYPE_CHECKING:
     from bot.channels.wecom.channel import WecomChannel
@@ -191,6 +192,7 @@ async def _start_parts(
     app = build_web_app(
         health=lambda: database_ok(rt.db), telegram=hook, extra_routes=extra_web_routes(rt)
     )
+    add_console(app, rt.settings, rt.db, rt.ctx.clock)
     rt.web = await start_web(app, host=rt.settings.web.host, port=rt.settings.web.port)
     rt.stoppers.append(rt.web.cleanup)
     if tg.enabled:
