@@ -60,7 +60,7 @@ class VillageHousehold:
     id: int
     head_name: str
     category: str
-    cadres: str
+    cadres: list[tuple[int, str]]  # (id, name) of the current cadres
     last_contact: date | None
 
 
@@ -88,22 +88,23 @@ async def village_households(
     )
     names = await _current_cadres(session, village_id)
     return [
-        VillageHousehold(r.id, r.head_name, r.category, "、".join(names.get(r.id, [])), r.last)
-        for r in rows
+        VillageHousehold(r.id, r.head_name, r.category, names.get(r.id, []), r.last) for r in rows
     ]
 
 
-async def _current_cadres(session: AsyncSession, village_id: int) -> dict[int, list[str]]:
+async def _current_cadres(
+    session: AsyncSession, village_id: int
+) -> dict[int, list[tuple[int, str]]]:
     rows = await session.execute(
-        select(Pairing.household_id, Cadre.name)
+        select(Pairing.household_id, Cadre.id, Cadre.name)
         .join(Cadre, Cadre.id == Pairing.cadre_id)
         .join(Household, Household.id == Pairing.household_id)
         .where(Household.village_id == village_id, Pairing.active.is_(True))
         .order_by(Cadre.name)
     )
-    out: dict[int, list[str]] = {}
-    for hid, name in rows:
-        out.setdefault(hid, []).append(name)
+    out: dict[int, list[tuple[int, str]]] = {}
+    for hid, cid, name in rows:
+        out.setdefault(hid, []).append((cid, name))
     return out
 
 

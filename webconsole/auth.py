@@ -75,9 +75,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if len(request.query_string) > MAX_QUERY:
         return web.Response(status=414, text=t("console.query_too_long", "zh"))
     session = await get_session(request)
-    request[LANG] = normalize_lang(
-        session.get("lang") or request.headers.get("Accept-Language", "zh")
-    )
+    # Chinese unless the reader chose English (the link in the header).
+    request[LANG] = normalize_lang(session.get("lang") or "zh")
     if _route_name(request) in PUBLIC:
         return await handler(request)
     signed = await _signed_in(request, session)
