@@ -181,3 +181,15 @@ async def test_sign_out_ends_the_session(site, browser: Browser) -> None:
     assert 'type="password"' in body
     _status, body = await browser.get(f"/unit/{c.town.id}")
     assert "旧门村" not in body and 'type="password"' in body
+
+
+async def test_english_on_request_chinese_by_default(site, browser: Browser) -> None:
+    _, c, _ = site
+    _, body = await browser.login("dungu")
+    assert "本月已联系" in body
+    status, body = await browser.get(
+        "/lang/en", headers={"Referer": f"{browser.base}/unit/{c.village.id}"}
+    )
+    assert status == 200 and "contacted this month" not in body and "Households" in body
+    _, body = await browser.get("/lang/zh", headers={"Referer": "http://evil.example/phish"})
+    assert "本月已联系" in body  # back home, never to another site

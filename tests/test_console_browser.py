@@ -38,9 +38,14 @@ from tests.seed import Seed, seed
 from webconsole.passwords import hash_password
 
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"no {CHROMIUM}: apt-get install -y chromium"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"no {CHROMIUM}: apt-get install -y chromium"
+    ),
+    # libfaketime would be preloaded into the browser too; these tests run on an injected
+    # clock anyway and run in the ordinary suite.
+    pytest.mark.skipif("FAKETIME" in os.environ, reason="under libfaketime (browser excluded)"),
+]
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}

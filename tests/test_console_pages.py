@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from core.clock import FixedClock
 from core.policy import Policy
 from storage.db import Database
 from storage.models import AuditLog, Contact, OutboxMessage
+from storage.outbox import NewMessage, enqueue
 from storage.stats import unit_stats
 from tests.console_kit import NOW, Browser, County, make_county, serve_console
 from tests.dispatch_helpers import settings
@@ -197,3 +199,28 @@ async def test_export_from_the_console(site, db: Database) -> None:
     assert status == 400 and "晚于" in body
     status, body = await b.post("/export", {"ledger": "contacts", "unit": "博白县/沙河镇"})
     assert status == 400 and "找不到单位" in body
+
+
+async def test_cadre_page_shows_reminders_and_when_they_were_answered(site, db: Database) -> None:
+    b, c, _ = site
+    sent = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    async with db.transaction() as s:
+        await enqueue(
+            s,
+            [
+                NewMessage(
+                    "remind:x",
+                    "telegram",
+                    "880001",
+                    "reminder",
+                    {"text": "该联系了"},
+                    cadre_id=c.cadre.id,
+                )
+            ],
+            now=sent,
+        )
+        await s.execute(update(OutboxMessage).values(status="sent", sent_at=sent))
+    await b.login("dungu")
+    _, body = await b.get(f"/cadre/{c.cadre.id}")
+    row = re.search(r"<tr><td>2026-11-02 09:00</td><td>2026-11-02 09:00</td><td>([^<]+)</td>", body)
+    assert row and row.group(1) == "2026-11-03 20:00"  # the visit reported that evening

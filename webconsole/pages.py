@@ -156,8 +156,28 @@ async def cadre_page(request: web.Request) -> web.StreamResponse:
     return render(
         "cadre.html",
         request,
-        {"cadre": cadre, "unit": unit, "own": own, "rec": rec, "today": c.clock.now().date()},
+        {
+            "cadre": cadre,
+            "unit": unit,
+            "own": own,
+            "rec": rec,
+            "today": c.clock.now().date(),
+            "answers": answered(rec),
+        },
     )
+
+
+def answered(rec: Any) -> dict[int, datetime]:
+    """Reminder id -> when the cadre next reported a contact after it was delivered."""
+    reported = sorted(c.reported_at for c, _ in rec.contacts)
+    out: dict[int, datetime] = {}
+    for m in rec.reminders:
+        if m.sent_at is None:
+            continue
+        later = [at for at in reported if at >= m.sent_at]
+        if later:
+            out[m.id] = later[0]
+    return out
 
 
 async def household_page(request: web.Request) -> web.StreamResponse:
