@@ -190,6 +190,6 @@ async def test_english_on_request_chinese_by_default(site, browser: Browser) -> 
     status, body = await browser.get(
         "/lang/en", headers={"Referer": f"{browser.base}/unit/{c.village.id}"}
     )
-    assert status == 200 and "contacted this month" not in body and "Households" in body
+    assert status == 200 and "contacted this month" in body and "本月已联系" not in body
     _, body = await browser.get("/lang/zh", headers={"Referer": "http://evil.example/phish"})
     assert "本月已联系" in body  # back home, never to another site

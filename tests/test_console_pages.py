@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from bot.dispatch import Dispatcher
 from core.clock import FixedClock
 from core.policy import Policy
 from storage.db import Database
-from storage.models import AuditLog, Contact, OutboxMessage
+from storage.models import AuditLog, Contact, DiaryEntry, OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from storage.stats import unit_stats
 from tests.console_kit import NOW, Browser, County, make_county, serve_console
@@ -224,3 +224,25 @@ async def test_cadre_page_shows_reminders_and_when_they_were_answered(site, db: 
     _, body = await b.get(f"/cadre/{c.cadre.id}")
     row = re.search(r"<tr><td>2026-11-02 09:00</td><td>2026-11-02 09:00</td><td>([^<]+)</td>", body)
     assert row and row.group(1) == "2026-11-03 20:00"  # the visit reported that evening
+
+
+async def test_overview_figures_are_at_most_a_minute_old(db: Database, tmp_path: Path) -> None:
+    c = await make_county(db)
+    clock = FixedClock(NOW)
+    async with serve_console(db, clock, tmp_path) as base:
+        b = Browser(base)
+        await b.login("dungu")
+        _, body = await b.get(f"/unit/{c.town.id}")
+        assert _card(body, "本月民情日记") == "1"
+        async with db.transaction() as s:
+            s.add(
+                DiaryEntry(
+                    cadre_id=c.cadre.id, written_on=NOW.date(), created_at=NOW, done="又一篇"
+                )
+            )
+        _, body = await b.get(f"/unit/{c.town.id}")
+        assert _card(body, "本月民情日记") == "1"  # computed less than a minute ago
+        clock.advance(timedelta(seconds=61))
+        _, body = await b.get(f"/unit/{c.town.id}")
+        assert _card(body, "本月民情日记") == "2"
+        await b.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,10 @@ class Console:
     media_dir: Path
     idle: timedelta
     throttle: LoginThrottle
+    # Unit figures computed within the last `figures_ttl`, by (unit id, day): a county's
+    # figures take seconds to compute, and several supervisors open the same page.
+    figures: dict[tuple[int, date], tuple[datetime, Any]] = field(default_factory=dict)
+    figures_ttl: timedelta = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)

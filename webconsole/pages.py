@@ -21,10 +21,11 @@ from storage.office_pages import (
 )
 from storage.office_scope import cadre_in_scope, household_in_scope, unit_in_scope
 from storage.stats import SubUnitLine, Window, unit_stats
-from webconsole.context import console, render, user
+from webconsole.context import Console, console, render, user
 from webconsole.trend import TrendBar, trend_svg
 
 PEOPLE_CAP = 30  # names listed per group on the overview
+FIGURES_KEPT = 500  # units whose figures are kept for a minute
 SORTS = ("month", "quarter", "households", "name")
 _MEDIA_REF = re.compile(r"^media:([0-9a-f]{64})\.(jpg|png|gif|bmp|webp)$")
 _PHOTO_TYPES = {
@@ -103,8 +104,7 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
         unit = await unit_in_scope(s, unit_id, me.scope)
         if unit is None:
             raise web.HTTPNotFound()
-        st = await unit_stats(s, unit, w, cap=PEOPLE_CAP)
-        monthly = await monthly_coverage(s, unit.path, date(*months[0], 1), w.today)
+        st, monthly = await _figures(c, s, unit, w, months[0])
         children = await child_units(s, unit.id)
         households = [] if children else await village_households(s, unit.id, w.today)
         crumbs = await _crumbs(s, unit.path, me.scope)
@@ -124,6 +124,22 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
             "pct": _pct,
         },
     )
+
+
+async def _figures(
+    c: Console, session: Any, unit: Any, w: Window, first: tuple[int, int]
+) -> tuple[Any, dict[tuple[int, int], int]]:
+    """The digest's figures and the monthly trend, reused for a minute."""
+    key, now = (unit.id, w.today), c.clock.now()
+    hit = c.figures.get(key)
+    if hit is not None and now - hit[0] < c.figures_ttl:
+        return hit[1]  # type: ignore[no-any-return]
+    st = await unit_stats(session, unit, w, cap=PEOPLE_CAP)
+    monthly = await monthly_coverage(session, unit.path, date(*first, 1), w.today)
+    if len(c.figures) >= FIGURES_KEPT:
+        c.figures.clear()
+    c.figures[key] = (now, (st, monthly))
+    return st, monthly
 
 
 def _pct(n: int, total: int) -> str:
