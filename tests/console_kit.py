@@ -141,7 +141,7 @@ async def serve_console(
     db: Database, clock: FixedClock, media_dir: Path, *, extra: list[web.RouteDef] | None = None
 ) -> AsyncIterator[str]:
     """The console on a free loopback port; yields the base URL (…/console)."""
-    app = build_web_app(health=_ok, extra_routes=extra or [])
+    app = build_web_app(health=_ok, routes=extra or [])
     mount_console(
         app, console_app(db=db, clock=clock, policy=Policy(), media_dir=media_dir, idle_minutes=30)
     )

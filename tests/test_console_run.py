@@ -10,6 +10,7 @@ from storage.db import Database
 from tests.clocks import RunningClock
 from tests.console_kit import NOW, PASSWORD, Browser, make_county
 from tests.tg_support import free_port
+from webconsole.serve import plug
 
 
 async def test_bangfu_run_serves_the_console(db: Database) -> None:
@@ -18,7 +19,7 @@ async def test_bangfu_run_serves_the_console(db: Database) -> None:
     settings = Settings(
         database_url="sqlite:///unused.db", web=WebSettings(host="127.0.0.1", port=port)
     )
-    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[])
+    rt = await start(settings, db=db, clock=RunningClock(NOW), channels=[], services=[plug])
     b = Browser(f"http://127.0.0.1:{port}/console")
     try:
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/") as r:
@@ -36,7 +37,7 @@ async def test_console_can_be_switched_off(db: Database) -> None:
         database_url="sqlite:///unused.db",
         web=WebSettings(host="127.0.0.1", port=port, console=False),
     )
-    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[])
+    rt = await start(settings, db=db, clock=RunningClock(NOW), channels=[], services=[plug])
     try:
         async with (
             aiohttp.ClientSession() as http,
@@ -45,3 +46,7 @@ async def test_console_can_be_switched_off(db: Database) -> None:
             assert r.status == 404
     finally:
         await rt.stop()
+
+
+def test_the_console_is_one_of_the_default_services() -> None:
+    assert "webconsole.serve" in Settings().services

@@ -1,7 +1,7 @@
 """web console accounts and diary comments
 
 Revision ID: 0002_web_users
-Revises: 0001
+Revises: 0002_roster_changes
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0002_web_users'
-down_revision = '0001'
+down_revision = '0002_roster_changes'
 branch_labels = None
 depends_on = None
 
