@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.cli.reminders",
     "bot.cli.digest",
     "bot.cli.wecom",
+    "bot.cli.parse",
 )
 
 
