@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from core.i18n import t
+from core.policy import EVENT_KINDS
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
-from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
+from handlers.engine import Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
+from handlers.flows.report import take_evidence
 from handlers.steps import button_number, take_household
 from storage.audit import audit
 from storage.models import Conversation
@@ -63,7 +65,9 @@ def global_word(inbound: Inbound) -> str | None:
 
 
 def starts_something(inbound: Inbound) -> bool:
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(
+        ("rep:h:", quick.OFFER_EVENT, quick.OFFER_PROBLEM)
+    ):
         return True
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
@@ -169,20 +173,73 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         return await undo.correct_last(conv, turn)
     if action == "back":
         return Position(), [*turn.notes, await undo.end_leave(turn)]
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(quick.OFFER_EVENT):
+        return await _record_event(turn)
+    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(quick.OFFER_PROBLEM):
+        return await _record_problem(turn)
+    if inbound.kind in (InboundKind.PHOTO, InboundKind.LOCATION):
+        return await _report_with_evidence(turn)
     if inbound.kind == InboundKind.TEXT and inbound.text.strip():
         try:
-            drafted = await quick.draft_from_text(turn)
-        except Invalid as bad:
-            return Position(), [
-                *turn.notes,
-                Reply(turn.t(bad.key, **bad.params)),
-                main_menu(turn.lang),
-            ]
-        if drafted is not None:
-            turn.draft = drafted
-            return await enter(FLOWS["report"], turn, CONFIRM)
+            got = await quick.from_text(turn, inbound.text)
+        except Invalid as bad:  # one message: what is wrong, not the whole menu after it
+            return Position(), [*turn.notes, Reply(turn.t(bad.key, **bad.params))]
+        if got.draft is not None:
+            turn.draft = got.draft
+            return await enter(FLOWS["report"], turn)
+        if got.replies:
+            return Position(), [*turn.notes, *got.replies]
     key = "flow.unsupported" if inbound.kind == InboundKind.UNSUPPORTED else "flow.menu_hint"
     return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
+
+
+async def _report_with_evidence(turn: Turn) -> tuple[Position, list[Reply]]:
+    """A photo (with its caption) or a location outside a report starts one, evidence kept."""
+    turn.draft = {}
+    caption = turn.inbound.text.strip()
+    if caption:
+        try:
+            got = await quick.from_text(turn, caption)
+        except Invalid:
+            got = quick.Quick()
+        turn.notes.clear()  # the caption's own notes; the draft's steps will ask again
+        if got.draft is not None:
+            turn.draft = got.draft
+            if "date" not in turn.draft and "_date_choices" in turn.draft:
+                turn.notes.append(Reply(turn.t("quick.which_day", word=turn.draft["date_word"])))
+    try:
+        take_evidence(turn)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key, **bad.params))]
+    turn.notes.append(Reply(turn.t("report.evidence_kept")))
+    return await enter(FLOWS["report"], turn)
+
+
+async def _record_event(turn: Turn) -> tuple[Position, list[Reply]]:
+    """The offer to record a 五必访 event the text named: the event flow, prefilled."""
+    offer = quick.parse_event_offer(turn.inbound.data)
+    turn.draft = {}
+    if offer is None or offer[1] not in EVENT_KINDS:
+        return Position(), [Reply(turn.t("flow.stale_button"))]
+    household, kind, day = offer
+    try:
+        await take_household(turn, button_number(household))
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key))]
+    turn.draft["kind"] = kind
+    if day is not None:
+        turn.draft["date"] = day.isoformat()
+    return await enter(FLOWS["event"], turn)
+
+
+async def _record_problem(turn: Turn) -> tuple[Position, list[Reply]]:
+    """The offer to record a problem the text named: the problem flow for that household."""
+    turn.draft = {}
+    try:
+        await take_household(turn, button_number(turn.inbound.data[len(quick.OFFER_PROBLEM) :]))
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key))]
+    return await enter(FLOWS["problem"], turn)
 
 
 async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]]:
@@ -191,5 +248,5 @@ async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]
     try:
         await take_household(turn, button_number(household))
     except Invalid as bad:
-        return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
+        return Position(), [Reply(turn.t(bad.key))]
     return await enter(FLOWS["report"], turn)

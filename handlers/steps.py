@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from core.daytext import day_label
 from core.types import Button, InboundKind, Reply
+from core.understand.dates import read_date
+from core.understand.text import normalise
 from handlers.engine import CONFIRM, DONE, STAY, Invalid, Step, Turn
-from handlers.inputs import check_report_date, parse_report_date, prose
+from handlers.inputs import check_report_date, prose
 from handlers.names import pick_household
 from storage.people import household_name, is_my_household, my_households
 
 PAGE = 8  # household buttons per page: fits a phone screen
+SHORT_ANSWER = 8  # typed answers to a button step are short; a longer text is not one
 Skip = Callable[[dict[str, Any]], bool] | None
 
 
@@ -30,6 +34,13 @@ def household_step(
         mine = await my_households(turn.session, turn.cadre.id)
         if not mine:
             return Reply(turn.t("flow.no_households"))
+        candidates = [h for h in mine if h.id in set(turn.draft.get("_candidates") or ())]
+        if candidates:  # a nickname that fits several: only those, to pick one
+            rows = [[Button(f"{h.head_name}（{h.village}）", f"h:{h.id}")] for h in candidates]
+            rows.append([turn.button("flow.other_household", "pg:0")])
+            rows.append(cancel_row(turn))
+            names = "、".join(h.head_name for h in candidates)
+            return Reply.with_buttons(turn.t("flow.which_household", names=names), rows)
         page = int(turn.draft.get("_page", 0))
         chunk = mine[page * PAGE : (page + 1) * PAGE]
         rows = [[Button(f"{h.head_name}（{h.village}）", f"h:{h.id}")] for h in chunk]
@@ -67,7 +78,8 @@ async def take_household(turn: Turn, household_id: int) -> None:
         raise Invalid("flow.not_your_household")
     turn.draft["household_id"] = household_id
     turn.draft["household"] = await household_name(turn.session, household_id)
-    turn.draft.pop("_page", None)
+    for key in ("_page", "_candidates", "households"):  # one household chosen: just this one
+        turn.draft.pop(key, None)
 
 
 async def _household_by_name(turn: Turn) -> None:
@@ -76,6 +88,7 @@ async def _household_by_name(turn: Turn) -> None:
     if not found:
         raise Invalid("flow.no_such_household", name=turn.text[:20])
     if len(found) > 1:
+        turn.draft["_candidates"] = [h.id for h in found]  # the prompt offers just these
         raise Invalid("flow.ambiguous_household", names="、".join(h.head_name for h in found[:5]))
     await take_household(turn, found[0].id)
 
@@ -86,6 +99,7 @@ async def _turn_page(turn: Turn, page: int) -> None:
     if page < 0 or (page > 0 and page * PAGE >= len(mine)):
         raise Invalid("flow.use_buttons_or_name")
     turn.draft["_page"] = page
+    turn.draft.pop("_candidates", None)  # 其他户: the whole list
 
 
 def button_number(text: str) -> int:
@@ -106,6 +120,16 @@ def date_step(
     name: str = "date", *, prompt_key: str = "flow.pick_date", skip_if: Skip = None
 ) -> Step:
     async def prompt(turn: Turn) -> Reply:
+        choices = turn.draft.get("_date_choices")
+        if choices:  # the cadre named a time that is not one day: offer the likely days
+            days = [date.fromisoformat(d) for d in choices]
+            rows = [
+                [Button(day_label(d, turn.lang), f"d:{d.isoformat()}") for d in days[i : i + 2]]
+                for i in range(0, len(days), 2)
+            ]
+            rows.append(cancel_row(turn))
+            word = turn.draft.get("date_word", "")
+            return Reply.with_buttons(turn.t("flow.pick_date_of", word=word), rows)
         rows = [
             [
                 turn.button("flow.today", "d:0"),
@@ -118,21 +142,46 @@ def date_step(
 
     async def accept(turn: Turn) -> str | None:
         today = turn.now.date()
+        word = ""
         if turn.data.startswith("d:"):
-            back = button_number(turn.data[2:])
-            if back < 0:
-                raise Invalid("input.bad_date")
-            # Clamp before subtracting: an absurd offset would fall before year 1 and raise.
-            back = min(back, turn.ctx.policy.backdate_days + 1)
-            day = check_report_date(today - timedelta(days=back), today, turn.ctx.policy)
+            day = _button_day(turn.data[2:], today, turn.ctx.policy.backdate_days)
         elif turn.text:
-            day = parse_report_date(turn.text, today, turn.ctx.policy)
+            day, word = _typed_day(turn, today)
         else:
             raise Invalid("input.bad_date")
+        day = check_report_date(day, today, turn.ctx.policy)
         turn.draft[name] = day.isoformat()
+        turn.draft[f"{name}_word"] = word
+        turn.draft.pop("_date_choices", None)
         return None
 
     return Step(name, prompt, accept, skip_if=skip_if, help_key="help.date")
+
+
+def _button_day(data: str, today: date, backdate_days: int) -> date:
+    """A date button: an ISO day (the likely days offered), or days back from today."""
+    try:
+        return date.fromisoformat(data)
+    except ValueError:
+        pass
+    back = button_number(data)
+    if back < 0:
+        raise Invalid("input.bad_date")
+    # Clamp before subtracting: an absurd offset would fall before year 1 and raise.
+    return today - timedelta(days=min(back, backdate_days + 1))
+
+
+def _typed_day(turn: Turn, today: date) -> tuple[date, str]:
+    """A typed date, read like a quick report's (上周五, 11.28, 前天…); a time that is not one
+    day leaves its likely days on the draft and asks again."""
+    found = read_date(normalise(turn.text), today)
+    if found is None:
+        raise Invalid("input.bad_date")
+    if found.day is None:
+        turn.draft["_date_choices"] = [d.isoformat() for d in found.choices[:4]]
+        turn.draft["date_word"] = found.word
+        raise Invalid("input.not_one_day", word=found.word)
+    return found.day, found.word
 
 
 # --- text --------------------------------------------------------------------------------
@@ -173,25 +222,40 @@ def _says_nothing(text: str) -> bool:
 
 
 def choice_step(
-    name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, skip_if: Skip = None
+    name: str,
+    prompt_key: str,
+    options: Sequence[str],
+    label_prefix: str,
+    *,
+    skip_if: Skip = None,
+    reader: Callable[[str], str | None] | None = None,
 ) -> Step:
-    """One choice among fixed options; data is "c:<option>"."""
+    """One choice among fixed options; data is "c:<option>". `reader` understands a typed
+    answer in the cadre's own words (打电话 for 电话联系)."""
 
     async def prompt(turn: Turn) -> Reply:
         rows = [[turn.button(f"{label_prefix}.{o}", f"c:{o}")] for o in options]
         rows.append(cancel_row(turn))
-        return Reply.with_buttons(turn.t(prompt_key), rows)
+        # The household chosen so far is named (a reminder's button opens at this step).
+        return Reply.with_buttons(turn.t(prompt_key, household=turn.draft.get("household")), rows)
 
     async def accept(turn: Turn) -> str | None:
         choice = (
             turn.data[2:] if turn.data.startswith("c:") else _by_label(turn, options, label_prefix)
         )
+        if choice not in options and reader is not None and _short(turn.text):
+            choice = reader(turn.text) or ""
         if choice not in options:
             raise Invalid("flow.use_buttons")
         turn.draft[name] = choice
         return None
 
     return Step(name, prompt, accept, skip_if=skip_if, help_key="help.choice")
+
+
+def _short(text: str) -> bool:
+    """An answer to a button step typed in words (打电话, 讲政策，帮卖货), not a whole report."""
+    return 0 < len(text) <= SHORT_ANSWER
 
 
 def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
@@ -206,7 +270,14 @@ def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
 
 
 def multi_step(
-    name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, optional: bool = True
+    name: str,
+    prompt_key: str,
+    options: Sequence[str],
+    label_prefix: str,
+    *,
+    optional: bool = True,
+    skip_if: Skip = None,
+    reader: Callable[[str], list[str]] | None = None,
 ) -> Step:
     """Toggle several options; "t:<option>" toggles, "t:done" moves on."""
 
@@ -230,13 +301,18 @@ def multi_step(
         option = (
             turn.data[2:] if turn.data.startswith("t:") else _by_label(turn, options, label_prefix)
         )
+        if option not in options and reader is not None and _short(turn.text):
+            named = [o for o in reader(turn.text) if o in options]
+            if named:  # 讲政策，帮卖货: each named tag chosen, as if its button were pressed
+                turn.draft[name] = [o for o in options if o in chosen or o in named]
+                return STAY
         if option not in options:
             raise Invalid("flow.use_buttons")
         chosen.remove(option) if option in chosen else chosen.append(option)
         turn.draft[name] = [o for o in options if o in chosen]
         return STAY
 
-    return Step(name, prompt, accept, help_key="help.multi")
+    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.multi")
 
 
 # --- confirmation ------------------------------------------------------------------------

@@ -198,7 +198,7 @@ async def test_stale_card_click_changes_nothing(world, db):
     # The same card pressed again (a second device, before the grey-out reached it).
     await phone.pusher.push(stale, TS)
     await phone.callbacks[0].drain()
-    assert phone.fake.texts_to(USER)[-2:] == ["请点下面的按钮选择。", "联系方式？"]
+    assert phone.fake.texts_to(USER)[-2:] == ["请点下面的按钮选择。", "联系方式？（李四）"]
     await phone.tap("电话")
     await phone.tap("今天")
     await phone.tap("完成")

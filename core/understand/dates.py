@@ -61,7 +61,6 @@ RELATIVE = {
 }
 # Words that name a time but not one day: the bot must ask, never guess.
 VAGUE = (
-    "昨天还是前天",
     "前两天",
     "前几天",
     "前些天",
@@ -150,6 +149,7 @@ _UNIT_AFTER = r"(?!\s*(?:元|块|斤|亩|万|千|百|米|吨|倍|公斤|个|分|
 _NUM = rf"(?:\d{{1,2}}|{CN_NUMBER})"
 _LUNAR_DAY = r"(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|三十|二十[一二三四五六七八九]?|十[一二三四五六七八九]?)"
 
+_REL = "|".join(sorted(RELATIVE, key=len, reverse=True))
 _PATTERNS = [
     ("iso", r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"),
     ("last_month_day", rf"(上上个?月|上个?月|这个?月|本月)\s*({_NUM})\s*[日号]"),
@@ -171,8 +171,9 @@ _PATTERNS = [
         "festival",
         rf"({'|'.join(FESTIVALS)})(节)?(期间|前后|前|后|那几天|假期|长假|放假|左右|时候)?",
     ),
+    ("either", rf"({_REL})\s*(?:还是|或者|或)\s*({_REL})"),
     ("vague", "|".join(sorted(VAGUE, key=len, reverse=True))),
-    ("relative", "|".join(sorted(RELATIVE, key=len, reverse=True))),
+    ("relative", _REL),
     ("lunar_day", r"(?<![上读念])(初[一二三四五六七八九十])(?![中期级步次])"),
     ("day", rf"(?<![\d月.\-/])({_NUM})\s*(?:日|号)(?![子常本期报记历码楼线房召称])"),
 ]
@@ -204,7 +205,9 @@ def mentions(text: str, today: date) -> list[Mention]:
         if day is _NOT_A_DATE:
             continue
         word = m.group(0).strip()
-        if isinstance(day, date):
+        if isinstance(day, tuple):  # 昨天还是前天: either of two days
+            found.append(Mention(m.start(), m.end(), word, None, day))
+        elif isinstance(day, date):
             found.append(Mention(m.start(), m.end(), word, day, relative=kind == "relative"))
         else:
             found.append(Mention(m.start(), m.end(), word, None, likely_days(today)))
@@ -230,6 +233,11 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> object:
 
 def _relative(g: str, today: date) -> date:
     return today - timedelta(days=RELATIVE[g.lower()])
+
+
+def _either(g: str, today: date) -> tuple[date, ...]:
+    words = re.split(r"\s*(?:还是|或者|或)\s*", g)
+    return tuple(sorted({_relative(w, today) for w in words}, reverse=True))
 
 
 def _week(g: str, today: date) -> date | None:
@@ -431,6 +439,7 @@ _RESOLVERS = {
     "festival": _festival,
     "vague": _vague,
     "relative": _relative,
+    "either": _either,
     "lunar_day": _lunar_day,
     "day": _day,
 }
@@ -469,9 +478,12 @@ def agree(found: list[Mention], today: date) -> Mention | None:
     if not found:
         return None
     days = {m.day for m in found}
-    if len(days) == 1 and None not in days:
+    if len(found) == 1 or (len(days) == 1 and None not in days):
         return found[0]
     first, last = found[0], found[-1]
     word = "".join(m.word for m in found) if len(found) <= 3 else first.word
-    picks = sorted({m.day for m in found if m.day is not None}, reverse=True)
+    picks = sorted(
+        {m.day for m in found if m.day is not None} | {d for m in found for d in m.choices},
+        reverse=True,
+    )
     return Mention(first.start, last.end, word, None, tuple(picks) or likely_days(today))

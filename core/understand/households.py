@@ -19,6 +19,8 @@ from functools import lru_cache
 
 from pypinyin import Style, pinyin
 
+from core.understand.numerals import cn_to_int
+
 COMPOUND_SURNAMES = [
     "欧阳",
     "司马",
@@ -76,8 +78,8 @@ KIN_FEMALE = (
 _KIN = "|".join(sorted((*KIN_MALE, *KIN_FEMALE), key=len, reverse=True))
 _PLURAL_AFTER = re.compile(r"^.{0,2}(俩|们|两家|两户|几家|几户|姐妹|兄弟|姊妹)")
 _ALL = re.compile(
-    r"所有|全部|每一?户|各户|挨家挨户|我包的?\S{0,3}户|我联系的?\S{0,3}户|我的\S{0,3}户"
-    r"|[一二两三四五六七八九十\d]+户(?:都|全|一起)|几户(?:都|全)|[一二两三四五六七八九十\d]+家都"
+    r"所有|全部|每一?户|各户|挨家挨户|我包的?(?P<n1>[\d一二两三四五六七八九十]*)户|我联系的?(?P<n2>[\d一二两三四五六七八九十]*)户"
+    r"|(?P<n3>[一二两三四五六七八九十\d]+)[户家][^，。,；;]{0,4}?(?:都|全|一起)|几户[^，。,；;]{0,4}?(?:都|全)"
 )
 _EXCEPT = re.compile(r"除了?([^，,。；;]{1,40}?)(?:以外|之外|外)?(?:其他|其余|别的|另外)")
 
@@ -135,7 +137,7 @@ def find(text: str, names: Sequence[str]) -> Found:
             for i in range(hit.start, hit.end):
                 covered[i] = True
     hits.sort(key=lambda h: h.start)
-    everyone = _ALL.search(text) is not None
+    everyone = _all_of(text, len(households))
     excluded: tuple[str, ...] = ()
     if m := _EXCEPT.search(text):
         excluded = tuple(
@@ -147,6 +149,15 @@ def find(text: str, names: Sequence[str]) -> Found:
         )
         everyone = bool(excluded) or everyone
     return Found(tuple(hits), everyone, excluded)
+
+
+def _all_of(text: str, how_many: int) -> bool:
+    """三户都 / 我包的5户: all of them — unless the number says fewer than the cadre has."""
+    m = _ALL.search(text)
+    if m is None:
+        return False
+    said = m.group("n1") or m.group("n2") or m.group("n3")
+    return not said or cn_to_int(said) == how_many
 
 
 def _exact(text: str, households: list[Household], covered: list[bool]) -> list[Hit]:

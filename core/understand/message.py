@@ -29,6 +29,7 @@ class Reading:
     problem: str  # the words naming a problem or appeal, "" if none
     event: str | None  # hardship | birth | illness | death | dispute
     event_words: str
+    event_date: dt.date | None  # the day the event happened, when the text names one
     plan: bool  # a future plan and nothing done: answer politely, save nothing
     candidates: tuple[tuple[str, ...], ...] = field(default=())  # the ambiguous choices
 
@@ -72,6 +73,7 @@ def read(text: str, names: Sequence[str], today: dt.date) -> Reading:
         problem=compact[problem_at[0] : problem_at[1]] if problem_at else "",
         event=event,
         event_words=compact[event_at[0] : event_at[1]] if event_at else "",
+        event_date=_event_date(compact, event_at, today),
         plan=not report and _is_plan(norm),
         candidates=tuple(tuple(roster[n] for n in c) for c in found.candidates),
     )
@@ -123,6 +125,17 @@ def _contact_date(text: str, done: list[cues.Cue], today: dt.date) -> dates.Ment
         if m.start < first and cues.event_in(_clause(text, clauses, m.start))[0] is None
     ]
     return dates.agree(before, today) if before else None
+
+
+def _event_date(text: str, at: tuple[int, int] | None, today: dt.date) -> dt.date | None:
+    """The day the event happened: a date in the clause that tells it (老伴昨天住院了)."""
+    if at is None:
+        return None
+    clauses = cues.spans(text, cues.CLAUSE_SPLIT)
+    where = cues.around(clauses, at[0])
+    found = [m for m in dates.mentions(text, today) if cues.around(clauses, m.start) == where]
+    one = dates.agree(found, today)
+    return one.day if one else None
 
 
 def _clause(text: str, clauses: list[tuple[int, int]], pos: int) -> str:

@@ -58,8 +58,9 @@ EVENT = Flow(
     name="event",
     steps=(
         household_step(skip_if=has("household_id")),
-        choice_step("kind", "event.pick_kind", EVENT_KINDS, "event_kind"),
-        date_step(prompt_key="event.pick_date"),
+        # An offer from a report's text may have answered these already.
+        choice_step("kind", "event.pick_kind", EVENT_KINDS, "event_kind", skip_if=has("kind")),
+        date_step(prompt_key="event.pick_date", skip_if=has("date")),
         text_step("note", "event.ask_note", optional=True),
         confirm_step(
             render,

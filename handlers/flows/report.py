@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.daytext import read_day_label
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
+from core.understand.choices import method_in, tags_in
 from handlers.engine import Flow, Invalid, Step, Turn
+from handlers.quick import event_offer_after_save
 from handlers.steps import (
     cancel_row,
     choice_step,
@@ -65,11 +68,14 @@ async def _evidence_accept(turn: Turn) -> str | None:
 def render(turn: Turn) -> str:
     d = turn.draft
     tags = "、".join(turn.t(f"tag.{x}") for x in d.get("tags", [])) or "—"
+    household = d.get("household", "")
+    if len(d.get("households") or ()) > 1:
+        household = turn.t("report.several", names=household, count=len(d["households"]))
     return turn.t(
         "report.confirm",
-        household=d.get("household", ""),
+        household=household,
         kind=turn.t(f"kind.{d.get('kind', 'other')}"),
-        date=d.get("date", ""),
+        date=shown_date(turn),
         tags=tags,
         summary=d.get("summary", "") or "—",
         problems=d.get("problems", "") or "—",
@@ -77,35 +83,61 @@ def render(turn: Turn) -> str:
     )
 
 
+def shown_date(turn: Turn) -> str:
+    """上周五（11月27日） when the cadre wrote a date word; else 11月27日（周五）."""
+    raw = turn.draft.get("date", "")
+    if not raw:
+        return ""
+    day = date.fromisoformat(raw)
+    return read_day_label(turn.draft.get("date_word", ""), day, turn.lang, today=turn.now.date())
+
+
+def _household_ids(d: dict) -> list[int]:
+    several = d.get("households") or []
+    return [int(h[0]) for h in several] if several else [int(d["household_id"])]
+
+
 async def finish(turn: Turn) -> list[Reply]:
     d = turn.draft
-    household_id = int(d["household_id"])
-    if not await is_my_household(turn.session, turn.cadre.id, household_id):
-        # The pairing ended while the draft was open: do not save it under a stranger.
-        raise Invalid("flow.not_your_household")
+    ids = _household_ids(d)
+    for household_id in ids:
+        if not await is_my_household(turn.session, turn.cadre.id, household_id):
+            # The pairing ended while the draft was open: do not save it under a stranger.
+            raise Invalid("flow.not_your_household")
     location = d.get("location") or [None, None]
-    contact = await add_contact(
-        turn.session,
-        cadre_id=turn.cadre.id,
-        household_id=household_id,
-        kind=d["kind"],
-        occurred_on=date.fromisoformat(d["date"]),
-        now=turn.now,
-        help_tags=list(d.get("tags", [])),
-        summary=d.get("summary", ""),
-        problems_raised=d.get("problems", ""),
-        latitude=location[0],
-        longitude=location[1],
-        photo_refs=list(d.get("photos", [])),
-        source_channel=str(turn.inbound.channel),
-        source_message_id=turn.inbound.message_id,
-    )
-    turn.saved = {"kind": "contact", "id": contact.id}
-    return [
+    saved = []
+    for household_id in ids:  # several households in one line: one record each
+        contact = await add_contact(
+            turn.session,
+            cadre_id=turn.cadre.id,
+            household_id=household_id,
+            kind=d["kind"],
+            occurred_on=date.fromisoformat(d["date"]),
+            now=turn.now,
+            help_tags=list(d.get("tags", [])),
+            summary=d.get("summary", ""),
+            problems_raised=d.get("problems", "") if len(ids) == 1 else "",
+            latitude=location[0],
+            longitude=location[1],
+            photo_refs=list(d.get("photos", [])),
+            source_channel=str(turn.inbound.channel),
+            source_message_id=turn.inbound.message_id,
+        )
+        saved.append(contact.id)
+    # Undo takes back the whole line: the first record, and the others with it.
+    turn.saved = {"kind": "contact", "id": saved[0], "also": saved[1:]}
+    replies = [
         Reply(
             turn.t("report.saved", household=d["household"], minutes=turn.ctx.policy.undo_minutes)
         )
     ]
+    offer = event_offer_after_save(turn, d)
+    return [*replies, offer] if offer else replies
+
+
+def _quick(draft: dict) -> bool:
+    """A one-line report skips the detail steps: its card is shown at once."""
+    return bool(draft.get("quick"))
 
 
 REPORT = Flow(
@@ -113,12 +145,25 @@ REPORT = Flow(
     steps=(
         # A quick report or a reminder's button may have answered these already.
         household_step(skip_if=has("household_id")),
-        choice_step("kind", "report.pick_kind", CONTACT_KINDS, "kind", skip_if=has("kind")),
+        choice_step(
+            "kind",
+            "report.pick_kind",
+            CONTACT_KINDS,
+            "kind",
+            skip_if=has("kind"),
+            reader=method_in,
+        ),
         date_step(skip_if=has("date")),
-        multi_step("tags", "report.pick_tags", HELP_TAGS, "tag"),
-        text_step("summary", "report.ask_summary"),
-        text_step("problems", "report.ask_problems", optional=True),
-        Step("evidence", _evidence_prompt, _evidence_accept, help_key="help.evidence"),
+        multi_step("tags", "report.pick_tags", HELP_TAGS, "tag", skip_if=_quick, reader=tags_in),
+        text_step("summary", "report.ask_summary", skip_if=_quick),
+        text_step("problems", "report.ask_problems", optional=True, skip_if=_quick),
+        Step(
+            "evidence",
+            _evidence_prompt,
+            _evidence_accept,
+            skip_if=_quick,
+            help_key="help.evidence",
+        ),
         confirm_step(
             render,
             [
