@@ -179,6 +179,8 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         return await _record_problem(turn)
     if inbound.kind in (InboundKind.PHOTO, InboundKind.LOCATION):
         return await _report_with_evidence(turn)
+    if inbound.kind == InboundKind.VOICE:
+        return await _report_from_voice(turn)
     if inbound.kind == InboundKind.TEXT and inbound.text.strip():
         try:
             got = await quick.from_text(turn, inbound.text)
@@ -212,6 +214,16 @@ async def _report_with_evidence(turn: Turn) -> tuple[Position, list[Reply]]:
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key, **bad.params))]
     turn.notes.append(Reply(turn.t("report.evidence_kept")))
+    return await enter(FLOWS["report"], turn)
+
+
+async def _report_from_voice(turn: Turn) -> tuple[Position, list[Reply]]:
+    """A voice message outside a report: kept as its evidence, and a line of text asked."""
+    turn.draft = {"_await_line": True}
+    try:
+        take_evidence(turn)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key, **bad.params))]
     return await enter(FLOWS["report"], turn)
 
 

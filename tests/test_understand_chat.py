@@ -117,7 +117,7 @@ async def test_an_event_in_a_report_is_offered_after_the_save(bot, db):
 
 
 async def test_news_without_a_contact_offers_the_event_and_nothing_is_saved(bot, db):
-    _, roster, phone, _ = bot
+    _, _, phone, _ = bot
     answer = await phone.say("李四昨天住院了")
     assert any("要记下来吗" in t for t in answer), answer
     assert await rows(db, Contact) == []
@@ -134,7 +134,11 @@ async def test_a_problem_without_a_contact_is_offered(bot, db):
     answer = await phone.say("张三想申请低保")
     assert any("要记下来吗" in t for t in answer), answer
     answer = await phone.tap("记录问题")
-    assert answer, answer
+    assert any("问题" in t for t in answer), answer  # the problem flow, household chosen
+    await phone.say("想申请低保")
+    await phone.tap("确认保存")
+    [problem] = await rows(db, Problem)
+    assert problem.household_id == roster.households["张三"]
     assert await rows(db, Contact) == []
 
 
@@ -163,3 +167,17 @@ async def test_text_at_button_steps_is_read_like_the_button(bot, db):
     [contact] = await rows(db, Contact)
     assert contact.kind == "call" and contact.occurred_on == date(2026, 11, 20)
     assert contact.help_tags == ["政策", "销路"]
+
+
+async def test_a_voice_note_is_kept_as_evidence_and_a_line_of_text_asked(bot, db):
+    _, roster, phone, tg = bot
+    answer = await phone.deliver(tg.updates.voice(CADRE))
+    assert any("语音已保存为凭证" in t for t in answer), answer
+    answer = await phone.say("昨天去了陈美玲家")
+    card = answer[-1]
+    assert "户主：陈美玲" in card and "语音：1 条" in card and "昨天（11月22日" in card
+    await phone.tap("确认保存")
+    [contact] = await rows(db, Contact)
+    assert contact.photo_refs == ["voice1"]  # Telegram keeps it by file id, like photos
+    assert contact.household_id == roster.households["陈美玲"]
+    assert contact.occurred_on == date(2026, 11, 22)

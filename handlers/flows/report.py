@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from core.daytext import read_day_label
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
 from core.understand.choices import method_in, tags_in
 from handlers.engine import Flow, Invalid, Step, Turn
-from handlers.quick import event_offer_after_save
+from handlers.quick import event_offer_after_save, from_text
 from handlers.steps import (
     cancel_row,
     choice_step,
@@ -38,12 +39,19 @@ def evidence_counts(draft: dict) -> dict[str, object]:
     return {
         "photos": len(draft.get("photos", [])),
         "located": "✓" if draft.get("location") else "—",
+        "voices": len(draft.get("voices", [])),
     }
 
 
 def take_evidence(turn: Turn) -> bool:
-    """Keep a photo or location sent at any step of a report; True if it was one."""
+    """Keep a photo, voice message or location sent at any step of a report; True if so."""
     kind = turn.inbound.kind
+    if kind == InboundKind.VOICE and turn.inbound.photo_ref:
+        voices = turn.draft.setdefault("voices", [])
+        if len(voices) >= MAX_PHOTOS:
+            raise Invalid("report.too_many_voices", limit=MAX_PHOTOS)
+        voices.append(turn.inbound.photo_ref)
+        return True
     if kind == InboundKind.PHOTO and turn.inbound.photo_ref:
         photos = turn.draft.setdefault("photos", [])
         if len(photos) >= MAX_PHOTOS:
@@ -68,7 +76,7 @@ async def _evidence_accept(turn: Turn) -> str | None:
 def render(turn: Turn) -> str:
     d = turn.draft
     tags = "、".join(turn.t(f"tag.{x}") for x in d.get("tags", [])) or "—"
-    household = d.get("household", "")
+    household = d.get("household", "") or "—"
     if len(d.get("households") or ()) > 1:
         household = turn.t("report.several", names=household, count=len(d["households"]))
     return turn.t(
@@ -80,7 +88,7 @@ def render(turn: Turn) -> str:
         summary=d.get("summary", "") or "—",
         problems=d.get("problems", "") or "—",
         **evidence_counts(d),
-    )
+    ) + (turn.t("report.voices_line", voices=len(d["voices"])) if d.get("voices") else "")
 
 
 def shown_date(turn: Turn) -> str:
@@ -119,7 +127,8 @@ async def finish(turn: Turn) -> list[Reply]:
             problems_raised=d.get("problems", "") if len(ids) == 1 else "",
             latitude=location[0],
             longitude=location[1],
-            photo_refs=list(d.get("photos", [])),
+            # The record's evidence: photos and voice messages (told apart by the reference).
+            photo_refs=[*d.get("photos", []), *d.get("voices", [])],
             source_channel=str(turn.inbound.channel),
             source_message_id=turn.inbound.message_id,
         )
@@ -135,6 +144,31 @@ async def finish(turn: Turn) -> list[Reply]:
     return [*replies, offer] if offer else replies
 
 
+async def _line_prompt(turn: Turn) -> Reply:
+    rows = [[turn.button("report.step_by_step", "line:steps")], cancel_row(turn)]
+    return Reply.with_buttons(turn.t("report.ask_line"), rows)
+
+
+async def _line_accept(turn: Turn) -> str | None:
+    """After a voice message: one line of text read like a quick report, the voice kept."""
+    if turn.data == "line:steps":
+        turn.draft.pop("_await_line", None)
+        return None
+    if not turn.text:
+        raise Invalid("report.need_line")
+    got = await from_text(turn, turn.text)
+    kept: dict[str, Any] = {k: turn.draft[k] for k in ("_id", "voices", "photos", "location") if k in turn.draft}
+    if got.draft is not None:
+        turn.draft = {**got.draft, **kept}
+    else:  # not a contact line: keep it as what was done, ask the rest step by step
+        turn.draft = {**kept, "summary": turn.text, "tags": [], "quick": True}
+    return None
+
+
+def _waits_for_line(draft: dict) -> bool:
+    return bool(draft.get("_await_line"))
+
+
 def _quick(draft: dict) -> bool:
     """A one-line report skips the detail steps: its card is shown at once."""
     return bool(draft.get("quick"))
@@ -143,6 +177,14 @@ def _quick(draft: dict) -> bool:
 REPORT = Flow(
     name="report",
     steps=(
+        # A voice message starts a report: its line of text is asked first.
+        Step(
+            "line",
+            _line_prompt,
+            _line_accept,
+            skip_if=lambda d: not _waits_for_line(d),
+            help_key="help.text",
+        ),
         # A quick report or a reminder's button may have answered these already.
         household_step(skip_if=has("household_id")),
         choice_step(
