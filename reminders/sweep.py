@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from core.daytext import day_label
 from core.i18n import normalize_lang, t
 from core.payload import reply_to_payload
 from core.policy import Policy
@@ -88,7 +89,7 @@ def quiet_until(at: datetime, policy: Policy) -> datetime | None:
 
 
 def _fmt_date(day: date, lang: str) -> str:
-    return t("reminders.date", lang, month=day.month, day=day.day)
+    return day_label(day, lang)  # the one form cadres see everywhere: 11月27日（周五）
 
 
 def _reason(duty: Duty, today: date, lang: str) -> str:

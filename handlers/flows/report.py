@@ -157,7 +157,9 @@ async def _line_accept(turn: Turn) -> str | None:
     if not turn.text:
         raise Invalid("report.need_line")
     got = await from_text(turn, turn.text)
-    kept: dict[str, Any] = {k: turn.draft[k] for k in ("_id", "voices", "photos", "location") if k in turn.draft}
+    kept: dict[str, Any] = {
+        k: turn.draft[k] for k in ("_id", "voices", "photos", "location") if k in turn.draft
+    }
     if got.draft is not None:
         turn.draft = {**got.draft, **kept}
     else:  # not a contact line: keep it as what was done, ask the rest step by step
