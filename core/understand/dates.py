@@ -446,10 +446,18 @@ _RESOLVERS = {
 
 
 def _drop_repeats(found: list[Mention], text: str) -> list[Mention]:
-    """今天周六 / 昨天（周日）: a weekday right after a relative day repeats it, when it agrees."""
+    """今天周六 / 昨天（周日）: a weekday right after a relative day repeats it, when it agrees;
+    端午节那天: 那天 right after a day is that day."""
     kept: list[Mention] = []
     for mention in found:
         before = kept[-1] if kept else None
+        if (
+            before is not None
+            and before.day is not None
+            and mention.word in ("那天", "那日", "当天")
+            and not text[before.end : mention.start].strip()
+        ):
+            continue
         if (
             before is not None
             and before.relative

@@ -117,7 +117,7 @@ def _contact_date(text: str, done: list[cues.Cue], today: dt.date) -> dates.Ment
     contact = {cues.around(clauses, c.start) for c in done}
     inside = [m for m in found if cues.around(clauses, m.start) in contact]
     if inside:
-        return dates.agree(inside, today)
+        return dates.agree(_next_to_cue(text, inside, done), today)
     first = min(start for start, _ in contact)
     before = [
         m
@@ -125,6 +125,24 @@ def _contact_date(text: str, done: list[cues.Cue], today: dt.date) -> dates.Ment
         if m.start < first and cues.event_in(_clause(text, clauses, m.start))[0] is None
     ]
     return dates.agree(before, today) if before else None
+
+
+def _next_to_cue(
+    text: str, inside: list[dates.Mention], done: list[cues.Cue]
+) -> list[dates.Mention]:
+    """Dates that disagree in one clause: the one written right before or after the contact
+    word (今天 打了电话 … 这个月 还没 到账) is the contact's; otherwise all of them (→ ask)."""
+    if len({m.day for m in inside}) == 1:
+        return inside
+    adjacent = [
+        m
+        for m in inside
+        for c in done
+        if (m.end <= c.start and not text[m.end : c.start].strip(" 我给跟和与"))
+        or (c.end <= m.start and not text[c.end : m.start].strip())
+    ]
+    unique = {m.start: m for m in adjacent}
+    return list(unique.values()) if len(unique) == 1 else inside
 
 
 def _event_date(text: str, at: tuple[int, int] | None, today: dt.date) -> dt.date | None:
