@@ -9,7 +9,7 @@ from core.daytext import read_day_label
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
 from core.understand.choices import method_in, tags_in
-from handlers.engine import Flow, Invalid, Step, Turn
+from handlers.engine import Anytime, Flow, Invalid, Step, Turn
 from handlers.quick import event_offer_after_save, from_text
 from handlers.steps import (
     cancel_row,
@@ -221,4 +221,6 @@ REPORT = Flow(
         ),
     ),
     finish=finish,
+    # A photo or location sent at any step of a report is kept.
+    anytime=Anytime(take_evidence, "report.evidence_kept", own_step="evidence"),
 )
