@@ -29,7 +29,7 @@ CADRE = TgUser(880011, "王建国")
 async def bot(db: Database) -> AsyncIterator[tuple[Runtime, Seed, Phone, FakeTelegram]]:
     async with FakeTelegram() as tg:
         roster = await seed(db, NOW)
-        rt = await start(bot_settings(tg), db=db, clock=FixedClock(NOW), poll_timeout=1)
+        rt = await start(bot_settings(tg, poll_timeout=1), db=db, clock=FixedClock(NOW))
         phone = Phone(tg, rt, CADRE)
         try:
             answer = await phone.command("start", roster.code)
