@@ -24,7 +24,13 @@ from core.understand.corpus import date_wrong, load, score
 from core.understand.message import read
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "corpus"
-FILES = ("quick_reports_dev.jsonl", "held_out.jsonl", "held_out_2.jsonl", "held_out_3.jsonl")
+FILES = (
+    "quick_reports_dev.jsonl",
+    "held_out.jsonl",
+    "held_out_2.jsonl",
+    "held_out_3.jsonl",
+    "held_out_4.jsonl",
+)
 SHANGHAI = timezone(timedelta(hours=8))
 
 

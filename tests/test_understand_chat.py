@@ -14,7 +14,8 @@ from sqlalchemy import select
 from bot.run import Runtime, start
 from core.clock import FixedClock
 from storage.db import Database
-from storage.models import Contact, Event, Problem
+from storage.models import Cadre, Contact, Event, Problem, Unit
+from tests import factories
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgUser
 from tests.seed import Seed, seed
@@ -155,6 +156,8 @@ async def test_text_at_button_steps_is_read_like_the_button(bot, db):
     await phone.tap("张三")
     answer = await phone.say("打电话")
     assert any("哪天联系" in t for t in answer), answer
+    answer = await phone.say("明天")
+    assert any("不能是将来" in t for t in answer), answer  # read, and refused for what it is
     answer = await phone.say("上周五")
     assert any("六帮" in t for t in answer), answer
     answer = await phone.say("讲政策，帮卖货")
@@ -181,3 +184,26 @@ async def test_a_voice_note_is_kept_as_evidence_and_a_line_of_text_asked(bot, db
     assert contact.photo_refs == ["voice1"]  # Telegram keeps it by file id, like photos
     assert contact.household_id == roster.households["陈美玲"]
     assert contact.occurred_on == date(2026, 11, 22)
+
+
+async def test_a_nickname_that_fits_two_households_offers_both(bot, db):
+    _, roster, phone, tg = bot
+    async with db.transaction() as s:
+        cadre = await s.get(Cadre, roster.cadre_id)
+        village = await s.scalar(select(Unit).where(Unit.path.like("%旧门村")))
+        await factories.pairing(s, cadre, await factories.household(s, "张秀英", village=village))
+    answer = await phone.say("老张家今天去了")
+    assert any("是哪一户" in t for t in answer), answer
+    labels = [
+        b["text"] for row in tg.sent(CADRE.id)[-1]["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert (
+        "张三（旧门村）" in labels
+        and "张秀英（旧门村）" in labels
+        and "李四（旧门村）" not in labels
+    )
+    answer = await phone.tap("张秀英")
+    assert "户主：张秀英" in answer[-1] and "今天（11月23日" in answer[-1]
+    await phone.tap("确认保存")
+    [contact] = await rows(db, Contact)
+    assert contact.occurred_on == date(2026, 11, 23) and contact.kind == "visit"

@@ -57,6 +57,7 @@ TODAY = date(2026, 11, 30)  # a Monday
         ("正月十五", "2027-02-20"),
         ("初五", "2026-11-13"),  # lunar 10-22 today: the most recent 5th of a lunar month
         ("今天周一", "2026-11-30"),  # a weekday after 今天 repeats it
+        ("明天", "2026-12-01"),  # read, so that the date step can refuse it as the future
     ],
 )
 def test_one_day(text, day):

@@ -58,6 +58,15 @@ RELATIVE = {
     "刚刚": 0,
     "today": 0,
     "yesterday": 1,
+    # The future is read too (a plan, or 明天 typed at the date step): it is refused for
+    # what it is, not misread.
+    "明天": -1,
+    "明日": -1,
+    "明儿": -1,
+    "听日": -1,
+    "后天": -2,
+    "大后天": -3,
+    "tomorrow": -1,
 }
 # Words that name a time but not one day: the bot must ask, never guess.
 VAGUE = (

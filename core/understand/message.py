@@ -124,7 +124,15 @@ def _contact_date(text: str, done: list[cues.Cue], today: dt.date) -> dates.Ment
         for m in found
         if m.start < first and cues.event_in(_clause(text, clauses, m.start))[0] is None
     ]
-    return dates.agree(before, today) if before else None
+    if not before:
+        return None
+    one = dates.agree(before, today)
+    if one is None or one.day is None or all(_bare(text, clauses, m) for m in before):
+        return one
+    # A day written in a clause of its own story (玉米12号收完了，去看了看) may or may not be
+    # the contact's: ask, offering it first.
+    choices = (one.day, *(d for d in dates.likely_days(today) if d != one.day))
+    return dates.Mention(one.start, one.end, one.word, None, choices[:4])
 
 
 def _next_to_cue(
@@ -154,6 +162,15 @@ def _event_date(text: str, at: tuple[int, int] | None, today: dt.date) -> dt.dat
     found = [m for m in dates.mentions(text, today) if cues.around(clauses, m.start) == where]
     one = dates.agree(found, today)
     return one.day if one else None
+
+
+def _bare(text: str, clauses: list[tuple[int, int]], mention: dates.Mention) -> bool:
+    """A clause that only sets the time (上周五，… / 昨天下午三点多，…): little else in it."""
+    start, end = cues.around(clauses, mention.start)
+    rest = (text[start : mention.start] + text[mention.end : end]).strip()
+    return (
+        len(re.sub(r"[\s上下中午早晚点多钟半刻的时候嗯那个一二三四五六七八九十\d]", "", rest)) <= 2
+    )
 
 
 def _clause(text: str, clauses: list[tuple[int, int]], pos: int) -> str:
