@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.buttons import Menu, RecordEvent, RecordProblem, ReportFor
 from core.i18n import t
 from core.policy import EVENT_KINDS
 from core.types import Button, Inbound, InboundKind, Reply
@@ -10,7 +11,7 @@ from handlers.engine import Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
 from handlers.flows.report import take_evidence
-from handlers.steps import button_number, take_household
+from handlers.steps import take_household
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
@@ -44,7 +45,8 @@ def _word(inbound: Inbound) -> str:
     if inbound.kind == InboundKind.COMMAND:
         return inbound.command.lower()
     if inbound.kind == InboundKind.BUTTON:
-        return inbound.data[2:] if inbound.data.startswith("m:") else inbound.data
+        entry = Menu.unpack(inbound.data)
+        return entry.action if entry else inbound.data
     if inbound.kind == InboundKind.TEXT:
         return inbound.text.strip().lower()
     return ""
@@ -65,26 +67,27 @@ def global_word(inbound: Inbound) -> str | None:
 
 
 def starts_something(inbound: Inbound) -> bool:
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(
-        ("rep:h:", quick.OFFER_EVENT, quick.OFFER_PROBLEM)
-    ):
-        return True
+    if inbound.kind == InboundKind.BUTTON:
+        return any(
+            kind.unpack(inbound.data) is not None
+            for kind in (ReportFor, Menu, RecordEvent, RecordProblem)
+        )
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
-    return inbound.kind == InboundKind.BUTTON and inbound.data.startswith("m:")
+    return False
 
 
 def main_menu(lang: str) -> Reply:
-    def b(key: str, data: str) -> Button:
-        return Button(t(key, lang), data)
+    def b(key: str, action: str) -> Button:
+        return Button(t(key, lang), Menu(action).pack())
 
     return Reply.with_buttons(
         t("menu.title", lang),
         [
-            [b("menu.report", "m:report"), b("menu.diary", "m:diary")],
-            [b("menu.event", "m:event"), b("menu.problem", "m:problem")],
-            [b("menu.mine", "m:mine"), b("menu.resolve", "m:resolve")],
-            [b("menu.undo", "m:undo"), b("menu.correct", "m:correct")],
+            [b("menu.report", "report"), b("menu.diary", "diary")],
+            [b("menu.event", "event"), b("menu.problem", "problem")],
+            [b("menu.mine", "mine"), b("menu.resolve", "resolve")],
+            [b("menu.undo", "undo"), b("menu.correct", "correct")],
         ],
     )
 
@@ -155,8 +158,9 @@ async def _toggle_language(turn: Turn, here: Position) -> tuple[Position, list[R
 async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     """No flow open: start one, run an action, or read a quick report."""
     inbound = turn.inbound
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
-        return await _report_for(turn, inbound.data[6:])
+    report_for = ReportFor.unpack(inbound.data) if inbound.kind == InboundKind.BUTTON else None
+    if report_for is not None:
+        return await _report_for(turn, report_for.household_id)
     starter = _lookup(STARTERS, inbound)
     if starter == "resolve" and not await open_problems(turn.session, turn.cadre.id, limit=1):
         # Nothing to resolve: do not open a flow that would hold every later message.
@@ -173,10 +177,10 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         return await undo.correct_last(conv, turn)
     if action == "back":
         return Position(), [*turn.notes, await undo.end_leave(turn)]
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(quick.OFFER_EVENT):
-        return await _record_event(turn)
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith(quick.OFFER_PROBLEM):
-        return await _record_problem(turn)
+    if event := RecordEvent.unpack(inbound.data):
+        return await _record_event(turn, event)
+    if problem := RecordProblem.unpack(inbound.data):
+        return await _record_problem(turn, problem.household_id)
     if inbound.kind in (InboundKind.PHOTO, InboundKind.LOCATION):
         return await _report_with_evidence(turn)
     if inbound.kind == InboundKind.VOICE:
@@ -227,38 +231,37 @@ async def _report_from_voice(turn: Turn) -> tuple[Position, list[Reply]]:
     return await enter(FLOWS["report"], turn)
 
 
-async def _record_event(turn: Turn) -> tuple[Position, list[Reply]]:
+async def _record_event(turn: Turn, offer: RecordEvent) -> tuple[Position, list[Reply]]:
     """The offer to record a 五必访 event the text named: the event flow, prefilled."""
-    offer = quick.parse_event_offer(turn.inbound.data)
     turn.draft = {}
-    if offer is None or offer[1] not in EVENT_KINDS:
+    day = quick.offered_day(offer.day)
+    if offer.kind not in EVENT_KINDS or day is False:
         return Position(), [Reply(turn.t("flow.stale_button"))]
-    household, kind, day = offer
     try:
-        await take_household(turn, button_number(household))
+        await take_household(turn, offer.household_id)
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key))]
-    turn.draft["kind"] = kind
-    if day is not None:
-        turn.draft["date"] = day.isoformat()
+    turn.draft["kind"] = offer.kind
+    if day:
+        turn.draft["date"] = day
     return await enter(FLOWS["event"], turn)
 
 
-async def _record_problem(turn: Turn) -> tuple[Position, list[Reply]]:
+async def _record_problem(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
     """The offer to record a problem the text named: the problem flow for that household."""
     turn.draft = {}
     try:
-        await take_household(turn, button_number(turn.inbound.data[len(quick.OFFER_PROBLEM) :]))
+        await take_household(turn, household_id)
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key))]
     return await enter(FLOWS["problem"], turn)
 
 
-async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]]:
+async def _report_for(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
     """A reminder's button: open a contact report for that household."""
     turn.draft = {}
     try:
-        await take_household(turn, button_number(household))
+        await take_household(turn, household_id)
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key))]
     return await enter(FLOWS["report"], turn)

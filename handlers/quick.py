@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core.buttons import RecordEvent, RecordProblem
 from core.types import Button, Reply
 from core.understand.message import Reading
 from core.understand.text import without_fillers
@@ -18,10 +19,6 @@ from handlers.engine import Invalid, Turn
 from handlers.inputs import MAX_TEXT, check_report_date
 from handlers.reading import read_for
 from storage.people import MyHousehold
-
-# Data of the buttons that offer to record what the text also says (an event, a problem).
-OFFER_EVENT = "qe:"
-OFFER_PROBLEM = "qp:"
 
 
 @dataclass
@@ -120,10 +117,10 @@ def offer_rows(turn: Turn, reading: Reading, household: MyHousehold | None) -> l
     rows = []
     if reading.event:
         day = reading.event_date.isoformat() if reading.event_date else ""
-        data = f"{OFFER_EVENT}{household.id}:{reading.event}:{day}"
+        data = RecordEvent(household.id, reading.event, day).pack()
         rows.append([turn.button("quick.record_event", data)])
     if reading.problem:
-        rows.append([turn.button("quick.record_problem", f"{OFFER_PROBLEM}{household.id}")])
+        rows.append([turn.button("quick.record_problem", RecordProblem(household.id).pack())])
     return rows
 
 
@@ -132,7 +129,7 @@ def event_offer_after_save(turn: Turn, draft: dict[str, Any]) -> Reply | None:
     kind = draft.get("_event")
     if not kind or draft.get("households"):
         return None
-    data = f"{OFFER_EVENT}{draft['household_id']}:{kind}:{draft.get('_event_date', '')}"
+    data = RecordEvent(int(draft["household_id"]), kind, draft.get("_event_date", "")).pack()
     return Reply.with_buttons(
         turn.t(
             "quick.offer_after",
@@ -143,13 +140,11 @@ def event_offer_after_save(turn: Turn, draft: dict[str, Any]) -> Reply | None:
     )
 
 
-def parse_event_offer(data: str) -> tuple[str, str, date | None] | None:
-    """'qe:12:illness:2026-11-29' → ('12', 'illness', date); None when malformed."""
-    parts = data[len(OFFER_EVENT) :].split(":")
-    if len(parts) != 3:
-        return None
-    household, kind, day = parts
+def offered_day(iso: str) -> str | bool:
+    """The day a RecordEvent button carries: ISO, "" when none, False when malformed."""
+    if not iso:
+        return ""
     try:
-        return household, kind, date.fromisoformat(day) if day else None
+        return date.fromisoformat(iso).isoformat()
     except ValueError:
-        return None
+        return False

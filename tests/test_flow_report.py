@@ -108,7 +108,7 @@ async def test_dates_future_and_too_old_are_refused(world):
     # Not one day: asked with the likely days, never taken as today.
     replies = await chat.say("前几天吧")
     assert "「前几天」不是具体的某一天" in texts(replies)
-    assert "d:2026-11-22" in [b.data for row in replies[-1].buttons for b in row]
+    assert "day:2026-11-22" in [b.data for row in replies[-1].buttons for b in row]
     await chat.say("11月20日")
     assert "六帮" in chat.last_text()
 

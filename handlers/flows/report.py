@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from core.buttons import SKIP, Done, StepByStep
 from core.daytext import read_day_label
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
 from core.understand.choices import method_in, tags_in
-from handlers.engine import Anytime, Flow, Invalid, Step, Turn
+from handlers.engine import STAY, Anytime, Flow, Invalid, Step, Turn
 from handlers.quick import event_offer_after_save, from_text
 from handlers.steps import (
     cancel_row,
@@ -21,6 +22,7 @@ from handlers.steps import (
     multi_step,
     text_step,
 )
+from handlers.words import says_done, says_skip
 from storage.people import is_my_household
 from storage.records import add_contact
 
@@ -29,7 +31,7 @@ MAX_PHOTOS = 9
 
 async def _evidence_prompt(turn: Turn) -> Reply:
     rows = [
-        [turn.button("common.done", "t:done"), turn.button("common.skip", "skip")],
+        [turn.button("common.done", Done().pack()), turn.button("common.skip", SKIP)],
         cancel_row(turn),
     ]
     return Reply.with_buttons(turn.t("report.evidence", **evidence_counts(turn.draft)), rows)
@@ -67,8 +69,8 @@ def take_evidence(turn: Turn) -> bool:
 async def _evidence_accept(turn: Turn) -> str | None:
     if take_evidence(turn):
         turn.notes.append(Reply(turn.t("report.evidence_received", **evidence_counts(turn.draft))))
-        return "__stay__"
-    if turn.data in ("t:done", "skip") or turn.text in ("完成", "跳过", "done", "skip"):
+        return STAY
+    if says_done(turn) or says_skip(turn):
         return None
     raise Invalid("report.evidence_or_done")
 
@@ -145,13 +147,13 @@ async def finish(turn: Turn) -> list[Reply]:
 
 
 async def _line_prompt(turn: Turn) -> Reply:
-    rows = [[turn.button("report.step_by_step", "line:steps")], cancel_row(turn)]
+    rows = [[turn.button("report.step_by_step", StepByStep().pack())], cancel_row(turn)]
     return Reply.with_buttons(turn.t("report.ask_line"), rows)
 
 
 async def _line_accept(turn: Turn) -> str | None:
     """After a voice message: one line of text read like a quick report, the voice kept."""
-    if turn.data == "line:steps":
+    if StepByStep.unpack(turn.data) is not None:
         turn.draft.pop("_await_line", None)
         return None
     if not turn.text:
@@ -186,6 +188,8 @@ REPORT = Flow(
             _line_accept,
             skip_if=lambda d: not _waits_for_line(d),
             help_key="help.text",
+            offers=(StepByStep,),
+            reads=(StepByStep,),
         ),
         # A quick report or a reminder's button may have answered these already.
         household_step(skip_if=has("household_id")),
@@ -207,6 +211,8 @@ REPORT = Flow(
             _evidence_accept,
             skip_if=_quick,
             help_key="help.evidence",
+            offers=(Done,),
+            reads=(Done,),
         ),
         confirm_step(
             render,
