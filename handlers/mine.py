@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.daytext import day_label
 from core.types import Reply
 from handlers.engine import Turn
 from handlers.plan_card import card_buttons
@@ -56,4 +57,4 @@ async def my_overview(turn: Turn) -> list[Reply]:
 
 
 def _fmt(day: date | None, turn: Turn) -> str:
-    return f"{day:%m-%d}" if day else turn.t("mine.never")
+    return day_label(day, turn.lang, today=turn.now.date()) if day else turn.t("mine.never")

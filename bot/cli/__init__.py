@@ -25,8 +25,12 @@ COMMAND_MODULES = (
     "bot.cli.reminders",
     "bot.cli.digest",
     "bot.cli.wecom",
+    "bot.cli.parse",
     "bot.cli.changes",
     "bot.cli.score",
+    "bot.cli.user",
+    "bot.cli.export",
+    "bot.cli.web",
 )
 
 # The top-level commands each module registers. A module listed in COMMAND_MODULES but not
@@ -48,6 +52,9 @@ COMMANDS = {
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
     "score": ("bot.cli.score",),
+    "user": ("bot.cli.user",),
+    "export": ("bot.cli.export",),
+    "web": ("bot.cli.web",),
 }
 
 

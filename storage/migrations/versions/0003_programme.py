@@ -1,7 +1,7 @@
 """programme: appeals lifecycle, help plans, 办实事, personal occasions
 
 Revision ID: 0003_programme
-Revises: 0002_roster_changes
+Revises: 0002_web_users
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0003_programme'
-down_revision = '0002_roster_changes'
+down_revision = '0002_web_users'
 branch_labels = None
 depends_on = None
 
