@@ -52,6 +52,7 @@ COMMANDS = {
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
     "score": ("bot.cli.score",),
+    "parse": ("bot.cli.parse",),
     "user": ("bot.cli.user",),
     "export": ("bot.cli.export",),
     "web": ("bot.cli.web",),
