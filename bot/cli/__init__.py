@@ -25,7 +25,11 @@ COMMAND_MODULES = (
     "bot.cli.reminders",
     "bot.cli.digest",
     "bot.cli.wecom",
+    "bot.cli.parse",
     "bot.cli.changes",
+    "bot.cli.user",
+    "bot.cli.export",
+    "bot.cli.web",
 )
 
 # The top-level commands each module registers. A module listed in COMMAND_MODULES but not
@@ -46,6 +50,9 @@ COMMANDS = {
     "pairing": ("bot.cli.changes",),
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
+    "user": ("bot.cli.user",),
+    "export": ("bot.cli.export",),
+    "web": ("bot.cli.web",),
 }
 
 
