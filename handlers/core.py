@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import normalize_lang, t
 from core.types import Inbound, InboundKind, Reply
-from handlers import enrol, menu
+from handlers import enrol, menu, undo
 from handlers.context import Context
 from handlers.engine import Flow, Invalid, Position, Turn, advance, reprompt
 from handlers.flows import FLOWS
@@ -107,6 +107,7 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         draft=copy.deepcopy(conv.draft or {}),
     )
     position, replies = await _converse(conv, turn)
+    await undo.settle_correction(turn)
     _save(conv, position, turn, ctx)
     return replies
 
