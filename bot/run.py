@@ -127,6 +127,7 @@ def background_services(settings: Settings) -> list[ServiceStarter]:
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start with settings that cannot work, naming the setting."""
+    _check_half_set(settings)
     if settings.wecom.enabled:
         from bot.channels.wecom.channel import check_wecom_settings
 
@@ -143,6 +144,22 @@ def check_settings(settings: Settings) -> None:
             raise ConfigError(
                 "配置错误 / bad setting BANGFU_TELEGRAM__WEBHOOK_SECRET: "
                 "16-256 characters of A-Z a-z 0-9 _ -"
+            )
+
+
+def _check_half_set(settings: Settings) -> None:
+    """Credentials without `enabled` would start without that channel and say nothing."""
+    wecom = settings.wecom
+    credentials = {
+        "TELEGRAM": settings.telegram.token.get_secret_value(),
+        "WECOM": wecom.corp_id or wecom.secret.get_secret_value() or wecom.token.get_secret_value(),
+    }
+    for channel, given in credentials.items():
+        enabled = getattr(settings, channel.lower()).enabled
+        if given and not enabled:
+            raise ConfigError(
+                f"配置错误 / bad setting BANGFU_{channel}__ENABLED: 已填写凭据但未启用，"
+                f"请设为 true 或删去凭据 / credentials are set but the channel is not enabled"
             )
 
 
@@ -164,6 +181,8 @@ async def start(
         policy=settings.policy,
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         bot_username=settings.telegram.bot_username,
+        digest_day=settings.schedule.digest_day,
+        digest_time=settings.schedule.digest_time,
     )
     ctx.group_commands = DigestGroupCommands(database, ctx.clock, settings.policy)
     rt = Runtime(settings=settings, db=database, ctx=ctx, owns_db=owns_db)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import t
 from core.types import Inbound, Reply
+from handlers.context import Context
 from storage.audit import audit
 from storage.invites import InviteError, Redeemed, redeem_invite
 from storage.models import Unit
@@ -64,7 +65,7 @@ async def enrol_cadre(
 
 
 async def enrol_group(
-    session: AsyncSession, inbound: Inbound, lang: str, now: datetime
+    session: AsyncSession, ctx: Context, inbound: Inbound, lang: str, now: datetime
 ) -> list[Reply]:
     code = _code(inbound)
     if not code:
@@ -91,4 +92,7 @@ async def enrol_group(
         entity_id=redeemed.unit_id,
         chat=inbound.chat_id,
     )
-    return [Reply(t("group.bound", lang, unit=unit.path if unit else ""))]
+    day = t(f"group.weekday.{ctx.digest_day}", lang)
+    return [
+        Reply(t("group.bound", lang, unit=unit.path if unit else "", day=day, time=ctx.digest_time))
+    ]
