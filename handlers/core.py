@@ -86,7 +86,7 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         return await handle_group(session, ctx, inbound, lang, now)
     cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
     if cadre is None:
-        replies = await enrol.enrol_cadre(session, inbound, lang, now)
+        replies = await enrol.enrol_cadre(session, ctx, inbound, lang, now)
         if replies:
             return replies
         cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
