@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.config import ConfigError
+from core.clock import Clock
 
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = (
@@ -35,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run one command; `clock` stands in for the real one (tests travel in time with it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.clock = clock
     try:
         result = args.func(args)
         if asyncio.iscoroutine(result):
