@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.cli import build_parser
 from bot.config import ConfigError
-from bot.run import Runtime, Stopper, start
+from bot.run import start
 from storage.db import Database
 from tests.clocks import RunningClock
 from tests.fakes.telegram_api import FakeTelegram
@@ -31,16 +32,18 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Database) -> None:
     events: list[str] = []
 
-    async def service(rt: Runtime) -> Stopper:
-        events.append("started")
+    class Service:
+        def routes(self) -> list[web.RouteDef]:
+            return []
 
-        async def stop() -> None:
+        async def start(self) -> None:
+            events.append("started")
+
+        async def stop(self) -> None:
             events.append("stopped")
 
-        return stop
-
-    settings = bot_settings(tg)
-    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[service], poll_timeout=1)
+    settings = bot_settings(tg, poll_timeout=1)
+    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[lambda host: Service()])
     try:
         await tg.wait_for("getUpdates")
         assert rt.ctx.bot_username == tg.username
@@ -109,10 +112,10 @@ async def test_the_group_bind_reply_names_the_configured_digest_day(
     from tests.chat import Chat, texts
     from tests.seed import seed
 
-    settings = bot_settings(tg).model_copy(
+    settings = bot_settings(tg, poll_timeout=1).model_copy(
         update={"schedule": ScheduleSettings(digest_day="fri", digest_time="17:05")}
     )
-    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[], poll_timeout=1)
+    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[])
     try:
         s = await seed(db, NOW)
         said = texts(await Chat(rt.ctx, account="7", group="-1001").command("bind", s.group_code))
