@@ -32,7 +32,7 @@ async def test_run_answers_and_stops_gracefully(
             "BANGFU_TELEGRAM__TOKEN": tg.token,
             "BANGFU_TELEGRAM__API_URL": tg.base_url,
             "BANGFU_WEB__PORT": str(free_port()),
-            "BANGFU_LOG_LEVEL": "DEBUG",
+            "BANGFU_LOG__LEVEL": "DEBUG",
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run",

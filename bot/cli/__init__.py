@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = (
     "bot.cli.db",
+    "bot.cli.backup",
     "bot.cli.demo",
     "bot.cli.run",
     "bot.cli.roster",
