@@ -2,7 +2,8 @@
 
 The last action is a small state machine kept on the conversation (`last_record`):
 
-- ``add``: a record was saved. Undo withdraws it; correct reopens its draft.
+- ``add``: a record was saved (or several, one line naming several households). Undo
+  withdraws them; correct reopens their draft.
 - ``correct``: a corrected draft replaced a record. Undo withdraws the new one and brings
   back the one it replaced; correct reopens the corrected draft again.
 - ``resolve``: a problem was marked resolved (销号). Undo reopens the problem.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from core.daytext import short_day
 from core.types import Reply
 from handlers.engine import CONFIRM, Position, Turn, enter
 from handlers.flows import FLOWS
@@ -42,10 +44,29 @@ def _nothing(turn: Turn) -> Reply:
 
 def _day(turn: Turn, iso: str) -> str:
     try:
-        day = date.fromisoformat(iso[:10])
+        return short_day(date.fromisoformat(iso[:10]), turn.lang)
     except ValueError:
         return ""
-    return turn.t("undo.date", month=day.month, day=day.day)
+
+
+def _ids(last: dict) -> list[int]:
+    """The records one action saved: the first, and the others saved with it."""
+    return [int(last["id"]), *(int(i) for i in last.get("also") or [])]
+
+
+async def _withdraw(turn: Turn, kind: str, ids: list[int], action: str = "undo") -> bool:
+    ok = False
+    for record_id in ids:
+        done = await undo_record(
+            turn.session,
+            cadre_id=turn.cadre.id,
+            kind=kind,
+            record_id=record_id,
+            now=turn.now,
+            action=action,
+        )
+        ok = done or ok
+    return ok
 
 
 def describe(turn: Turn, flow: str, draft: dict[str, Any], at: str) -> str:
@@ -79,18 +100,20 @@ async def undo_last(conv: Conversation, turn: Turn) -> Reply:
     last = _undoable(conv, turn)
     if last is None:
         return _nothing(turn)
-    op, kind, record_id = last.get("op", "add"), str(last["kind"]), int(last["id"])
+    op, kind = last.get("op", "add"), str(last["kind"])
     me, now = turn.cadre.id, turn.now
     what = describe(turn, str(last.get("flow", "")), last.get("draft") or {}, last["at"])
     if op == "resolve":
-        ok = await reopen_problem(turn.session, cadre_id=me, problem_id=record_id, now=now)
+        ok = await reopen_problem(turn.session, cadre_id=me, problem_id=int(last["id"]), now=now)
         key = "undo.reopened"
     else:
-        ok = await undo_record(turn.session, cadre_id=me, kind=kind, record_id=record_id, now=now)
+        ok = await _withdraw(turn, kind, _ids(last))
         key = "undo.done"
         if ok and op == "correct":
-            replaced = int(last["replaced"])
-            await restore_record(turn.session, cadre_id=me, kind=kind, record_id=replaced, now=now)
+            for replaced in last.get("replaced") or []:
+                await restore_record(
+                    turn.session, cadre_id=me, kind=kind, record_id=int(replaced), now=now
+                )
             was = last.get("was") or {}
             what = describe(turn, str(last.get("flow", "")), was, last["at"])
             key = "undo.restored"
@@ -108,10 +131,7 @@ async def correct_last(conv: Conversation, turn: Turn) -> tuple[Position, list[R
     if last.get("op") == "resolve":
         return Position(), [Reply(turn.t("undo.resolve_not_correctable"))]
     draft = dict(last.get("draft") or {})
-    turn.draft = {
-        **draft,
-        CORRECTS: {"kind": last["kind"], "id": int(last["id"]), "at": last["at"], "was": draft},
-    }
+    turn.draft = {**draft, CORRECTS: {"kind": last["kind"], "ids": _ids(last), "was": draft}}
     turn.notes.append(Reply(turn.t("undo.correcting")))
     return await enter(flow, turn, CONFIRM)
 
@@ -121,15 +141,8 @@ async def settle_correction(turn: Turn) -> None:
     corrects = turn.draft.get(CORRECTS)
     if turn.saved is None or not isinstance(corrects, dict):
         return
-    replaced = int(corrects["id"])
-    await undo_record(
-        turn.session,
-        cadre_id=turn.cadre.id,
-        kind=str(corrects["kind"]),
-        record_id=replaced,
-        now=turn.now,
-        action="correct",
-    )
+    replaced = [int(i) for i in corrects.get("ids") or []]
+    await _withdraw(turn, str(corrects["kind"]), replaced, action="correct")
     turn.saved.update(op="correct", replaced=replaced, was=corrects.get("was") or {})
 
 

@@ -127,3 +127,22 @@ async def test_every_undo_names_the_record(db):
     await chat.say("昨天给陈美玲打了电话")
     await chat.tap("确认保存")
     assert "已撤销：11月22日 电话联系 陈美玲" in texts(await chat.command("undo"))
+
+
+async def test_a_line_of_two_households_is_corrected_and_restored_together(db):
+    world = await bound_world(db)
+    chat = world.chat
+    await chat.say("今天去了张三和李四家")
+    await chat.tap("确认保存")
+    await chat.command("correct")
+    await chat.command("cancel")
+    assert len(await live_contacts(db)) == 2
+    await chat.command("correct")
+    await chat.tap("改日期")
+    await chat.tap("昨天")
+    await chat.tap("确认保存")
+    moved = await live_contacts(db)
+    assert [c.occurred_on for c in moved] == [NOW.date() - timedelta(days=1)] * 2
+    said = texts(await chat.command("undo"))
+    assert "已撤销更正" in said and "张三" in said and "李四" in said
+    assert [c.occurred_on for c in await live_contacts(db)] == [NOW.date()] * 2
