@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = (
     "bot.cli.db",
+    "bot.cli.backup",
     "bot.cli.demo",
     "bot.cli.run",
     "bot.cli.roster",

@@ -78,7 +78,9 @@ class RobotSender:
         """Take n slots of the robot's minute, or raise with how long to wait for them."""
         if n > self.per_minute:
             raise SendError(
-                f"reply needs {n} robot messages; limit {self.per_minute}/min", permanent=True
+                f"reply needs {n} robot messages; limit {self.per_minute}/min",
+                permanent=True,
+                code="too_many_parts",
             )
         now = self._now()
         window = self._sent[key]
@@ -87,7 +89,9 @@ class RobotSender:
         overflow = len(window) + n - self.per_minute
         if overflow > 0:
             raise SendError(
-                "wecom robot rate limit", retry_after=window[overflow - 1] + WINDOW - now
+                "wecom robot rate limit",
+                retry_after=window[overflow - 1] + WINDOW - now,
+                code="local_rate_limit",
             )
         window.extend([now] * n)
 
