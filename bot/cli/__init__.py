@@ -32,6 +32,8 @@ COMMAND_MODULES = (
 # here is imported for every command (correct, only slower).
 COMMANDS = {
     "db": ("bot.cli.db",),
+    "backup": ("bot.cli.backup",),
+    "restore": ("bot.cli.backup",),
     "demo": ("bot.cli.demo",),
     "run": ("bot.cli.run",),
     "roster": ("bot.cli.roster",),
