@@ -4,7 +4,9 @@ Three layers keep cadres' data and secrets out of the log, whatever the level:
 - libraries that log payloads at DEBUG/INFO (the Telegram library logs every API call with
   its parameters, httpx every URL, SQLAlchemy and aiosqlite SQL parameters and result rows)
   are held at WARNING, and below WARNING only our own packages are let through;
-- the database engine hides SQL parameters in its messages and errors (storage/db.py);
+- the database engine hides SQL parameters in its messages and errors (storage/db.py), and
+  tracebacks keep their frames and exception types but not the exceptions' messages (a
+  ValueError may quote what a cadre typed, a database error the row it refused);
 - each record is scrubbed of the settings' secrets, secrets in URLs (a WeCom robot's
   `key=`, an `access_token=`) and mobile numbers before any handler formats it.
 `BANGFU_LOG__PERSONAL_DATA=true` lifts the first two, for one debugging session.
@@ -16,6 +18,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -91,6 +94,31 @@ class OwnBelowWarning(logging.Filter):
         return any(name == own or name.startswith(own + ".") for own in OWN_LOGGERS)
 
 
+class WithholdExceptionText(logging.Filter):
+    """Tracebacks with their frames and exception types, without the exceptions' messages."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = bare_traceback(record.exc_info[1])
+        return True
+
+
+def bare_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` and its causes, each exception's message withheld."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.format_tb(current.__traceback__)
+        name = f"{type(current).__module__}.{type(current).__qualname__}"
+        parts.append("".join(frames) + f"{name}: [message withheld]")
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return "Traceback (most recent call last):\n" + "\n\nCaused by:\n".join(parts)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC, ISO 8601), level, logger, message, traceback."""
 
@@ -136,6 +164,7 @@ def setup_logging(settings: Settings, stream: IO[str] | None = None) -> logging.
     )
     if not config.personal_data:
         handler.addFilter(OwnBelowWarning())
+        handler.addFilter(WithholdExceptionText())
     handler.addFilter(Redact(settings_secrets(settings)))
     root = logging.getLogger()
     root.addHandler(handler)

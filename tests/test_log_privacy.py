@@ -42,6 +42,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)  # a monthly-contact reminder day
 ROBOT_KEY = "693a91f6-7c2e-4bc4-97a0-0ec2f1a5aaa1"
 REPORT = "今天去张三家走访了，看了新盖的鸡舍"
+TYPED = "张三家 13912345678 鸡舍"
 
 
 @pytest.fixture
@@ -165,3 +166,34 @@ def test_secrets_in_urls_and_mobile_numbers_are_scrubbed_from_any_record(
     text = out.getvalue()
     assert ROBOT_KEY not in text and "13912345678" not in text and "abc123xyz" not in text
     assert "webhook/send?key=[REDACTED]" in text
+
+
+def test_tracebacks_keep_frames_and_types_but_not_messages(restore_logging: None) -> None:
+    """An exception's message may quote what a cadre typed: withheld unless debugging."""
+
+    def parse(text: str) -> int:
+        return int(text)
+
+    def failing() -> None:
+        try:
+            parse(TYPED)  # the source line shows the name, never the value
+        except ValueError as exc:
+            raise RuntimeError(f"could not read {exc}") from exc
+
+    texts = []
+    for personal in (False, True):
+        out = io.StringIO()
+        settings = Settings(log=LogSettings(personal_data=personal))
+        handler = setup_logging(settings, stream=out)
+        try:
+            failing()
+        except RuntimeError:
+            logging.getLogger("bot.x").exception("handling failed")
+        finally:
+            logging.getLogger().removeHandler(handler)
+        texts.append(out.getvalue())
+    withheld, debugging = texts
+    assert "鸡舍" not in withheld and "张三" not in withheld
+    assert "builtins.RuntimeError: [message withheld]" in withheld
+    assert "builtins.ValueError: [message withheld]" in withheld and "in parse" in withheld
+    assert "鸡舍" in debugging and "13912345678" not in debugging  # numbers scrubbed even then
