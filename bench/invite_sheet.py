@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.roster_rows import county_rows  # noqa: E402
 from bot.roster.files import write_rows_csv  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.roster_factory import county_rows  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time

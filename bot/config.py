@@ -30,7 +30,7 @@ from pydantic_settings import (
 
 from core.policy import Policy
 
-# Aliases that the issue names (BANGFU_TELEGRAM_API_URL) beside the nested form.
+# Short aliases (BANGFU_TELEGRAM_API_URL) beside the nested form, as the README documents.
 FLAT_ALIASES = {
     "BANGFU_LOG_LEVEL": ("log", "level"),
     "BANGFU_TELEGRAM_TOKEN": ("telegram", "token"),

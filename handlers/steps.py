@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from core.buttons import (
+    CANCEL,
+    SKIP,
+    Choice,
+    Confirm,
+    Day,
+    DaysBack,
+    Done,
+    Edit,
+    Household,
+    NoHousehold,
+    Page,
+    Toggle,
+)
+from core.daytext import day_label
 from core.types import Button, InboundKind, Reply
+from core.understand.dates import read_date
+from core.understand.text import normalise
 from handlers.engine import CONFIRM, DONE, STAY, Invalid, Step, Turn
-from handlers.inputs import check_report_date, parse_report_date, prose
+from handlers.inputs import check_report_date, prose
 from handlers.names import pick_household
+from handlers.words import CONFIRM_WORDS, says_done, says_nothing
 from storage.people import household_name, is_my_household, my_households
 
 PAGE = 8  # household buttons per page: fits a phone screen
+SHORT_ANSWER = 8  # typed answers to a button step are short; a longer text is not one
 Skip = Callable[[dict[str, Any]], bool] | None
 
 
 def cancel_row(turn: Turn) -> list[Button]:
-    return [turn.button("common.cancel", "x")]
+    return [turn.button("common.cancel", CANCEL)]
 
 
 # --- household ---------------------------------------------------------------------------
@@ -30,36 +49,55 @@ def household_step(
         mine = await my_households(turn.session, turn.cadre.id)
         if not mine:
             return Reply(turn.t("flow.no_households"))
+        candidates = [h for h in mine if h.id in set(turn.draft.get("_candidates") or ())]
+        if candidates:  # a nickname that fits several: only those, to pick one
+            rows = [
+                [Button(f"{h.head_name}（{h.village}）", Household(h.id).pack())]
+                for h in candidates
+            ]
+            rows.append([turn.button("flow.other_household", Page(0).pack())])
+            rows.append(cancel_row(turn))
+            names = "、".join(h.head_name for h in candidates)
+            return Reply.with_buttons(turn.t("flow.which_household", names=names), rows)
         page = int(turn.draft.get("_page", 0))
         chunk = mine[page * PAGE : (page + 1) * PAGE]
-        rows = [[Button(f"{h.head_name}（{h.village}）", f"h:{h.id}")] for h in chunk]
+        rows = [[Button(f"{h.head_name}（{h.village}）", Household(h.id).pack())] for h in chunk]
         nav = []
         if page > 0:
-            nav.append(turn.button("flow.prev_page", f"pg:{page - 1}"))
+            nav.append(turn.button("flow.prev_page", Page(page - 1).pack()))
         if (page + 1) * PAGE < len(mine):
-            nav.append(turn.button("flow.next_page", f"pg:{page + 1}"))
+            nav.append(turn.button("flow.next_page", Page(page + 1).pack()))
         rows.append(nav)
         if optional:
-            rows.append([turn.button("flow.no_household", "h:none")])
+            rows.append([turn.button("flow.no_household", NoHousehold().pack())])
         rows.append(cancel_row(turn))
         return Reply.with_buttons(turn.t("flow.pick_household"), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if turn.data.startswith("pg:"):
-            await _turn_page(turn, button_number(turn.data[3:]))
+        if page := Page.unpack(turn.data):
+            await _turn_page(turn, page.page)
             return STAY
-        if turn.data == "h:none" and optional:
+        if NoHousehold.unpack(turn.data) and optional:
             turn.draft["household_id"], turn.draft["household"] = None, ""
             return None
-        if turn.data.startswith("h:"):
-            await take_household(turn, button_number(turn.data[2:]))
+        if picked := Household.unpack(turn.data):
+            await take_household(turn, picked.household_id)
         elif turn.text:
             await _household_by_name(turn)
         else:
             raise Invalid("flow.use_buttons_or_name")
         return None
 
-    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.household")
+    offers = (Household, Page, NoHousehold) if optional else (Household, Page)
+    return Step(
+        name,
+        prompt,
+        accept,
+        skip_if=skip_if,
+        help_key="help.household",
+        offers=offers,
+        reads=(Household, Page, NoHousehold),
+    )
 
 
 async def take_household(turn: Turn, household_id: int) -> None:
@@ -67,7 +105,8 @@ async def take_household(turn: Turn, household_id: int) -> None:
         raise Invalid("flow.not_your_household")
     turn.draft["household_id"] = household_id
     turn.draft["household"] = await household_name(turn.session, household_id)
-    turn.draft.pop("_page", None)
+    for key in ("_page", "_candidates", "households"):  # one household chosen: just this one
+        turn.draft.pop(key, None)
 
 
 async def _household_by_name(turn: Turn) -> None:
@@ -76,6 +115,7 @@ async def _household_by_name(turn: Turn) -> None:
     if not found:
         raise Invalid("flow.no_such_household", name=turn.text[:20])
     if len(found) > 1:
+        turn.draft["_candidates"] = [h.id for h in found]  # the prompt offers just these
         raise Invalid("flow.ambiguous_household", names="、".join(h.head_name for h in found[:5]))
     await take_household(turn, found[0].id)
 
@@ -86,17 +126,7 @@ async def _turn_page(turn: Turn, page: int) -> None:
     if page < 0 or (page > 0 and page * PAGE >= len(mine)):
         raise Invalid("flow.use_buttons_or_name")
     turn.draft["_page"] = page
-
-
-def button_number(text: str) -> int:
-    """A number carried by button data (an id, a page, a day offset); -1 if it is not one.
-
-    Data can be stale or forged: "²".isdigit() is true but int() refuses it, and an id past
-    64 bits makes the database driver fail, so both are "not a number" here.
-    """
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return -1
-    return int(text)
+    turn.draft.pop("_candidates", None)  # 其他户: the whole list
 
 
 # --- date --------------------------------------------------------------------------------
@@ -106,11 +136,24 @@ def date_step(
     name: str = "date", *, prompt_key: str = "flow.pick_date", skip_if: Skip = None
 ) -> Step:
     async def prompt(turn: Turn) -> Reply:
+        choices = turn.draft.get("_date_choices")
+        if choices:  # the cadre named a time that is not one day: offer the likely days
+            days = [date.fromisoformat(d) for d in choices]
+            rows = [
+                [
+                    Button(day_label(d, turn.lang), Day(d.isoformat()).pack())
+                    for d in days[i : i + 2]
+                ]
+                for i in range(0, len(days), 2)
+            ]
+            rows.append(cancel_row(turn))
+            word = turn.draft.get("date_word", "")
+            return Reply.with_buttons(turn.t("flow.pick_date_of", word=word), rows)
         rows = [
             [
-                turn.button("flow.today", "d:0"),
-                turn.button("flow.yesterday", "d:1"),
-                turn.button("flow.day_before", "d:2"),
+                turn.button("flow.today", DaysBack(0).pack()),
+                turn.button("flow.yesterday", DaysBack(1).pack()),
+                turn.button("flow.day_before", DaysBack(2).pack()),
             ],
             cancel_row(turn),
         ]
@@ -118,21 +161,49 @@ def date_step(
 
     async def accept(turn: Turn) -> str | None:
         today = turn.now.date()
-        if turn.data.startswith("d:"):
-            back = button_number(turn.data[2:])
-            if back < 0:
-                raise Invalid("input.bad_date")
+        word = ""
+        if days := DaysBack.unpack(turn.data):
             # Clamp before subtracting: an absurd offset would fall before year 1 and raise.
-            back = min(back, turn.ctx.policy.backdate_days + 1)
-            day = check_report_date(today - timedelta(days=back), today, turn.ctx.policy)
+            if days.days < 0:
+                raise Invalid("input.bad_date")
+            day = today - timedelta(days=min(days.days, turn.ctx.policy.backdate_days + 1))
+        elif one := Day.unpack(turn.data):
+            day = _iso_day(one.iso)
         elif turn.text:
-            day = parse_report_date(turn.text, today, turn.ctx.policy)
+            day, word = _typed_day(turn, today)
         else:
             raise Invalid("input.bad_date")
+        day = check_report_date(day, today, turn.ctx.policy)
         turn.draft[name] = day.isoformat()
+        turn.draft[f"{name}_word"] = word
+        turn.draft.pop("_date_choices", None)
         return None
 
-    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.date")
+    kinds = (DaysBack, Day)
+    return Step(
+        name, prompt, accept, skip_if=skip_if, help_key="help.date", offers=kinds, reads=kinds
+    )
+
+
+def _iso_day(iso: str) -> date:
+    """A Day button's date; stale or forged data is "not a date"."""
+    try:
+        return date.fromisoformat(iso)
+    except ValueError:
+        raise Invalid("input.bad_date") from None
+
+
+def _typed_day(turn: Turn, today: date) -> tuple[date, str]:
+    """A typed date, read like a quick report's (上周五, 11.28, 前天…); a time that is not one
+    day leaves its likely days on the draft and asks again."""
+    found = read_date(normalise(turn.text), today)
+    if found is None:
+        raise Invalid("input.bad_date")
+    if found.day is None:
+        turn.draft["_date_choices"] = [d.isoformat() for d in found.choices[:4]]
+        turn.draft["date_word"] = found.word
+        raise Invalid("input.not_one_day", word=found.word)
+    return found.day, found.word
 
 
 # --- text --------------------------------------------------------------------------------
@@ -142,12 +213,12 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
     async def prompt(turn: Turn) -> Reply:
         rows: list[list[Button]] = []
         if optional:
-            rows.append([turn.button("common.skip", "skip")])
+            rows.append([turn.button("common.skip", SKIP)])
         rows.append(cancel_row(turn))
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if optional and (turn.data == "skip" or _says_nothing(turn.text)):
+        if optional and says_nothing(turn):
             turn.draft[name] = ""
             return None
         if turn.inbound.kind != InboundKind.TEXT:
@@ -158,40 +229,46 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
     return Step(name, prompt, accept, skip_if=skip_if, help_key="help.text")
 
 
-# Typed instead of pressing 跳过: "没有" at "any problems raised?" means none, and must not
-# become an open problem called "没有".
-NOTHING_WORDS = frozenset(
-    ("跳过", "没有", "无", "没", "暂无", "没有问题", "没问题", "无问题", "skip", "none", "no")
-)
-
-
-def _says_nothing(text: str) -> bool:
-    return text.rstrip("。.!！ ").lower() in NOTHING_WORDS
-
-
 # --- choices -----------------------------------------------------------------------------
 
 
 def choice_step(
-    name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, skip_if: Skip = None
+    name: str,
+    prompt_key: str,
+    options: Sequence[str],
+    label_prefix: str,
+    *,
+    skip_if: Skip = None,
+    reader: Callable[[str], str | None] | None = None,
 ) -> Step:
-    """One choice among fixed options; data is "c:<option>"."""
+    """One choice among fixed options, by button or by typing (part of) its label; `reader`
+    understands a typed answer in the cadre's own words (打电话 for 电话联系)."""
 
     async def prompt(turn: Turn) -> Reply:
-        rows = [[turn.button(f"{label_prefix}.{o}", f"c:{o}")] for o in options]
+        rows = [[turn.button(f"{label_prefix}.{o}", Choice(o).pack())] for o in options]
         rows.append(cancel_row(turn))
-        return Reply.with_buttons(turn.t(prompt_key), rows)
+        # The household chosen so far is named (a reminder's button opens at this step).
+        return Reply.with_buttons(turn.t(prompt_key, household=turn.draft.get("household")), rows)
 
     async def accept(turn: Turn) -> str | None:
-        choice = (
-            turn.data[2:] if turn.data.startswith("c:") else _by_label(turn, options, label_prefix)
-        )
+        chosen = Choice.unpack(turn.data)
+        choice = chosen.option if chosen else _by_label(turn, options, label_prefix)
+        if choice not in options and reader is not None and _short(turn.text):
+            choice = reader(turn.text) or ""
         if choice not in options:
             raise Invalid("flow.use_buttons")
         turn.draft[name] = choice
         return None
 
-    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.choice")
+    kinds = (Choice,)
+    return Step(
+        name, prompt, accept, skip_if=skip_if, help_key="help.choice", offers=kinds, reads=kinds
+    )
+
+
+def _short(text: str) -> bool:
+    """An answer to a button step typed in words (打电话, 讲政策，帮卖货), not a whole report."""
+    return 0 < len(text) <= SHORT_ANSWER
 
 
 def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
@@ -206,69 +283,92 @@ def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
 
 
 def multi_step(
-    name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, optional: bool = True
+    name: str,
+    prompt_key: str,
+    options: Sequence[str],
+    label_prefix: str,
+    *,
+    optional: bool = True,
+    skip_if: Skip = None,
+    reader: Callable[[str], list[str]] | None = None,
 ) -> Step:
-    """Toggle several options; "t:<option>" toggles, "t:done" moves on."""
+    """Toggle several options; a Toggle button adds or removes one, Done moves on."""
 
     async def prompt(turn: Turn) -> Reply:
         chosen = set(turn.draft.get(name, []))
         buttons = [
-            Button(("✅ " if o in chosen else "") + turn.t(f"{label_prefix}.{o}"), f"t:{o}")
+            Button(("✅ " if o in chosen else "") + turn.t(f"{label_prefix}.{o}"), Toggle(o).pack())
             for o in options
         ]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        rows.append([turn.button("common.done", "t:done"), *cancel_row(turn)])
+        rows.append([turn.button("common.done", Done().pack()), *cancel_row(turn)])
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
         chosen: list[str] = list(turn.draft.get(name, []))
-        if turn.data == "t:done" or (turn.text and turn.text in ("完成", "好了", "done")):
+        if says_done(turn):
             if not optional and not chosen:
                 raise Invalid("flow.pick_at_least_one")
             turn.draft[name] = chosen
             return None
-        option = (
-            turn.data[2:] if turn.data.startswith("t:") else _by_label(turn, options, label_prefix)
-        )
+        toggled = Toggle.unpack(turn.data)
+        option = toggled.option if toggled else _by_label(turn, options, label_prefix)
+        if option not in options and reader is not None and _short(turn.text):
+            named = [o for o in reader(turn.text) if o in options]
+            if named:  # 讲政策，帮卖货: each named tag chosen, as if its button were pressed
+                turn.draft[name] = [o for o in options if o in chosen or o in named]
+                return STAY
         if option not in options:
             raise Invalid("flow.use_buttons")
         chosen.remove(option) if option in chosen else chosen.append(option)
         turn.draft[name] = [o for o in options if o in chosen]
         return STAY
 
-    return Step(name, prompt, accept, help_key="help.multi")
+    kinds = (Toggle, Done)
+    return Step(
+        name, prompt, accept, skip_if=skip_if, help_key="help.multi", offers=kinds, reads=kinds
+    )
 
 
 # --- confirmation ------------------------------------------------------------------------
 
 
 def confirm_step(render: Callable[[Turn], str], editable: Sequence[tuple[str, str]]) -> Step:
-    """Show the record; "ok" saves, "e:<step>" edits one field and comes back here."""
+    """Show the record; Confirm saves, Edit changes one field and comes back here."""
 
     async def prompt(turn: Turn) -> Reply:
-        edits = [turn.button(label, f"e:{step}") for step, label in editable]
+        edits = [turn.button(label, Edit(step).pack()) for step, label in editable]
         rows = [[turn.button("common.confirm", confirm_data(turn.draft))]]
         rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
         rows.append(cancel_row(turn))
         return Reply.with_buttons(render(turn), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if turn.data == confirm_data(turn.draft) or turn.text in ("确认", "保存", "ok", "OK", "是"):
+        if turn.data == confirm_data(turn.draft) or turn.text in CONFIRM_WORDS:
             return DONE
-        if turn.data.startswith("ok"):
+        if Confirm.unpack(turn.data):
             # The 确认 of an older card: it must not save the draft now open.
             raise Invalid("flow.stale_button")
-        if turn.data.startswith("e:") and turn.data[2:] in {s for s, _ in editable}:
+        edit = Edit.unpack(turn.data)
+        if edit and edit.step in {s for s, _ in editable}:
             turn.draft["_edit"] = True
-            return turn.data[2:]
+            return edit.step
         raise Invalid("flow.confirm_or_edit")
 
-    return Step(CONFIRM, prompt, accept, help_key="help.confirm")
+    return Step(
+        CONFIRM,
+        prompt,
+        accept,
+        help_key="help.confirm",
+        goes_to=tuple(step for step, _ in editable),
+        offers=(Confirm, Edit),
+        reads=(Confirm, Edit),
+    )
 
 
 def confirm_data(draft: dict[str, Any]) -> str:
     """The confirm button names its draft, so an older card's 确认 cannot save this one."""
-    return f"ok:{draft.get('_id', '')}"
+    return Confirm(str(draft.get("_id", ""))).pack()
 
 
 def has(key: str) -> Callable[[dict[str, Any]], bool]:

@@ -11,13 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bench.roster_rows import county_rows
 from bot.cli import main
 from bot.roster.files import write_rows_csv
 from core.clock import SystemClock
 from storage.db import Database
 from storage.invites import InviteError
 from storage.models import Cadre, ChatAccount, Invite
-from tests.roster_factory import county_rows
 from tests.test_cli_admin import admin_db, query, redeem  # noqa: F401 (fixture)
 
 BOT = "bangfu_test_bot"

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bench.roster_rows import county_rows
 from bot.cli import adminkit, main
 from bot.roster.files import write_rows_csv
 from core.clock import FixedClock
@@ -18,7 +19,6 @@ from reminders.sweep import preview_sweep
 from storage.db import Database
 from storage.models import AuditLog, Cadre, ChatAccount, Contact, Household, Pairing, Unit
 from storage.stats_scope import scope_select
-from tests.roster_factory import county_rows
 from tests.test_cli_admin import admin_db, query  # noqa: F401 (fixture)
 
 TZ = ZoneInfo("Asia/Shanghai")

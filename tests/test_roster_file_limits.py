@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from bench.roster_rows import county_rows
 from bot.cli import main
 from bot.roster.files import HEADERS, RosterFileError, read_roster, write_rows_csv
-from tests.roster_factory import county_rows
 from tests.test_cli_admin import admin_db  # noqa: F401 (fixture)
 
 

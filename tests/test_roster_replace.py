@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from bench.roster_rows import county_rows
 from bot.cli import main
 from bot.roster.files import write_rows_csv
 from storage.models import AuditLog, Cadre, Household, Pairing
-from tests.roster_factory import county_rows
 from tests.test_cli_admin import admin_db, query  # noqa: F401 (fixture)
 from tests.test_roster_changes import county, in_digest_scope, reminded  # noqa: F401
 

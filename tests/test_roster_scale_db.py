@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bench.roster_rows import county_rows
 from bot.roster.files import read_roster, write_rows_csv
 from bot.roster.importer import import_roster
 from core.policy import Policy
@@ -18,7 +19,6 @@ from storage.invites import (
 )
 from storage.models import Cadre, ChatAccount, Household, Invite, Pairing
 from storage.wecom_directory import bind_wecom_users
-from tests.roster_factory import county_rows
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=7)

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bench.roster_rows import county_rows
 from bot.channels.wecom.api import WecomApi
 from bot.channels.wecom.directory import Member, find_userids
 from bot.cli import adminkit, main
@@ -24,7 +25,6 @@ from handlers.core import handle
 from storage.db import Database
 from storage.models import AuditLog, ChatAccount
 from tests.fakes.wecom_api import FakeWecom
-from tests.roster_factory import county_rows
 from tests.test_cli_admin import admin_db, query  # noqa: F401 (fixture)
 from tests.test_wecom_cli import _wecom_env
 

@@ -14,13 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from bot.channels.base import SendError
-from bot.channels.wecom.api import WecomApi, WecomError
-from bot.channels.wecom.channel import check_wecom_settings
+from bot.channels.wecom.api import WecomError
+from bot.channels.wecom.channel import api_for, check_wecom_settings
 from bot.channels.wecom.directory import Lookup, Member, find_userids
 from bot.channels.wecom.robot import RobotSender, mask_key
 from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
-from bot.config import Settings, load_settings
+from bot.config import load_settings
 from core.clock import SystemClock
 from core.i18n import t
 from core.names import normalize_path
@@ -153,13 +153,7 @@ async def _check(args: argparse.Namespace) -> int:
     check_wecom_settings(settings.wecom)  # a ConfigError names the bad setting
     wc = settings.wecom
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-        api = WecomApi(
-            session,
-            base_url=wc.api_url,
-            corp_id=wc.corp_id,
-            secret=wc.secret.get_secret_value(),
-            agent_id=wc.agent_id,
-        )
+        api = api_for(wc, session)
         try:
             await api.access_token()
             say("wecom_cli.check_token_ok", corp=wc.corp_id, agent=wc.agent_id)
@@ -197,7 +191,7 @@ async def _sync(args: argparse.Namespace) -> int:
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
             lookup = await find_userids(
-                _api(http, settings), members, per_second=args.per_second, found=bind
+                api_for(settings.wecom, http), members, per_second=args.per_second, found=bind
             )
     return _sync_report(lookup, members, conflicts)
 
@@ -206,21 +200,10 @@ async def _unsynced(db: Database, path: str) -> list[Member]:
     async with db.sessions() as s:
         if path and await unit_by_path(s, path) is None:
             raise AdminError("wecom_cli.unit_missing", path=path)
-        cadres = await unbound_cadres(s, path, channel="wecom")
+        cadres = await unbound_cadres(s, path, channel=Channel.WECOM)
     if not cadres:
         raise AdminError("wecom_sync.nobody")
     return [Member(c.cadre_id, c.name, c.phone, c.unit_path) for c in cadres]
-
-
-def _api(http: aiohttp.ClientSession, settings: Settings) -> WecomApi:
-    wc = settings.wecom
-    return WecomApi(
-        http,
-        base_url=wc.api_url,
-        corp_id=wc.corp_id,
-        secret=wc.secret.get_secret_value(),
-        agent_id=wc.agent_id,
-    )
 
 
 def _sync_report(lookup: Lookup, members: list[Member], conflicts: list[tuple[int, str]]) -> int:
