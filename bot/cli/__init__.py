@@ -46,6 +46,7 @@ COMMANDS = {
     "digest": ("bot.cli.digest",),
     "group": ("bot.cli.wecom",),
     "wecom": ("bot.cli.wecom",),
+    "parse": ("bot.cli.parse",),
     "pairing": ("bot.cli.changes",),
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
