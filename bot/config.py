@@ -86,6 +86,11 @@ class LogSettings(BaseModel):
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    console: bool = True  # the office's web console under /console
+    # 32 random bytes, base64: keeps console sign-ins valid across restarts. Empty: a fresh
+    # key per start (everyone signs in again after a restart).
+    session_key: SecretStr = SecretStr("")
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class ScheduleSettings(BaseModel):
@@ -199,7 +204,11 @@ class Settings(BaseSettings):
         "bot.channels.telegram_app",
         "bot.channels.wecom.channel",
     )
-    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services", "bot.metrics")
+    services: Annotated[tuple[str, ...], NoDecode] = (
+        "bot.services",
+        "bot.metrics",
+        "webconsole.serve",
+    )
 
     @field_validator("channels", "services", mode="before")
     @classmethod

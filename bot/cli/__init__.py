@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "bot.cli.wecom",
     "bot.cli.parse",
     "bot.cli.changes",
+    "bot.cli.user",
+    "bot.cli.export",
+    "bot.cli.web",
 )
 
 # The top-level commands each module registers. A module listed in COMMAND_MODULES but not
@@ -50,6 +53,9 @@ COMMANDS = {
     "pairing": ("bot.cli.changes",),
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
+    "user": ("bot.cli.user",),
+    "export": ("bot.cli.export",),
+    "web": ("bot.cli.web",),
 }
 
 
