@@ -86,6 +86,8 @@ def build_host(settings: Settings, db: Database, clock: Clock | None = None) -> 
         policy=settings.policy,
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         bot_username=settings.telegram.bot_username,
+        digest_day=settings.schedule.digest_day,
+        digest_time=settings.schedule.digest_time,
     )
     ctx.group_commands = DigestGroupCommands(db, ctx.clock, settings.policy)
     return Host(settings=settings, db=db, ctx=ctx, core=MeteredCore(ctx))
