@@ -87,6 +87,8 @@ def build_host(settings: Settings, db: Database, clock: Clock | None = None) -> 
         policy=settings.policy,
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         bot_username=settings.telegram.bot_username,
+        digest_day=settings.schedule.digest_day,
+        digest_time=settings.schedule.digest_time,
     )
     ctx.group_commands = DigestGroupCommands(db, ctx.clock, settings.policy)
     ctx.scores = ScoreCommands(db, ctx.clock, settings.policy)

@@ -35,3 +35,6 @@ class Context:
     group_commands: GroupCommands | None = None
     scores: ScoreCommands | None = None
     bot_username: str = ""  # for Telegram deep links in texts
+    # When the weekly digest goes out (the schedule's setting), for texts that describe it.
+    digest_day: str = "mon"
+    digest_time: str = "08:30"

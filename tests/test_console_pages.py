@@ -99,7 +99,7 @@ async def test_drill_down_county_to_household(site) -> None:
     assert "=HYPERLINK" in body and '<a href="http://evil' not in body  # shown as text
     assert "22.27000" in body
     _, card = await b.get(f"/household/{c.household.id}/card")
-    assert "连心卡" in card and "13800000001" in card
+    assert "连心卡" in card and "13800000001" in card and "技术上帮" in card  # its 六帮 measures
 
 
 async def test_photos_served_only_in_scope_and_never_by_path(site) -> None:

@@ -216,7 +216,15 @@ async def _household(request: web.Request, template: str) -> web.StreamResponse:
     return render(
         template,
         request,
-        {"h": household, "village": village, "rec": rec, "today": c.clock.now().date()},
+        {
+            "h": household,
+            "village": village,
+            "rec": rec,
+            "today": c.clock.now().date(),
+            "measures": list(
+                dict.fromkeys(t for contact, _ in rec.contacts for t in contact.help_tags or [])
+            ),
+        },
     )
 
 

@@ -172,6 +172,7 @@ async def finish_resolve(turn: Turn) -> list[Reply]:
     )
     if not ok:
         return [Reply(turn.t("problem.not_yours_or_closed"))]
+    turn.saved = {"kind": "problem", "id": appeal_id, "op": "resolve"}  # undo reopens it
     # 办结 is not the end: the household is called back and asked whether it is satisfied.
     ask = turn.t("appeal.call_back", household=turn.draft.get("household", ""))
     return [
