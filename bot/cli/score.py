@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from bot.cli.digest import parse_at
 from bot.config import load_settings
+from core.clock import SystemClock
 from core.i18n import t
 from core.programme import INDICATORS
 from reminders.score import CadreScore, parse_period, unit_scores
@@ -63,10 +64,11 @@ async def _export(args: argparse.Namespace) -> int:
         print("用法 / usage: --month 2026-11 | --quarter 2026-Q4, FILE.csv|xlsx", file=sys.stderr)
         return 2
     try:
-        as_of = parse_at(args.at, settings.tz).date()
+        at = parse_at(args.at, settings.tz)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    as_of = (at or SystemClock(settings.tz).now()).date()  # default: today
     db = Database(args.url or settings.database_url)
     try:
         async with db.sessions() as session:
