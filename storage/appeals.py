@@ -75,11 +75,11 @@ async def _fetch(session: AsyncSession, stmt: Select) -> list[AppealRow]:  # typ
 async def my_appeals(
     session: AsyncSession, cadre_id: int, stages: tuple[str, ...], limit: int = 20
 ) -> list[AppealRow]:
-    """My appeals at these stages, oldest deadline first, with the household's name."""
+    """My appeals at these stages, oldest first, with the household's name."""
     stmt = (
         _rows()
         .where(Problem.cadre_id == cadre_id, Problem.stage.in_(stages))
-        .order_by(Problem.due_on, Problem.raised_on, Problem.id)
+        .order_by(Problem.raised_on, Problem.id)
         .limit(limit)
     )
     return await _fetch(session, stmt)

@@ -93,14 +93,15 @@ async def test_undoing_a_resolve_reopens_the_problem(db):
     await chat.tap("确认保存")
     assert (await problem(db, world.my_problem)).status == "resolved"
     before = await digest(world)
-    # The county also holds the other cadre's open problem.
-    assert (before.problems_raised, before.problems_resolved, before.problems_open) == (2, 1, 1)
+    # The county also holds the other cadre's open problem and my appeal settled earlier.
+    assert (before.problems_raised, before.problems_resolved, before.problems_open) == (3, 2, 1)
     said = texts(await chat.command("undo"))
     assert "已撤销销号" in said and "危房改造补助还没到" in said
     row = await problem(db, world.my_problem)
     assert (row.status, row.deleted_at, row.resolved_at) == ("open", None, None)
+    assert row.stage == "handling"  # the appeal is back to 办理中
     after = await digest(world)
-    assert (after.problems_raised, after.problems_resolved, after.problems_open) == (2, 0, 2)
+    assert (after.problems_raised, after.problems_resolved, after.problems_open) == (3, 1, 2)
     await chat.command("resolve")
     assert "危房改造" in " ".join(chat.labels())
 
@@ -121,6 +122,9 @@ async def test_every_undo_names_the_record(db):
     chat = world.chat
     await chat.command("problem")
     await chat.tap("张三")
+    await chat.tap("其他")
+    await chat.say("顿谷镇")
+    await chat.tap("按规定")
     await chat.say("屋顶漏雨")
     await chat.tap("确认保存")
     assert "已撤销：问题「屋顶漏雨」（张三）" in texts(await chat.command("undo"))

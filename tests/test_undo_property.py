@@ -24,6 +24,7 @@ from tests.flowkit import CRASH, NOW, World, bound_world
 
 HOUSEHOLDS = ("张三", "李四", "王小明", "陈美玲")
 SEEDED_PROBLEM = "危房改造补助还没到"  # bound_world gives me this open problem
+SETTLED_APPEAL = "孩子上学交通补助"  # and this appeal, settled and awaiting its call-back
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ async def _report(world: World, model: Model, hh: str, method: str, back: int) -
 async def _problem(world: World, model: Model, hh: str, description: str) -> None:
     await world.chat.command("problem")
     await world.chat.tap(hh)
+    await world.chat.tap("其他")
+    await world.chat.say("顿谷镇")
+    await world.chat.tap("按规定")
     await world.chat.say(description)
     await world.chat.tap("确认保存")
     now = world.clock.now()
@@ -202,7 +206,11 @@ async def _check(world: World, model: Model) -> None:
 async def test_no_record_lost_or_doubled(db, script):
     world = await _fresh(db)
     model = Model(
-        {0: Rec("problem", "李四", SEEDED_PROBLEM, NOW.date(), "open")}, itertools.count(1)
+        {
+            0: Rec("problem", "李四", SEEDED_PROBLEM, NOW.date(), "open"),
+            -1: Rec("problem", "王小明", SETTLED_APPEAL, NOW.date(), "resolved"),
+        },
+        itertools.count(1),
     )
     originals: dict[int, Rec] = dict(model.records)
     for op, *args in script:
