@@ -256,3 +256,14 @@ async def recent_sends(
             ended = row.sent_at if row.sent_at is not None and query is sent else None
             out.append(RecentSend(row.id, row.channel, row.chat_id, row.payload, ended))
     return out
+
+
+async def replies_waiting(session: AsyncSession, channel: str, chat_id: str) -> int:
+    """Queued answers to this chat not yet sent (pending or being sent)."""
+    query = select(func.count()).where(
+        _T.c.channel == channel,
+        _T.c.chat_id == chat_id,
+        _T.c.kind == REPLY,
+        _T.c.status.in_([PENDING, SENDING]),
+    )
+    return int(await session.scalar(query) or 0)
