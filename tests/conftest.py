@@ -2,7 +2,8 @@
 
 PostgreSQL: BANGFU_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test). Each
 test run migrates its own schema, so parallel runs on one server do not collide; set
-BANGFU_TEST_PG_URL=off to skip those tests.
+BANGFU_TEST_PG_URL=off to skip those tests. CI sets BANGFU_TEST_PG_REQUIRED=1: an unreachable
+server then fails those tests instead of skipping them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage.migrate import upgrade
 from storage.models import Base
 
 PG_URL = os.environ.get("BANGFU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_REQUIRED = os.environ.get("BANGFU_TEST_PG_REQUIRED", "") not in ("", "0")
 
 
 async def _pg_reachable(url: str) -> str | None:
@@ -55,6 +57,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str]:
     reason = _off_loop(asyncio.run, _pg_reachable(PG_URL))
+    if reason and PG_REQUIRED:
+        pytest.fail(f"PostgreSQL is required (BANGFU_TEST_PG_REQUIRED) — {reason}", pytrace=False)
     if reason:
         pytest.skip(f"PostgreSQL tests skipped — {reason}")
     schema = f"bangfu_t_{os.getpid()}_{secrets.token_hex(3)}"

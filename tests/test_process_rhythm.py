@@ -5,9 +5,8 @@ and the reminder's button opens a report for that household."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +16,7 @@ from bot.config import ScheduleSettings
 from bot.run import start
 from storage.models import JobRun
 from storage.people import bind_account, bind_group
+from tests.clocks import RunningClock
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgChat, TgUser
 from tests.seed import seed
@@ -24,16 +24,6 @@ from tests.tg_support import Phone, bot_settings
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday, the 20th
 CADRE_CHAT, GROUP_CHAT = 5001, -1007001
-
-
-class RunningClock:
-    """Starts at `start` and runs with real time: rate limits need time to pass."""
-
-    def __init__(self, start: datetime) -> None:
-        self.tz, self._start, self._t0 = start.tzinfo, start, time.monotonic()
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._t0)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -12,9 +14,12 @@ from bot.cli import build_parser
 from bot.config import ConfigError
 from bot.run import Runtime, Stopper, start
 from storage.db import Database
+from tests.clocks import RunningClock
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgUser
 from tests.tg_support import WEBHOOK_SECRET, bot_settings
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Dat
         return stop
 
     settings = bot_settings(tg)
-    rt = await start(settings, db=db, services=[service], poll_timeout=1)
+    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[service], poll_timeout=1)
     try:
         await tg.wait_for("getUpdates")
         assert rt.ctx.bot_username == tg.username
@@ -56,7 +61,7 @@ async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Dat
 
 async def test_webhook_start_registers_url_and_secret(tg: FakeTelegram, db: Database) -> None:
     settings = bot_settings(tg, mode="webhook")
-    rt = await start(settings, db=db)
+    rt = await start(settings, db=db, clock=RunningClock(NOW))
     try:
         assert tg.webhook["url"] == settings.telegram.webhook_url
         assert tg.webhook["secret_token"] == WEBHOOK_SECRET

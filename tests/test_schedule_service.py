@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,8 +14,13 @@ from bot.config import ScheduleSettings
 from bot.run import start
 from bot.schedule import SWEEP, scheduling_service
 from storage.outbox import NewMessage, enqueue
+from tests.clocks import RunningClock
 from tests.fakes.telegram_api import FakeTelegram
 from tests.tg_support import bot_settings
+
+# A weekday morning outside quiet hours: the dispatcher must not hold the reminder back. The
+# service reads this clock, never the wall clock, so the test passes at any hour.
+NOW = datetime(2026, 11, 18, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
@@ -39,7 +45,11 @@ async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
         update={"schedule": ScheduleSettings(dispatch_interval_seconds=0.05)}
     )
     rt = await start(
-        settings, db=db, services=[scheduling_service(lambda rt: {SWEEP: sweep})], poll_timeout=1
+        settings,
+        db=db,
+        clock=RunningClock(NOW),
+        services=[scheduling_service(lambda rt: {SWEEP: sweep})],
+        poll_timeout=1,
     )
     try:
         await tg.wait_for("sendMessage")
