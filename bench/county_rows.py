@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from core.types import Channel
+
 TOWNSHIPS = 30
 VILLAGES_PER_TOWNSHIP = 20
 DEPARTMENTS = 40
@@ -114,7 +116,7 @@ def _contacts(
             None,
             None,
             [],
-            "telegram",
+            str(Channel.TELEGRAM),
             "",
             reported if rng.random() < 0.01 else None,
         )
@@ -162,7 +164,7 @@ def generate(sizes: Sizes, at: datetime, seed: int = 42) -> Rows:
         [
             (
                 i,
-                "telegram",
+                str(Channel.TELEGRAM),
                 str(1000 + i),
                 str(1000 + i),
                 i,
@@ -235,7 +237,10 @@ def generate(sizes: Sizes, at: datetime, seed: int = 42) -> Rows:
     yield (
         "supervisor_groups",
         ["id", "unit_id", "channel", "chat_id", "title", "bound_at", "active"],
-        [(i, u, "telegram", f"-100{u}", "", t0, True) for i, u in enumerate([1, *townships], 1)],
+        [
+            (i, u, str(Channel.TELEGRAM), f"-100{u}", "", t0, True)
+            for i, u in enumerate([1, *townships], 1)
+        ],
     )
 
 

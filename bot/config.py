@@ -53,6 +53,7 @@ class TelegramSettings(BaseModel):
     webhook_path: str = "/telegram"
     webhook_secret: SecretStr = SecretStr("")
     bot_username: str = ""
+    poll_timeout: int = Field(default=10, ge=0, le=60)  # long-poll seconds (polling mode)
 
 
 class WecomSettings(BaseModel):
@@ -193,6 +194,21 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     policy: Policy = Field(default_factory=Policy)
+    # The parts `bangfu run` builds, as importable modules with a `plug(host)` (or
+    # "module:function"); a channel whose own settings leave it off builds nothing.
+    # One line here adds a channel or a service. Comma-separated in the environment.
+    channels: Annotated[tuple[str, ...], NoDecode] = (
+        "bot.channels.telegram_app",
+        "bot.channels.wecom.channel",
+    )
+    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services",)
+
+    @field_validator("channels", "services", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return tuple(name.strip() for name in v.split(",") if name.strip())
+        return v
 
     @field_validator("timezone")
     @classmethod

@@ -28,9 +28,8 @@ from bot.config import DispatchSettings
 from bot.ratelimit import RateLimiter, Rule, Sleep
 from core.clock import Clock
 from core.payload import payload_to_reply
-from core.policy import Policy
-from core.types import Reply
-from reminders.sweep import quiet_until
+from core.policy import Policy, quiet_until
+from core.types import Channel, Reply
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Claimed
@@ -55,27 +54,27 @@ class DispatchStats:
 
 def limits_for(channel: str, chat_id: str, cfg: DispatchSettings) -> list[Rule]:
     """The rate rules one send to (channel, chat_id) falls under."""
-    if channel == "telegram":
+    if channel == Channel.TELEGRAM:
         rules = [
-            Rule.of("telegram", cfg.telegram_overall.count, cfg.telegram_overall.per_seconds),
+            Rule.of(str(channel), cfg.telegram_overall.count, cfg.telegram_overall.per_seconds),
             Rule.of(
-                f"telegram:chat:{chat_id}",
+                f"{channel}:chat:{chat_id}",
                 cfg.telegram_per_chat.count,
                 cfg.telegram_per_chat.per_seconds,
             ),
         ]
         if chat_id.startswith("-"):  # groups and channels have negative ids
             lim = cfg.telegram_per_group
-            rules.append(Rule.of(f"telegram:group:{chat_id}", lim.count, lim.per_seconds))
+            rules.append(Rule.of(f"{channel}:group:{chat_id}", lim.count, lim.per_seconds))
         return rules
-    if channel == "wecom_robot":
+    if channel == Channel.WECOM_ROBOT:
         lim = cfg.wecom_robot_per_key
-        return [Rule.of(f"wecom_robot:{_digest(chat_id)}", lim.count, lim.per_seconds)]
-    if channel == "wecom":
+        return [Rule.of(f"{channel}:{_digest(chat_id)}", lim.count, lim.per_seconds)]
+    if channel == Channel.WECOM:
         overall, user = cfg.wecom_app_overall, cfg.wecom_app_per_user
         return [
-            Rule.of("wecom", overall.count, overall.per_seconds),
-            Rule.of(f"wecom:user:{chat_id}", user.count, user.per_seconds),
+            Rule.of(str(channel), overall.count, overall.per_seconds),
+            Rule.of(f"{channel}:user:{chat_id}", user.count, user.per_seconds),
         ]
     return []
 
@@ -97,7 +96,7 @@ def _digest(secret: str) -> str:
 
 def chat_label(row: Claimed) -> str:
     """A chat id fit for logs: a WeCom robot's chat id is its webhook key, a secret."""
-    if row.channel == "wecom_robot":
+    if row.channel == Channel.WECOM_ROBOT:
         return f"robot:{_digest(row.chat_id)}"
     return row.chat_id
 

@@ -1,73 +1,71 @@
-"""The long-running bot process: database, core context, web server, Telegram, services.
+"""The long-running bot process: database, core, channels, web server, services.
 
 `serve(settings)` runs until SIGINT/SIGTERM. `start()`/`Runtime.stop()` are the same steps
-without signals, for tests and embedding. Other areas plug in at two hook points:
-`extra_web_routes` (e.g. the WeCom callback) and `background_services` (the outbox
-dispatcher bot/dispatch.py, the scheduler bot/schedule.py, WeCom's token refresher…).
+without signals, for tests and embedding.
 
-A service starter is `async def start_x(rt: Runtime) -> Stopper`: it gets the running
-process (`rt.db`, `rt.ctx`, `rt.settings`, and `rt.telegram.bot` when Telegram is enabled —
-wrap it in `TelegramSender` to send) and returns an `async def stop()`. Starters run after
-Telegram and the web server are up; stoppers run first at shutdown, in reverse order.
+Nothing here names a channel. `settings.channels` and `settings.services` name the parts
+(bot/registry.py); each is built from the `Host` (bot/host.py) and follows one lifecycle
+(bot.channels.base.Part): its `routes()` go on the one web app, `start()` runs in order,
+`stop()` in reverse. Channels start before the web server listens and stop after it has
+stopped taking requests; services (the scheduler and dispatcher, a web console...) start
+last and stop first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from aiohttp import web
 
-from bot.channels.base import Sender
-from bot.channels.telegram_app import (
-    TelegramChannel,
-    TgApplication,
-    build_application,
-    set_command_menu,
-)
-from bot.config import ConfigError, Settings
-from bot.web import TelegramWebhook, build_web_app, database_ok, start_web
+from bot.channels.base import ChannelAdapter, Part, Sender
+from bot.config import Settings
+from bot.host import ChannelPlug, Host, ServicePlug
+from bot.registry import resolve_all
+from bot.web import build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
-from core.types import Inbound, Reply
+from core.types import Channel
 from handlers.context import Context
+from handlers.gateway import Core
 from reminders.group_commands import DigestGroupCommands
 from storage.db import Database
 
-if TYPE_CHECKING:
-    from bot.channels.wecom.channel import WecomChannel
-
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
-# Telegram accepts 1-256 of these characters; we ask for at least 16 to make guessing futile.
-WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
-
 Stopper = Callable[[], Awaitable[None]]
-# A background service: started with the runtime, returns how to stop it.
-ServiceStarter = Callable[["Runtime"], Awaitable[Stopper]]
 
 
 @dataclass
 class Runtime:
     """Everything one running bot process holds; `stop()` undoes `start()`."""
 
-    settings: Settings
-    db: Database
-    ctx: Context
+    host: Host
     web: web.AppRunner | None = None
-    telegram: TgApplication | None = None
-    channel: TelegramChannel | None = None
+    channels: dict[Channel, ChannelAdapter] = field(default_factory=dict)
+    services: list[Part] = field(default_factory=list)
     stoppers: list[Stopper] = field(default_factory=list)
-    owns_db: bool = True
-    # Outbound senders by channel name, for the dispatcher ("wecom", "wecom_robot", ...).
-    senders: dict[str, Sender] = field(default_factory=dict)
-    wecom: WecomChannel | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.host.settings
+
+    @property
+    def db(self) -> Database:
+        return self.host.db
+
+    @property
+    def ctx(self) -> Context:
+        return self.host.ctx
+
+    @property
+    def senders(self) -> dict[Channel, Sender]:
+        """Outbound senders by destination, for the dispatcher."""
+        return self.host.senders
 
     async def stop(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
@@ -79,71 +77,17 @@ class Runtime:
         self.stoppers.clear()
 
 
-async def core_handle(ctx: Context, inbound: Inbound) -> list[Reply]:
-    """The core entry point (handlers.core.handle), imported late to keep start-up light."""
-    from handlers.core import handle
-
-    replies: list[Reply] = await handle(ctx, inbound)
-    return replies
-
-
-def extra_web_routes(runtime: Runtime) -> list[web.AbstractRouteDef]:
-    """Hook point: routes other channels serve on the same web app (e.g. WeCom's callback)."""
-    routes: list[web.AbstractRouteDef] = []
-    if runtime.settings.wecom.enabled:
-        routes += _start_wecom(runtime)
-    return routes
-
-
-def _start_wecom(rt: Runtime) -> list[web.RouteDef]:
-    """WeCom: the callback on our web app, its senders for the dispatcher."""
-    from bot.channels.wecom.channel import build_wecom
-
-    ctx = rt.ctx
-    channel = build_wecom(
-        rt.settings.wecom,
-        handle=lambda inbound: core_handle(ctx, inbound),
-        db=rt.db,
-        clock=ctx.clock,
-        lang=rt.settings.language,
-        media_dir=rt.settings.media_dir,
+def build_host(settings: Settings, db: Database, clock: Clock | None = None) -> Host:
+    """The core context for `settings` on `db`, as every part receives it."""
+    ctx = Context(
+        db=db,
+        clock=clock or SystemClock(settings.tz),
+        policy=settings.policy,
+        invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+        bot_username=settings.telegram.bot_username,
     )
-    rt.stoppers.append(channel.close)  # runs after the web server stopped taking requests
-    rt.senders.update(channel.senders())
-    rt.wecom = channel
-    log.info("wecom: callback at %s", rt.settings.wecom.callback_path)
-    return channel.routes()
-
-
-def background_services(settings: Settings) -> list[ServiceStarter]:
-    """Hook point: the outbox dispatcher, the scheduler and WeCom start here when enabled.
-
-    e.g. `if settings.schedule.enabled: starters.append(bot.schedule.start)`.
-    """
-    from bot.services import default_services  # imports bot.run: resolve at call time
-
-    return default_services()
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuse to start with settings that cannot work, naming the setting."""
-    if settings.wecom.enabled:
-        from bot.channels.wecom.channel import check_wecom_settings
-
-        check_wecom_settings(settings.wecom)
-    tg = settings.telegram
-    if not tg.enabled:
-        return
-    if not tg.token.get_secret_value():
-        raise ConfigError("配置错误 / bad setting BANGFU_TELEGRAM__TOKEN: required")
-    if tg.mode == "webhook":
-        if not tg.webhook_url.startswith(("https://", "http://")):
-            raise ConfigError("配置错误 / bad setting BANGFU_TELEGRAM__WEBHOOK_URL: an https URL")
-        if not WEBHOOK_SECRET_RE.fullmatch(tg.webhook_secret.get_secret_value()):
-            raise ConfigError(
-                "配置错误 / bad setting BANGFU_TELEGRAM__WEBHOOK_SECRET: "
-                "16-256 characters of A-Z a-z 0-9 _ -"
-            )
+    ctx.group_commands = DigestGroupCommands(db, ctx.clock, settings.policy)
+    return Host(settings=settings, db=db, ctx=ctx, core=Core(ctx))
 
 
 async def start(
@@ -151,89 +95,68 @@ async def start(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
-    services: Iterable[ServiceStarter] | None = None,
-    poll_timeout: int = 10,
+    channels: Iterable[ChannelPlug] | None = None,
+    services: Iterable[ServicePlug] | None = None,
 ) -> Runtime:
-    """Start every part of the process; a failure stops what was already started."""
-    check_settings(settings)
-    owns_db = db is None
-    database = db or Database(settings.database_url)
-    ctx = Context(
-        db=database,
-        clock=clock or SystemClock(settings.tz),
-        policy=settings.policy,
-        invite_ttl=timedelta(hours=settings.invite_ttl_hours),
-        bot_username=settings.telegram.bot_username,
+    """Start every part of the process; a failure stops what was already started.
+
+    `channels` and `services` replace the plugs settings name (tests use this).
+    """
+    channel_plugs: list[ChannelPlug] = (
+        list(channels) if channels is not None else _named(settings.channels, "CHANNELS")
     )
-    ctx.group_commands = DigestGroupCommands(database, ctx.clock, settings.policy)
-    rt = Runtime(settings=settings, db=database, ctx=ctx, owns_db=owns_db)
-    if owns_db:
+    service_plugs: list[ServicePlug] = (
+        list(services) if services is not None else _named(settings.services, "SERVICES")
+    )
+    database = db or Database(settings.database_url)
+    rt = Runtime(host=build_host(settings, database, clock))
+    if db is None:
         rt.stoppers.append(database.dispose)
     try:
-        await _start_parts(rt, services, poll_timeout)
+        _build(rt, channel_plugs, service_plugs)
+        await _start_parts(rt)
     except BaseException:
         await rt.stop()
         raise
     return rt
 
 
-async def _start_parts(
-    rt: Runtime, services: Iterable[ServiceStarter] | None, poll_timeout: int
-) -> None:
-    tg = rt.settings.telegram
-    hook: TelegramWebhook | None = None
-    if tg.enabled:
-        await _init_telegram(rt)
-        if tg.mode == "webhook" and rt.channel is not None:
-            hook = TelegramWebhook(
-                tg.webhook_path, tg.webhook_secret.get_secret_value(), rt.channel
-            )
-    app = build_web_app(
-        health=lambda: database_ok(rt.db), telegram=hook, extra_routes=extra_web_routes(rt)
-    )
+def _named(names: Iterable[str], setting: str) -> list[Callable[[Host], Any]]:
+    return resolve_all(names, f"BANGFU_{setting}")
+
+
+def _build(rt: Runtime, channels: list[ChannelPlug], services: list[ServicePlug]) -> None:
+    """Build every part (no I/O yet), so a bad setting stops start-up before anything runs."""
+    for plug in channels:
+        channel = plug(rt.host)
+        if channel is not None:
+            rt.channels[channel.channel] = channel
+            rt.host.add_channel(channel)
+    for make in services:
+        service = make(rt.host)
+        if service is not None:
+            rt.services.append(service)
+
+
+async def _start_parts(rt: Runtime) -> None:
+    for channel in rt.channels.values():
+        await _start_one(rt, channel)
+    routes = [route for part in _parts(rt) for route in part.routes()]
+    app = build_web_app(health=lambda: database_ok(rt.db), routes=routes)
     rt.web = await start_web(app, host=rt.settings.web.host, port=rt.settings.web.port)
     rt.stoppers.append(rt.web.cleanup)
-    if tg.enabled:
-        await _run_telegram(rt, poll_timeout)
-    for starter in background_services(rt.settings) if services is None else services:
-        rt.stoppers.append(await starter(rt))
+    for service in rt.services:
+        await _start_one(rt, service)
 
 
-async def _init_telegram(rt: Runtime) -> None:
-    """Build and initialize the Application (getMe), set the menu; nothing received yet."""
-    tg = rt.settings.telegram
-    app = build_application(
-        tg.token.get_secret_value(),
-        api_url=tg.api_url,
-        file_url=tg.file_url,
-        polling=tg.mode == "polling",
-    )
-    ctx = rt.ctx
-    rt.channel = TelegramChannel(app, lambda inbound: core_handle(ctx, inbound))
-    await app.initialize()
-    rt.telegram = app
-    rt.stoppers.append(app.shutdown)
-    rt.ctx.bot_username = app.bot.username or rt.ctx.bot_username
-    await set_command_menu(app)
+def _parts(rt: Runtime) -> list[Part]:
+    return [*rt.channels.values(), *rt.services]
 
 
-async def _run_telegram(rt: Runtime, poll_timeout: int) -> None:
-    """Start processing: poll the Bot API, or tell Telegram where the webhook is."""
-    app, tg = rt.telegram, rt.settings.telegram
-    assert app is not None
-    await app.start()
-    rt.stoppers.append(app.stop)
-    if tg.mode == "polling":
-        assert app.updater is not None
-        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
-        rt.stoppers.append(app.updater.stop)
-    else:
-        await app.bot.set_webhook(
-            tg.webhook_url,
-            secret_token=tg.webhook_secret.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    log.info("telegram: %s as @%s", tg.mode, app.bot.username)
+async def _start_one(rt: Runtime, part: Part) -> None:
+    # Registered before starting: a part that fails half-way still undoes what it did.
+    rt.stoppers.append(part.stop)
+    await part.start()
 
 
 async def serve(settings: Settings) -> None:

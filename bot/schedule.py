@@ -17,24 +17,21 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.channels.base import Sender
 from bot.config import ScheduleSettings
 from bot.dispatch import Dispatcher
+from bot.host import Host
 from core.clock import Clock
 from storage import jobs as job_store
 from storage.db import Database
-
-if TYPE_CHECKING:
-    from bot.run import Runtime
 
 log = logging.getLogger("bangfu.schedule")
 
@@ -288,34 +285,64 @@ async def start_scheduling(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo)
     return started
 
 
-def scheduling_service(
-    jobs: Mapping[str, JobFn] | Callable[[Runtime], Mapping[str, JobFn]],
-    extra_senders: Iterable[Sender] | Callable[[Runtime], Iterable[Sender]] = (),
-    housekeeping: Callable[[Runtime], JobFn] | None = None,
-) -> Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]:
-    """A bot.run ServiceStarter: the dispatcher (Telegram's sender plus `extra_senders`,
-    e.g. WeCom's) ticking every schedule.dispatch_interval_seconds, and the cron jobs
-    when schedule.enabled. Either argument may be a function of the started Runtime
-    (e.g. `lambda rt: {SWEEP: lambda at: run_sweep(rt.db, at, rt.settings.policy)}`)."""
+class SchedulingService:
+    """The dispatcher and the cron jobs as a part of `bangfu run` (bot.channels.base.Part).
 
-    async def start(rt: Runtime) -> Callable[[], Awaitable[None]]:
-        extra = extra_senders(rt) if callable(extra_senders) else extra_senders
-        senders: list[Sender] = list(extra)
-        if rt.channel is not None:
-            senders.append(rt.channel.sender)
-        cfg, tz, clock = rt.settings.schedule, rt.settings.tz, rt.ctx.clock
+    The dispatcher sends through every channel's senders (`host.senders`), ticking every
+    schedule.dispatch_interval_seconds; the cron jobs run when schedule.enabled.
+    """
+
+    def __init__(
+        self,
+        host: Host,
+        jobs: Mapping[str, JobFn],
+        housekeeping: JobFn | None = None,
+    ) -> None:
+        self.host = host
+        self.jobs = jobs
+        self.housekeeping = housekeeping
+        self.started: Scheduling | None = None
+
+    def routes(self) -> list[Any]:
+        return []
+
+    async def start(self) -> None:
+        host = self.host
+        cfg, tz, clock = host.settings.schedule, host.settings.tz, host.ctx.clock
         dispatcher = Dispatcher(
-            rt.db, senders, settings=rt.settings.dispatch, clock=clock, policy=rt.settings.policy
+            host.db,
+            list(host.senders.values()),
+            settings=host.settings.dispatch,
+            clock=clock,
+            policy=host.settings.policy,
         )
         runner = JobRunner(
-            rt.db,
-            (jobs(rt) if callable(jobs) else jobs) if cfg.enabled else {},
+            host.db,
+            self.jobs if cfg.enabled else {},
             build_triggers(cfg, tz),
             clock=clock,
             dispatcher=dispatcher,
-            housekeeping=housekeeping(rt) if housekeeping is not None else None,
+            housekeeping=self.housekeeping,
         )
-        started = await start_scheduling(runner, cfg, tz)
-        return started.stop
+        self.started = await start_scheduling(runner, cfg, tz)
 
-    return start
+    async def stop(self) -> None:
+        if self.started is not None:
+            await self.started.stop()
+            self.started = None
+
+
+def scheduling_service(
+    jobs: Mapping[str, JobFn] | Callable[[Host], Mapping[str, JobFn]],
+    housekeeping: Callable[[Host], JobFn] | None = None,
+) -> Callable[[Host], SchedulingService]:
+    """A service plug for `bot.run.start(services=[...])`. `jobs` may be a function of the
+    Host (e.g. `lambda host: {SWEEP: lambda at: run_sweep(host.db, at, policy)}`)."""
+
+    def plug(host: Host) -> SchedulingService:
+        table = jobs(host) if callable(jobs) else jobs
+        return SchedulingService(
+            host, table, housekeeping(host) if housekeeping is not None else None
+        )
+
+    return plug

@@ -1,4 +1,7 @@
-"""What `bangfu run` starts besides the channels: the scheduled jobs and the dispatcher."""
+"""What `bangfu run` starts besides the channels: the scheduled jobs and the dispatcher.
+
+This module is the default entry of settings.services: `plug(host)` builds the service.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.run import Runtime, ServiceStarter
-from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, scheduling_service
+from bot.host import Host
+from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, SchedulingService
 from handlers.expiry import expire_idle_drafts
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
@@ -17,12 +20,12 @@ from storage.conversations import forget_processed_before
 PROCESSED_RETENTION = timedelta(days=30)
 
 
-def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
+def jobs_for(host: Host) -> Mapping[str, JobFn]:
     """The cron jobs, each a function of its scheduled moment."""
-    db, policy, tz = rt.db, rt.settings.policy, rt.settings.tz
+    db, policy, tz = host.db, host.settings.policy, host.settings.tz
 
     async def sweep(at: datetime) -> dict[str, Any]:
-        result = await run_sweep(db, at, policy, lang=rt.settings.language, tz=tz, keep=False)
+        result = await run_sweep(db, at, policy, lang=host.settings.language, tz=tz, keep=False)
         async with db.transaction() as s:
             pruned = await forget_processed_before(s, at - PROCESSED_RETENTION)
         return {**result.detail(), "pruned_inbound_ids": pruned}
@@ -36,19 +39,13 @@ def jobs_for(rt: Runtime) -> Mapping[str, JobFn]:
     return {SWEEP: sweep, DIGEST: digest, REVIEW: review}
 
 
-def housekeeping_for(rt: Runtime) -> JobFn:
+def housekeeping_for(host: Host) -> JobFn:
     async def chores(at: datetime) -> int:
-        return await expire_idle_drafts(rt.db, at, rt.settings.policy)
+        return await expire_idle_drafts(host.db, at, host.settings.policy)
 
     return chores
 
 
-def default_services() -> list[ServiceStarter]:
-    # Telegram's sender is added by the service itself; WeCom's wait in rt.senders.
-    return [
-        scheduling_service(
-            jobs_for,
-            extra_senders=lambda rt: list(rt.senders.values()),
-            housekeeping=housekeeping_for,
-        )
-    ]
+def plug(host: Host) -> SchedulingService:
+    """The dispatcher (through every channel's senders) and the cron jobs."""
+    return SchedulingService(host, jobs_for(host), housekeeping_for(host))

@@ -6,7 +6,7 @@ presets from the source reports; nothing below is hard-coded elsewhere.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -149,3 +149,11 @@ class Policy(BaseModel):
         if self.quiet_start <= self.quiet_end:
             return self.quiet_start <= at < self.quiet_end
         return at >= self.quiet_start or at < self.quiet_end
+
+
+def quiet_until(at: datetime, policy: Policy) -> datetime | None:
+    """The end of the quiet hours `at` falls in (aware, at's zone), or None outside them."""
+    if not policy.in_quiet_hours(at.time()):
+        return None
+    end = datetime.combine(at.date(), policy.quiet_end, tzinfo=at.tzinfo)
+    return end if end > at else end + timedelta(days=1)

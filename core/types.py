@@ -8,8 +8,11 @@ from enum import StrEnum
 
 
 class Channel(StrEnum):
+    """Every destination a message can have; the value is what the database stores."""
+
     TELEGRAM = "telegram"
-    WECOM = "wecom"
+    WECOM = "wecom"  # a member, through the self-built app
+    WECOM_ROBOT = "wecom_robot"  # a supervisors' group, through its robot webhook
     CONSOLE = "console"
 
 

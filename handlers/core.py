@@ -21,9 +21,8 @@ from core.i18n import normalize_lang, t
 from core.types import Inbound, InboundKind, Reply
 from handlers import enrol, menu
 from handlers.context import Context
-from handlers.engine import Flow, Invalid, Position, Turn, advance, reprompt
+from handlers.engine import Position, Turn, advance, interject, reprompt
 from handlers.flows import FLOWS
-from handlers.flows.report import take_evidence
 from handlers.groups import handle_group
 from handlers.inputs import storable
 from storage.conversations import load_for_update, mark_processed
@@ -134,22 +133,10 @@ async def _converse(conv: Conversation, turn: Turn) -> tuple[Position, list[Repl
             Reply(turn.t("flow.unsupported")),
             again,
         ]
-    if flow.name == "report" and conv.step != "evidence":
-        kept = await _keep_evidence(flow, conv.step, turn)
-        if kept is not None:
-            return kept
+    kept = await interject(flow, conv.step, turn)
+    if kept is not None:
+        return kept
     return await advance(flow, conv.step, turn)
-
-
-async def _keep_evidence(flow: Flow, step: str, turn: Turn) -> tuple[Position, list[Reply]] | None:
-    """A photo or location sent at any step of a report is kept; None if it was neither."""
-    try:
-        if not take_evidence(turn):
-            return None
-        note = Reply(turn.t("report.evidence_kept"))
-    except Invalid as bad:  # one photo too many: this runs outside advance()'s own checks
-        note = Reply(turn.t(bad.key, **bad.params))
-    return Position(flow.name, step, turn.draft), [note, await reprompt(flow, step, turn)]
 
 
 def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> None:

@@ -75,10 +75,20 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Anytime:
+    """Input a flow keeps at whatever step it arrives (a report keeps a photo sent early)."""
+
+    take: Callable[[Turn], bool]  # True when the input was one and is kept; may raise Invalid
+    note_key: str  # told when it was kept, before the current step is asked again
+    own_step: str = ""  # the step that asks for this input and takes it itself
+
+
+@dataclass(frozen=True)
 class Flow:
     name: str
     steps: tuple[Step, ...]
     finish: Finish
+    anytime: Anytime | None = None
 
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
@@ -168,6 +178,20 @@ def _with_next_steps(saved: Reply, turn: Turn) -> Reply:
         turn.button("menu.undo", "m:undo"),
     ]
     return Reply.with_buttons(saved.text, [row])
+
+
+async def interject(flow: Flow, step_name: str, turn: Turn) -> tuple[Position, list[Reply]] | None:
+    """Keep the flow's anytime input sent at another step; None when this was not one."""
+    anytime = flow.anytime
+    if anytime is None or step_name == anytime.own_step:
+        return None
+    try:
+        if not anytime.take(turn):
+            return None
+        note = Reply(turn.t(anytime.note_key))
+    except Invalid as bad:  # one too many: this runs outside advance()'s own checks
+        note = Reply(turn.t(bad.key, **bad.params))
+    return Position(flow.name, step_name, turn.draft), [note, await reprompt(flow, step_name, turn)]
 
 
 async def reprompt(flow: Flow, step_name: str, turn: Turn) -> Reply:

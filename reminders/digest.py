@@ -12,10 +12,10 @@ from typing import Literal
 
 from core.i18n import t
 from core.policy import Policy
-from core.types import Reply
+from core.textsplit import TEXT_LIMITS, TextLimit, split_text
+from core.types import Channel, Reply
 from reminders.calendar import Occasion, next_occasion
 from reminders.digest_chart import Bar, ascii_label, coverage_chart
-from reminders.textsplit import TELEGRAM_TEXT_LIMIT, split_text
 from storage.db import Database
 from storage.stats import Coverage, NamedCount, UnitStats, Window, unit_by_id, unit_stats
 
@@ -238,10 +238,10 @@ def digest_chart(d: Digest, lang: str = "zh") -> bytes:
 
 
 def render_digest(
-    d: Digest, lang: str = "zh", *, max_len: int = TELEGRAM_TEXT_LIMIT, by_bytes: bool = False
+    d: Digest, lang: str = "zh", *, limit: TextLimit = TEXT_LIMITS[Channel.TELEGRAM]
 ) -> list[Reply]:
-    """The text in parts within `max_len` (chars, or UTF-8 bytes), then the chart."""
-    parts = [Reply(text=p) for p in split_text(digest_text(d, lang), max_len, by_bytes=by_bytes)]
+    """The text in parts within the destination's `limit`, then the chart."""
+    parts = [Reply(text=p) for p in split_text(digest_text(d, lang), limit)]
     caption = t("digest.chart_caption", lang, unit=d.stats.unit_name)
     return [*parts, Reply(text=caption, image_png=digest_chart(d, lang))]
 
@@ -254,11 +254,10 @@ async def build_digest(
     *,
     kind: DigestKind = "weekly",
     lang: str = "zh",
-    max_len: int = TELEGRAM_TEXT_LIMIT,
-    by_bytes: bool = False,
+    limit: TextLimit = TEXT_LIMITS[Channel.TELEGRAM],
 ) -> list[Reply]:
     """A unit's digest as of `at`; one "unit not found" reply when there is no such unit."""
     d = await collect_digest(db, unit_id, at, policy, kind)
     if d is None:
         return [Reply(text=t("digest.no_unit", lang))]
-    return render_digest(d, lang, max_len=max_len, by_bytes=by_bytes)
+    return render_digest(d, lang, limit=limit)

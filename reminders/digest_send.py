@@ -12,14 +12,13 @@ from datetime import datetime, tzinfo
 
 from core.payload import reply_to_payload
 from core.policy import Policy
+from core.textsplit import TEXT_LIMITS
+from core.types import Channel
 from reminders.digest import Digest, DigestKind, collect_digest, digest_window, render_digest
-from reminders.textsplit import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT
 from storage.db import Database
 from storage.models import SupervisorGroup
 from storage.outbox import NewMessage, enqueue
 from storage.stats import active_supervisor_groups, outbox_key_exists
-
-WECOM_ROBOT = "wecom_robot"
 
 
 def digest_key(group_id: int, at: datetime, policy: Policy, kind: DigestKind) -> str:
@@ -32,9 +31,7 @@ def digest_key(group_id: int, at: datetime, policy: Policy, kind: DigestKind) ->
 
 
 def _messages(group: SupervisorGroup, d: Digest, base: str) -> list[NewMessage]:
-    by_bytes = group.channel == WECOM_ROBOT  # WeCom markdown counts UTF-8 bytes
-    limit = WECOM_MARKDOWN_LIMIT if by_bytes else TELEGRAM_TEXT_LIMIT
-    replies = render_digest(d, "zh", max_len=limit, by_bytes=by_bytes)
+    replies = render_digest(d, "zh", limit=TEXT_LIMITS[Channel(group.channel)])
     return [
         NewMessage(
             dedupe_key=f"{base}:{n}",

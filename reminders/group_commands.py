@@ -10,9 +10,9 @@ from datetime import date
 from core.clock import Clock
 from core.i18n import t
 from core.policy import EVENT_KINDS, Policy
-from core.types import Reply
+from core.textsplit import TEXT_LIMITS, TextLimit, split_text
+from core.types import Channel, Reply
 from reminders.digest import build_digest, digest_window, fmt_day, named
-from reminders.textsplit import TELEGRAM_TEXT_LIMIT, split_text
 from storage.db import Database
 from storage.stats import OverdueEvent, cadres_behind, overdue_events, unit_by_id
 
@@ -28,11 +28,10 @@ class DigestGroupCommands:
         clock: Clock,
         policy: Policy,
         *,
-        max_len: int = TELEGRAM_TEXT_LIMIT,
-        by_bytes: bool = False,
+        limit: TextLimit = TEXT_LIMITS[Channel.TELEGRAM],
     ) -> None:
         self.db, self.clock, self.policy = db, clock, policy
-        self.max_len, self.by_bytes = max_len, by_bytes
+        self.limit = limit
 
     async def digest(self, unit_id: int, lang: str) -> list[Reply]:
         """This week's digest so far, with its chart."""
@@ -42,8 +41,7 @@ class DigestGroupCommands:
             self.clock.now(),
             self.policy,
             lang=lang,
-            max_len=self.max_len,
-            by_bytes=self.by_bytes,
+            limit=self.limit,
         )
 
     async def overdue(self, unit_id: int, lang: str) -> list[Reply]:
@@ -70,7 +68,7 @@ class DigestGroupCommands:
                 names += " " + t("digest.more", lang, total=behind_total)
             lines += ["", t("digest.behind_head", lang, total=behind_total), names]
         text = "\n".join(lines)
-        return [Reply(text=p) for p in split_text(text, self.max_len, by_bytes=self.by_bytes)]
+        return [Reply(text=p) for p in split_text(text, self.limit)]
 
 
 def _event_lines(

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from core.i18n import normalize_lang, t
 from core.payload import reply_to_payload
-from core.policy import Policy
+from core.policy import Policy, quiet_until
 from core.types import Button, Reply
 from reminders.duties import EVENT, Duty, staged_duties
 from storage.db import Database
@@ -77,14 +77,6 @@ class SweepResult:
             "unreachable": self.unreachable_count,
             "deferred_to": self.not_before.isoformat() if self.not_before else None,
         }
-
-
-def quiet_until(at: datetime, policy: Policy) -> datetime | None:
-    """The end of the quiet hours `at` falls in (aware, at's zone), or None outside them."""
-    if not policy.in_quiet_hours(at.time()):
-        return None
-    end = datetime.combine(at.date(), policy.quiet_end, tzinfo=at.tzinfo)
-    return end if end > at else end + timedelta(days=1)
 
 
 def _fmt_date(day: date, lang: str) -> str:

@@ -100,6 +100,15 @@ async def clear_blocked(session: AsyncSession, channel: str, account_id: str) ->
     )
 
 
+async def account_is_bound(session: AsyncSession, channel: str, account_id: str) -> bool:
+    found = await session.scalar(
+        select(ChatAccount.id).where(
+            ChatAccount.channel == channel, ChatAccount.account_id == account_id
+        )
+    )
+    return found is not None
+
+
 async def account_language(session: AsyncSession, channel: str, account_id: str) -> str | None:
     return await session.scalar(
         select(ChatAccount.language).where(
@@ -207,6 +216,30 @@ async def bind_group(
         existing.unit_id, existing.title, existing.active = unit_id, title, True
         existing.bound_at = now
     await session.flush()
+
+
+async def register_group(
+    session: AsyncSession, *, channel: str, chat_id: str, unit_id: int, title: str, now: datetime
+) -> tuple[SupervisorGroup, bool]:
+    """Add (or re-point and re-activate) a unit's group, e.g. a robot; True when it is new."""
+    group = await session.scalar(
+        select(SupervisorGroup).where(
+            SupervisorGroup.channel == channel, SupervisorGroup.chat_id == chat_id
+        )
+    )
+    if group is not None:
+        group.unit_id = unit_id
+        group.active = True
+        if title:
+            group.title = title
+        await session.flush()
+        return group, False
+    group = SupervisorGroup(
+        unit_id=unit_id, channel=channel, chat_id=chat_id, title=title, bound_at=now, active=True
+    )
+    session.add(group)
+    await session.flush()
+    return group, True
 
 
 async def group_unit(session: AsyncSession, channel: str, chat_id: str) -> Unit | None:

@@ -6,15 +6,14 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from matplotlib.image import imread
 
 from core.clock import FixedClock
 from core.policy import Policy
+from core.textsplit import TextLimit
 from reminders.digest import build_digest
 from reminders.digest_chart import ascii_label
 from reminders.group_commands import DigestGroupCommands
-from reminders.textsplit import split_text
 from tests.digest_factories import CountyBuilder, sample_county
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -49,17 +48,6 @@ async def test_monthly_review_title_and_english(db):
     assert en[0].text.startswith("📊 博白县 review of 2026-11")
 
 
-@pytest.mark.parametrize("by_bytes", [False, True])
-def test_split_respects_limit_and_keeps_text(by_bytes):
-    text = "\n".join(f"第{i}村 联系率 {i % 100}%（{i}/{i + 3}）" for i in range(400))
-    text += "\n" + "长" * 1000  # one line longer than the limit
-    parts = split_text(text, 500, by_bytes=by_bytes)
-    assert len(parts) > 1
-    for p in parts:
-        assert (len(p.encode()) if by_bytes else len(p)) <= 500
-    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
-
-
 async def test_long_digest_is_split_within_the_wecom_byte_limit(db):
     async with db.transaction() as s:
         b = CountyBuilder(s)
@@ -67,7 +55,7 @@ async def test_long_digest_is_split_within_the_wecom_byte_limit(db):
         for i in range(150):
             await b.household(f"户{i}", f"大县/甲镇{i:03d}号镇/村", cadre)
         county = (await b.unit("大县")).id
-    replies = await build_digest(db, county, AT, Policy(), max_len=1000, by_bytes=True)
+    replies = await build_digest(db, county, AT, Policy(), limit=TextLimit(1000, "utf8"))
     texts = [r.text for r in replies if r.image_png is None]
     assert len(texts) >= 3
     assert all(len(t.encode()) <= 1000 for t in texts)

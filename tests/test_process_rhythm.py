@@ -52,10 +52,10 @@ async def test_scheduled_rhythm_reaches_cadre_and_group(tg, db):
             title="督导群",
             now=NOW,
         )
-    settings = bot_settings(tg).model_copy(
+    settings = bot_settings(tg, poll_timeout=1).model_copy(
         update={"schedule": ScheduleSettings(dispatch_interval_seconds=0.05)}
     )
-    rt = await start(settings, db=db, clock=RunningClock(NOW), poll_timeout=1)
+    rt = await start(settings, db=db, clock=RunningClock(NOW))
     try:
         # Reminder (1 message) + weekly digest (text + chart) + monthly review (text + chart).
         await tg.wait_for("sendMessage", count=3, within=60)

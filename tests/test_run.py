@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.cli import build_parser
 from bot.config import ConfigError
-from bot.run import Runtime, Stopper, start
+from bot.run import start
 from storage.db import Database
 from tests.clocks import RunningClock
 from tests.fakes.telegram_api import FakeTelegram
@@ -31,16 +32,18 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 async def test_polling_start_sets_menu_polls_and_stops(tg: FakeTelegram, db: Database) -> None:
     events: list[str] = []
 
-    async def service(rt: Runtime) -> Stopper:
-        events.append("started")
+    class Service:
+        def routes(self) -> list[web.RouteDef]:
+            return []
 
-        async def stop() -> None:
+        async def start(self) -> None:
+            events.append("started")
+
+        async def stop(self) -> None:
             events.append("stopped")
 
-        return stop
-
-    settings = bot_settings(tg)
-    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[service], poll_timeout=1)
+    settings = bot_settings(tg, poll_timeout=1)
+    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[lambda host: Service()])
     try:
         await tg.wait_for("getUpdates")
         assert rt.ctx.bot_username == tg.username

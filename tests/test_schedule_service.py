@@ -40,7 +40,7 @@ async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
         async with db.transaction() as s:
             return {"queued": await enqueue(s, [msg], now=at)}
 
-    settings = bot_settings(tg)
+    settings = bot_settings(tg, poll_timeout=1)
     settings = settings.model_copy(
         update={"schedule": ScheduleSettings(dispatch_interval_seconds=0.05)}
     )
@@ -48,8 +48,7 @@ async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
         settings,
         db=db,
         clock=RunningClock(NOW),
-        services=[scheduling_service(lambda rt: {SWEEP: sweep})],
-        poll_timeout=1,
+        services=[scheduling_service(lambda host: {SWEEP: sweep})],
     )
     try:
         await tg.wait_for("sendMessage")

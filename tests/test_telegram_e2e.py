@@ -38,7 +38,7 @@ async def bot(request: pytest.FixtureRequest, tg: FakeTelegram, db: Database):  
     """A running bot (polling or webhook), the seeded roster and the cadre's phone."""
     roster = await seed(db, NOW)
     rt = await start(
-        bot_settings(tg, mode=request.param), db=db, clock=FixedClock(NOW), poll_timeout=1
+        bot_settings(tg, mode=request.param, poll_timeout=1), db=db, clock=FixedClock(NOW)
     )
     phone = Phone(tg, rt, CADRE)
     try:
@@ -89,7 +89,7 @@ async def test_draft_survives_a_restart_between_two_steps(
     for label in ("报告联系", "李四", "电话联系"):
         await phone.tap(label)
     await rt.stop()
-    phone.rt = await start(rt.settings, db=db, clock=FixedClock(NOW), poll_timeout=1)
+    phone.rt = await start(rt.settings, db=db, clock=FixedClock(NOW))
     for label in ("今天", "生活上帮", "完成"):
         await phone.tap(label)
     await phone.say("问了身体情况")

@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.channels.telegram import keyboard, split_text, to_inbound, utf16_len
+from bot.channels.telegram import keyboard, to_inbound
 from bot.channels.telegram_send import to_send_error
 from core.types import Button, Channel, InboundKind, Reply
 from tests.fakes.telegram_updates import TgChat, TgUser, UpdateFactory
@@ -108,23 +108,6 @@ def test_keyboard_rows() -> None:
         ["x"],
     ]
     assert keyboard(Reply("无按钮")) is None
-
-
-def test_split_long_text_keeps_everything_under_the_limit() -> None:
-    lines = [f"第{i}户：走访记录，" + "情况良好" * 30 for i in range(200)]
-    text = "\n".join(lines)
-    pieces = split_text(text)
-    assert len(pieces) > 1
-    assert all(utf16_len(p) <= 4096 for p in pieces)
-    assert "\n".join(pieces) == text  # cut only at line breaks
-
-
-def test_split_one_huge_line_with_emoji() -> None:
-    text = "😀" * 5000  # 10,000 UTF-16 units
-    pieces = split_text(text)
-    assert all(utf16_len(p) <= 4096 for p in pieces)
-    assert "".join(pieces) == text
-    assert split_text("短") == ["短"]
 
 
 def test_errors_map_to_send_errors() -> None:

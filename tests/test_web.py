@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.telegram_app import TelegramChannel, build_application
-from bot.web import TelegramWebhook, bound_port, build_web_app, database_ok, start_web
+from bot.channels.telegram_app import TelegramChannel, build_application, webhook_route
+from bot.web import bound_port, build_web_app, database_ok, start_web
 from core.types import Inbound, Reply
 from storage.db import Database
 from tests.fakes.telegram_api import FakeTelegram
@@ -61,14 +61,12 @@ class Recorder:
 async def webhook(tg: FakeTelegram) -> AsyncIterator[tuple[str, Recorder]]:
     app = build_application(tg.token, api_url=tg.base_url, polling=False)
     recorder = Recorder()
-    hook = TelegramWebhook("/telegram", SECRET, TelegramChannel(app, recorder))
+    hook = webhook_route("/telegram", SECRET, TelegramChannel(app, recorder))
 
     async def ping(_r: web.Request) -> web.Response:
         return web.Response(text="pong")
 
-    web_app = build_web_app(
-        health=_healthy, telegram=hook, extra_routes=[web.get("/wecom/ping", ping)]
-    )
+    web_app = build_web_app(health=_healthy, routes=[hook, web.get("/wecom/ping", ping)])
     async with app:
         runner = await start_web(web_app, host="127.0.0.1", port=0)
         yield f"http://127.0.0.1:{bound_port(runner)}", recorder
@@ -124,9 +122,8 @@ async def test_extra_routes_are_served(webhook: tuple[str, Recorder]) -> None:
 
 def test_webhook_without_secret_cannot_be_built(tg: FakeTelegram) -> None:
     app = build_application(tg.token, api_url="http://127.0.0.1:9/bot", polling=False)
-    hook = TelegramWebhook("/telegram", "", TelegramChannel(app, Recorder()))
     with pytest.raises(ValueError):
-        build_web_app(health=_healthy, telegram=hook)
+        webhook_route("/telegram", "", TelegramChannel(app, Recorder()))
 
 
 @pytest.mark.parametrize(

@@ -26,11 +26,12 @@ from bot.config import DispatchSettings
 from bot.dispatch import Dispatcher
 from core.clock import FixedClock
 from core.policy import Policy
+from core.types import Channel
 from handlers.context import Context
 from handlers.core import handle
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import run_sweep
-from storage.wecom_queries import register_robot_group
+from storage.people import register_group
 from tests.fakes.wecom_api import FakeWecom
 from tests.fakes.wecom_push import CORP_ID, WecomPusher, card_click_xml, text_xml
 from tests.seed import seed
@@ -103,8 +104,13 @@ async def test_weekly_digest_through_the_group_robot(world, db):
     ctx, s, fake, _pusher, _callback, dispatcher = world
     # The weekly digest for the county reaches its WeCom group through the robot.
     async with db.transaction() as session:
-        await register_robot_group(
-            session, unit_id=s.county_id, key=ROBOT_KEY, title="博白县督导群", now=NOV_20
+        await register_group(
+            session,
+            channel=Channel.WECOM_ROBOT,
+            chat_id=ROBOT_KEY,
+            unit_id=s.county_id,
+            title="博白县督导群",
+            now=NOV_20,
         )
     assert await enqueue_digests(db, NOV_20, ctx.policy) == 1
     stats = await dispatcher.run_once()

@@ -2,33 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from bot.channels.wecom.render import render_reply, split_utf8
+from bot.channels.wecom.render import render_reply
 from core.types import Button, Reply
-
-lines = st.lists(
-    st.text(
-        alphabet=st.characters(codec="utf-8", exclude_characters="\n"),
-        max_size=900,
-    ),
-    max_size=12,
-)
-
-
-@given(lines, st.sampled_from([16, 2048, 4096]))
-def test_split_keeps_every_character_within_the_byte_limit(parts, limit):
-    text = "\n".join(parts)
-    pieces = split_utf8(text, limit)
-    assert all(len(p.encode("utf-8")) <= limit for p in pieces)
-    # Nothing is lost: pieces rejoin to the text (line breaks at piece borders or inside).
-    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
-
-
-def test_split_prefers_line_breaks():
-    text = "\n".join(["甲" * 600, "乙" * 600, "丙" * 600])  # 1,800 bytes a line
-    assert split_utf8(text, 2048) == ["甲" * 600, "乙" * 600, "丙" * 600]
 
 
 def _cards(reply: Reply) -> list[dict]:

@@ -13,9 +13,11 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.channels.wecom.channel import WecomChannel
 from bot.config import ConfigError, ScheduleSettings, Settings, WebSettings, WecomSettings
 from bot.run import Runtime, start
 from core.clock import FixedClock
+from core.types import Channel
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.outbox import NewMessage, enqueue
@@ -48,8 +50,9 @@ def wecom_settings(fake: FakeWecom, **changes: object) -> Settings:
 
 
 async def _settle(rt: Runtime) -> None:
-    assert rt.wecom is not None
-    await rt.wecom.callback.drain()
+    channel = rt.channels[Channel.WECOM]
+    assert isinstance(channel, WecomChannel)
+    await channel.callback.drain()
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from bot.channels.telegram_app import TelegramChannel
 from bot.config import Settings, TelegramSettings, WebSettings
 from bot.run import Runtime
+from core.types import Channel
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgChat, TgUser, post_webhook
 
@@ -55,8 +57,8 @@ class Phone:
     async def deliver(self, update: dict[str, Any], *, again: bool = False) -> list[str]:
         """Deliver `update`; `again=True` redelivers one the bot already fetched."""
         before = len(self.tg.texts(self.chat.id))
-        channel = self.rt.channel
-        assert channel is not None
+        channel = self.rt.channels[Channel.TELEGRAM]
+        assert isinstance(channel, TelegramChannel)
         if self.rt.settings.telegram.mode == "webhook":
             url = self.rt.settings.telegram.webhook_url
             assert await post_webhook(url, update, WEBHOOK_SECRET) == 200

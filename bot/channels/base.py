@@ -1,10 +1,18 @@
-"""What every channel's sender offers the dispatcher and the inbound path."""
+"""The channel contract: what every channel offers the process, and what its sender does.
+
+A channel is a `Part` (web routes, start, stop) that also turns its platform's input into
+`Inbound`s and hands the dispatcher its `Sender`s. `bangfu run` builds each configured
+channel from the process's `Host` (bot/host.py) and walks them; nothing names a channel.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from core.types import Reply
+from aiohttp import web
+
+from core.types import Channel, Inbound, Reply
 
 
 class SendError(Exception):
@@ -30,10 +38,38 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    """Sends replies to one channel ("telegram", "wecom", "wecom_robot")."""
+    """Sends replies to one destination kind (a `Channel`)."""
 
-    channel: str
+    channel: Channel
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one reply (text, buttons, optional image) or raise SendError."""
+        ...
+
+
+class Part(Protocol):
+    """Anything `bangfu run` starts: a channel or a service (scheduler, web console...).
+
+    `routes()` is asked once before the web server starts; `start()` runs after every
+    part was built, `stop()` in reverse order at shutdown.
+    """
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ChannelAdapter(Part, Protocol):
+    """A chat platform: translates its input to `Inbound` and sends `Reply`s back."""
+
+    channel: Channel
+
+    def to_inbound(self, raw: Any) -> Inbound | None:
+        """The core's view of one platform input, or None when it is nothing for us."""
+        ...
+
+    def senders(self) -> Sequence[Sender]:
+        """The senders the dispatcher uses for this platform's destinations."""
         ...

@@ -1,7 +1,8 @@
 """The console channel: a terminal chat with the same core the phone channels use.
 
 Buttons are numbered: type the number to press one. A line starting with "/" is a command
-("/start CODE", "/help"); anything else is text.
+("/start CODE", "/help"); anything else is text. `bangfu demo` runs it; it is never a part
+of `bangfu run`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import TextIO
+from typing import Any, TextIO
 
+from aiohttp import web
+
+from bot.channels.base import Sender
 from core.types import Button, Channel, Inbound, InboundKind, Reply
-from handlers.context import Context
-from handlers.core import handle
+
+Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+QUIT_WORDS = ("/quit", "/exit", "退出")
+ACCOUNT = "console"  # the one person at the terminal: account and chat id
 
 
 def render(reply: Reply, out: TextIO) -> list[Button]:
@@ -42,28 +48,53 @@ def to_inbound(line: str, buttons: list[Button], account: str, message_id: str) 
     return base(kind=InboundKind.TEXT, text=line)
 
 
-async def chat_loop(
-    ctx: Context,
-    *,
-    account: str = "console",
-    first: list[Reply] | None = None,
-    read_line: Callable[[], str] | None = None,
-    out: TextIO = sys.stdout,
-) -> None:
-    """Read lines until end of input or /quit, printing the bot's replies."""
-    read = read_line or sys.stdin.readline
-    buttons: list[Button] = []
-    for reply in first or []:
-        buttons = render(reply, out) or buttons
-    ids = itertools.count(1)
-    while True:
-        print("\n> ", end="", file=out, flush=True)
-        line = await asyncio.to_thread(read)
-        if not line or line.strip() in ("/quit", "/exit", "退出"):
-            print("再见 / bye", file=out)
-            return
-        if not line.strip():
-            continue
-        replies = await handle(ctx, to_inbound(line, buttons, account, f"console-{next(ids)}"))
-        for reply in replies:
-            buttons = render(reply, out) or buttons
+class ConsoleChannel:
+    """Implements bot.channels.base.ChannelAdapter for one person at a terminal."""
+
+    channel = Channel.CONSOLE
+
+    def __init__(self, handle: Handle, *, account: str = ACCOUNT, out: TextIO = sys.stdout):
+        self.handle = handle
+        self.account = account
+        self.out = out
+        self.buttons: list[Button] = []  # the latest buttons shown, numbered from 1
+        self._ids = itertools.count(1)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return []
+
+    def senders(self) -> Sequence[Sender]:
+        return [self]
+
+    async def start(self) -> None:
+        """Nothing to start: `chat()` reads the terminal."""
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+    def to_inbound(self, raw: Any) -> Inbound:
+        """A typed line; a number presses the button shown with it."""
+        message_id = f"console-{next(self._ids)}"
+        return to_inbound(str(raw), self.buttons, self.account, message_id)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Print a reply; its buttons become the numbered ones."""
+        self.buttons = render(reply, self.out) or self.buttons
+
+    async def chat(
+        self, *, first: list[Reply] | None = None, read_line: Callable[[], str] | None = None
+    ) -> None:
+        """Read lines until end of input or /quit, printing the bot's replies."""
+        read = read_line or sys.stdin.readline
+        for reply in first or []:
+            await self.send(self.account, reply)
+        while True:
+            print("\n> ", end="", file=self.out, flush=True)
+            line = await asyncio.to_thread(read)
+            if not line or line.strip() in QUIT_WORDS:
+                print("再见 / bye", file=self.out)
+                return
+            if not line.strip():
+                continue
+            for reply in await self.handle(self.to_inbound(line)):
+                await self.send(self.account, reply)

@@ -27,8 +27,7 @@ from telegram import (
 
 from core.types import Channel, Inbound, InboundKind, Reply
 
-# Telegram's limits (Bot API): message text 4096 and photo caption 1024, in UTF-16 code units.
-TEXT_LIMIT = 4096
+# A photo caption holds 1024 UTF-16 code units (a message's text: core.textsplit).
 CAPTION_LIMIT = 1024
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 
@@ -102,41 +101,3 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         if row
     ]
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut text into pieces Telegram accepts, at line breaks where possible."""
-    if utf16_len(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while utf16_len(line) > limit:  # one huge line: hard cut
-            head = _prefix_within(line, limit - utf16_len(current))
-            if not head:
-                pieces.append(current)
-                current = ""
-                continue
-            pieces.append(current + head)
-            current, line = "", line[len(head) :]
-        if utf16_len(current + line) > limit:
-            pieces.append(current)
-            current = ""
-        current += line
-    if current:
-        pieces.append(current)
-    return [p.rstrip("\n") for p in pieces if p.strip()]
-
-
-def _prefix_within(text: str, budget: int) -> str:
-    """The longest prefix of text whose UTF-16 length is <= budget."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > budget:
-            return text[:i]
-    return text

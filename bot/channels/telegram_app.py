@@ -2,16 +2,27 @@
 
 `build_application` points PTB at the configured Bot API base URL (a local Bot API server, or
 the fake one in tests). `TelegramChannel` registers one catch-all handler; polling and the
-webhook route (bot/web.py) both end in `TelegramChannel.process`.
+webhook route (`webhook_route`) both end in `TelegramChannel.process`. `plug(host)` builds
+the channel from settings for `bangfu run`.
+
+The webhook route accepts an update only with the right X-Telegram-Bot-Api-Secret-Token
+header (compared in constant time) and answers after the update has been processed, so a
+slow database slows Telegram down rather than piling up work in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
+from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -22,11 +33,13 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.base import SendError
+from bot.channels.base import Sender, SendError
 from bot.channels.telegram import to_inbound
 from bot.channels.telegram_send import TelegramSender
+from bot.config import ConfigError, TelegramSettings
+from bot.host import Host
 from core.i18n import LANGS, t
-from core.types import Inbound, Reply
+from core.types import Channel, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +48,11 @@ MAX_INLINE_WAIT_SECONDS = 5.0
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram accepts 1-256 of these characters; we ask for at least 16 to make guessing futile.
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 # The command menus, in order; descriptions come from the catalogue (telegram_menu.*).
 PRIVATE_MENU = (
@@ -95,16 +113,110 @@ async def set_command_menu(app: TgApplication) -> None:
             await app.bot.set_my_commands(_menu(names, lang), scope=scope, language_code=code)
 
 
-class TelegramChannel:
-    """Feeds a PTB Application's updates to the core and sends back its replies."""
+def _bad(name: str, what: str) -> ConfigError:
+    return ConfigError(f"配置错误 / bad setting BANGFU_TELEGRAM__{name}: {what}")
 
-    def __init__(self, app: TgApplication, handle: Handle) -> None:
+
+def check_telegram_settings(tg: TelegramSettings) -> None:
+    """Refuse to start Telegram with settings that cannot work, naming the setting."""
+    if not tg.token.get_secret_value():
+        raise _bad("TOKEN", "required")
+    if tg.mode == "webhook":
+        if not tg.webhook_url.startswith(("https://", "http://")):
+            raise _bad("WEBHOOK_URL", "an https URL")
+        if not WEBHOOK_SECRET_RE.fullmatch(tg.webhook_secret.get_secret_value()):
+            raise _bad("WEBHOOK_SECRET", "16-256 characters of A-Z a-z 0-9 _ -")
+
+
+def plug(host: Host) -> TelegramChannel | None:
+    """The channel when settings.telegram.enabled, else None."""
+    tg = host.settings.telegram
+    if not tg.enabled:
+        return None
+    check_telegram_settings(tg)
+    app = build_application(
+        tg.token.get_secret_value(),
+        api_url=tg.api_url,
+        file_url=tg.file_url,
+        polling=tg.mode == "polling",
+    )
+    return TelegramChannel(app, host.core.handle, tg, on_username=host.core.learn_bot_username)
+
+
+class TelegramChannel:
+    """Feeds a PTB Application's updates to the core and sends back its replies.
+
+    Implements bot.channels.base.ChannelAdapter; `settings` are needed only to `start()`.
+    """
+
+    channel = Channel.TELEGRAM
+
+    def __init__(
+        self,
+        app: TgApplication,
+        handle: Handle,
+        settings: TelegramSettings | None = None,
+        *,
+        on_username: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
         self.handle = handle
+        self.settings = settings or TelegramSettings()
+        self.on_username = on_username
         self.sender = TelegramSender(app.bot)
         self.processed = 0  # updates fully handled (answers sent): for health and tests
         self._progress = asyncio.Condition()
+        self._stoppers: list[Callable[[], Awaitable[Any]]] = []
         app.add_handler(TypeHandler(Update, self._on_update))
+
+    # -- the channel contract -------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook route in webhook mode; none when polling."""
+        tg = self.settings
+        if tg.mode != "webhook":
+            return []
+        return [webhook_route(tg.webhook_path, tg.webhook_secret.get_secret_value(), self)]
+
+    def senders(self) -> Sequence[Sender]:
+        return [self.sender]
+
+    def to_inbound(self, raw: Any) -> Inbound | None:
+        return to_inbound(raw, self.app.bot.username or "")
+
+    async def start(self) -> None:
+        """Initialize (getMe), set the menu, then poll or tell Telegram the webhook URL."""
+        tg, app = self.settings, self.app
+        await app.initialize()
+        self._stoppers.append(app.shutdown)
+        if self.on_username is not None:
+            self.on_username(app.bot.username or "")
+        await set_command_menu(app)
+        await app.start()
+        self._stoppers.append(app.stop)
+        if tg.mode == "polling":
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=tg.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+            self._stoppers.append(app.updater.stop)
+        else:
+            await app.bot.set_webhook(
+                tg.webhook_url,
+                secret_token=tg.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        log.info("telegram: %s as @%s", tg.mode, app.bot.username)
+
+    async def stop(self) -> None:
+        """Undo `start()` in reverse order; each step runs even if an earlier one failed."""
+        while self._stoppers:
+            try:
+                await self._stoppers.pop()()
+            except Exception:
+                log.exception("error while stopping telegram")
+
+    # -- processing -----------------------------------------------------------------------
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.process(update)
@@ -166,3 +278,41 @@ class TelegramChannel:
                 )
             except TelegramError as err:  # already removed, or the message is gone
                 log.info("removing keyboard failed: %s", err)
+
+
+def webhook_route(path: str, secret: str, channel: TelegramChannel) -> web.RouteDef:
+    """POST `path`: Telegram's webhook, accepted only with the secret token."""
+    if not secret:
+        raise ValueError("the Telegram webhook needs a secret token")
+    expected = secret.encode()
+
+    async def telegram_update(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook: wrong or missing secret token from %s", request.remote)
+            return web.Response(status=403, text="forbidden")
+        update = read_update(await request.read(), channel.app.bot)
+        if update is None:
+            return web.Response(status=400, text="bad update")
+        await channel.process(update)
+        return web.Response(text="ok")
+
+    return web.post(path, telegram_update)
+
+
+def read_update(body: bytes, bot: Bot) -> Update | None:
+    """The update in a webhook body, or None (logged) when it is not a well-formed one.
+
+    Only a secret-holder gets here, but a proxy or a bug can still post anything: whatever
+    PTB or our own translation cannot read is refused here, not with a 500 later.
+    """
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise TypeError("not an update object")
+        update = Update.de_json(data, bot)
+        to_inbound(update)  # translated once here, so a malformed field fails here
+    except Exception as exc:  # PTB raises whatever its constructors raise on odd input
+        log.warning("telegram webhook: unreadable update: %s", type(exc).__name__)
+        return None
+    return update

@@ -19,8 +19,9 @@ from telegram.error import (
 )
 
 from bot.channels.base import SendError
-from bot.channels.telegram import CAPTION_LIMIT, keyboard, split_text, utf16_len
-from core.types import Reply
+from bot.channels.telegram import CAPTION_LIMIT, keyboard
+from core.textsplit import measure, split_for
+from core.types import Channel, Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +49,7 @@ def to_send_error(err: TelegramError) -> SendError:
 class TelegramSender:
     """Sends replies to Telegram chats; implements bot.channels.base.Sender."""
 
-    channel = "telegram"
+    channel = Channel.TELEGRAM
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -62,7 +63,7 @@ class TelegramSender:
         sent: list[Message] = []
         text = reply.text
         if reply.image_png is not None:
-            fits = utf16_len(text) <= CAPTION_LIMIT
+            fits = measure(text, "utf16") <= CAPTION_LIMIT
             photo = self.bot.send_photo(
                 chat_id,
                 photo=reply.image_png,
@@ -72,7 +73,7 @@ class TelegramSender:
             sent.append(await _guard(photo))
             if fits:
                 return sent
-        pieces = split_text(text) if text.strip() else []
+        pieces = [p for p in split_for(self.channel, text) if p.strip()]
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             message = self.bot.send_message(chat_id, piece, reply_markup=markup if last else None)

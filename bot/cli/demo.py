@@ -8,14 +8,14 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from bot.channels.console import chat_loop
+from bot.channels.console import ACCOUNT, ConsoleChannel
 from bot.config import load_settings
 from bot.sample import load_sample_county
 from core.clock import SystemClock
 from core.i18n import t
 from core.types import Channel, Inbound, InboundKind
 from handlers.context import Context
-from handlers.core import handle
+from handlers.gateway import Core
 from storage.db import Database
 from storage.invites import create_invite
 from storage.migrate import upgrade_async
@@ -41,7 +41,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 code = await create_invite(
                     s, kind="cadre", cadre_id=sample.demo_cadre_id, now=now, ttl=timedelta(hours=1)
                 )
-            ctx = Context(db=db, clock=clock, policy=settings.policy)
+            core = Core(Context(db=db, clock=clock, policy=settings.policy))
             print(
                 t(
                     "demo.intro",
@@ -53,16 +53,17 @@ async def _demo(args: argparse.Namespace) -> int:
             )
             bind = Inbound(
                 channel=Channel.CONSOLE,
-                account_id="console",
-                chat_id="console",
+                account_id=ACCOUNT,
+                chat_id=ACCOUNT,
                 message_id="console-bind",
                 kind=InboundKind.COMMAND,
                 command="start",
                 text=code,
                 language=args.lang,
             )
-            first = await handle(ctx, bind)
-            await chat_loop(ctx, first=first, read_line=sys.stdin.readline)
+            console = ConsoleChannel(core.handle)
+            first = await core.handle(bind)
+            await console.chat(first=first, read_line=sys.stdin.readline)
         finally:
             await db.dispose()
     return 0

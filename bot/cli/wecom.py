@@ -21,10 +21,10 @@ from bot.config import load_settings
 from core.clock import SystemClock
 from core.i18n import t
 from core.names import normalize_path
-from core.types import Reply
+from core.types import Channel, Reply
 from storage.audit import audit
 from storage.cadres import unit_by_path
-from storage.wecom_queries import register_robot_group
+from storage.people import register_group
 
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
 
@@ -88,8 +88,13 @@ async def _add_wecom(args: argparse.Namespace) -> int:
         unit = await unit_by_path(s, path)
         if unit is None:
             raise AdminError("wecom_cli.unit_missing", path=path)
-        group, created = await register_robot_group(
-            s, unit_id=unit.id, key=key, title=args.title, now=now
+        group, created = await register_group(
+            s,
+            channel=Channel.WECOM_ROBOT,
+            chat_id=key,
+            unit_id=unit.id,
+            title=args.title,
+            now=now,
         )
         audit(
             s,

@@ -6,7 +6,7 @@ from datetime import date
 
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
-from handlers.engine import Flow, Invalid, Step, Turn
+from handlers.engine import Anytime, Flow, Invalid, Step, Turn
 from handlers.steps import (
     cancel_row,
     choice_step,
@@ -132,4 +132,6 @@ REPORT = Flow(
         ),
     ),
     finish=finish,
+    # A photo or location sent at any step of a report is kept.
+    anytime=Anytime(take_evidence, "report.evidence_kept", own_step="evidence"),
 )

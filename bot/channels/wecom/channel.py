@@ -1,18 +1,21 @@
-"""The WeCom channel put together from settings: `build_wecom` → WecomChannel.
+"""The WeCom channel put together from settings: `plug(host)` → WecomChannel.
 
-`WecomChannel.routes()` go on bangfu's aiohttp app (bot/web.py, via bot/run.py); its
-`sender` (channel "wecom") and `robot` (channel "wecom_robot") go to the dispatcher;
-`close()` waits for background work and closes the HTTP session.
+`WecomChannel.routes()` (the callback URL) go on bangfu's aiohttp app; its senders, "wecom"
+(members) and "wecom_robot" (supervisors' groups), go to the dispatcher; `stop()` waits for
+background work and closes the HTTP session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
 from bot.channels.base import Sender
+from bot.channels.wecom.adapter import to_inbound
 from bot.channels.wecom.api import WecomApi
 from bot.channels.wecom.callback import Handle, WecomCallback
 from bot.channels.wecom.crypto import WXBizMsgCrypt, aes_key
@@ -20,26 +23,37 @@ from bot.channels.wecom.media import PhotoSaver
 from bot.channels.wecom.robot import RobotSender
 from bot.channels.wecom.sender import AppSender
 from bot.config import ConfigError, WecomSettings
+from bot.host import Host
 from bot.media import MediaStore
 from core.clock import Clock
-from core.payload import reply_to_payload
-from core.types import Reply
-from storage.db import Database
-from storage.outbox import NewMessage, enqueue
-from storage.people import account_language
-from storage.wecom_queries import account_is_bound
+from core.types import Channel, Inbound, Reply
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 
 
+class CoreAccess(Protocol):
+    """What the channel asks of the core (handlers.gateway.Core)."""
+
+    async def handle(self, inbound: Inbound) -> list[Reply]: ...
+
+    async def is_bound(self, channel: Channel, account_id: str) -> bool: ...
+
+    async def language_of(self, channel: Channel, account_id: str) -> str | None: ...
+
+    async def queue_reply(self, channel: Channel, chat_id: str, key: str, reply: Reply) -> None: ...
+
+
 @dataclass
 class WecomChannel:
+    """Implements bot.channels.base.ChannelAdapter for WeCom's self-built app and robots."""
+
     api: WecomApi
     sender: AppSender
     robot: RobotSender
     callback: WecomCallback
     path: str
     session: aiohttp.ClientSession
+    channel: Channel = Channel.WECOM
 
     def routes(self) -> list[web.RouteDef]:
         """The callback URL: GET verifies it, POST receives messages."""
@@ -48,12 +62,35 @@ class WecomChannel:
             web.post(self.path, self.callback.receive),
         ]
 
-    def senders(self) -> dict[str, Sender]:
-        return {self.sender.channel: self.sender, self.robot.channel: self.robot}
+    def senders(self) -> Sequence[Sender]:
+        return [self.sender, self.robot]
 
-    async def close(self) -> None:
+    def to_inbound(self, raw: Any) -> Inbound | None:
+        """A decrypted callback message (its XML fields) as the core's Inbound."""
+        translated = to_inbound(raw)
+        return translated.inbound if translated is not None else None
+
+    async def start(self) -> None:
+        """Nothing to start: WeCom posts to the callback once the web server listens."""
+
+    async def stop(self) -> None:
+        # Runs after the web server stopped taking requests: nothing new arrives meanwhile.
         await self.callback.drain()
         await self.session.close()
+
+
+def plug(host: Host) -> WecomChannel | None:
+    """The channel when settings.wecom.enabled, else None."""
+    settings = host.settings
+    if not settings.wecom.enabled:
+        return None
+    return build_wecom(
+        settings.wecom,
+        core=host.core,
+        clock=host.ctx.clock,
+        lang=settings.language,
+        media_dir=settings.media_dir,
+    )
 
 
 def _bad(name: str, what: str) -> ConfigError:
@@ -82,14 +119,13 @@ def check_wecom_settings(settings: WecomSettings) -> None:
 def build_wecom(
     settings: WecomSettings,
     *,
-    handle: Handle,
-    db: Database,
+    core: CoreAccess,
     clock: Clock,
     lang: str = "zh",
     media_dir: str = "./media",
     session: aiohttp.ClientSession | None = None,
 ) -> WecomChannel:
-    """The channel's parts from settings; `handle` is the core's entry point for one Inbound.
+    """The channel's parts from settings; `core` answers each Inbound and account questions.
 
     Photos members send are kept in `media_dir` (settings.media_dir).
     """
@@ -106,8 +142,15 @@ def build_wecom(
     )
 
     async def language_of(userid: str) -> str | None:
-        async with db.transaction() as s:
-            return await account_language(s, "wecom", userid)
+        return await core.language_of(Channel.WECOM, userid)
+
+    async def is_bound(userid: str) -> bool:
+        return await core.is_bound(Channel.WECOM, userid)
+
+    async def undelivered(message_id: str, index: int, chat_id: str, reply: Reply) -> None:
+        # The dispatcher retries what could not be sent right away (rate limit, network).
+        key = f"reply:{Channel.WECOM}:{message_id}:{index}"
+        await core.queue_reply(Channel.WECOM, chat_id, key, reply)
 
     sender = AppSender(api, lang=lang, language_of=language_of)
     crypt = WXBizMsgCrypt(
@@ -115,23 +158,7 @@ def build_wecom(
         settings.encoding_aes_key.get_secret_value(),
         settings.corp_id,
     )
-
-    async def is_bound(userid: str) -> bool:
-        async with db.transaction() as s:
-            return await account_is_bound(s, "wecom", userid)
-
-    async def undelivered(message_id: str, index: int, chat_id: str, reply: Reply) -> None:
-        # The dispatcher retries what could not be sent right away (rate limit, network).
-        msg = NewMessage(
-            dedupe_key=f"reply:wecom:{message_id}:{index}",
-            channel="wecom",
-            chat_id=chat_id,
-            kind="reply",
-            payload=reply_to_payload(reply),
-        )
-        async with db.transaction() as s:
-            await enqueue(s, [msg], now=clock.now())
-
+    handle: Handle = core.handle
     callback = WecomCallback(
         crypt,
         handle,

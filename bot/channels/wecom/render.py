@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from core.i18n import t
-from core.types import Button, Reply
+from core.textsplit import split_for
+from core.types import Button, Channel, Reply
 
-TEXT_MAX_BYTES = 2048  # message/send text and markdown content
 CARD_BUTTONS_MAX = 6  # button_interaction: button_list holds at most 6
 CARD_TITLE_MAX = 36  # main_title.title, characters
 CARD_SUBTITLE_MAX = 160  # sub_title_text, characters
@@ -17,38 +17,6 @@ BUTTON_TEXT_MAX = 20  # WeCom suggests <= 10; longer labels are cut by the clien
 BUTTON_KEY_MAX_BYTES = 1024
 
 Message = dict[str, Any]
-
-
-def split_utf8(text: str, limit: int) -> list[str]:
-    """Split at line breaks into pieces of at most `limit` UTF-8 bytes (long lines by char)."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate.encode("utf-8")) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        current = ""
-        while len(line.encode("utf-8")) > limit:
-            cut = _cut(line, limit)
-            pieces.append(line[:cut])
-            line = line[cut:]
-        current = line
-    if current or not pieces:
-        pieces.append(current)
-    return pieces
-
-
-def _cut(line: str, limit: int) -> int:
-    """The largest prefix length of `line` that fits `limit` bytes."""
-    size = 0
-    for i, ch in enumerate(line):
-        size += len(ch.encode("utf-8"))
-        if size > limit:
-            return max(i, 1)
-    return len(line)
 
 
 def new_task_id() -> str:
@@ -85,7 +53,7 @@ def _card(title: str, subtitle: str, desc: str, buttons: list[Button], task_id: 
 def _text_messages(text: str) -> list[Message]:
     return [
         {"msgtype": "text", "text": {"content": piece}}
-        for piece in split_utf8(text, TEXT_MAX_BYTES)
+        for piece in split_for(Channel.WECOM, text)
         if piece.strip()
     ]
 

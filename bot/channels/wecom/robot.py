@@ -20,12 +20,11 @@ import aiohttp
 from bot.channels.base import SendError
 from bot.channels.wecom.api import WecomError
 from bot.channels.wecom.errors import to_send_error
-from bot.channels.wecom.render import split_utf8
-from core.types import Reply
+from core.textsplit import split_for
+from core.types import Channel, Reply
 
 log = logging.getLogger(__name__)
 
-MARKDOWN_MAX_BYTES = 4096
 IMAGE_MAX_BYTES = 2 * 1024 * 1024  # before base64
 PER_MINUTE = 20  # WeCom: at most 20 messages a minute per robot
 WINDOW = 60.0
@@ -40,7 +39,7 @@ def robot_messages(reply: Reply) -> list[dict[str, Any]]:
     """Webhook bodies: the text as markdown pieces under 4,096 bytes, then the image."""
     out: list[dict[str, Any]] = [
         {"msgtype": "markdown", "markdown": {"content": piece}}
-        for piece in split_utf8(reply.text, MARKDOWN_MAX_BYTES)
+        for piece in split_for(Channel.WECOM_ROBOT, reply.text)
         if piece.strip()
     ]
     png = reply.image_png
@@ -59,7 +58,7 @@ def robot_messages(reply: Reply) -> list[dict[str, Any]]:
 class RobotSender:
     """Implements bot.channels.base.Sender for channel "wecom_robot"."""
 
-    channel = "wecom_robot"
+    channel = Channel.WECOM_ROBOT
 
     def __init__(
         self,

@@ -10,7 +10,7 @@ from bot.channels.wecom.api import WecomApi, WecomError
 from bot.channels.wecom.errors import to_send_error
 from bot.channels.wecom.render import render_reply
 from core.i18n import normalize_lang, t
-from core.types import Reply
+from core.types import Channel, Reply
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ LanguageOf = Callable[[str], Awaitable[str | None]]
 class AppSender:
     """Implements bot.channels.base.Sender for channel "wecom"; chat_id is the userid."""
 
-    channel = "wecom"
+    channel = Channel.WECOM
 
     def __init__(
         self, api: WecomApi, *, lang: str = "zh", language_of: LanguageOf | None = None
