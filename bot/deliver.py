@@ -21,14 +21,15 @@ import secrets
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from bot.channels.base import Sender, SendError
 from bot.config import DispatchSettings
 from bot.dispatch import limits_for
 from bot.ratelimit import RateLimiter, Sleep
-from core.clock import Clock
+from core.clock import Clock, SystemClock
 from core.payload import reply_to_payload
 from core.types import Reply
 from storage import outbox
@@ -66,8 +67,8 @@ class Deliverer:
 
     def __init__(
         self,
-        db: Database,
-        senders: Mapping[str, Sender],
+        db: Database | None,
+        senders: Mapping[Any, Sender],  # by Channel (a str)
         *,
         limiter: RateLimiter,
         settings: DispatchSettings,
@@ -82,6 +83,14 @@ class Deliverer:
         self.sleep = sleep
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._closing = False
+
+    @classmethod
+    def standalone(cls, senders: Mapping[Any, Sender]) -> Deliverer:
+        """A deliverer of its own, without a database to queue in (tests, tools)."""
+        clock = SystemClock()
+        return cls(
+            None, senders, limiter=RateLimiter(clock), settings=DispatchSettings(), clock=clock
+        )
 
     def submit(
         self, channel: str, chat_id: str, replies: Sequence[Reply], *, ref: str = ""
@@ -150,7 +159,9 @@ class Deliverer:
             await self._queue(key, lane, batch.replies, batch.ref, 0)
             return [Outcome.QUEUED] * len(batch.replies)
         lane.queued_at = None
-        deadline = self.clock.now() + timedelta(seconds=self.cfg.reply_deadline_seconds)
+        # Deadlines and pacing run on the limiter's clock (real time in a process); the
+        # business clock only stamps queued rows.
+        deadline = self.limiter.now_us() + round(self.cfg.reply_deadline_seconds * 1_000_000)
         for i, reply in enumerate(batch.replies):
             outcome = await self._send_now(key, reply, deadline)
             if outcome is not Outcome.QUEUED:
@@ -163,7 +174,7 @@ class Deliverer:
                 batch.on_way.set_result(outcome)
         return outcomes
 
-    async def _send_now(self, key: tuple[str, str], reply: Reply, deadline: datetime) -> Outcome:
+    async def _send_now(self, key: tuple[str, str], reply: Reply, deadline: int) -> Outcome:
         """Send within the limits, retrying with backoff; QUEUED when the deadline passes."""
         channel, chat_id = key
         sender = self.senders.get(channel)
@@ -175,7 +186,7 @@ class Deliverer:
         delay = FIRST_RETRY_SECONDS
         while True:
             wait = self.limiter.wait_us(rules, weight)
-            left_us = (deadline - self.clock.now()) // timedelta(microseconds=1)
+            left_us = deadline - self.limiter.now_us()
             if wait is not None and (wait > left_us or (self._closing and wait > 0)):
                 return Outcome.QUEUED
             await self.limiter.acquire(rules, weight, urgent=True)
@@ -203,7 +214,7 @@ class Deliverer:
                 type(error).__name__,
                 wait_s,
             )
-            if self._closing or self.clock.now() + timedelta(seconds=wait_s) > deadline:
+            if self._closing or self.limiter.now_us() + wait_s * 1_000_000 > deadline:
                 return Outcome.QUEUED
             await self.sleep(wait_s)
             delay *= 2
@@ -228,10 +239,15 @@ class Deliverer:
             )
             for i, reply in enumerate(replies)
         ]
+        if self.db is None:
+            log.warning("%d answer(s) to %s %s lost: nowhere to queue", len(rows), *key)
+            return
         async with self.db.transaction() as s:
             await outbox.enqueue(s, rows, now=now)
         log.warning("%d answer(s) to %s %s queued for the dispatcher", len(rows), channel, chat_id)
 
     async def _queue_drained(self, key: tuple[str, str]) -> bool:
+        if self.db is None:
+            return True
         async with self.db.transaction() as s:
             return await outbox.replies_waiting(s, *key) == 0

@@ -158,7 +158,7 @@ class RateLimiter:
 
     def record(self, rules: Sequence[Rule], ended: datetime, weight: int = 1) -> None:
         """Count a send that ended at `ended` elsewhere (another process, before a restart)."""
-        at = micros(ended)
+        at = min(micros(ended), self.now_us())  # a clock ahead of ours must not block us
         for rule in rules:
             ends = self._ends.setdefault(rule.key, deque())
             for _ in range(min(weight, rule.count)):

@@ -315,6 +315,7 @@ class SchedulingService:
             settings=host.settings.dispatch,
             clock=clock,
             policy=host.settings.policy,
+            limiter=host.limiter,  # shared with answers, which go first
         )
         runner = JobRunner(
             host.db,
