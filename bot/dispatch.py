@@ -14,6 +14,7 @@ never message text, tokens or WeCom robot keys.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -133,6 +134,7 @@ class Dispatcher:
         # Shared with the interactive replies of this process (bot/deliver.py), which go first.
         self.limiter = limiter or RateLimiter(clock, sleep, margin_seconds=settings.margin_seconds)
         self._recorded: dict[int, datetime] = {}  # others' sends already in the limiter
+        self._stopping = asyncio.Event()
 
     async def run_once(self) -> DispatchStats:
         """Send everything due now (rows that become due meanwhile too); return the tally.
@@ -143,15 +145,21 @@ class Dispatcher:
         stats = DispatchStats()
         try:
             await self._learn_history()
-            while rows := await self._claim():
+            while not self._stopping.is_set() and (rows := await self._claim()):
                 stats.claimed += len(rows)
                 await self._send_batch(rows, stats)
         except asyncio.CancelledError:
             await asyncio.shield(self.release_claims())
             raise
+        if self._stopping.is_set():
+            await self.release_claims()
         if stats.claimed:
             log.info("dispatch round: %s", stats)
         return stats
+
+    def request_stop(self) -> None:
+        """Finish the requests in flight, start no other, hand back the rest (stopping)."""
+        self._stopping.set()
 
     async def release_claims(self) -> int:
         """Give back every row this worker holds (used when stopping)."""
@@ -242,6 +250,8 @@ class Dispatcher:
                 await self._defer([r for r in rows if r.kind != REPLY], morning, stats)
                 rows = [r for r in rows if r.kind == REPLY]
         for i, row in enumerate(rows):
+            if self._stopping.is_set():
+                return  # this row and the rest stay claimed: released as the round ends
             if row.attempts > self.cfg.max_attempts:  # claimed again and again, never finished
                 await self._give_up(row, "lease expired too often", stats, dead=True)
                 continue
@@ -265,7 +275,8 @@ class Dispatcher:
             await self._give_up(row, f"bad payload: {type(exc).__name__}", stats)
             return None
         weight = self._weight(row.channel, reply)
-        await self.limiter.acquire(rules, weight, urgent=row.kind == REPLY)
+        if not await self._acquire_unless_stopping(rules, weight, urgent=row.kind == REPLY):
+            return None
         error: BaseException | None = None
         try:
             await self.senders[row.channel].send(row.chat_id, reply)
@@ -279,6 +290,24 @@ class Dispatcher:
             self._count(stats, "sent" if kept else "lost", row)
             return None
         return await self._failed(row, error, rules, stats)
+
+    async def _acquire_unless_stopping(self, rules: list[Rule], weight: int, urgent: bool) -> bool:
+        """Wait for the rate limit; False (holding nothing) when a stop comes first."""
+        acquiring = asyncio.ensure_future(self.limiter.acquire(rules, weight, urgent=urgent))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait([acquiring, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if acquiring.done() and not acquiring.cancelled():
+            if self._stopping.is_set():
+                self.limiter.release_unused(rules, weight)
+                return False
+            return True
+        acquiring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await acquiring
+        return False
 
     async def _failed(
         self, row: Claimed, exc: BaseException, rules: list[Rule], stats: DispatchStats

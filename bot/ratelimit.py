@@ -156,6 +156,14 @@ class RateLimiter:
                 bisect.insort(ends, now)
         self._wake()
 
+    def release_unused(self, rules: Sequence[Rule], weight: int = 1) -> None:
+        """Give back slots taken for a send that never started."""
+        for rule in rules:
+            self._inflight[rule.key] -= min(weight, rule.count)
+            if self._inflight[rule.key] <= 0:
+                del self._inflight[rule.key]
+        self._wake()
+
     def record(self, rules: Sequence[Rule], ended: datetime, weight: int = 1) -> None:
         """Count a send that ended at `ended` elsewhere (another process, before a restart)."""
         at = min(micros(ended), self.now_us())  # a clock ahead of ours must not block us
