@@ -1,4 +1,4 @@
-"""Time the digest (and the reminder sweep, when it exists) on a synthetic county.
+"""Time the digest and the reminder sweep on a synthetic county.
 
     python -m bench.bench_digest --sqlite /tmp/county.db
     python -m bench.bench_digest --pg postgresql://postgres@127.0.0.1:5432/test --schema bench_county
@@ -6,15 +6,13 @@
 Build the county first with bench/make_county.py. Prints one Markdown table row per
 measurement: wall time (best and median of --repeat runs) and peak Python heap (tracemalloc,
 a separate run) for the county root and one township; then the whole weekly job (every
-group's digest into the outbox) once, and the sweep hook. Peak process RSS is printed last.
+group's digest into the outbox) once, and the sweep. Peak process RSS is printed last.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import inspect
 import resource
 import statistics
 import time
@@ -28,6 +26,7 @@ from sqlalchemy import delete
 from core.policy import Policy
 from reminders.digest import collect_digest, render_digest
 from reminders.digest_send import enqueue_digests
+from reminders.sweep import run_sweep
 from storage.db import Database
 from storage.models import OutboxMessage, ReminderMark
 from storage.stats import unit_by_path
@@ -93,32 +92,18 @@ async def _job_rows(db: Database, name: str, at: datetime) -> None:
 
 async def _sweep_row(db: Database, name: str, sweep_at: datetime) -> None:
     policy = Policy()
-    sweep = _sweep_hook()
-    if sweep is None:
-        print(f"| {name} | sweep | not on this branch (reminders.sweep.run_sweep) | | |")
-        return
     # The 27th is a monthly-contact stage day: every pairing not yet called is due. Forget
     # earlier runs' marks and messages, so each benchmark run does the full work.
     async with db.transaction() as s:
         await s.execute(delete(OutboxMessage))
         await s.execute(delete(ReminderMark))
-    # keep=False: the result holds counts only, as in the scheduled job (older sweeps kept all).
-    opts = {"keep": False} if "keep" in inspect.signature(sweep).parameters else {}
-    heap = await _peak_heap(lambda: sweep(db, sweep_at, policy, dry_run=True, **opts))
+    # keep=False: the result holds counts only, as in the scheduled job.
+    heap = await _peak_heap(lambda: run_sweep(db, sweep_at, policy, dry_run=True, keep=False))
     t0 = time.perf_counter()
-    result = await sweep(db, sweep_at, policy, **opts)
+    result = await run_sweep(db, sweep_at, policy, keep=False)
     took = time.perf_counter() - t0
     what = f"sweep {sweep_at:%m-%d}: {result.duties:,} duties, {result.enqueued:,} messages"
     _row(name, what, took, took, heap)
-
-
-def _sweep_hook() -> Callable[..., Awaitable[Any]] | None:
-    """reminders.sweep.run_sweep(db, at, policy), once the reminders branch has landed."""
-    try:
-        module = importlib.import_module("reminders.sweep")
-    except ImportError:
-        return None
-    return getattr(module, "run_sweep", None)
 
 
 async def run(

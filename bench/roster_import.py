@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from openpyxl import Workbook
 from sqlalchemy import text
 
+from bench.roster_rows import county_rows
 from bot.roster.files import HEADERS, read_roster, write_rows_csv
 from bot.roster.importer import import_roster
 from core.clock import SystemClock
 from core.policy import Policy
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.roster_factory import county_rows
 
 
 def timed(label: str, fn, *args):  # type: ignore[no-untyped-def]

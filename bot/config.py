@@ -30,8 +30,9 @@ from pydantic_settings import (
 
 from core.policy import Policy
 
-# Aliases that the issue names (BANGFU_TELEGRAM_API_URL) beside the nested form.
+# Short aliases (BANGFU_TELEGRAM_API_URL) beside the nested form, as the README documents.
 FLAT_ALIASES = {
+    "BANGFU_LOG_LEVEL": ("log", "level"),
     "BANGFU_TELEGRAM_TOKEN": ("telegram", "token"),
     "BANGFU_TELEGRAM_API_URL": ("telegram", "api_url"),
     "BANGFU_DATABASE_URL": (None, "database_url"),
@@ -65,6 +66,21 @@ class WecomSettings(BaseModel):
     encoding_aes_key: SecretStr = SecretStr("")
     callback_path: str = "/wecom/callback"
     api_url: str = "https://qyapi.weixin.qq.com"
+
+
+class LogSettings(BaseModel):
+    """What the process logs, and how. Personal data stays out unless `personal_data`."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"  # json: one object a line, for log collectors
+    # For one debugging session only: lets through library request logs (message texts,
+    # names, phone numbers) and SQL parameters. See README "Logs".
+    personal_data: bool = False
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
 
 
 class WebSettings(BaseModel):
@@ -184,7 +200,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
-    log_level: str = "INFO"
+    log: LogSettings = Field(default_factory=LogSettings)
     # Photos kept as evidence (WeCom deletes a sent photo after three days). Back it up
     # together with the database: contacts.photo_refs point into it.
     media_dir: str = "./media"
@@ -201,7 +217,7 @@ class Settings(BaseSettings):
         "bot.channels.telegram_app",
         "bot.channels.wecom.channel",
     )
-    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services",)
+    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services", "bot.metrics")
 
     @field_validator("channels", "services", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.channels.base import Sender, SendError
 from bot.config import DispatchSettings
 from bot.ratelimit import RateLimiter, Rule, Sleep
@@ -314,6 +315,7 @@ class Dispatcher:
     ) -> datetime | None:
         text = _error_text(exc)
         log.warning("send failed: row %s %s %s: %s", row.id, row.channel, chat_label(row), text)
+        metrics.send_failed(str(row.channel), metrics.error_code(exc))
         if isinstance(exc, SendError) and exc.blocked:
             async with self.db.transaction() as s:
                 await outbox.mark_blocked(s, row.channel, row.chat_id, now=self._now())

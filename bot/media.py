@@ -3,7 +3,8 @@
 A photo is referred to as "media:<sha256>.<ext>" (what contacts.photo_refs holds) and lives
 at MEDIA_DIR/<first two hex digits>/<sha256>.<ext>. The same photo sent twice is stored once.
 Files are written to a temporary name and renamed, so a crash never leaves half a photo
-under a real name.
+under a real name. Directories are created 0700 and files 0600: household photos are
+personal data.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class MediaStore:
     def check(self) -> None:
         """Create the directory if needed; ConfigError naming the setting if it is unusable."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
                 pass
         except OSError as exc:
@@ -84,14 +85,14 @@ class MediaStore:
         assert path is not None
         if path.exists() and path.stat().st_size == len(data):
             return ref  # the same photo again: already kept
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, 0o640)  # household photos are personal data: not world-readable
+            os.chmod(tmp, 0o600)  # household photos are personal data: owner-only
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

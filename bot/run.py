@@ -26,12 +26,12 @@ from aiohttp import web
 from bot.channels.base import ChannelAdapter, Part, Sender
 from bot.config import Settings
 from bot.host import ChannelPlug, Host, ServicePlug
+from bot.metrics import MeteredCore
 from bot.registry import resolve_all
 from bot.web import build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
 from core.types import Channel
 from handlers.context import Context
-from handlers.gateway import Core
 from reminders.group_commands import DigestGroupCommands
 from storage.db import Database
 
@@ -87,7 +87,7 @@ def build_host(settings: Settings, db: Database, clock: Clock | None = None) -> 
         bot_username=settings.telegram.bot_username,
     )
     ctx.group_commands = DigestGroupCommands(db, ctx.clock, settings.policy)
-    return Host(settings=settings, db=db, ctx=ctx, core=Core(ctx))
+    return Host(settings=settings, db=db, ctx=ctx, core=MeteredCore(ctx))
 
 
 async def start(
@@ -108,7 +108,7 @@ async def start(
     service_plugs: list[ServicePlug] = (
         list(services) if services is not None else _named(settings.services, "SERVICES")
     )
-    database = db or Database(settings.database_url)
+    database = db or Database(settings.database_url, hide_parameters=not settings.log.personal_data)
     rt = Runtime(host=build_host(settings, database, clock))
     if db is None:
         rt.stoppers.append(database.dispose)

@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.config import ScheduleSettings
 from bot.dispatch import Dispatcher
 from bot.host import Host
@@ -139,7 +140,8 @@ class JobRunner:
     async def _execute(self, name: str, key: str, at: datetime) -> bool:
         log.info("job %s %s: start (scheduled %s)", name, key, at.isoformat())
         try:
-            result = await self.jobs[name](at)
+            with metrics.timed_job(name):
+                result = await self.jobs[name](at)
         except asyncio.CancelledError:  # shut down mid-run: the next start catches it up
             log.warning("job %s %s cancelled; released for a later catch-up", name, key)
             await self._release(name, key)

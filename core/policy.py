@@ -1,4 +1,4 @@
-"""Programme policy: quotas, contact rhythm, 五必访 occasions, reminder stages (DOMAIN.md).
+"""Programme policy: quotas, contact rhythm, 五必访 occasions, reminder stages.
 
 Everything that varies between counties lives here as validated configuration with the
 presets from the source reports; nothing below is hard-coded elsewhere.
@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-# 博白 "865321", 融水 "543", 利州 "一包三 / 一包一" (DOMAIN.md, quotas by rank).
+# 博白 "865321", 融水 "543", 利州 "一包三 / 一包一" (quotas by rank, from the counties' rules).
 QUOTA_PRESETS: dict[str, dict[str, int]] = {
     "865321": {"厅级": 8, "处级": 6, "正科": 5, "副科": 3, "中层": 2, "一般干部": 1},
     "543": {"县处级": 5, "科级": 4, "一般干部": 3},

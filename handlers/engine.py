@@ -1,5 +1,6 @@
 """One small engine runs every flow: a flow is data — ordered steps, each with a prompt and
-a parser/validator — and the engine does the bookkeeping (STYLE.md, lessons 2 and 3)."""
+a parser/validator — and the engine does the bookkeeping. A flow is checked when it is
+built, so a misnamed step fails at import, not in a cadre's chat."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.buttons import ButtonData, Menu
 from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers.context import Context
@@ -19,6 +21,10 @@ from storage.models import Cadre
 DONE = "__done__"
 STAY = "__stay__"
 CONFIRM = "confirm"
+
+
+class FlowError(ValueError):
+    """A flow definition that cannot work; raised when the flow is built, at import."""
 
 
 class Invalid(Exception):
@@ -72,6 +78,9 @@ class Step:
     accept: Accept
     skip_if: Callable[[dict[str, Any]], bool] | None = None
     help_key: str = ""
+    goes_to: tuple[str, ...] = ()  # steps `accept` may name next (edit targets)
+    offers: tuple[type[ButtonData], ...] = ()  # the button kinds `prompt` shows
+    reads: tuple[type[ButtonData], ...] = ()  # the button kinds `accept` understands
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,9 @@ class Flow:
     finish: Finish
     anytime: Anytime | None = None
 
+    def __post_init__(self) -> None:
+        check_flow(self)
+
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
 
@@ -106,6 +118,30 @@ class Flow:
             if s.skip_if is None or not s.skip_if(draft):
                 return s.name
         return DONE
+
+
+def check_flow(flow: Flow) -> None:
+    """Refuse a flow that would strand a cadre: raise FlowError naming what is wrong."""
+    names = [s.name for s in flow.steps]
+    if not names:
+        raise FlowError(f"flow {flow.name!r} has no steps")
+    for name in names:
+        if names.count(name) > 1 or name in (DONE, STAY):
+            raise FlowError(f"flow {flow.name!r}: step name {name!r} is repeated or reserved")
+    for step in flow.steps:
+        for target in step.goes_to:
+            if target not in names:
+                raise FlowError(
+                    f"flow {flow.name!r}: step {step.name!r} goes to {target!r}, not a step"
+                )
+        unread = [kind.__name__ for kind in step.offers if kind not in step.reads]
+        if unread:
+            raise FlowError(
+                f"flow {flow.name!r}: step {step.name!r} shows {unread} buttons it does not read"
+            )
+    own = flow.anytime.own_step if flow.anytime is not None else ""
+    if own and own not in names:
+        raise FlowError(f"flow {flow.name!r}: anytime input's step {own!r} is not a step")
 
 
 @dataclass
@@ -173,9 +209,9 @@ async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
 def _with_next_steps(saved: Reply, turn: Turn) -> Reply:
     """After a save, the likely next taps: another report, my list, undo."""
     row = [
-        turn.button("menu.report", "m:report"),
-        turn.button("menu.mine", "m:mine"),
-        turn.button("menu.undo", "m:undo"),
+        turn.button("menu.report", Menu("report").pack()),
+        turn.button("menu.mine", Menu("mine").pack()),
+        turn.button("menu.undo", Menu("undo").pack()),
     ]
     return Reply.with_buttons(saved.text, [row])
 

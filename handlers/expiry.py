@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.buttons import RESUME
 from core.i18n import t
 from core.payload import reply_to_payload
 from core.policy import Policy
@@ -16,7 +17,7 @@ from storage.outbox import NewMessage, enqueue
 def expired_notice(lang: str, policy: Policy) -> Reply:
     return Reply.with_buttons(
         t("flow.expired", lang, minutes=policy.draft_idle_minutes),
-        [[Button(t("flow.resume", lang), "resume")]],
+        [[Button(t("flow.resume", lang), RESUME)]],
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from core.buttons import Menu, ReportFor
 from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
 from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
-from handlers.steps import button_number, take_household
+from handlers.steps import take_household
 from storage.audit import audit
 from storage.models import Conversation
 from storage.people import set_account_language
@@ -42,7 +43,8 @@ def _word(inbound: Inbound) -> str:
     if inbound.kind == InboundKind.COMMAND:
         return inbound.command.lower()
     if inbound.kind == InboundKind.BUTTON:
-        return inbound.data[2:] if inbound.data.startswith("m:") else inbound.data
+        entry = Menu.unpack(inbound.data)
+        return entry.action if entry else inbound.data
     if inbound.kind == InboundKind.TEXT:
         return inbound.text.strip().lower()
     return ""
@@ -63,24 +65,24 @@ def global_word(inbound: Inbound) -> str | None:
 
 
 def starts_something(inbound: Inbound) -> bool:
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
-        return True
+    if inbound.kind == InboundKind.BUTTON:
+        return ReportFor.unpack(inbound.data) is not None or Menu.unpack(inbound.data) is not None
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
-    return inbound.kind == InboundKind.BUTTON and inbound.data.startswith("m:")
+    return False
 
 
 def main_menu(lang: str) -> Reply:
-    def b(key: str, data: str) -> Button:
-        return Button(t(key, lang), data)
+    def b(key: str, action: str) -> Button:
+        return Button(t(key, lang), Menu(action).pack())
 
     return Reply.with_buttons(
         t("menu.title", lang),
         [
-            [b("menu.report", "m:report"), b("menu.diary", "m:diary")],
-            [b("menu.event", "m:event"), b("menu.problem", "m:problem")],
-            [b("menu.mine", "m:mine"), b("menu.resolve", "m:resolve")],
-            [b("menu.undo", "m:undo"), b("menu.correct", "m:correct")],
+            [b("menu.report", "report"), b("menu.diary", "diary")],
+            [b("menu.event", "event"), b("menu.problem", "problem")],
+            [b("menu.mine", "mine"), b("menu.resolve", "resolve")],
+            [b("menu.undo", "undo"), b("menu.correct", "correct")],
         ],
     )
 
@@ -151,8 +153,9 @@ async def _toggle_language(turn: Turn, here: Position) -> tuple[Position, list[R
 async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     """No flow open: start one, run an action, or read a quick report."""
     inbound = turn.inbound
-    if inbound.kind == InboundKind.BUTTON and inbound.data.startswith("rep:h:"):
-        return await _report_for(turn, inbound.data[6:])
+    report_for = ReportFor.unpack(inbound.data) if inbound.kind == InboundKind.BUTTON else None
+    if report_for is not None:
+        return await _report_for(turn, report_for.household_id)
     starter = _lookup(STARTERS, inbound)
     if starter == "resolve" and not await open_problems(turn.session, turn.cadre.id, limit=1):
         # Nothing to resolve: do not open a flow that would hold every later message.
@@ -185,11 +188,11 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
     return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
 
 
-async def _report_for(turn: Turn, household: str) -> tuple[Position, list[Reply]]:
+async def _report_for(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
     """A reminder's button: open a contact report for that household."""
     turn.draft = {}
     try:
-        await take_household(turn, button_number(household))
+        await take_household(turn, household_id)
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
     return await enter(FLOWS["report"], turn)

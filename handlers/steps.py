@@ -6,10 +6,24 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from core.buttons import (
+    CANCEL,
+    SKIP,
+    Choice,
+    Confirm,
+    DaysBack,
+    Done,
+    Edit,
+    Household,
+    NoHousehold,
+    Page,
+    Toggle,
+)
 from core.types import Button, InboundKind, Reply
 from handlers.engine import CONFIRM, DONE, STAY, Invalid, Step, Turn
 from handlers.inputs import check_report_date, parse_report_date, prose
 from handlers.names import pick_household
+from handlers.words import CONFIRM_WORDS, says_done, says_nothing
 from storage.people import household_name, is_my_household, my_households
 
 PAGE = 8  # household buttons per page: fits a phone screen
@@ -17,7 +31,7 @@ Skip = Callable[[dict[str, Any]], bool] | None
 
 
 def cancel_row(turn: Turn) -> list[Button]:
-    return [turn.button("common.cancel", "x")]
+    return [turn.button("common.cancel", CANCEL)]
 
 
 # --- household ---------------------------------------------------------------------------
@@ -32,34 +46,43 @@ def household_step(
             return Reply(turn.t("flow.no_households"))
         page = int(turn.draft.get("_page", 0))
         chunk = mine[page * PAGE : (page + 1) * PAGE]
-        rows = [[Button(f"{h.head_name}（{h.village}）", f"h:{h.id}")] for h in chunk]
+        rows = [[Button(f"{h.head_name}（{h.village}）", Household(h.id).pack())] for h in chunk]
         nav = []
         if page > 0:
-            nav.append(turn.button("flow.prev_page", f"pg:{page - 1}"))
+            nav.append(turn.button("flow.prev_page", Page(page - 1).pack()))
         if (page + 1) * PAGE < len(mine):
-            nav.append(turn.button("flow.next_page", f"pg:{page + 1}"))
+            nav.append(turn.button("flow.next_page", Page(page + 1).pack()))
         rows.append(nav)
         if optional:
-            rows.append([turn.button("flow.no_household", "h:none")])
+            rows.append([turn.button("flow.no_household", NoHousehold().pack())])
         rows.append(cancel_row(turn))
         return Reply.with_buttons(turn.t("flow.pick_household"), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if turn.data.startswith("pg:"):
-            await _turn_page(turn, button_number(turn.data[3:]))
+        if page := Page.unpack(turn.data):
+            await _turn_page(turn, page.page)
             return STAY
-        if turn.data == "h:none" and optional:
+        if NoHousehold.unpack(turn.data) and optional:
             turn.draft["household_id"], turn.draft["household"] = None, ""
             return None
-        if turn.data.startswith("h:"):
-            await take_household(turn, button_number(turn.data[2:]))
+        if picked := Household.unpack(turn.data):
+            await take_household(turn, picked.household_id)
         elif turn.text:
             await _household_by_name(turn)
         else:
             raise Invalid("flow.use_buttons_or_name")
         return None
 
-    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.household")
+    offers = (Household, Page, NoHousehold) if optional else (Household, Page)
+    return Step(
+        name,
+        prompt,
+        accept,
+        skip_if=skip_if,
+        help_key="help.household",
+        offers=offers,
+        reads=(Household, Page, NoHousehold),
+    )
 
 
 async def take_household(turn: Turn, household_id: int) -> None:
@@ -88,17 +111,6 @@ async def _turn_page(turn: Turn, page: int) -> None:
     turn.draft["_page"] = page
 
 
-def button_number(text: str) -> int:
-    """A number carried by button data (an id, a page, a day offset); -1 if it is not one.
-
-    Data can be stale or forged: "²".isdigit() is true but int() refuses it, and an id past
-    64 bits makes the database driver fail, so both are "not a number" here.
-    """
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return -1
-    return int(text)
-
-
 # --- date --------------------------------------------------------------------------------
 
 
@@ -108,9 +120,9 @@ def date_step(
     async def prompt(turn: Turn) -> Reply:
         rows = [
             [
-                turn.button("flow.today", "d:0"),
-                turn.button("flow.yesterday", "d:1"),
-                turn.button("flow.day_before", "d:2"),
+                turn.button("flow.today", DaysBack(0).pack()),
+                turn.button("flow.yesterday", DaysBack(1).pack()),
+                turn.button("flow.day_before", DaysBack(2).pack()),
             ],
             cancel_row(turn),
         ]
@@ -118,8 +130,8 @@ def date_step(
 
     async def accept(turn: Turn) -> str | None:
         today = turn.now.date()
-        if turn.data.startswith("d:"):
-            back = button_number(turn.data[2:])
+        if days := DaysBack.unpack(turn.data):
+            back = days.days
             if back < 0:
                 raise Invalid("input.bad_date")
             # Clamp before subtracting: an absurd offset would fall before year 1 and raise.
@@ -132,7 +144,10 @@ def date_step(
         turn.draft[name] = day.isoformat()
         return None
 
-    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.date")
+    kinds = (DaysBack,)
+    return Step(
+        name, prompt, accept, skip_if=skip_if, help_key="help.date", offers=kinds, reads=kinds
+    )
 
 
 # --- text --------------------------------------------------------------------------------
@@ -142,12 +157,12 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
     async def prompt(turn: Turn) -> Reply:
         rows: list[list[Button]] = []
         if optional:
-            rows.append([turn.button("common.skip", "skip")])
+            rows.append([turn.button("common.skip", SKIP)])
         rows.append(cancel_row(turn))
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if optional and (turn.data == "skip" or _says_nothing(turn.text)):
+        if optional and says_nothing(turn):
             turn.draft[name] = ""
             return None
         if turn.inbound.kind != InboundKind.TEXT:
@@ -158,40 +173,31 @@ def text_step(name: str, prompt_key: str, *, optional: bool = False, skip_if: Sk
     return Step(name, prompt, accept, skip_if=skip_if, help_key="help.text")
 
 
-# Typed instead of pressing 跳过: "没有" at "any problems raised?" means none, and must not
-# become an open problem called "没有".
-NOTHING_WORDS = frozenset(
-    ("跳过", "没有", "无", "没", "暂无", "没有问题", "没问题", "无问题", "skip", "none", "no")
-)
-
-
-def _says_nothing(text: str) -> bool:
-    return text.rstrip("。.!！ ").lower() in NOTHING_WORDS
-
-
 # --- choices -----------------------------------------------------------------------------
 
 
 def choice_step(
     name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, skip_if: Skip = None
 ) -> Step:
-    """One choice among fixed options; data is "c:<option>"."""
+    """One choice among fixed options, by button or by typing (part of) its label."""
 
     async def prompt(turn: Turn) -> Reply:
-        rows = [[turn.button(f"{label_prefix}.{o}", f"c:{o}")] for o in options]
+        rows = [[turn.button(f"{label_prefix}.{o}", Choice(o).pack())] for o in options]
         rows.append(cancel_row(turn))
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
-        choice = (
-            turn.data[2:] if turn.data.startswith("c:") else _by_label(turn, options, label_prefix)
-        )
+        chosen = Choice.unpack(turn.data)
+        choice = chosen.option if chosen else _by_label(turn, options, label_prefix)
         if choice not in options:
             raise Invalid("flow.use_buttons")
         turn.draft[name] = choice
         return None
 
-    return Step(name, prompt, accept, skip_if=skip_if, help_key="help.choice")
+    kinds = (Choice,)
+    return Step(
+        name, prompt, accept, skip_if=skip_if, help_key="help.choice", offers=kinds, reads=kinds
+    )
 
 
 def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
@@ -208,67 +214,76 @@ def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
 def multi_step(
     name: str, prompt_key: str, options: Sequence[str], label_prefix: str, *, optional: bool = True
 ) -> Step:
-    """Toggle several options; "t:<option>" toggles, "t:done" moves on."""
+    """Toggle several options; a Toggle button adds or removes one, Done moves on."""
 
     async def prompt(turn: Turn) -> Reply:
         chosen = set(turn.draft.get(name, []))
         buttons = [
-            Button(("✅ " if o in chosen else "") + turn.t(f"{label_prefix}.{o}"), f"t:{o}")
+            Button(("✅ " if o in chosen else "") + turn.t(f"{label_prefix}.{o}"), Toggle(o).pack())
             for o in options
         ]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        rows.append([turn.button("common.done", "t:done"), *cancel_row(turn)])
+        rows.append([turn.button("common.done", Done().pack()), *cancel_row(turn)])
         return Reply.with_buttons(turn.t(prompt_key), rows)
 
     async def accept(turn: Turn) -> str | None:
         chosen: list[str] = list(turn.draft.get(name, []))
-        if turn.data == "t:done" or (turn.text and turn.text in ("完成", "好了", "done")):
+        if says_done(turn):
             if not optional and not chosen:
                 raise Invalid("flow.pick_at_least_one")
             turn.draft[name] = chosen
             return None
-        option = (
-            turn.data[2:] if turn.data.startswith("t:") else _by_label(turn, options, label_prefix)
-        )
+        toggled = Toggle.unpack(turn.data)
+        option = toggled.option if toggled else _by_label(turn, options, label_prefix)
         if option not in options:
             raise Invalid("flow.use_buttons")
         chosen.remove(option) if option in chosen else chosen.append(option)
         turn.draft[name] = [o for o in options if o in chosen]
         return STAY
 
-    return Step(name, prompt, accept, help_key="help.multi")
+    kinds = (Toggle, Done)
+    return Step(name, prompt, accept, help_key="help.multi", offers=kinds, reads=kinds)
 
 
 # --- confirmation ------------------------------------------------------------------------
 
 
 def confirm_step(render: Callable[[Turn], str], editable: Sequence[tuple[str, str]]) -> Step:
-    """Show the record; "ok" saves, "e:<step>" edits one field and comes back here."""
+    """Show the record; Confirm saves, Edit changes one field and comes back here."""
 
     async def prompt(turn: Turn) -> Reply:
-        edits = [turn.button(label, f"e:{step}") for step, label in editable]
+        edits = [turn.button(label, Edit(step).pack()) for step, label in editable]
         rows = [[turn.button("common.confirm", confirm_data(turn.draft))]]
         rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
         rows.append(cancel_row(turn))
         return Reply.with_buttons(render(turn), rows)
 
     async def accept(turn: Turn) -> str | None:
-        if turn.data == confirm_data(turn.draft) or turn.text in ("确认", "保存", "ok", "OK", "是"):
+        if turn.data == confirm_data(turn.draft) or turn.text in CONFIRM_WORDS:
             return DONE
-        if turn.data.startswith("ok"):
+        if Confirm.unpack(turn.data):
             # The 确认 of an older card: it must not save the draft now open.
             raise Invalid("flow.stale_button")
-        if turn.data.startswith("e:") and turn.data[2:] in {s for s, _ in editable}:
+        edit = Edit.unpack(turn.data)
+        if edit and edit.step in {s for s, _ in editable}:
             turn.draft["_edit"] = True
-            return turn.data[2:]
+            return edit.step
         raise Invalid("flow.confirm_or_edit")
 
-    return Step(CONFIRM, prompt, accept, help_key="help.confirm")
+    return Step(
+        CONFIRM,
+        prompt,
+        accept,
+        help_key="help.confirm",
+        goes_to=tuple(step for step, _ in editable),
+        offers=(Confirm, Edit),
+        reads=(Confirm, Edit),
+    )
 
 
 def confirm_data(draft: dict[str, Any]) -> str:
     """The confirm button names its draft, so an older card's 确认 cannot save this one."""
-    return f"ok:{draft.get('_id', '')}"
+    return Confirm(str(draft.get("_id", ""))).pack()
 
 
 def has(key: str) -> Callable[[dict[str, Any]], bool]:

@@ -1,4 +1,4 @@
-"""The 五必访 calendar: festival and farming-season occasions of a year (DOMAIN.md).
+"""The 五必访 calendar: festival and farming-season occasions of a year (docs/reminders.md).
 
 Lunar festivals come from lunar-python: a positive month number is never a leap month, so a
 leap 8th month does not give a second 中秋; 除夕 is the last day of the 12th month (the 29th

@@ -10,10 +10,8 @@ import io
 from dataclasses import dataclass
 from functools import cache
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+# matplotlib is imported where a chart is drawn: it costs a second at start-up, and an
+# admin command or the bot's first minutes need no chart.
 
 MAX_BARS = 40  # more sub-units than this: show the lowest coverage ones
 
@@ -28,6 +26,7 @@ class Bar:
 @cache
 def cjk_font_path() -> str | None:
     """A font file on this machine that has Chinese glyphs, or None."""
+    from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
     for entry in font_manager.fontManager.ttflist:
@@ -56,6 +55,10 @@ def _color(pct: float) -> str:
 
 def coverage_chart(title: str, bars: list[Bar], *, ascii_title: str) -> bytes:
     """A horizontal bar chart, lowest coverage at the top, as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
     font_path = cjk_font_path()
     prop = FontProperties(fname=font_path) if font_path else FontProperties()
     shown = sorted(bars, key=lambda b: (b.percent, b.label))[:MAX_BARS]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from core.buttons import ReportFor
 from core.i18n import normalize_lang, t
 from core.payload import reply_to_payload
 from core.policy import Policy, quiet_until
@@ -112,7 +113,10 @@ def build_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) -> 
         lines.append(t("reminders.more", lang, count=len(by_household) - MAX_LINES))
     lines.append(t("reminders.footer", lang))
     buttons = [
-        Button(t("reminders.button", lang, household=items[0].pairing.head_name), f"rep:h:{hid}")
+        Button(
+            t("reminders.button", lang, household=items[0].pairing.head_name),
+            ReportFor(hid).pack(),
+        )
         for hid, items in list(by_household.items())[:MAX_BUTTONS]
     ]
     return Reply.with_buttons(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,10 +44,42 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file behind a SQLite URL; None for other databases and in-memory ones."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return None
+    path = u.database or ""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return path
+
+
+def create_private_file(path: str) -> None:
+    """Create `path` owner-only (0600) if it does not exist; an existing file is left as is.
+
+    SQLite would create the database world-readable (0644 under the usual umask), and it
+    gives its -wal and -shm files the database file's permissions.
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError:
+        return  # exists already, or cannot be created: SQLite says why when it connects
+    os.close(fd)
+
+
 def create_engine(url: str, *, schema: str | None = None, **kw: Any) -> AsyncEngine:
-    """An async engine; `schema` (PostgreSQL only) sets the search_path, used by tests."""
+    """An async engine; `schema` (PostgreSQL only) sets the search_path, used by tests.
+
+    SQL parameters are kept out of log messages and error texts (they hold cadres' names,
+    phone numbers and messages) unless `hide_parameters=False` is passed.
+    """
     url = normalize_url(url)
+    kw.setdefault("hide_parameters", True)
     if is_sqlite(url):
+        path = sqlite_path(url)
+        if path is not None:
+            create_private_file(path)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

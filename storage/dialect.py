@@ -1,4 +1,4 @@
-"""The one place that knows SQLite from PostgreSQL (DESIGN.md: no dialect SQL elsewhere)."""
+"""The one place that knows SQLite from PostgreSQL (no dialect SQL elsewhere)."""
 
 from __future__ import annotations
 

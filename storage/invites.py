@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite
+from storage.batch import chunks
+from storage.models import Cadre, ChatAccount, Invite, Unit
 
 # No 0/O/1/I/L: codes are read off a screen and typed on a phone.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -18,12 +21,23 @@ CODE_LENGTH = 10
 
 
 def hash_code(code: str) -> str:
+    """SHA-256 of the normalised code: one hash per code, fast enough for a county at once.
+
+    A slow password hash buys nothing here: codes are random (31**10), single-use and
+    expire, so guessing is bounded by the enrolment throttle, not by the hash.
+    """
     normalized = code.strip().upper().replace("-", "").replace(" ", "")
     return hashlib.sha256(normalized.encode()).hexdigest()
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    """CODE_LENGTH letters of ALPHABET, uniformly: one draw from the OS's CSPRNG per code."""
+    n = secrets.randbelow(len(ALPHABET) ** CODE_LENGTH)
+    out = []
+    for _ in range(CODE_LENGTH):
+        n, digit = divmod(n, len(ALPHABET))
+        out.append(ALPHABET[digit])
+    return "".join(out)
 
 
 async def create_invite(
@@ -89,3 +103,94 @@ async def redeem_invite(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InviteError("used")
     return Redeemed(kind=invite.kind, cadre_id=invite.cadre_id, unit_id=invite.unit_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    """A cadre without a bound chat account, to be handed a code."""
+
+    cadre_id: int
+    name: str
+    phone: str
+    unit_path: str
+
+
+def subtree(path: str) -> Any:
+    """Units at `path` or below it."""
+    return or_(Unit.path == path, Unit.path.startswith(path + "/", autoescape=True))
+
+
+async def unbound_cadres(
+    session: AsyncSession,
+    unit_path: str,
+    phones: Sequence[str] = (),
+    *,
+    channel: str | None = None,
+) -> list[Invitee]:
+    """Active cadres in the unit's subtree ("" for all) with no bound chat account (on
+    `channel`, when given), by unit then name."""
+    accounts = select(ChatAccount.id).where(ChatAccount.cadre_id == Cadre.id)
+    if channel is not None:
+        accounts = accounts.where(ChatAccount.channel == channel)
+    stmt = (
+        select(Cadre.id, Cadre.name, Cadre.phone, Unit.path)
+        .join(Unit, Unit.id == Cadre.unit_id)
+        .where(Cadre.active.is_(True), ~accounts.exists())
+        .order_by(Unit.path, Cadre.name, Cadre.id)
+    )
+    if unit_path:
+        stmt = stmt.where(subtree(unit_path))
+    if phones:
+        stmt = stmt.where(Cadre.phone.in_(list(phones)))
+    return [Invitee(*row) for row in await session.execute(stmt)]
+
+
+async def live_codes(session: AsyncSession, cadre_ids: Sequence[int], now: datetime) -> set[int]:
+    """Cadres among these that hold an unused, unexpired code."""
+    held: set[int] = set()
+    for part in chunks(list(cadre_ids)):
+        rows = await session.scalars(
+            select(Invite.cadre_id).where(
+                Invite.kind == "cadre",
+                Invite.cadre_id.in_(part),
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
+            )
+        )
+        held.update(cid for cid in rows if cid is not None)
+    return held
+
+
+async def retire_codes(session: AsyncSession, cadre_ids: Sequence[int], now: datetime) -> None:
+    """End these cadres' unused codes now (kept as history); used ones stay as they are."""
+    for part in chunks(list(cadre_ids)):
+        await session.execute(
+            update(Invite)
+            .where(
+                Invite.kind == "cadre",
+                Invite.cadre_id.in_(part),
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
+            )
+            .values(expires_at=now)
+        )
+
+
+async def create_cadre_invites(
+    session: AsyncSession, codes: dict[int, str], *, now: datetime, ttl: timedelta
+) -> None:
+    """Store these plain codes (cadre id → code), hashed, in batches."""
+    rows = [
+        {
+            "code_hash": hash_code(code),
+            "kind": "cadre",
+            "cadre_id": cid,
+            "unit_id": None,
+            "created_at": now,
+            "expires_at": now + ttl,
+            "used_by": "",
+        }
+        for cid, code in codes.items()
+    ]
+    for part in chunks(rows):
+        await session.execute(insert(Invite), part)

@@ -135,6 +135,8 @@ class Pairing(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Why it ended (transfer, roster replaced, household exited): the history stays.
+    end_reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class Contact(Base):
@@ -159,6 +161,8 @@ class Contact(Base):
     photo_refs: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source_channel: Mapped[str] = mapped_column(String(20), default="")
     source_message_id: Mapped[str] = mapped_column(String(100), default="")
+    # Set when an administrator entered it on the cadre's behalf ("cli:<user>"); else empty.
+    entered_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     deleted_at: Mapped[datetime | None]  # undone by the cadre
 
 

@@ -51,6 +51,10 @@ class ApplyCounts:
     cadres: Tally = field(default_factory=Tally)
     households: Tally = field(default_factory=Tally)
     pairings: Tally = field(default_factory=Tally)
+    # What the file holds, by id: for a --replace import to end what it does not.
+    cadre_ids: set[int] = field(default_factory=set)
+    household_ids: set[int] = field(default_factory=set)
+    pairs: set[tuple[int, int]] = field(default_factory=set)
 
 
 def _prefixes(path: str) -> list[str]:
@@ -199,6 +203,9 @@ async def apply_roster(
     pairs = {(cadre_ids[r.cadre_phone], household_ids[r.household_key]) for r in rows}
     await upsert_pairings(session, pairs, start=now.date(), tally=counts.pairings)
     note("pairings", len(pairs), len(pairs))
+    counts.cadre_ids = set(cadre_ids.values())
+    counts.household_ids = set(household_ids.values())
+    counts.pairs = pairs
     if counts.households.created + counts.pairings.created >= BULK:
         await refresh_statistics(session, ["units", "cadres", "households", "pairings"])
     return counts

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
 
-# A call or a home visit fulfils the contact duty (DOMAIN.md); "other" does not.
+# A call or a home visit fulfils the contact duty; "other" does not.
 DUTY_KINDS = ("call", "visit")
 
 

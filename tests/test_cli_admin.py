@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bench.roster_rows import county_rows
 from bot.cli import main
 from bot.roster.files import write_rows_csv
 from core.clock import SystemClock
@@ -16,7 +17,6 @@ from storage.db import Database
 from storage.invites import InviteError, redeem_invite
 from storage.migrate import upgrade
 from storage.models import Cadre, Invite, Unit
-from tests.roster_factory import county_rows
 
 
 @pytest.fixture

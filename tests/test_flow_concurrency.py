@@ -1,6 +1,6 @@
 """Two messages from one account handled at the same time (a double tap, a webhook retry
 racing the original, two bot processes): the draft is not corrupted and nothing is saved
-twice (STYLE.md: aiogram #960). Each case runs as one process (the per-account lock in
+twice (a known failure of chat frameworks that keep state in memory). Each case runs as one process (the per-account lock in
 handlers.core) and as two processes (two engines, no shared in-process lock), where only
 the database's row lock (PostgreSQL) or write lock (SQLite) keeps the turns apart."""
 

@@ -1,4 +1,4 @@
-"""Edge cases found while testing issue 2's robustness: each was a wrong record, a lost
+"""Edge cases found while testing the flows' robustness: each was a wrong record, a lost
 draft, a stuck conversation or an internal error."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 2: at each step of each flow, bad input gets a clear answer and the draft stays intact.
+"""At each step of each flow, bad input gets a clear answer and the draft stays intact.
 
 Table-driven: every flow is walked with valid inputs to each of its steps; there every bad
 input of the table is sent; each must be answered in Chinese with the step's prompt shown

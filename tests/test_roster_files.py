@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from bench.roster_rows import county_rows
 from bot.roster.files import (
     EXAMPLE_ROW,
     HEADERS,
@@ -19,7 +20,6 @@ from bot.roster.files import (
 from bot.roster.importer import import_roster
 from core.policy import Policy
 from storage.models import Cadre, Household, Unit
-from tests.roster_factory import county_rows
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

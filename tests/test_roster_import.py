@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from bench.roster_rows import county_rows
 from bot.roster.files import read_roster, write_rows_csv
 from bot.roster.importer import import_roster
 from core.policy import Policy
 from storage.models import AuditLog, Cadre, Household, Pairing, Unit
-from tests.roster_factory import county_rows
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 TABLES = (Unit, Cadre, Household, Pairing, AuditLog)

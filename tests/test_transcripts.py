@@ -1,4 +1,4 @@
-"""Golden transcripts (STYLE.md lesson 7, after RapidPro's runner tests): what the cadre
+"""Golden transcripts (after RapidPro's runner tests): what the cadre
 sends → what the bot must say → what must be stored, one JSON file per conversation.
 
 A file in tests/transcripts/ holds:

@@ -21,6 +21,7 @@ class SendError(Exception):
     retry_after: the platform asked us to wait this many seconds (429 / rate limit).
     permanent: retrying will not help (bad request, chat gone); the row is marked failed.
     blocked: the person blocked the bot / left; recorded on their chat account.
+    code: the platform's error code ("429", "403", a WeCom errcode, "network"), for metrics.
     """
 
     def __init__(
@@ -30,8 +31,10 @@ class SendError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         blocked: bool = False,
+        code: str = "",
     ) -> None:
         super().__init__(message)
+        self.code = code
         self.retry_after = retry_after
         self.permanent = permanent
         self.blocked = blocked

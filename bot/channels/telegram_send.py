@@ -16,6 +16,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.channels.base import SendError
@@ -36,14 +37,18 @@ def retry_after_seconds(err: RetryAfter) -> float:
 def to_send_error(err: TelegramError) -> SendError:
     """Map a PTB error to what the dispatcher needs to decide: wait, give up, or retry."""
     if isinstance(err, RetryAfter):
-        return SendError(str(err), retry_after=retry_after_seconds(err))
+        return SendError(str(err), retry_after=retry_after_seconds(err), code="429")
     if isinstance(err, Forbidden):  # blocked, kicked, deactivated: the person is gone
-        return SendError(err.message, permanent=True, blocked=True)
-    if isinstance(err, (BadRequest, ChatMigrated, InvalidToken)):
-        return SendError(err.message, permanent=True)
-    if isinstance(err, NetworkError):  # includes TimedOut and 5xx answers
-        return SendError(err.message)
-    return SendError(err.message)
+        return SendError(err.message, permanent=True, blocked=True, code="403")
+    if isinstance(err, InvalidToken):
+        return SendError(err.message, permanent=True, code="401")
+    if isinstance(err, (BadRequest, ChatMigrated)):
+        return SendError(err.message, permanent=True, code="400")
+    if isinstance(err, TimedOut):
+        return SendError(err.message, code="timeout")
+    if isinstance(err, NetworkError):  # includes 5xx answers
+        return SendError(err.message, code="network")
+    return SendError(err.message, code="error")
 
 
 class TelegramSender:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
+from core.clock import Clock, SystemClock
 from core.i18n import t
 from storage.db import Database
 
@@ -40,6 +41,12 @@ def _missing_schema(exc: DBAPIError) -> bool:
     return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
+def _locked(exc: DBAPIError) -> bool:
+    """SQLite's busy timeout ran out: another process holds the write lock."""
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
 def admin_command(
     fn: Callable[[argparse.Namespace], Awaitable[int]],
 ) -> Callable[[argparse.Namespace], Awaitable[int]]:
@@ -53,6 +60,9 @@ def admin_command(
             say(exc.key, file=sys.stderr, **exc.params)
             return 2
         except DBAPIError as exc:
+            if _locked(exc):
+                say("admin_cli.db_locked", file=sys.stderr)
+                return 2
             if not _missing_schema(exc):
                 raise
             say("admin_cli.no_schema", file=sys.stderr)
@@ -68,3 +78,8 @@ async def open_db(settings: Settings) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+def admin_clock(settings: Settings) -> Clock:
+    """The clock admin commands stamp their changes with (tests put a fixed one here)."""
+    return SystemClock(settings.tz)

@@ -1,14 +1,14 @@
-"""`bangfu cadre leave --phone PHONE --until DATE | --clear`."""
+"""`bangfu cadre leave|transfer|deactivate --phone PHONE ...`."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import date
 
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
-from core.clock import SystemClock
-from core.names import is_mobile, normalize_phone
+from core.names import is_mobile, normalize_path, normalize_phone
 from storage.audit import audit
 from storage.cadres import cadre_by_phone, set_leave
 
@@ -23,6 +23,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     until.add_argument("--until", help="请假至（含）/ on leave through, e.g. 2026-12-31")
     until.add_argument("--clear", action="store_true", help="取消请假 / end the leave")
     leave.set_defaults(func=_leave)
+    move = cadre.add_parser("transfer", help="调动到另一单位 / move a cadre to another unit")
+    move.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
+    move.add_argument("--unit", required=True, help="新单位路径 / the new unit's path")
+    move.add_argument(
+        "--end-pairings",
+        action="store_true",
+        help="同时结束其结对 / also end the cadre's pairings (reason: 调动)",
+    )
+    move.set_defaults(func=_transfer)
+    off = cadre.add_parser("deactivate", help="停用干部 / a cadre who left (history kept)")
+    off.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
+    off.set_defaults(func=_deactivate)
 
 
 def _parse_until(raw: str, today: date) -> date:
@@ -38,7 +50,7 @@ def _parse_until(raw: str, today: date) -> date:
 @admin_command
 async def _leave(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     until = None if args.clear else _parse_until(args.until, now.date())
     phone = normalize_phone(args.phone)
     if not is_mobile(phone):
@@ -61,4 +73,69 @@ async def _leave(args: argparse.Namespace) -> int:
         say("cadre_cli.leave_cleared", name=cadre.name, phone=phone)
     else:
         say("cadre_cli.leave_set", name=cadre.name, phone=phone, until=until.isoformat())
+    return 0
+
+
+@admin_command
+async def _transfer(args: argparse.Namespace) -> int:
+    from bot.cli.changes import cadre_of
+    from storage.cadres import unit_by_path
+    from storage.models import Unit
+    from storage.roster_changes import active_pairings, end_pairings, move_cadre
+
+    settings = load_settings()
+    now = adminkit.admin_clock(settings).now()
+    path = normalize_path(args.unit)
+    async with open_db(settings) as db, db.transaction() as session:
+        cadre = await cadre_of(session, args.phone)
+        unit = await unit_by_path(session, path)
+        if unit is None:
+            raise AdminError("invite_cli.unknown_unit", unit=path)
+        old = await session.get(Unit, cadre.unit_id)
+        if unit.id == cadre.unit_id:
+            raise AdminError("changes.same_unit", name=cadre.name, unit=path)
+        ended = await active_pairings(session, cadre_ids=[cadre.id]) if args.end_pairings else []
+        await end_pairings(session, [p.id for p in ended], on=now.date(), reason="调动")
+        await move_cadre(session, cadre.id, unit.id)
+        audit(
+            session,
+            at=now,
+            actor="cli",
+            action="cadre.transfer",
+            entity="cadre",
+            entity_id=cadre.id,
+            from_unit=old.path if old else "",
+            to_unit=path,
+            pairings_ended=len(ended),
+        )
+    say("changes.transferred", name=cadre.name, old=old.path if old else "", new=path)
+    if ended:
+        say("changes.pairings_ended", count=len(ended))
+    return 0
+
+
+@admin_command
+async def _deactivate(args: argparse.Namespace) -> int:
+    from bot.cli.changes import cadre_of
+    from storage.roster_changes import active_pairings, end_pairings, set_cadres_inactive
+
+    settings = load_settings()
+    now = adminkit.admin_clock(settings).now()
+    async with open_db(settings) as db, db.transaction() as session:
+        cadre = await cadre_of(session, args.phone)
+        if not cadre.active:
+            raise AdminError("changes.already_inactive", name=cadre.name)
+        ended = await active_pairings(session, cadre_ids=[cadre.id])
+        await end_pairings(session, [p.id for p in ended], on=now.date(), reason="干部停用")
+        await set_cadres_inactive(session, [cadre.id], now=now)
+        audit(
+            session,
+            at=now,
+            actor="cli",
+            action="cadre.deactivate",
+            entity="cadre",
+            entity_id=cadre.id,
+            pairings_ended=len(ended),
+        )
+    say("changes.deactivated", name=cadre.name, phone=cadre.phone, count=len(ended))
     return 0

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import Settings, load_settings
-from core.clock import SystemClock
 from core.names import is_mobile, normalize_path, normalize_phone
 from storage.audit import audit
 from storage.cadres import cadre_by_phone, unit_by_path
-from storage.invites import create_invite
+from storage.db import Database
+from storage.invites import (
+    Invitee,
+    create_cadre_invites,
+    create_invite,
+    live_codes,
+    new_code,
+    retire_codes,
+    unbound_cadres,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +36,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--group", action="store_true", help="督导群 / for a supervisors' group")
     create.add_argument("--unit", help="单位路径 / unit path, e.g. 博白县/顿谷镇")
     create.set_defaults(func=_create)
+    sheet = invite.add_parser(
+        "sheet", help="打印用绑定码表（含二维码）/ a printable sheet of codes with QR codes"
+    )
+    sheet.add_argument("--unit", required=True, help="单位路径（含下级）/ unit path and below")
+    sheet.add_argument("file", type=Path, help="FILE.xlsx 或 FILE.html")
+    sheet.add_argument(
+        "--phone", action="append", default=[], help="只给这些干部 / only these cadres (repeat)"
+    )
+    sheet.add_argument(
+        "--renew",
+        action="store_true",
+        help="作废未用的旧码，发新码 / replace unused codes (bound accounts are never touched)",
+    )
+    sheet.set_defaults(func=_sheet)
 
 
 def deep_link(bot_username: str, code: str) -> str:
@@ -34,7 +59,7 @@ def deep_link(bot_username: str, code: str) -> str:
 @admin_command
 async def _create(args: argparse.Namespace) -> int:
     settings = load_settings()
-    now = SystemClock(settings.tz).now()
+    now = adminkit.admin_clock(settings).now()
     if args.group:
         if not args.unit:
             raise AdminError("invite_cli.need_unit")
@@ -91,6 +116,112 @@ async def _group_code(settings: Settings, path: str, now: datetime) -> None:
     say("invite_cli.how_group", code=code)
     if settings.wecom.enabled:
         say("wecom_cli.how_group", unit=path)
+
+
+@admin_command
+async def _sheet(args: argparse.Namespace) -> int:
+    from bot.roster.sheet import SUFFIXES
+
+    path: Path = args.file
+    if path.suffix.lower() not in SUFFIXES:
+        raise AdminError("invite_sheet.bad_suffix", suffix=path.suffix or "?")
+    phones = [normalize_phone(p) for p in args.phone]
+    for raw, phone in zip(args.phone, phones, strict=True):
+        if not is_mobile(phone):
+            raise AdminError("invite_cli.bad_phone", phone=raw)
+    settings = load_settings()
+    now = adminkit.admin_clock(settings).now()
+    unit = normalize_path(args.unit)
+    async with open_db(settings) as db:
+        invitees, held = await _invitees(db, unit, phones, now, renew=args.renew)
+        codes = _fresh_codes([p.cadre_id for p in invitees])
+        # The file first, the codes stored after: a failed write leaves no unprinted code,
+        # and the write transaction stays short however long a county's sheet takes.
+        tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+        _write_sheet(tmp, invitees, codes, settings, now)
+        try:
+            await _store_codes(db, codes, now, _ttl(settings), renew=args.renew)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(path)
+    say("invite_sheet.written", path=path, count=len(codes))
+    if held:
+        say("invite_sheet.held", file=sys.stderr, count=held)
+    return 0
+
+
+async def _invitees(
+    db: Database, unit: str, phones: list[str], now: datetime, *, renew: bool
+) -> tuple[list[Invitee], int]:
+    """Who gets a code, and how many were left out because they hold an unused one."""
+    async with db.sessions() as session:
+        if await unit_by_path(session, unit) is None:
+            raise AdminError("invite_cli.unknown_unit", unit=unit)
+        invitees = await unbound_cadres(session, unit, phones)
+        if not invitees:
+            raise AdminError("invite_sheet.nobody", unit=unit)
+        if renew:
+            return invitees, 0
+        held = await live_codes(session, [p.cadre_id for p in invitees], now)
+    kept = [p for p in invitees if p.cadre_id not in held]
+    if not kept:
+        raise AdminError("invite_sheet.all_held", count=len(held))
+    return kept, len(held)
+
+
+def _fresh_codes(cadre_ids: list[int]) -> dict[int, str]:
+    """A distinct new code per cadre."""
+    codes: dict[int, str] = {}
+    taken: set[str] = set()
+    for cid in cadre_ids:
+        code = new_code()
+        while code in taken:  # rare among 31**10 codes, and never two alike on one sheet
+            code = new_code()
+        taken.add(code)
+        codes[cid] = code
+    return codes
+
+
+async def _store_codes(
+    db: Database, codes: dict[int, str], now: datetime, ttl: timedelta, *, renew: bool
+) -> None:
+    async with db.transaction() as session:
+        if renew:
+            await retire_codes(session, list(codes), now)
+        await create_cadre_invites(session, codes, now=now, ttl=ttl)
+        audit(
+            session,
+            at=now,
+            actor="cli",
+            action="invite.sheet",
+            entity="cadre",
+            count=len(codes),
+            renew=renew,
+        )
+
+
+def _write_sheet(
+    path: Path,
+    invitees: list[Invitee],
+    codes: dict[int, str],
+    settings: Settings,
+    now: datetime,
+) -> None:
+    from bot.roster.sheet import SheetRow, write_sheet
+
+    bot = settings.telegram.bot_username
+    rows = [
+        SheetRow(
+            name=p.name,
+            unit=p.unit_path,
+            phone=p.phone,
+            code=codes[p.cadre_id],
+            link=deep_link(bot, codes[p.cadre_id]) if bot else "",
+        )
+        for p in invitees
+    ]
+    write_sheet(path, rows, expires=_local(now + _ttl(settings)))
 
 
 def _local(at: datetime) -> str:

@@ -1,4 +1,4 @@
-"""`bangfu calendar YEAR` and `bangfu reminders preview|run --at T` (issue 3, admin commands)."""
+"""`bangfu calendar YEAR` and `bangfu reminders preview|run --at T` (admin commands)."""
 
 from __future__ import annotations
 

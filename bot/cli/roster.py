@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from sqlalchemy.engine import make_url
+
+from bot.cli import adminkit
+from bot.cli.adminkit import AdminError, admin_command, say
 from bot.config import load_settings
 from bot.roster.check import RowError
 from bot.roster.files import RosterFileError, read_roster, write_template
 from bot.roster.importer import ImportReport, QuotaIssue, import_roster
-from core.clock import SystemClock
 from core.i18n import t
+from core.names import normalize_path
 from core.policy import QUOTA_PRESET_ALIASES, QUOTA_PRESETS, Policy
 from storage.batch import Tally
+from storage.cadres import unit_by_path
+from storage.db import Database, is_sqlite
+from storage.snapshot import sqlite_copy
 
 MAX_ERRORS_SHOWN = 200
 MAX_QUOTA_SHOWN = 20
@@ -34,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="结对任务标准 / quota preset (default: the configured policy)",
     )
     imp.add_argument("--dry-run", action="store_true", help="只检查不写入 / check, write nothing")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="文件是该单位的完整名册：文件里没有的结对结束 / the unit's complete roster",
+    )
+    imp.add_argument("--unit", help="--replace 的单位路径 / the unit the file replaces")
     imp.set_defaults(func=_import)
     tpl = roster.add_parser("template", help="生成空白名册模板 / write an empty .xlsx template")
     tpl.add_argument("file", type=Path, help="FILE.xlsx")
@@ -55,6 +69,9 @@ def _policy(base: Policy, preset: str | None) -> Policy:
 
 @admin_command
 async def _import(args: argparse.Namespace) -> int:
+    if args.replace != bool(args.unit):
+        raise AdminError("roster.replace_needs_unit")
+    unit = normalize_path(args.unit) if args.unit else None
     settings = load_settings()
     policy = _policy(settings.policy, args.policy)
     say("roster.reading", file=sys.stderr, path=args.file)
@@ -62,21 +79,88 @@ async def _import(args: argparse.Namespace) -> int:
         raw = read_roster(args.file, lambda n: _progress("read", n, n))
     except RosterFileError as exc:
         raise AdminError(f"roster_file.{exc.key}", **exc.params) from None
-    async with open_db(settings) as db:
+    async with _target(settings.database_url, dry_run=args.dry_run) as db:
+        if unit is not None:
+            await _known_unit(db, unit)
         report = await import_roster(
             db,
             raw,
             policy=policy,
-            now=SystemClock(settings.tz).now(),
+            now=adminkit.admin_clock(settings).now(),
             source=args.file.name,
             dry_run=args.dry_run,
             progress=_progress,
+            replace_unit_path=unit,
         )
     if not report.ok:
         print_errors(report.errors)
+        _print_elsewhere(report)
         return 1
     print_report(report, policy)
+    print_replaced(report)
     return 0
+
+
+@asynccontextmanager
+async def _target(url: str, *, dry_run: bool) -> AsyncIterator[Database]:
+    """The database to import into: for a SQLite dry run, a private copy of it.
+
+    A dry run on the live file would hold its write lock for the whole run; the copy is
+    read without one (SQLite's online backup), so the running bot never waits.
+    """
+    if dry_run and _sqlite_file(url):
+        with sqlite_copy(url) as copy:
+            db = Database(copy)
+            try:
+                yield db
+            finally:
+                await db.dispose()
+        return
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _sqlite_file(url: str) -> bool:
+    """A SQLite database that exists as a file (a missing one is not created by a copy)."""
+    return is_sqlite(url) and Path(make_url(url).database or "").is_file()
+
+
+async def _known_unit(db: Database, path: str) -> None:
+    async with db.sessions() as session:
+        if await unit_by_path(session, path) is None:
+            raise AdminError("invite_cli.unknown_unit", unit=path)
+
+
+def _print_elsewhere(report: ImportReport) -> None:
+    for c in report.elsewhere[:MAX_ERRORS_SHOWN]:
+        say("roster.elsewhere", file=sys.stderr, name=c.name, phone=c.phone, unit=c.unit_path)
+    if report.elsewhere:
+        say("roster_check.failed", file=sys.stderr, count=len(report.elsewhere))
+
+
+def print_replaced(report: ImportReport) -> None:
+    """Every pairing ended and every cadre and household made inactive, one a line."""
+    r = report.replaced
+    if r is None:
+        return
+    head = "roster.replace_would" if report.dry_run else "roster.replace_did"
+    say(head, pairings=len(r.pairings), cadres=len(r.cadres), households=len(r.households))
+    for p in r.pairings:
+        say(
+            "roster.ended_pairing",
+            name=p.cadre_name,
+            phone=p.cadre_phone,
+            head=p.head_name,
+            village=p.village,
+            code=p.household_code or "",
+        )
+    for c in r.cadres:
+        say("roster.inactive_cadre", name=c.name, phone=c.detail)
+    for h in r.households:
+        say("roster.inactive_household", head=h.name, where=h.detail)
 
 
 def print_errors(errors: list[RowError]) -> None:

@@ -8,23 +8,29 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
 from bot.channels.base import SendError
 from bot.channels.wecom.api import WecomApi, WecomError
-from bot.channels.wecom.channel import check_wecom_settings
+from bot.channels.wecom.channel import api_for, check_wecom_settings
+from bot.channels.wecom.directory import Lookup, Member, find_userids
 from bot.channels.wecom.robot import RobotSender, mask_key
+from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from core.clock import SystemClock
 from core.i18n import t
 from core.names import normalize_path
 from core.types import Channel, Reply
 from storage.audit import audit
 from storage.cadres import unit_by_path
+from storage.db import Database
+from storage.invites import unbound_cadres
 from storage.people import register_group
+from storage.wecom_directory import bind_wecom_users
 
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
 
@@ -66,6 +72,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--send-to", metavar="USERID", help="再给这个成员发一条测试消息")
     check.set_defaults(func=_check)
+    sync = wecom.add_parser(
+        "sync", help="按手机号从通讯录绑定干部，无需绑定码 / bind cadres through the directory"
+    )
+    sync.add_argument("--unit", help="只同步这个单位及下级 / only this unit and below")
+    sync.add_argument(
+        "--per-second",
+        type=float,
+        default=5.0,
+        help="每秒最多查询几次 / lookups per second (WeCom limits the rate)",
+    )
+    sync.set_defaults(func=_sync)
 
 
 def normalize_key(raw: str) -> str | None:
@@ -136,13 +153,7 @@ async def _check(args: argparse.Namespace) -> int:
     check_wecom_settings(settings.wecom)  # a ConfigError names the bad setting
     wc = settings.wecom
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-        api = WecomApi(
-            session,
-            base_url=wc.api_url,
-            corp_id=wc.corp_id,
-            secret=wc.secret.get_secret_value(),
-            agent_id=wc.agent_id,
-        )
+        api = api_for(wc, session)
         try:
             await api.access_token()
             say("wecom_cli.check_token_ok", corp=wc.corp_id, agent=wc.agent_id)
@@ -157,3 +168,68 @@ async def _check(args: argparse.Namespace) -> int:
             say(hint)
             return 1
     return 0
+
+
+@admin_command
+async def _sync(args: argparse.Namespace) -> int:
+    """Look up each unbound cadre's mobile in WeCom and bind the ones found."""
+    settings = load_settings()
+    check_wecom_settings(settings.wecom)
+    now = adminkit.admin_clock(settings).now()
+    path = normalize_path(args.unit) if args.unit else ""
+    async with open_db(settings) as db:
+        members = await _unsynced(db, path)
+        say("wecom_sync.start", count=len(members))
+        conflicts: list[tuple[int, str]] = []
+
+        async def bind(found: dict[int, str]) -> None:
+            async with db.transaction() as s:
+                conflicts.extend(
+                    await bind_wecom_users(s, found, now=now, language=settings.language)
+                )
+                audit(s, at=now, actor="cli", action="wecom.sync", entity="cadre", count=len(found))
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+            lookup = await find_userids(
+                _api(http, settings), members, per_second=args.per_second, found=bind
+            )
+    return _sync_report(lookup, members, conflicts)
+
+
+async def _unsynced(db: Database, path: str) -> list[Member]:
+    async with db.sessions() as s:
+        if path and await unit_by_path(s, path) is None:
+            raise AdminError("wecom_cli.unit_missing", path=path)
+        cadres = await unbound_cadres(s, path, channel=Channel.WECOM)
+    if not cadres:
+        raise AdminError("wecom_sync.nobody")
+    return [Member(c.cadre_id, c.name, c.phone, c.unit_path) for c in cadres]
+
+
+def _api(http: aiohttp.ClientSession, settings: Settings) -> WecomApi:
+    return api_for(settings.wecom, http)
+
+
+def _sync_report(lookup: Lookup, members: list[Member], conflicts: list[tuple[int, str]]) -> int:
+    names = {m.cadre_id: m for m in members}
+    say("wecom_sync.bound", count=len(lookup.found) - len(conflicts))
+    for cadre_id, userid in conflicts:
+        m = names[cadre_id]
+        say("wecom_sync.conflict", name=m.name, phone=m.phone, user=userid)
+    if lookup.not_found:
+        say("wecom_sync.not_found_head", count=len(lookup.not_found))
+        for m in lookup.not_found:
+            say("wecom_sync.not_found", name=m.name, phone=m.phone, unit=m.unit_path)
+    if lookup.rate_waits:
+        say("wecom_sync.rate_waits", count=lookup.rate_waits)
+    if lookup.stopped is None:
+        return 0
+    done = len(lookup.found) + len(lookup.not_found)
+    say("wecom_sync.stopped", code=lookup.stopped, left=len(members) - done, file=sys.stderr)
+    hint = f"wecom_sync.why_{lookup.stopped}"
+    say(hint if hint_known(hint) else "wecom_cli.hint_other", file=sys.stderr)
+    return 1
+
+
+def hint_known(key: str) -> bool:
+    return t(key, "zh") != key

@@ -38,6 +38,9 @@ EXAMPLE_ROW = (
     "13900139000",
 )
 HEADER_SEARCH_ROWS = 10  # a title line or two may sit above the header row
+# An .xlsx is a zip: refuse, before opening it, one that would unpack out of proportion.
+MAX_UNPACKED = 400 * 1024 * 1024  # a 100,000-row roster unpacks to well under this
+MAX_RATIO = 100  # ordinary spreadsheets compress 5-20 times; a zip bomb, thousands
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,10 @@ def _rows_from(
             break
     if header is None:
         raise RosterFileError("no_header", {"headers": "、".join(HEADERS)})
+    twice = sorted({h for h in header if h in HEADERS and header.count(h) > 1})
+    if twice:
+        # Which of the two columns is meant cannot be guessed; silently using one loses data.
+        raise RosterFileError("duplicate_headers", {"headers": "、".join(twice)})
     missing = [h for h in HEADERS if h not in header and h not in OPTIONAL_HEADERS]
     if missing:
         raise RosterFileError("missing_headers", {"headers": "、".join(missing)})
@@ -102,15 +109,34 @@ def _rows_from(
     return out
 
 
+def check_unpacked_size(path: Path) -> None:
+    """Refuse an .xlsx whose parts would unpack to far more than its size on disk allows."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RosterFileError("bad_xlsx", {"error": type(exc).__name__}) from None
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_UNPACKED or (unpacked > 10 * 1024 * 1024 and unpacked / packed > MAX_RATIO):
+        mb = unpacked // (1024 * 1024)
+        raise RosterFileError("too_big", {"mb": mb, "packed": max(packed // 1024, 1)})
+
+
 def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
+    check_unpacked_size(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise RosterFileError("bad_xlsx", {"error": type(exc).__name__}) from None
     try:
         ws = wb.worksheets[0]
+        # Read-only mode trusts the sheet's <dimension>, which some programs leave stale:
+        # forget it and read every row that is really there.
+        ws.reset_dimensions()  # type: ignore[union-attr]
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             yield number, list(values)
     finally:

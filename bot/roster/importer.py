@@ -11,7 +11,8 @@ from bot.roster.files import RawRow
 from core.policy import Policy
 from storage.audit import audit
 from storage.db import Database
-from storage.roster import ApplyCounts, apply_roster
+from storage.roster import ApplyCounts, RosterRow, apply_roster
+from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
 from storage.roster_report import CadreLoad, Uncovered, cadre_loads, uncovered_households
 
 UNCOVERED_SAMPLE = 20
@@ -38,10 +39,22 @@ class ImportReport:
     dry_run: bool = False
     # cadre phone → id, household key → id: for callers that build on the import (the sample).
     cadre_ids: dict[str, int] = field(default_factory=dict)
+    replaced: Replaced | None = None  # what a --replace import ended
+    elsewhere: list[Elsewhere] = field(default_factory=list)  # cadres of another unit
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.elsewhere
+
+
+def outside_unit(rows: Sequence[RosterRow], unit_path: str) -> list[RowError]:
+    """Lines whose cadre's unit is not the replaced unit or below it."""
+    prefix = unit_path + "/"
+    return [
+        RowError(r.row, "单位", "outside_unit", {"value": r.unit_path, "unit": unit_path})
+        for r in rows
+        if r.unit_path != unit_path and not r.unit_path.startswith(prefix)
+    ]
 
 
 def quota_issues(
@@ -68,16 +81,40 @@ async def import_roster(
     source: str = "",
     dry_run: bool = False,
     progress: Progress | None = None,
+    replace_unit_path: str | None = None,
 ) -> ImportReport:
-    """Validate all rows; if any is wrong write nothing, else upsert everything and report."""
+    """Validate all rows; if any is wrong write nothing, else upsert everything and report.
+
+    With `replace_unit_path` the file is that unit's complete roster: every line must belong
+    to it, and what the unit had that the file lacks ends (pairings) or goes inactive.
+    """
     total = len(raw_rows)
     checked = check_rows(raw_rows, (lambda n: progress("check", n, total)) if progress else None)
     report = ImportReport(rows=total, errors=checked.errors, dry_run=dry_run)
-    if checked.errors:
+    if not checked.errors and replace_unit_path is not None:
+        report.errors = outside_unit(checked.rows, replace_unit_path)
+    if report.errors:
         return report
     async with db.sessions() as session:
         await session.begin()
+        if replace_unit_path is not None:
+            phones = [r.cadre_phone for r in checked.rows]
+            report.elsewhere = await cadres_elsewhere(session, phones, replace_unit_path)
+            if report.elsewhere:
+                await session.rollback()
+                return report
         report.counts = await apply_roster(session, checked.rows, now=now, progress=progress)
+        if replace_unit_path is not None:
+            report.replaced = await replace_unit(
+                session,
+                replace_unit_path,
+                kept_pairs=report.counts.pairs,
+                kept_cadres=report.counts.cadre_ids,
+                kept_households=report.counts.household_ids,
+                on=now.date(),
+                reason=f"名册更新：{source}"[:100] if source else "名册更新",
+                now=now,
+            )
         loads = await cadre_loads(session)
         over, under = quota_issues(loads, policy)
         report.over_quota, report.under_quota = over, under
@@ -101,6 +138,20 @@ async def import_roster(
             cadres=vars(c.cadres),
             households=vars(c.households),
             pairings=vars(c.pairings),
+            **_replace_detail(report, replace_unit_path),
         )
         await session.commit()
     return report
+
+
+def _replace_detail(report: ImportReport, unit_path: str | None) -> dict[str, object]:
+    """What a --replace import ended, for the audit log (ids only)."""
+    r = report.replaced
+    if r is None:
+        return {}
+    return {
+        "replace_unit": unit_path,
+        "pairings_ended": [p.id for p in r.pairings],
+        "cadres_inactive": [c.id for c in r.cadres],
+        "households_inactive": [h.id for h in r.households],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.buttons import Problem
 from core.types import Button, Reply
 from handlers.engine import Flow, Invalid, Step, Turn
 from handlers.steps import cancel_row, confirm_step, has, household_step, text_step
@@ -50,18 +51,19 @@ async def _pick_prompt(turn: Turn) -> Reply:
     problems = await open_problems(turn.session, turn.cadre.id)
     if not problems:
         return Reply(turn.t("problem.none_open"))
-    rows = [[Button(f"{p.raised_on:%m-%d} {p.description[:24]}", f"p:{p.id}")] for p in problems]
+    rows = [
+        [Button(f"{p.raised_on:%m-%d} {p.description[:24]}", Problem(p.id).pack())]
+        for p in problems
+    ]
     rows.append(cancel_row(turn))
     return Reply.with_buttons(turn.t("problem.pick_open", count=len(problems)), rows)
 
 
 async def _pick_accept(turn: Turn) -> str | None:
-    if not turn.data.startswith("p:"):
+    picked = Problem.unpack(turn.data)
+    if picked is None or picked.problem_id < 0:
         raise Invalid("flow.use_buttons")
-    try:
-        problem_id = int(turn.data[2:])
-    except ValueError:
-        raise Invalid("flow.use_buttons") from None
+    problem_id = picked.problem_id
     mine = {p.id: p for p in await open_problems(turn.session, turn.cadre.id, limit=1000)}
     if problem_id not in mine:
         raise Invalid("problem.not_yours_or_closed")
@@ -93,7 +95,14 @@ async def finish_resolve(turn: Turn) -> list[Reply]:
 RESOLVE = Flow(
     name="resolve",
     steps=(
-        Step("problem", _pick_prompt, _pick_accept, help_key="help.choice"),
+        Step(
+            "problem",
+            _pick_prompt,
+            _pick_accept,
+            help_key="help.choice",
+            offers=(Problem,),
+            reads=(Problem,),
+        ),
         text_step("resolution", "problem.ask_resolution"),
         confirm_step(render_resolve, [("resolution", "edit.resolution")]),
     ),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.buttons import SKIP, Done
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
-from handlers.engine import Anytime, Flow, Invalid, Step, Turn
+from handlers.engine import STAY, Anytime, Flow, Invalid, Step, Turn
 from handlers.steps import (
     cancel_row,
     choice_step,
@@ -17,6 +18,7 @@ from handlers.steps import (
     multi_step,
     text_step,
 )
+from handlers.words import says_done, says_skip
 from storage.people import is_my_household
 from storage.records import add_contact
 
@@ -25,7 +27,7 @@ MAX_PHOTOS = 9
 
 async def _evidence_prompt(turn: Turn) -> Reply:
     rows = [
-        [turn.button("common.done", "t:done"), turn.button("common.skip", "skip")],
+        [turn.button("common.done", Done().pack()), turn.button("common.skip", SKIP)],
         cancel_row(turn),
     ]
     return Reply.with_buttons(turn.t("report.evidence", **evidence_counts(turn.draft)), rows)
@@ -56,8 +58,8 @@ def take_evidence(turn: Turn) -> bool:
 async def _evidence_accept(turn: Turn) -> str | None:
     if take_evidence(turn):
         turn.notes.append(Reply(turn.t("report.evidence_received", **evidence_counts(turn.draft))))
-        return "__stay__"
-    if turn.data in ("t:done", "skip") or turn.text in ("完成", "跳过", "done", "skip"):
+        return STAY
+    if says_done(turn) or says_skip(turn):
         return None
     raise Invalid("report.evidence_or_done")
 
@@ -118,7 +120,14 @@ REPORT = Flow(
         multi_step("tags", "report.pick_tags", HELP_TAGS, "tag"),
         text_step("summary", "report.ask_summary"),
         text_step("problems", "report.ask_problems", optional=True),
-        Step("evidence", _evidence_prompt, _evidence_accept, help_key="help.evidence"),
+        Step(
+            "evidence",
+            _evidence_prompt,
+            _evidence_accept,
+            help_key="help.evidence",
+            offers=(Done,),
+            reads=(Done,),
+        ),
         confirm_step(
             render,
             [

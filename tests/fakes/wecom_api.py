@@ -2,10 +2,11 @@
 
 Endpoints: /cgi-bin/gettoken, /cgi-bin/message/send, /cgi-bin/message/update_template_card,
 /cgi-bin/media/upload, GET /cgi-bin/media/get (files members sent: see `add_media`),
-/cgi-bin/webhook/send. Real errcodes: 40001 bad secret, 40013 bad
+/cgi-bin/webhook/send, /cgi-bin/user/getuserid (mobile → userid: see `mobiles`). Real errcodes: 40001 bad secret, 40013 bad
 corp id, 41001/40014/42001 missing/invalid/expired token, 45009 rate limit (per robot:
 20 messages a minute), 81013 unknown user, 93000 unknown robot key, 40058 bad parameter,
-44004 empty content, 45002 content too long, 40007 unknown or expired media id. Every call is recorded; tests steer the fake
+44004 empty content, 45002 content too long, 40007 unknown or expired media id, 46004 no
+member with that mobile, 60020 server IP not on the app's trusted list. Every call is recorded; tests steer the fake
 (expire tokens, inject errors, move its clock).
 """
 
@@ -38,6 +39,10 @@ class FakeWecom:
     users: set[str] = field(default_factory=lambda: {"zhangsan", "lisi"})
     robot_keys: set[str] = field(default_factory=set)
     robot_per_minute: int = 20
+    # The directory: mobile → userid, for user/getuserid; `lookups_per_minute` then 45009.
+    mobiles: dict[str, str] = field(default_factory=dict)
+    lookups_per_minute: int | None = None
+    trusted_ip: bool = True  # False: every API call answers 60020, as from an unlisted IP
     token_ttl: int = 7200
     now: float = 1_000_000.0  # the fake's clock, in seconds; tests move it
     calls: list[Call] = field(default_factory=list)
@@ -55,6 +60,7 @@ class FakeWecom:
     # media_id -> (bytes, Content-Type): what media/get hands out.
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     _robot_window: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _lookup_window: deque[float] = field(default_factory=deque)
     server: TestServer | None = None
 
     # -- steering -------------------------------------------------------------------------
@@ -119,6 +125,7 @@ class FakeWecom:
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
+        app.router.add_post("/cgi-bin/user/getuserid", self._getuserid)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
@@ -216,6 +223,30 @@ class FakeWecom:
             return "main_title or sub_title_text required"
         self._task_ids.add(task_id)
         return ""
+
+    async def _getuserid(self, request: web.Request) -> web.Response:
+        """user/getuserid: the member with this mobile (the app must see them)."""
+        body = await self._json(request)
+        if not self.trusted_ip:
+            return _err(60020, "not allow to access from your ip")
+        if err := self._token_error(request):
+            return err
+        if injected := self._injected(request.path):
+            return injected
+        if self.lookups_per_minute is not None:
+            window = self._lookup_window
+            while window and window[0] <= self.now - 60:
+                window.popleft()
+            if len(window) >= self.lookups_per_minute:
+                return _err(45009, "api freq out of limit")
+            window.append(self.now)
+        mobile = str(body.get("mobile", "")) if isinstance(body, dict) else ""
+        if not mobile:
+            return _err(40058, "mobile missing")
+        userid = self.mobiles.get(mobile)
+        if userid is None:
+            return _err(46004, "user no exist")
+        return _ok(userid=userid)
 
     async def _update_card(self, request: web.Request) -> web.Response:
         body = await self._json(request)

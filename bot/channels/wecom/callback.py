@@ -23,7 +23,7 @@ from bot.channels.wecom.adapter import Translated, to_inbound
 from bot.channels.wecom.crypto import CryptoError, WXBizMsgCrypt
 from bot.channels.wecom.media import PhotoNotSaved
 from bot.channels.wecom.sender import AppSender
-from bot.channels.wecom.xmlmsg import XmlError, parse_envelope, parse_message
+from bot.channels.wecom.xmlmsg import XmlError, encrypted_field, parse_message
 from bot.deliver import Deliverer
 from core.clock import Clock
 from core.i18n import t
@@ -135,11 +135,18 @@ class WecomCallback:
         return bytes(body)
 
     async def receive(self, request: web.Request) -> web.Response:
-        """POST: check, decrypt, answer 200 at once, process in the background."""
+        """POST: check, decrypt, answer 200 at once, process in the background.
+
+        Cheapest checks first, since anyone may post: the query, the body's size, its
+        encoding and the absence of a DTD (scans), the signature (one SHA-1); the AES
+        decryption and the XML parser only for a message WeCom signed.
+        """
         try:
             sig, ts, nonce = self._signed_query(request)
-            envelope = parse_envelope(await self._read_body(request))
-            plain = self.crypt.verify_and_decrypt(sig, ts, nonce, envelope.encrypted)
+            # No XML parser sees an unauthenticated body: a bounded scan finds Encrypt,
+            # and only a correctly signed message is decrypted and parsed.
+            encrypted = encrypted_field(await self._read_body(request))
+            plain = self.crypt.verify_and_decrypt(sig, ts, nonce, encrypted)
             message = parse_message(plain)
         except (Refused, CryptoError, XmlError) as exc:
             return self._refuse(request, exc)

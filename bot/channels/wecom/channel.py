@@ -118,6 +118,17 @@ def check_wecom_settings(settings: WecomSettings) -> None:
         raise _bad("API_URL", "a URL such as https://qyapi.weixin.qq.com")
 
 
+def api_for(settings: WecomSettings, session: aiohttp.ClientSession) -> WecomApi:
+    """The self-built app's API client for these settings, on `session`."""
+    return WecomApi(
+        session,
+        base_url=settings.api_url,
+        corp_id=settings.corp_id,
+        secret=settings.secret.get_secret_value(),
+        agent_id=settings.agent_id,
+    )
+
+
 def build_wecom(
     settings: WecomSettings,
     *,
@@ -136,13 +147,7 @@ def build_wecom(
     store = MediaStore(media_dir)
     store.check()
     http = session or aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
-    api = WecomApi(
-        http,
-        base_url=settings.api_url,
-        corp_id=settings.corp_id,
-        secret=settings.secret.get_secret_value(),
-        agent_id=settings.agent_id,
-    )
+    api = api_for(settings, http)
 
     async def language_of(userid: str) -> str | None:
         return await core.language_of(Channel.WECOM, userid)

@@ -20,12 +20,13 @@ def to_send_error(err: WecomError, *, robot: bool = False) -> SendError:
     """What the dispatcher should do about a failed send."""
     message = f"wecom errcode={err.errcode}" if err.errcode is not None else f"wecom {err.errmsg}"
     code = err.errcode
+    label = "network" if code is None else str(code)
     if code in RETRY_AFTER:
-        return SendError(message, retry_after=RETRY_AFTER[code])
+        return SendError(message, retry_after=RETRY_AFTER[code], code=label)
     if code is None:
-        return SendError(message)  # network or HTTP trouble: the dispatcher backs off
+        return SendError(message, code=label)  # network or HTTP trouble: back off
     if code in (ROBOT_GONE if robot else USER_GONE):
-        return SendError(message, permanent=True, blocked=True)
+        return SendError(message, permanent=True, blocked=True, code=label)
     if code in CONFIG:
-        return SendError(message, retry_after=CONFIG_RETRY_AFTER)
-    return SendError(message, permanent=True)  # WeCom refused the content itself
+        return SendError(message, retry_after=CONFIG_RETRY_AFTER, code=label)
+    return SendError(message, permanent=True, code=label)  # WeCom refused the content itself

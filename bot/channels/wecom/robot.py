@@ -87,7 +87,9 @@ class RobotSender:
         """
         if n > self.per_minute:
             raise SendError(
-                f"reply needs {n} robot messages; limit {self.per_minute}/min", permanent=True
+                f"reply needs {n} robot messages; limit {self.per_minute}/min",
+                permanent=True,
+                code="too_many_parts",
             )
         now = self._now()
         window = self._sent[key]
@@ -96,7 +98,7 @@ class RobotSender:
         overflow = self._inflight[key] + len(window) + n - self.per_minute
         if overflow > 0:
             wait = window[overflow - 1] + WINDOW - now if overflow <= len(window) else WINDOW
-            raise SendError("wecom robot rate limit", retry_after=wait)
+            raise SendError("wecom robot rate limit", retry_after=wait, code="local_rate_limit")
         self._inflight[key] += n
 
     async def _post(self, key: str, body: dict[str, Any]) -> None:

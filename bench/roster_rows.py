@@ -1,4 +1,4 @@
-"""Roster data for tests: a synthetic county of any size, as file rows."""
+"""Roster rows of a synthetic county of any size, as an import file holds them (bench and tests)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """outbox: index on sent_at, for the dispatchers' shared send history
 
-Revision ID: 0002_outbox_sent_index
-Revises: 0001
+Revision ID: 0003_outbox_sent_index
+Revises: 0002_roster_changes
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
-revision = "0002_outbox_sent_index"
-down_revision = "0001"
+revision = "0003_outbox_sent_index"
+down_revision = "0002_roster_changes"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,182 @@
+"""Button data: every button's payload is packed and parsed here, and nowhere else.
+
+A payload is a prefix and typed fields joined by ":" ("h:12", "rep:h:12", "e:summary").
+`pack()` checks the result fits every channel's limit (Telegram's callback_data holds 64
+bytes, a WeCom card button's key 1024), so a button too long fails where it is made, not
+when a platform refuses the message. `unpack()` answers None when the data is not of its
+kind. Data can be stale or forged: an int field that is not a plain number parses as -1,
+which no id, page or day offset is.
+
+A few buttons carry a bare word the person could also type or send as a command:
+CANCEL, SKIP, RESUME.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar, Self, get_type_hints
+
+from core.types import Channel
+
+SEP = ":"
+# The most one button's data may hold, in UTF-8 bytes, per channel.
+DATA_LIMITS: dict[Channel, int] = {Channel.TELEGRAM: 64, Channel.WECOM: 1024}
+MAX_BYTES = min(DATA_LIMITS.values())  # handlers do not know the channel: fit them all
+MAX_DIGITS = 18  # an id past 64 bits would make the database driver fail
+
+CANCEL = "x"
+SKIP = "skip"
+RESUME = "resume"
+
+
+class ButtonDataError(ValueError):
+    """Button data that cannot be packed: too long, or a field holding the separator."""
+
+
+def _number(text: str) -> int:
+    """ "²".isdigit() is true but int() refuses it; a sign or spaces are not ours either."""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        return -1
+    return int(text)
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    """The base of every payload kind: a prefix and typed (int or str) fields."""
+
+    prefix: ClassVar[str]
+
+    def pack(self) -> str:
+        values = [str(getattr(self, f.name)) for f in fields(self)]
+        if any(SEP in v for v in values[:-1]):
+            raise ButtonDataError(f"{self!r}: only the last field may hold {SEP!r}")
+        data = SEP.join([self.prefix, *values])
+        if len(data.encode("utf-8")) > MAX_BYTES:
+            raise ButtonDataError(f"{data!r} is over {MAX_BYTES} bytes")
+        return data
+
+    @classmethod
+    def unpack(cls, data: str) -> Self | None:
+        names = [f.name for f in fields(cls)]
+        if not names:
+            return cls() if data == cls.prefix else None
+        head = cls.prefix + SEP
+        if not data.startswith(head):
+            return None
+        parts = data[len(head) :].split(SEP, len(names) - 1)
+        if len(parts) != len(names):
+            return None
+        hints = get_type_hints(cls)
+        values = [_number(p) if hints[n] is int else p for n, p in zip(names, parts, strict=True)]
+        return cls(*values)
+
+
+@dataclass(frozen=True)
+class Menu(ButtonData):
+    """A main-menu entry: a flow to start or an action ("report", "mine", "undo"...)."""
+
+    prefix: ClassVar[str] = "m"
+    action: str
+
+
+@dataclass(frozen=True)
+class ReportFor(ButtonData):
+    """A reminder's button: report a contact with this household."""
+
+    prefix: ClassVar[str] = "rep:h"
+    household_id: int
+
+
+@dataclass(frozen=True)
+class Household(ButtonData):
+    prefix: ClassVar[str] = "h"
+    household_id: int
+
+
+@dataclass(frozen=True)
+class NoHousehold(ButtonData):
+    """Not about one household (an optional household step)."""
+
+    prefix: ClassVar[str] = "h:none"
+
+
+@dataclass(frozen=True)
+class Page(ButtonData):
+    prefix: ClassVar[str] = "pg"
+    page: int
+
+
+@dataclass(frozen=True)
+class DaysBack(ButtonData):
+    """A day by its distance from today: 0 today, 1 yesterday."""
+
+    prefix: ClassVar[str] = "d"
+    days: int
+
+
+@dataclass(frozen=True)
+class Choice(ButtonData):
+    prefix: ClassVar[str] = "c"
+    option: str
+
+
+@dataclass(frozen=True)
+class Toggle(ButtonData):
+    """Adds or removes one option of a several-choice step."""
+
+    prefix: ClassVar[str] = "t"
+    option: str
+
+
+@dataclass(frozen=True)
+class Done(ButtonData):
+    """Finished choosing (toggles) or adding (photos)."""
+
+    prefix: ClassVar[str] = "t:done"
+
+
+@dataclass(frozen=True)
+class Edit(ButtonData):
+    """Change one step's answer from the confirmation card."""
+
+    prefix: ClassVar[str] = "e"
+    step: str
+
+
+@dataclass(frozen=True)
+class Confirm(ButtonData):
+    """Save: names its draft, so an older card's 确认 cannot save the draft open now."""
+
+    prefix: ClassVar[str] = "ok"
+    draft_id: str
+
+
+@dataclass(frozen=True)
+class Problem(ButtonData):
+    prefix: ClassVar[str] = "p"
+    problem_id: int
+
+
+KINDS: tuple[type[ButtonData], ...] = (
+    Menu,
+    ReportFor,
+    NoHousehold,
+    Household,
+    Page,
+    DaysBack,
+    Done,
+    Choice,
+    Toggle,
+    Edit,
+    Confirm,
+    Problem,
+)
+
+
+def parse(data: str) -> ButtonData | None:
+    """The payload `data` carries, whatever its kind; None for a bare word or unknown data."""
+    for kind in KINDS:
+        found = kind.unpack(data)
+        if found is not None:
+            return found
+    return None
