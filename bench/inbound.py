@@ -156,10 +156,10 @@ async def bangfu(tg: LoopFake, users: list[TgUser], messages: int, url: str, per
     def count(*_a: Any) -> None:
         trips[0] += 1
 
-    settings = bot_settings(tg)
+    settings = bot_settings(tg, poll_timeout=10)
     settings.schedule = ScheduleSettings(enabled=False)
     settings.dispatch = DispatchSettings(telegram_per_chat=per_chat, telegram_overall="1000/s")
-    rt = await start(settings, db=db, clock=FixedClock(NOW), poll_timeout=10)
+    rt = await start(settings, db=db, clock=FixedClock(NOW))
 
     def is_card(m: dict[str, Any]) -> bool:
         return "确认保存" in str(m.get("reply_markup"))

@@ -48,7 +48,7 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
     lock = _lock_for(inbound)
     async with lock:
         try:
-            async with ctx.db.transaction() as session:
+            async with ctx.db.writer(), ctx.db.transaction() as session:
                 return await _handle(session, ctx, inbound)
         except Exception:
             # The transaction rolled back: the draft is as it was before this message.
