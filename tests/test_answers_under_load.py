@@ -1,6 +1,6 @@
 """While a 2,000-reminder round goes out, 200 cadres press their reminder's button: every
 press is answered and no limit is broken at the platform (counted, not timed; the timing
-is in bench/answers_under_load.py)."""
+is in tests/perf_answers_under_load.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """Inbound throughput, closed loop: three bots against one fake Bot API, side by side.
 
-    python -m bench.inbound                      # SQLite in a temporary file
-    python -m bench.inbound --pg postgresql://postgres@127.0.0.1:5432/test
-    python -m bench.inbound --cadres 100 --messages 10 --only bangfu
+A benchmark, not a test (it prints figures); it lives with the tests because it drives the
+fake Bot API in tests/fakes, which bench/ may not import.
+
+    python -m tests.perf_inbound                      # SQLite in a temporary file
+    python -m tests.perf_inbound --pg postgresql://postgres@127.0.0.1:5432/test
+    python -m tests.perf_inbound --cadres 100 --messages 10 --only bangfu
 
 Each of `--cadres` users sends `--messages` messages, one after the other: the next only
 when the bot has answered the previous one (closed loop, as people do). Bots, in one run:

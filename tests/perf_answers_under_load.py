@@ -1,7 +1,10 @@
 """Answers while a reminder round goes out: press → answer latency and limit violations.
 
-    python -m bench.answers_under_load                    # 2,000 reminders, 200 presses
-    python -m bench.answers_under_load --reminders 500 --presses 50
+A benchmark, not a test (it prints figures); it lives with the tests because it drives the
+fake Bot API in tests/fakes, which bench/ may not import.
+
+    python -m tests.perf_answers_under_load                    # 2,000 reminders, 200 presses
+    python -m tests.perf_answers_under_load --reminders 500 --presses 50
 
 The real `bangfu run` process (polling, SQLite in a temporary file) against the fake Bot API
 with Telegram's own limits (30/s for the bot, 1/s a chat). The round starts; each of
