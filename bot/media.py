@@ -1,6 +1,7 @@
-"""The media directory: photos kept as evidence, stored under their content's sha256.
+"""The media directory: photos and voice messages kept as evidence, under their content's sha256.
 
-A photo is referred to as "media:<sha256>.<ext>" (what contacts.photo_refs holds) and lives
+A file is referred to as "media:<sha256>.<ext>" (what contacts.photo_refs holds: the
+evidence of a contact, photos and voice messages, told apart by the extension) and lives
 at MEDIA_DIR/<first two hex digits>/<sha256>.<ext>. The same photo sent twice is stored once.
 Files are written to a temporary name and renamed, so a crash never leaves half a photo
 under a real name. Directories are created 0700 and files 0600: household photos are
@@ -28,11 +29,37 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "gif"),
     (b"BM", "bmp"),
 )
-_REF = re.compile(r"^media:([0-9a-f]{64})\.(jpg|png|gif|bmp|webp)$")
+# Voice messages: WeCom sends AMR (or SILK/Speex), Telegram OGG/Opus.
+_AUDIO_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"#!AMR", "amr"),
+    (b"#!SILK", "silk"),
+    (b"\x02#!SILK", "silk"),
+    (b"OggS", "ogg"),
+    (b"ID3", "mp3"),
+    (b"Speex", "spx"),
+)
+_REF = re.compile(r"^media:([0-9a-f]{64})\.(jpg|png|gif|bmp|webp|amr|silk|ogg|mp3|spx)$")
 
 
 class MediaRefused(Exception):
     """The file is not a photo we keep (not an image, empty, too large)."""
+
+
+def audio_extension(data: bytes, content_type: str) -> str:
+    """The extension for a voice message, judged by its bytes; MediaRefused otherwise."""
+    if not content_type.lower().startswith(("audio/", "voice/")):
+        raise MediaRefused(f"not audio: {content_type[:40]!r}")
+    for magic, ext in _AUDIO_MAGIC:
+        if data.startswith(magic):
+            return ext
+    raise MediaRefused("unknown audio format")
+
+
+def media_extension(data: bytes, content_type: str) -> str:
+    """An image's or a voice message's extension; MediaRefused for anything else."""
+    if content_type.lower().startswith(("audio/", "voice/")):
+        return audio_extension(data, content_type)
+    return image_extension(data, content_type)
 
 
 def image_extension(data: bytes, content_type: str) -> str:
@@ -74,12 +101,13 @@ class MediaStore:
         return self.root / m[1][:2] / f"{m[1]}.{m[2]}"
 
     def save(self, data: bytes, content_type: str) -> str:
-        """Store an image and return its reference; MediaRefused when it is not one we keep."""
+        """Store an image or a voice message and return its reference; MediaRefused when it
+        is not one we keep."""
         if not data:
             raise MediaRefused("empty file")
         if len(data) > self.max_bytes:
             raise MediaRefused("file too large")
-        ext = image_extension(data, content_type)
+        ext = media_extension(data, content_type)
         ref = f"{PREFIX}{hashlib.sha256(data).hexdigest()}.{ext}"
         path = self.path_of(ref)
         assert path is not None

@@ -157,6 +157,39 @@ class Problem(ButtonData):
     problem_id: int
 
 
+@dataclass(frozen=True)
+class Day(ButtonData):
+    """One particular day (ISO), offered when the cadre named a time that is not one day."""
+
+    prefix: ClassVar[str] = "day"
+    iso: str
+
+
+@dataclass(frozen=True)
+class RecordEvent(ButtonData):
+    """Record the 五必访 event a message named: household, event kind, its day (ISO or "")."""
+
+    prefix: ClassVar[str] = "qe"
+    household_id: int
+    kind: str
+    day: str
+
+
+@dataclass(frozen=True)
+class RecordProblem(ButtonData):
+    """Record the problem a message named, for this household."""
+
+    prefix: ClassVar[str] = "qp"
+    household_id: int
+
+
+@dataclass(frozen=True)
+class StepByStep(ButtonData):
+    """After a voice message: fill the report in step by step instead of a line of text."""
+
+    prefix: ClassVar[str] = "line:steps"
+
+
 KINDS: tuple[type[ButtonData], ...] = (
     Menu,
     ReportFor,
@@ -170,6 +203,10 @@ KINDS: tuple[type[ButtonData], ...] = (
     Edit,
     Confirm,
     Problem,
+    Day,
+    RecordEvent,
+    RecordProblem,
+    StepByStep,
 )
 
 

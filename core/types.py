@@ -22,7 +22,8 @@ class InboundKind(StrEnum):
     BUTTON = "button"  # a pressed inline button / card button: data in `data`
     PHOTO = "photo"  # photo_ref holds the platform's file id / media id
     LOCATION = "location"
-    UNSUPPORTED = "unsupported"  # sticker, voice, file, anything we do not understand
+    VOICE = "voice"  # a voice message: photo_ref holds its file id / media reference
+    UNSUPPORTED = "unsupported"  # sticker, file, video, anything we do not understand
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ class Inbound:
     text: str = ""
     command: str = ""
     data: str = ""
-    photo_ref: str = ""
+    photo_ref: str = ""  # a photo's or a voice message's file id / media reference
     latitude: float | None = None
     longitude: float | None = None
     is_group: bool = False

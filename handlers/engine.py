@@ -201,8 +201,9 @@ async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
         return Position(flow.name, CONFIRM, turn.draft), [*said, await card.prompt(turn)]
     if turn.saved is not None:
         turn.saved["flow"] = flow.name  # undo/correct reopens the record in this flow
-    if turn.saved is not None and replies and not replies[-1].buttons:
-        replies[-1] = _with_next_steps(replies[-1], turn)
+    if turn.saved is not None and replies and not replies[0].buttons:
+        # The saved message carries the next steps; an offer may follow it.
+        replies[0] = _with_next_steps(replies[0], turn)
     return Position(), [*turn.notes, *replies]
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from core.buttons import Menu, ReportFor
+from core.buttons import Menu, RecordEvent, RecordProblem, ReportFor
 from core.i18n import t
+from core.policy import EVENT_KINDS
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers import mine, quick, undo
-from handlers.engine import CONFIRM, Invalid, Position, Turn, enter, reprompt
+from handlers.engine import Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
+from handlers.flows.report import take_evidence
 from handlers.steps import take_household
 from storage.audit import audit
 from storage.models import Conversation
@@ -66,7 +68,10 @@ def global_word(inbound: Inbound) -> str | None:
 
 def starts_something(inbound: Inbound) -> bool:
     if inbound.kind == InboundKind.BUTTON:
-        return ReportFor.unpack(inbound.data) is not None or Menu.unpack(inbound.data) is not None
+        return any(
+            kind.unpack(inbound.data) is not None
+            for kind in (ReportFor, Menu, RecordEvent, RecordProblem)
+        )
     if inbound.kind == InboundKind.COMMAND:
         return _lookup(STARTERS, inbound) is not None or _lookup(ACTIONS, inbound) is not None
     return False
@@ -172,20 +177,84 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         return await undo.correct_last(conv, turn)
     if action == "back":
         return Position(), [*turn.notes, await undo.end_leave(turn)]
+    if event := RecordEvent.unpack(inbound.data):
+        return await _record_event(turn, event)
+    if problem := RecordProblem.unpack(inbound.data):
+        return await _record_problem(turn, problem.household_id)
+    if inbound.kind in (InboundKind.PHOTO, InboundKind.LOCATION):
+        return await _report_with_evidence(turn)
+    if inbound.kind == InboundKind.VOICE:
+        return await _report_from_voice(turn)
     if inbound.kind == InboundKind.TEXT and inbound.text.strip():
         try:
-            drafted = await quick.draft_from_text(turn)
-        except Invalid as bad:
-            return Position(), [
-                *turn.notes,
-                Reply(turn.t(bad.key, **bad.params)),
-                main_menu(turn.lang),
-            ]
-        if drafted is not None:
-            turn.draft = drafted
-            return await enter(FLOWS["report"], turn, CONFIRM)
+            got = await quick.from_text(turn, inbound.text)
+        except Invalid as bad:  # one message: what is wrong, not the whole menu after it
+            return Position(), [*turn.notes, Reply(turn.t(bad.key, **bad.params))]
+        if got.draft is not None:
+            turn.draft = got.draft
+            return await enter(FLOWS["report"], turn)
+        if got.replies:
+            return Position(), [*turn.notes, *got.replies]
     key = "flow.unsupported" if inbound.kind == InboundKind.UNSUPPORTED else "flow.menu_hint"
     return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
+
+
+async def _report_with_evidence(turn: Turn) -> tuple[Position, list[Reply]]:
+    """A photo (with its caption) or a location outside a report starts one, evidence kept."""
+    turn.draft = {}
+    caption = turn.inbound.text.strip()
+    if caption:
+        try:
+            got = await quick.from_text(turn, caption)
+        except Invalid:
+            got = quick.Quick()
+        turn.notes.clear()  # the caption's own notes; the draft's steps will ask again
+        if got.draft is not None:
+            turn.draft = got.draft
+            if "date" not in turn.draft and "_date_choices" in turn.draft:
+                turn.notes.append(Reply(turn.t("quick.which_day", word=turn.draft["date_word"])))
+    try:
+        take_evidence(turn)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key, **bad.params))]
+    turn.notes.append(Reply(turn.t("report.evidence_kept")))
+    return await enter(FLOWS["report"], turn)
+
+
+async def _report_from_voice(turn: Turn) -> tuple[Position, list[Reply]]:
+    """A voice message outside a report: kept as its evidence, and a line of text asked."""
+    turn.draft = {"_await_line": True}
+    try:
+        take_evidence(turn)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key, **bad.params))]
+    return await enter(FLOWS["report"], turn)
+
+
+async def _record_event(turn: Turn, offer: RecordEvent) -> tuple[Position, list[Reply]]:
+    """The offer to record a 五必访 event the text named: the event flow, prefilled."""
+    turn.draft = {}
+    day = quick.offered_day(offer.day)
+    if offer.kind not in EVENT_KINDS or day is False:
+        return Position(), [Reply(turn.t("flow.stale_button"))]
+    try:
+        await take_household(turn, offer.household_id)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key))]
+    turn.draft["kind"] = offer.kind
+    if day:
+        turn.draft["date"] = day
+    return await enter(FLOWS["event"], turn)
+
+
+async def _record_problem(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
+    """The offer to record a problem the text named: the problem flow for that household."""
+    turn.draft = {}
+    try:
+        await take_household(turn, household_id)
+    except Invalid as bad:
+        return Position(), [Reply(turn.t(bad.key))]
+    return await enter(FLOWS["problem"], turn)
 
 
 async def _report_for(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
@@ -194,5 +263,5 @@ async def _report_for(turn: Turn, household_id: int) -> tuple[Position, list[Rep
     try:
         await take_household(turn, household_id)
     except Invalid as bad:
-        return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
+        return Position(), [Reply(turn.t(bad.key))]
     return await enter(FLOWS["report"], turn)

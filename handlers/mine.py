@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.daytext import day_label
 from core.types import Reply
 from handlers.engine import Turn
 from storage.people import my_households_with_contacts
@@ -54,4 +55,4 @@ async def my_overview(turn: Turn) -> list[Reply]:
 
 
 def _fmt(day: date | None, turn: Turn) -> str:
-    return f"{day:%m-%d}" if day else turn.t("mine.never")
+    return day_label(day, turn.lang, today=turn.now.date()) if day else turn.t("mine.never")

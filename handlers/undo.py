@@ -22,17 +22,28 @@ def _undoable(conv: Conversation, turn: Turn) -> dict | None:
     return last
 
 
+async def _undo_all(turn: Turn, last: dict) -> bool:
+    """Undo the last record and the ones saved with it (several households in one line)."""
+    ok = False
+    for record_id in [last["id"], *(last.get("also") or [])]:
+        ok = (
+            await undo_record(
+                turn.session,
+                cadre_id=turn.cadre.id,
+                kind=last["kind"],
+                record_id=int(record_id),
+                now=turn.now,
+            )
+            or ok
+        )
+    return ok
+
+
 async def undo_last(conv: Conversation, turn: Turn) -> Reply:
     last = _undoable(conv, turn)
     if last is None:
         return Reply(turn.t("undo.nothing", minutes=turn.ctx.policy.undo_minutes))
-    ok = await undo_record(
-        turn.session,
-        cadre_id=turn.cadre.id,
-        kind=last["kind"],
-        record_id=int(last["id"]),
-        now=turn.now,
-    )
+    ok = await _undo_all(turn, last)
     conv.last_record = {}
     return Reply(
         turn.t("undo.done" if ok else "undo.nothing", minutes=turn.ctx.policy.undo_minutes)
@@ -45,13 +56,7 @@ async def correct_last(conv: Conversation, turn: Turn) -> tuple[Position, list[R
     flow = FLOWS.get(str(last.get("flow"))) if last else None
     if last is None or flow is None:
         return Position(), [Reply(turn.t("undo.nothing", minutes=turn.ctx.policy.undo_minutes))]
-    await undo_record(
-        turn.session,
-        cadre_id=turn.cadre.id,
-        kind=last["kind"],
-        record_id=int(last["id"]),
-        now=turn.now,
-    )
+    await _undo_all(turn, last)
     conv.last_record = {}
     turn.draft = dict(last.get("draft") or {})
     turn.notes.append(Reply(turn.t("undo.correcting")))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from core.buttons import ReportFor
+from core.daytext import day_label
 from core.i18n import normalize_lang, t
 from core.payload import reply_to_payload
 from core.policy import Policy, quiet_until
@@ -81,7 +82,7 @@ class SweepResult:
 
 
 def _fmt_date(day: date, lang: str) -> str:
-    return t("reminders.date", lang, month=day.month, day=day.day)
+    return day_label(day, lang)  # the one form cadres see everywhere: 11月27日（周五）
 
 
 def _reason(duty: Duty, today: date, lang: str) -> str:

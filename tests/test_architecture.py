@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-OURS = ("core", "storage", "handlers", "reminders", "bot", "bench", "tests")
+from bench.import_census import PACKAGES as OURS
+from bench.import_census import ROOT, imports_of
+
 SDKS = ("telegram", "aiohttp", "bot")
 
 
@@ -19,17 +17,10 @@ def _modules() -> dict[str, set[str]]:
         for path in (ROOT / package).rglob("*.py"):
             if ".venv" in path.parts:
                 continue
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            names: set[str] = set()
-            for node in ast.walk(tree):
-                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    names.add(node.module)
-                elif isinstance(node, ast.Import):
-                    names.update(alias.name for alias in node.names)
             parts = path.relative_to(ROOT).with_suffix("").parts
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            found[".".join(parts)] = names
+            found[".".join(parts)] = imports_of(path)
     return found
 
 

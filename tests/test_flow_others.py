@@ -96,7 +96,7 @@ async def test_event_creates_a_visit_deadline(world, db):
     await chat.tap("前天")
     await chat.say("住院做手术")
     await chat.tap("确认保存")
-    assert "2026-11-28 前入户走访" in chat.last_text()
+    assert "请在11月28日（周六）前入户走访" in chat.last_text()
     event = await one(db, Event)
     assert event.kind == "illness" and event.visit_due_on == date(2026, 11, 28)
 
@@ -144,7 +144,7 @@ async def test_leave_and_back(world, db):
     await chat.command("leave")
     assert "不能" not in texts(await chat.say("5天"))
     await chat.tap("确认保存")
-    assert "2026-11-28" in chat.last_text()
+    assert "11月28日（周六）" in chat.last_text()
     assert await leave_until(db, s.cadre_id) == date(2026, 11, 28)
     await chat.command("back")
     assert "已销假" in chat.last_text()
@@ -166,7 +166,7 @@ async def test_mine_lists_households_and_what_is_due(world):
     text = texts(await chat.command("mine"))
     assert "我的帮扶户 4 户 · 本月待联系 2 · 本季待走访 3" in text
     line = next(x for x in text.splitlines() if x.startswith("张三"))
-    assert "走访 11-23" in line and "待" not in line
+    assert "走访 11月23日（周一）" in line and "待" not in line
     assert "电话 无 走访 无" in next(x for x in text.splitlines() if x.startswith("王小明"))
 
 

@@ -77,7 +77,7 @@ async def test_quick_report_in_one_line(world, db):
     _, s, chat, _ = world
     await chat.say("今天给张叁打了电话，他家玉米收成不错")
     text = chat.last_text()
-    assert "张三" in text and "电话联系" in text and "2026-11-23" in text
+    assert "张三" in text and "电话联系" in text and "今天（11月23日，周一）" in text
     await chat.tap("确认保存")
     [c] = await contacts(db)
     assert c.kind == "call" and c.household_id == s.households["张三"]
@@ -105,7 +105,10 @@ async def test_dates_future_and_too_old_are_refused(world):
     await chat.tap("电话联系")
     assert "不能是将来" in texts(await chat.say("2026-11-25"))
     assert "最近 7 天" in texts(await chat.say("11月1日"))
-    assert "看不懂这个日期" in texts(await chat.say("前几天吧"))
+    # Not one day: asked with the likely days, never taken as today.
+    replies = await chat.say("前几天吧")
+    assert "「前几天」不是具体的某一天" in texts(replies)
+    assert "day:2026-11-22" in [b.data for row in replies[-1].buttons for b in row]
     await chat.say("11月20日")
     assert "六帮" in chat.last_text()
 
@@ -187,7 +190,7 @@ async def test_undo_and_correct_the_last_record(world, db):
     assert "请核对" in chat.last_text()
     await chat.tap("改日期")
     await chat.tap("昨天")
-    assert "2026-11-22" in chat.last_text()
+    assert "日期：11月22日（周日）" in chat.last_text()
     await chat.tap("确认保存")
     live = [c for c in await contacts(db) if c.deleted_at is None]
     assert [c.occurred_on for c in live] == [date(2026, 11, 22)]

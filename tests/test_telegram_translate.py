@@ -83,12 +83,18 @@ def test_location() -> None:
     assert (got.latitude, got.longitude) == (22.27, 109.98)
 
 
-def test_sticker_voice_document_are_unsupported() -> None:
+def test_sticker_and_document_are_unsupported() -> None:
     f = UpdateFactory()
-    for u in (f.sticker(USER), f.voice(USER), f.document(USER)):
+    for u in (f.sticker(USER), f.document(USER)):
         got = inbound(u)
         assert got is not None and got.kind is InboundKind.UNSUPPORTED
         assert got.message_id.startswith("m:42:")
+
+
+def test_voice_is_kept_by_its_file_id() -> None:
+    got = inbound(UpdateFactory().voice(USER))
+    assert got is not None and got.kind is InboundKind.VOICE
+    assert got.photo_ref == "voice1"
 
 
 def test_edited_message_is_ignored() -> None:

@@ -198,7 +198,7 @@ async def test_stale_card_click_changes_nothing(world, db):
     # The same card pressed again (a second device, before the grey-out reached it).
     await phone.pusher.push(stale, TS)
     await phone.callbacks[0].drain()
-    assert phone.fake.texts_to(USER)[-2:] == ["请点下面的按钮选择。", "联系方式？"]
+    assert phone.fake.texts_to(USER)[-2:] == ["请点下面的按钮选择。", "联系方式？（李四）"]
     await phone.tap("电话")
     await phone.tap("今天")
     await phone.tap("完成")
@@ -209,19 +209,37 @@ async def test_stale_card_click_changes_nothing(world, db):
     assert await _contacts(db) == []  # nothing saved before the cadre confirms
 
 
-async def test_voice_is_answered_politely_and_the_draft_stays(world, db):
+AMR = b"#!AMR\n" + bytes(range(256)) * 8  # a small "voice message"
+
+
+async def test_voice_in_a_report_is_kept_in_the_media_directory_and_the_draft_stays(
+    world, db, store
+):
     _ctx, s, phone, _servers = world
     await phone.type(f"绑定 {s.code}")
     await phone.tap("报告联系")
     await phone.tap("张三")
+    phone.fake.add_media("V1", AMR, "audio/amr")
     voice = message_xml(USER, "voice", TS, MediaId="V1", Format="amr", MsgId="8801")
     await phone.pusher.push(voice, TS)
     await phone.callbacks[0].drain()
     answer, again = phone.fake.texts_to(USER)[-2:]
-    assert "语音" in answer and "暂不支持" in answer
+    assert "凭证" in answer
     assert again.startswith("联系方式")  # still at the same step, household kept
     await phone.tap("入户走访")
     assert "哪天" in phone.last()
+    for label in ("今天", "完成"):
+        await phone.tap(label)
+    await phone.type("问了低保的事")
+    await phone.tap("跳过")
+    await phone.tap("完成")
+    assert any("语音：1 条" in t for t in phone.fake.texts_to(USER)[-3:])
+    await phone.tap("确认保存")
+    [contact] = await _contacts(db)
+    [ref] = contact.photo_refs
+    assert ref.endswith(".amr")
+    kept = store.path_of(ref)
+    assert kept is not None and kept.read_bytes() == AMR
 
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40  # a small "photo"

@@ -47,12 +47,14 @@ def to_inbound(update: Update, bot_username: str = "") -> Inbound | None:
         return replace(
             base, kind=InboundKind.PHOTO, photo_ref=largest.file_id, text=msg.caption or ""
         )
+    if msg.voice is not None:  # kept as evidence by its file id, like photos
+        return replace(base, kind=InboundKind.VOICE, photo_ref=msg.voice.file_id)
     if msg.location is not None:
         loc = msg.location
         return replace(
             base, kind=InboundKind.LOCATION, latitude=loc.latitude, longitude=loc.longitude
         )
-    return base  # sticker, voice, document, video…: UNSUPPORTED
+    return base  # sticker, document, video…: UNSUPPORTED
 
 
 def _base(user: User, chat: Chat, message_id: str, sent_at: datetime | None) -> Inbound:

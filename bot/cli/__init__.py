@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "bot.cli.reminders",
     "bot.cli.digest",
     "bot.cli.wecom",
+    "bot.cli.parse",
     "bot.cli.changes",
 )
 

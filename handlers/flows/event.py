@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from core.daytext import day_label
 from core.policy import EVENT_KINDS
 from core.types import Reply
 from handlers.engine import Flow, Invalid, Turn
@@ -12,13 +13,18 @@ from storage.people import is_my_household
 from storage.records import add_event
 
 
+def _shown(turn: Turn) -> str:
+    raw = turn.draft.get("date", "")
+    return day_label(date.fromisoformat(raw), turn.lang, today=turn.now.date()) if raw else ""
+
+
 def render(turn: Turn) -> str:
     d = turn.draft
     return turn.t(
         "event.confirm",
         household=d.get("household", ""),
         kind=turn.t(f"event_kind.{d.get('kind', 'hardship')}"),
-        date=d.get("date", ""),
+        date=_shown(turn),
         note=d.get("note", "") or "—",
     )
 
@@ -41,7 +47,7 @@ async def finish(turn: Turn) -> list[Reply]:
         now=turn.now,
     )
     turn.saved = {"kind": "event", "id": event.id}
-    due = (occurred + timedelta(days=days)).isoformat()
+    due = day_label(occurred + timedelta(days=days), turn.lang, today=turn.now.date())
     return [
         Reply(
             turn.t(
@@ -58,8 +64,9 @@ EVENT = Flow(
     name="event",
     steps=(
         household_step(skip_if=has("household_id")),
-        choice_step("kind", "event.pick_kind", EVENT_KINDS, "event_kind"),
-        date_step(prompt_key="event.pick_date"),
+        # An offer from a report's text may have answered these already.
+        choice_step("kind", "event.pick_kind", EVENT_KINDS, "event_kind", skip_if=has("kind")),
+        date_step(prompt_key="event.pick_date", skip_if=has("date")),
         text_step("note", "event.ask_note", optional=True),
         confirm_step(
             render,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from core.daytext import day_label
 from core.types import Reply
 from handlers.engine import Flow, Invalid, Step, Turn
 from handlers.inputs import find_date
@@ -51,7 +52,9 @@ async def _until_accept(turn: Turn) -> str | None:
 
 
 def render(turn: Turn) -> str:
-    return turn.t("leave.confirm", until=turn.draft.get("until", ""))
+    raw = turn.draft.get("until", "")
+    until = day_label(date.fromisoformat(raw), turn.lang, today=turn.now.date()) if raw else ""
+    return turn.t("leave.confirm", until=until)
 
 
 async def finish(turn: Turn) -> list[Reply]:
@@ -66,7 +69,7 @@ async def finish(turn: Turn) -> list[Reply]:
         entity_id=turn.cadre.id,
         until=until.isoformat(),
     )
-    return [Reply(turn.t("leave.saved", until=until.isoformat()))]
+    return [Reply(turn.t("leave.saved", until=day_label(until, turn.lang, today=turn.now.date())))]
 
 
 LEAVE = Flow(

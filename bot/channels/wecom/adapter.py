@@ -80,6 +80,9 @@ def to_inbound(msg: dict[str, str]) -> Translated | None:
         ref = msg.get("MediaId") or msg.get("PicUrl", "")
         inbound = replace(base, kind=InboundKind.PHOTO, photo_ref=ref, data="")
         return Translated(inbound, media_id=msg.get("MediaId", ""))
+    if msg_type == "voice":  # stored in the media directory like a photo, before the core
+        inbound = replace(base, kind=InboundKind.VOICE, photo_ref=msg.get("MediaId", ""), data="")
+        return Translated(inbound, media_id=msg.get("MediaId", ""))
     if msg_type == "location":
         lat, lon = _float(msg.get("Location_X", "")), _float(msg.get("Location_Y", ""))
         if lat is None or lon is None:
@@ -91,7 +94,7 @@ def to_inbound(msg: dict[str, str]) -> Translated | None:
         return Translated(inbound)
     if msg_type == "event":
         return _event(msg, replace(base, data=""))
-    return Translated(base)  # voice, video, file, link, ...: answered as unsupported
+    return Translated(base)  # video, file, link, ...: answered as unsupported
 
 
 def _event(msg: dict[str, str], base: Inbound) -> Translated | None:

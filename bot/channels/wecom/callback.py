@@ -191,7 +191,7 @@ class WecomCallback:
         inbound = translated.inbound
         if translated.only_if_unbound and self.is_bound and await self.is_bound(inbound.account_id):
             return
-        if inbound.kind == InboundKind.PHOTO and self.save_photo is not None:
+        if inbound.kind in (InboundKind.PHOTO, InboundKind.VOICE) and self.save_photo is not None:
             kept = await self._keep_photo(translated)
             if kept is None:
                 return
@@ -223,7 +223,8 @@ class WecomCallback:
             # The core never sees the photo, so the draft stays as it was; the cadre is
             # still at the scene and can send it again (see docs/wecom.md).
             lang = await self.sender.language(inbound.account_id)
-            await self._answer(inbound, [Reply(t("wecom_media.photo_not_saved", lang))])
+            key = "voice_not_saved" if inbound.kind == InboundKind.VOICE else "photo_not_saved"
+            await self._answer(inbound, [Reply(t(f"wecom_media.{key}", lang))])
             return None
         return replace(inbound, photo_ref=ref)
 

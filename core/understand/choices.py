@@ -1,0 +1,31 @@
+"""Typed words at a button step, read like the button: 打电话 → call, 讲政策，帮卖货 → 政策 + 销路."""
+
+from __future__ import annotations
+
+import re
+
+from core.understand import cues
+from core.understand.text import normalise
+
+# 六帮 by the words cadres use for them (the tags of core.policy.HELP_TAGS).
+TAG_WORDS = {
+    "政策": r"政策|宣讲|讲解|低保|医保|报销|补贴申请",
+    "技术": r"技术|培训|指导|种植|养殖技术|防治|打药",
+    "项目": r"项目|产业|合作社|扶贫车间",
+    "资金": r"资金|贷款|小额信贷|补助|补贴|借钱|钱",
+    "销路": r"销路|卖货|帮卖|销售|代卖|卖|收购|电商|直播",
+    "生活": r"生活|看病|就医|送了|慰问|家务|打扫|柴米|米|油|衣",
+}
+_TAGS = {tag: re.compile(rx) for tag, rx in TAG_WORDS.items()}
+
+
+def method_in(text: str) -> str | None:
+    """The means of contact a typed answer names: 打电话 → call, 上门 → visit, 微信 → other."""
+    found = cues.contact_cues(normalise(text))
+    return cues.method_of(found)
+
+
+def tags_in(text: str) -> list[str]:
+    """The 六帮 tags a typed answer names, in the policy's order."""
+    norm = normalise(text)
+    return [tag for tag, rx in _TAGS.items() if rx.search(norm)]
