@@ -1,14 +1,14 @@
 """outbox: index on sent_at, for the dispatchers' shared send history
 
 Revision ID: 0003_outbox_sent_index
-Revises: 0002_roster_changes
+Revises: 0002_web_users
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
 revision = "0003_outbox_sent_index"
-down_revision = "0002_roster_changes"
+down_revision = "0002_web_users"
 branch_labels = None
 depends_on = None
 
