@@ -47,6 +47,7 @@ COMMANDS = {
     "pairing": ("bot.cli.changes",),
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
+    "parse": ("bot.cli.parse",),
 }
 
 
