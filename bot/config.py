@@ -30,13 +30,8 @@ from pydantic_settings import (
 
 from core.policy import Policy
 
-# Short aliases (BANGFU_TELEGRAM_API_URL) beside the nested form, as the README documents.
-FLAT_ALIASES = {
-    "BANGFU_LOG_LEVEL": ("log", "level"),
-    "BANGFU_TELEGRAM_TOKEN": ("telegram", "token"),
-    "BANGFU_TELEGRAM_API_URL": ("telegram", "api_url"),
-    "BANGFU_DATABASE_URL": (None, "database_url"),
-}
+# Variables that are not settings but are read under the same prefix.
+NOT_SETTINGS = ("BANGFU_CONFIG", "BANGFU_TEST_")
 
 
 class ConfigError(Exception):
@@ -86,6 +81,11 @@ class LogSettings(BaseModel):
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    console: bool = True  # the office's web console under /console
+    # 32 random bytes, base64: keeps console sign-ins valid across restarts. Empty: a fresh
+    # key per start (everyone signs in again after a restart).
+    session_key: SecretStr = SecretStr("")
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class ScheduleSettings(BaseModel):
@@ -199,7 +199,11 @@ class Settings(BaseSettings):
         "bot.channels.telegram_app",
         "bot.channels.wecom.channel",
     )
-    services: Annotated[tuple[str, ...], NoDecode] = ("bot.services", "bot.metrics")
+    services: Annotated[tuple[str, ...], NoDecode] = (
+        "bot.services",
+        "bot.metrics",
+        "webconsole.serve",
+    )
 
     @field_validator("channels", "services", mode="before")
     @classmethod
@@ -248,15 +252,43 @@ def _toml_path() -> Path | None:
     return default if default.is_file() else None
 
 
-def _flat_overrides(env: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for var, (section, key) in FLAT_ALIASES.items():
-        if var in env and env[var] != "":
-            if section is None:
-                out[key] = env[var]
-            else:
-                out.setdefault(section, {})[key] = env[var]
-    return out
+def _known(path: list[str]) -> bool:
+    """Whether BANGFU_A__B names a setting: each part a field of the model above it."""
+    model: Any = Settings
+    for part in path:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return False
+        model = fields[part].annotation
+    return True
+
+
+def _unknown_variable(env: dict[str, str]) -> str | None:
+    """The first BANGFU_* variable that names no setting (a typo is ignored silently else)."""
+    for var in sorted(env):
+        if not var.startswith("BANGFU_") or var.startswith(NOT_SETTINGS):
+            continue
+        path = var.removeprefix("BANGFU_").lower().split("__")
+        if not _known(path):
+            return var
+    return None
+
+
+def _suggest(var: str) -> str:
+    """BANGFU_TELEGRAM_TOKEN → BANGFU_TELEGRAM__TOKEN when that is a setting."""
+    head, _, rest = var.removeprefix("BANGFU_").partition("_")
+    if rest and _known([head.lower(), rest.lower()]):
+        return f"BANGFU_{head}__{rest}"
+    return ""
+
+
+def _check_names(env: dict[str, str]) -> None:
+    var = _unknown_variable(env)
+    if var is None:
+        return
+    better = _suggest(var)
+    hint = f"，应为 {better} / did you mean {better}?" if better else " / no such setting"
+    raise ConfigError(f"配置错误 / unknown setting {var}: 没有这个设置{hint}")
 
 
 def _describe(exc: ValidationError) -> str:
@@ -267,13 +299,7 @@ def _describe(exc: ValidationError) -> str:
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and TOML file; raises ConfigError naming the setting."""
-    flat = _flat_overrides(dict(os.environ))
-    for section, value in flat.items():
-        if isinstance(value, dict):
-            merged = {**value, **overrides.get(section, {})}
-            overrides[section] = merged
-        else:
-            overrides.setdefault(section, value)
+    _check_names(dict(os.environ))
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -8,7 +8,8 @@ Nothing here names a channel. `settings.channels` and `settings.services` name t
 (bot.channels.base.Part): its `routes()` go on the one web app, `start()` runs in order,
 `stop()` in reverse. Channels start before the web server listens and stop after it has
 stopped taking requests; services (the scheduler and dispatcher, a web console...) start
-last and stop first.
+last and stop first. A part may also have `mount(app)`, to add a sub-application with its
+own middlewares (the office console under /console does).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def build_host(settings: Settings, db: Database, clock: Clock | None = None) -> 
         policy=settings.policy,
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         bot_username=settings.telegram.bot_username,
+        digest_day=settings.schedule.digest_day,
+        digest_time=settings.schedule.digest_time,
     )
     ctx.group_commands = DigestGroupCommands(db, ctx.clock, settings.policy)
     return Host(settings=settings, db=db, ctx=ctx, core=MeteredCore(ctx))
@@ -143,6 +146,12 @@ async def _start_parts(rt: Runtime) -> None:
         await _start_one(rt, channel)
     routes = [route for part in _parts(rt) for route in part.routes()]
     app = build_web_app(health=lambda: database_ok(rt.db), routes=routes)
+    for part in _parts(rt):
+        # A part that brings a whole sub-application (its own middlewares: sessions,
+        # CSRF...) mounts it; routes alone cannot carry those.
+        mount = getattr(part, "mount", None)
+        if mount is not None:
+            mount(app)
     rt.web = await start_web(app, host=rt.settings.web.host, port=rt.settings.web.port)
     rt.stoppers.append(rt.web.cleanup)
     for service in rt.services:

@@ -111,6 +111,18 @@ class ReminderStages(BaseModel):
         return sorted(set(v))
 
 
+class EnrolLimits(BaseModel):
+    """How many wrong enrolment codes are tolerated before a wait (against guessing)."""
+
+    free_attempts: int = Field(default=5, ge=1, le=100)  # per account, in `lookback_hours`
+    first_wait_minutes: int = Field(default=1, ge=1, le=60)  # doubles with each wrong code
+    max_wait_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    lookback_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # Wrong codes from all accounts together, per kind of code (cadre / group).
+    space_failures: int = Field(default=100, ge=10, le=100_000)
+    space_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+
+
 class Policy(BaseModel):
     """A county's programme rules; defaults are 博白's."""
 
@@ -131,6 +143,7 @@ class Policy(BaseModel):
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     digest_behind_cap: int = Field(default=10, ge=1, le=100)
+    enrolment: EnrolLimits = Field(default_factory=EnrolLimits)
 
     @field_validator("quota_preset")
     @classmethod

@@ -28,3 +28,6 @@ class Context:
     invite_ttl: timedelta = timedelta(hours=72)
     group_commands: GroupCommands | None = None
     bot_username: str = ""  # for Telegram deep links in texts
+    # When the weekly digest goes out (the schedule's setting), for texts that describe it.
+    digest_day: str = "mon"
+    digest_time: str = "08:30"

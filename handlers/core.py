@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import normalize_lang, t
 from core.types import Inbound, InboundKind, Reply
-from handlers import enrol, menu
+from handlers import enrol, menu, undo
 from handlers.context import Context
 from handlers.engine import Position, Turn, advance, interject, reprompt
 from handlers.flows import FLOWS
@@ -85,7 +85,7 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         return await handle_group(session, ctx, inbound, lang, now)
     cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
     if cadre is None:
-        replies = await enrol.enrol_cadre(session, inbound, lang, now)
+        replies = await enrol.enrol_cadre(session, ctx, inbound, lang, now)
         if replies:
             return replies
         cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
@@ -106,6 +106,7 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         draft=copy.deepcopy(conv.draft or {}),
     )
     position, replies = await _converse(conv, turn)
+    await undo.settle_correction(turn)
     _save(conv, position, turn, ctx)
     return replies
 

@@ -22,7 +22,7 @@ async def handle_group(
     if inbound.kind != InboundKind.COMMAND or inbound.command not in GROUP_COMMANDS:
         return []
     if inbound.command == "bind":
-        return await enrol.enrol_group(session, inbound, lang, now)
+        return await enrol.enrol_group(session, ctx, inbound, lang, now)
     unit = await group_unit(session, str(inbound.channel), inbound.chat_id)
     if unit is None:
         return [Reply(t("group.unbound", lang))]

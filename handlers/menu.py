@@ -109,7 +109,8 @@ async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Posi
                 Reply(turn.t("flow.nothing_to_cancel")),
                 main_menu(turn.lang),
             ]
-        return Position(), [Reply(turn.t("flow.cancelled")), main_menu(turn.lang)]
+        key = "undo.correction_cancelled" if undo.CORRECTS in turn.draft else "flow.cancelled"
+        return Position(), [Reply(turn.t(key)), main_menu(turn.lang)]
     if word == "help":
         if flow is None:
             return here, [Reply(turn.t("help.general"))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditLog
@@ -30,3 +31,23 @@ def audit(
             detail=detail,
         )
     )
+
+
+async def recent(
+    session: AsyncSession,
+    *,
+    action: str,
+    since: datetime,
+    actor: str | None = None,
+    entity_id: str | None = None,
+) -> tuple[int, datetime | None]:
+    """How many `action` rows since `since` (by one actor, about one entity), and the last."""
+    query = select(func.count(), func.max(AuditLog.at)).where(
+        AuditLog.action == action, AuditLog.at >= since
+    )
+    if actor is not None:
+        query = query.where(AuditLog.actor == actor)
+    if entity_id is not None:
+        query = query.where(AuditLog.entity_id == entity_id)
+    count, last = (await session.execute(query)).one()
+    return int(count), last

@@ -330,3 +330,27 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(30), default="")
     entity_id: Mapped[str] = mapped_column(String(50), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebUser(Base):
+    """An office account of the web console; sees only its unit's subtree."""
+
+    __tablename__ = "web_users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor | viewer
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class DiaryComment(Base):
+    """A supervisor's comment on a diary entry, also sent to the cadre's chat."""
+
+    __tablename__ = "diary_comments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    diary_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -211,3 +211,29 @@ async def requeue(session: AsyncSession, statuses: Collection[str], *, now: date
         .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by="", last_error="")
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Pending rows that share a send time and a history (for `outbox status`)."""
+
+    next_attempt_at: datetime
+    retried: bool  # a send failed before: it waits for its retry
+    handled: bool  # a dispatcher held it back (quiet hours, rate) without trying
+    count: int
+    last_error: str
+
+
+async def pending_waits(session: AsyncSession) -> list[Waiting]:
+    """Pending rows grouped by when they may go and why they have not gone yet."""
+    retried = _T.c.attempts > 0
+    handled = _T.c.claimed_by != ""
+    rows = await session.execute(
+        select(_T.c.next_attempt_at, retried, handled, func.count(), func.max(_T.c.last_error))
+        .where(_T.c.status == PENDING)
+        .group_by(_T.c.next_attempt_at, retried, handled)
+        .order_by(_T.c.next_attempt_at)
+    )
+    return [
+        Waiting(at, bool(r), bool(h), int(n), str(err or "")) for at, r, h, n, err in rows.all()
+    ]

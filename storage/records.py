@@ -203,31 +203,89 @@ async def resolve_problem(
     return True
 
 
-async def undo_record(
-    session: AsyncSession, *, cadre_id: int, kind: str, record_id: int, now: datetime
-) -> bool:
-    """Soft-delete one of my records (and problems raised with a contact)."""
+async def _own(session: AsyncSession, kind: str, record_id: int, cadre_id: int) -> Any:
     model = RECORD_MODELS.get(kind)
     if model is None:
-        return False
-    record = await session.scalar(
-        select(model).where(
-            model.id == record_id, model.cadre_id == cadre_id, model.deleted_at.is_(None)
-        )
+        return None
+    return await session.scalar(
+        select(model).where(model.id == record_id, model.cadre_id == cadre_id)
     )
-    if record is None:
+
+
+async def undo_record(
+    session: AsyncSession,
+    *,
+    cadre_id: int,
+    kind: str,
+    record_id: int,
+    now: datetime,
+    action: str = "undo",
+) -> bool:
+    """Soft-delete one of my records (and problems raised with a contact)."""
+    record = await _own(session, kind, record_id, cadre_id)
+    if record is None or record.deleted_at is not None:
         return False
     record.deleted_at = now
     if kind == "contact":
-        raised = await session.scalars(select(Problem).where(Problem.contact_id == record_id))
+        raised = await session.scalars(
+            select(Problem).where(Problem.contact_id == record_id, Problem.deleted_at.is_(None))
+        )
         for problem in raised:
             problem.deleted_at = now
     audit(
         session,
         at=now,
         actor=f"cadre:{cadre_id}",
-        action=f"{kind}.undo",
+        action=f"{kind}.{action}",
         entity=kind,
         entity_id=record_id,
+    )
+    return True
+
+
+async def restore_record(
+    session: AsyncSession, *, cadre_id: int, kind: str, record_id: int, now: datetime
+) -> bool:
+    """Bring back one of my withdrawn records (and the problems withdrawn with it)."""
+    record = await _own(session, kind, record_id, cadre_id)
+    if record is None or record.deleted_at is None:
+        return False
+    withdrawn_at = record.deleted_at
+    record.deleted_at = None
+    if kind == "contact":
+        # Only the problems that went with this contact, not ones withdrawn on their own.
+        raised = await session.scalars(
+            select(Problem).where(
+                Problem.contact_id == record_id, Problem.deleted_at == withdrawn_at
+            )
+        )
+        for problem in raised:
+            problem.deleted_at = None
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action=f"{kind}.restore",
+        entity=kind,
+        entity_id=record_id,
+    )
+    return True
+
+
+async def reopen_problem(
+    session: AsyncSession, *, cadre_id: int, problem_id: int, now: datetime
+) -> bool:
+    """Take back a 销号: my resolved problem is open again; False if it is not resolved."""
+    problem = await _own(session, "problem", problem_id, cadre_id)
+    if problem is None or problem.deleted_at is not None or problem.status != "resolved":
+        return False
+    problem.status, problem.resolution, problem.resolved_at = "open", "", None
+    audit(
+        session,
+        at=now,
+        actor=f"cadre:{cadre_id}",
+        action="problem.reopen",
+        entity="problem",
+        entity_id=problem_id,
     )
     return True

@@ -59,3 +59,59 @@ def test_status_and_requeue_dead(admin_db, capsys):
     assert main(["outbox", "requeue", "--failed"]) == 0
     main(["outbox", "status"])
     assert "pending：3 条" in capsys.readouterr().out
+
+
+def test_status_says_when_pending_messages_go_and_why(admin_db, capsys):
+    # Once `outbox status` said only "pending" with no time and no reason.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.clock import FixedClock
+
+    SH = ZoneInfo("Asia/Shanghai")
+
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+
+    def msg(key: str, not_before: datetime | None = None) -> outbox.NewMessage:
+        return outbox.NewMessage(
+            key, "telegram", key, "reminder", {"text": "x"}, None, None, not_before
+        )
+
+    async def run() -> None:
+        db = Database(admin_db)
+        try:
+            async with db.transaction() as s:
+                await outbox.enqueue(
+                    s,
+                    [
+                        msg("due"),
+                        msg("retry"),
+                        msg("rate"),
+                        msg("quiet", datetime(2026, 11, 24, 8, 0, tzinfo=SH)),
+                        msg("later", datetime(2026, 12, 20, 9, 0, tzinfo=SH)),
+                    ],
+                    now=now,
+                )
+                got = {
+                    r.dedupe_key: r
+                    for r in await outbox.claim_due(
+                        s, worker="w", now=now, lease=timedelta(seconds=60), limit=3
+                    )
+                }
+                await outbox.retry_later(
+                    s, got["retry"].id, worker="w", at=now + timedelta(minutes=5), error="HTTP 502"
+                )
+                await outbox.defer(s, got["rate"].id, worker="w", at=now + timedelta(seconds=40))
+                await outbox.defer(s, got["due"].id, worker="w", at=now)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    assert main(["outbox", "status"], clock=FixedClock(now)) == 0
+    out = capsys.readouterr().out
+    assert "pending：5 条" in out
+    assert "1 条已到发送时间" in out
+    assert "1 条发送失败待重试，最早 2026-11-23 10:05（上次错误：HTTP 502）" in out
+    assert "1 条因发送频率限制暂缓，2026-11-23 10:00 起发送" in out
+    assert "1 条因免打扰时段暂缓，2026-11-24 08:00 起发送" in out
+    assert "1 条定时发送，2026-12-20 09:00 起" in out

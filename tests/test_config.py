@@ -25,7 +25,7 @@ def test_toml_file_then_environment_wins(monkeypatch, tmp_path):
     )
     monkeypatch.setenv("BANGFU_CONFIG", str(path))
     monkeypatch.setenv("BANGFU_POLICY__BACKDATE_DAYS", "5")
-    monkeypatch.setenv("BANGFU_TELEGRAM_API_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("BANGFU_TELEGRAM__API_URL", "http://127.0.0.1:8081/bot")
     s = load_settings()
     assert s.policy.quota_preset == "543" and s.policy.quota_for("科级") == 4
     assert s.policy.backdate_days == 5
@@ -58,3 +58,33 @@ def test_secrets_do_not_show_in_repr(monkeypatch):
     monkeypatch.setenv("BANGFU_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
     s = load_settings()
     assert "SECRET-TOKEN" not in repr(s) and "SECRET-TOKEN" not in str(s.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("var", "named"),
+    [
+        ("BANGFU_TELEGRAM_TOKEN", "BANGFU_TELEGRAM__TOKEN"),
+        ("BANGFU_TELEGRAM_API_URL", "BANGFU_TELEGRAM__API_URL"),
+        ("BANGFU_SCHEDULE__DIGEST_DAYS", "no such setting"),
+    ],
+)
+def test_a_variable_that_names_no_setting_stops_with_the_right_name(monkeypatch, var, named):
+    # Once ignored silently: the bot started without the token the operator had set.
+    monkeypatch.setenv(var, "x")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert var in str(err.value) and named in str(err.value)
+
+
+def test_variables_that_are_not_settings_are_left_alone(monkeypatch):
+    monkeypatch.setenv("BANGFU_TEST_PG_URL", "off")
+    assert load_settings().telegram.enabled is False
+
+
+def test_the_cli_says_one_line_naming_the_setting(monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("BANGFU_TELEGRAM__TOKEN", "123456:ABC")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "BANGFU_TELEGRAM__ENABLED" in err

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from bot.cli import main
+from core.clock import FixedClock
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.digest_factories import CountyBuilder, sample_county
@@ -26,6 +29,9 @@ def _county(path, template) -> str:
 
     asyncio.run(build())
     return url
+
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def _outbox_count(url: str) -> int:
@@ -55,6 +61,46 @@ def test_preview_prints_digest_and_writes_chart(tmp_path, sqlite_template, capsy
 def test_send_enqueues_once(tmp_path, sqlite_template, capsys):
     url = _county(tmp_path / "c.db", sqlite_template)
     argv = ["digest", "send", "--url", url, "--at", "2026-12-01T08:30", "--monthly"]
-    assert main(argv) == 0 and main(argv) == 0
+    clock = FixedClock(datetime(2026, 12, 1, 8, 30, tzinfo=SH))
+    assert main(argv, clock=clock) == 0 and main(argv, clock=clock) == 0
     assert "1 个群" in capsys.readouterr().out
     assert _outbox_count(url) == 2  # the text and the chart, once
+
+
+def _rows(url: str) -> list[tuple[str, datetime]]:
+    async def read() -> list[tuple[str, datetime]]:
+        db = Database(url)
+        async with db.sessions() as s:
+            rows = (
+                await s.execute(select(OutboxMessage.dedupe_key, OutboxMessage.next_attempt_at))
+            ).all()
+        await db.dispose()
+        return [(k, t) for k, t in rows]
+
+    return asyncio.run(read())
+
+
+def test_a_future_send_is_refused_and_the_real_run_still_goes(tmp_path, sqlite_template, capsys):
+    # Once a future --at queued today's figures under that week's key: the real digest never went.
+    url = _county(tmp_path / "c.db", sqlite_template)
+    today = FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+    argv = ["digest", "send", "--url", url, "--at", "2026-12-07T08:30"]
+    assert main(argv, clock=today) == 2
+    err = capsys.readouterr().err
+    assert "将来的时间" in err and "2026-12-07 08:30" in err and "不会发送" in err
+    assert _outbox_count(url) == 0
+    monday = FixedClock(datetime(2026, 12, 7, 8, 30, tzinfo=SH))
+    assert main(argv, clock=monday) == 0
+    assert "将于 2026-12-07 08:30 起发送" in capsys.readouterr().out
+    assert _outbox_count(url) == 2
+
+
+def test_a_past_send_is_a_back_fill_that_goes_now(tmp_path, sqlite_template, capsys):
+    url = _county(tmp_path / "c.db", sqlite_template)
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=SH)
+    argv = ["digest", "send", "--url", url, "--at", "2026-11-23T08:30"]
+    assert main(argv, clock=FixedClock(now)) == 0
+    assert "将于 2026-11-30 10:00 起发送" in capsys.readouterr().out
+    rows = _rows(url)
+    assert rows and all(at <= now for _, at in rows)
+    assert all(":2026-W48:" in key for key, _ in rows)  # the week asked for, not this one

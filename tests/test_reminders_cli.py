@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
+from core.clock import FixedClock
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from tests import factories as f
+
+SH = ZoneInfo("Asia/Shanghai")
+LATER = FixedClock(datetime(2026, 11, 20, 11, 0, tzinfo=SH))
 
 
 @pytest.fixture
@@ -59,9 +65,9 @@ def test_preview_shows_without_sending_then_run_enqueues_once(county_db, capsys)
     assert "telegram 4242" in out and "李一" in out and "rep:h:" in out
     assert "2026-11-20T09:00+08:00" in out  # a bare date means the daily sweep time
     assert _outbox_count(county_db) == 0
-    assert main(["reminders", "run", "--at", "2026-11-20T10:30"]) == 0
+    assert main(["reminders", "run", "--at", "2026-11-20T10:30"], clock=LATER) == 0
     assert "已入发件箱 1 条" in capsys.readouterr().out
-    assert main(["reminders", "run", "--at", "2026-11-20T11:00"]) == 0
+    assert main(["reminders", "run", "--at", "2026-11-20T11:00"], clock=LATER) == 0
     assert "没有需要发送的提醒" in capsys.readouterr().out
     assert _outbox_count(county_db) == 1
 
@@ -74,3 +80,28 @@ def test_quiet_hours_are_announced(county_db, capsys):
 def test_bad_time_is_a_clear_error(county_db, capsys):
     assert main(["reminders", "preview", "--at", "11月20日"]) == 2
     assert "时间格式不对" in capsys.readouterr().err
+
+
+def test_a_future_run_is_refused_with_what_to_do_instead(county_db, capsys):
+    # Once it printed 已入发件箱 and held the messages until then, silently.
+    today = FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+    assert main(["reminders", "run", "--at", "2026-12-20T09:00"], clock=today) == 2
+    err = capsys.readouterr().err
+    assert "将来的时间" in err and "bangfu reminders preview --at 2026-12-20T09:00" in err
+    assert _outbox_count(county_db) == 0
+    # A preview may look ahead; today's bare date is today, not "later today".
+    assert main(["reminders", "preview", "--at", "2026-12-20T09:00"], clock=today) == 0
+    early = FixedClock(datetime(2026, 11, 20, 7, 0, tzinfo=SH))
+    capsys.readouterr()
+    assert main(["reminders", "run", "--at", "2026-11-20"], clock=early) == 0
+    out = capsys.readouterr().out
+    assert "已入发件箱 1 条" in out and "将于 2026-11-20 08:00 起发送" in out  # quiet until 8
+
+
+def test_a_past_run_is_a_back_fill(county_db, capsys):
+    today = FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+    assert main(["reminders", "run", "--at", "2026-11-20T10:30"], clock=today) == 0
+    out = capsys.readouterr().out
+    assert "已入发件箱 1 条" in out and "将于 2026-11-30 10:00 起发送" in out
+    assert main(["outbox", "status"], clock=today) == 0
+    assert "1 条已到发送时间" in capsys.readouterr().out

@@ -90,6 +90,40 @@ async def test_unusable_telegram_settings_stop_start_up(
     assert tg.calls == []
 
 
+@pytest.mark.parametrize("channel", ["telegram", "wecom"])
+async def test_credentials_without_enabled_stop_start_up(tg: FakeTelegram, channel: str) -> None:
+    # Once Telegram silently did not start: a token was set without BANGFU_TELEGRAM__ENABLED.
+    settings = bot_settings(tg, enabled=False)
+    if channel == "wecom":
+        settings = settings.model_copy(
+            update={"telegram": settings.telegram.model_copy(update={"enabled": True})}
+        )
+        settings.wecom.corp_id = "ww0123"
+    with pytest.raises(ConfigError, match=f"BANGFU_{channel.upper()}__ENABLED"):
+        await start(settings)
+    assert tg.calls == []
+
+
+async def test_the_group_bind_reply_names_the_configured_digest_day(
+    tg: FakeTelegram, db: Database
+) -> None:
+    # Once it said 每周一 whatever BANGFU_SCHEDULE__DIGEST_DAY was.
+    from bot.config import ScheduleSettings
+    from tests.chat import Chat, texts
+    from tests.seed import seed
+
+    settings = bot_settings(tg, poll_timeout=1).model_copy(
+        update={"schedule": ScheduleSettings(digest_day="fri", digest_time="17:05")}
+    )
+    rt = await start(settings, db=db, clock=RunningClock(NOW), services=[])
+    try:
+        s = await seed(db, NOW)
+        said = texts(await Chat(rt.ctx, account="7", group="-1001").command("bind", s.group_code))
+        assert "每周五 17:05 收到周汇总" in said and "周一" not in said
+    finally:
+        await rt.stop()
+
+
 def test_run_command_is_registered() -> None:
     args = build_parser().parse_args(["run"])
     assert args.command == "run" and callable(args.func)

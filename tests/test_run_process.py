@@ -29,10 +29,10 @@ async def test_run_answers_and_stops_gracefully(
             **{k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")},
             "BANGFU_DATABASE_URL": f"sqlite:///{db_path}",
             "BANGFU_TELEGRAM__ENABLED": "true",
-            "BANGFU_TELEGRAM_TOKEN": tg.token,
-            "BANGFU_TELEGRAM_API_URL": tg.base_url,
+            "BANGFU_TELEGRAM__TOKEN": tg.token,
+            "BANGFU_TELEGRAM__API_URL": tg.base_url,
             "BANGFU_WEB__PORT": str(free_port()),
-            "BANGFU_LOG_LEVEL": "DEBUG",
+            "BANGFU_LOG__LEVEL": "DEBUG",
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run",

@@ -205,3 +205,21 @@ async def test_webhook_with_wrong_secret_is_refused(tg: FakeTelegram, db: Databa
     assert tg.sent() == []
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(ProcessedMessage)) == 0
+
+
+async def test_a_cancelled_correction_keeps_the_record_and_undo_names_it(
+    bot: tuple[Runtime, Seed, Phone], db: Database
+) -> None:
+    # Once /correct then /cancel lost the original record for good.
+    _, roster, phone = bot
+    await enrol(phone, roster)
+    await phone.say("今天去李四家走访了，看了鸡舍")
+    await phone.tap("确认保存")
+    answer = await phone.command("correct")
+    assert any("请核对" in t for t in answer), answer
+    answer = await phone.command("cancel")
+    assert any("原记录保留" in t for t in answer), answer
+    assert [c.deleted_at for c in await contacts(db)] == [None]
+    answer = await phone.command("undo")
+    assert any("已撤销：11月23日 入户走访 李四" in t for t in answer), answer
+    assert [c.deleted_at is None for c in await contacts(db)] == [False]

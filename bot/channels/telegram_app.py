@@ -112,6 +112,9 @@ async def set_command_menu(app: TgApplication) -> None:
             await app.bot.set_my_commands(_menu(names, lang), scope=scope, language_code=code)
 
 
+NOT_ENABLED = "已填写凭据但未启用，请设为 true 或删去凭据 / credentials are set but not enabled"
+
+
 def _bad(name: str, what: str) -> ConfigError:
     return ConfigError(f"配置错误 / bad setting BANGFU_TELEGRAM__{name}: {what}")
 
@@ -131,6 +134,8 @@ def plug(host: Host) -> TelegramChannel | None:
     """The channel when settings.telegram.enabled, else None."""
     tg = host.settings.telegram
     if not tg.enabled:
+        if tg.token.get_secret_value():  # else it would start without Telegram, silently
+            raise _bad("ENABLED", NOT_ENABLED)
         return None
     check_telegram_settings(tg)
     app = build_application(

@@ -11,6 +11,10 @@ import asyncio
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.clock import Clock
 
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = (
@@ -27,6 +31,9 @@ COMMAND_MODULES = (
     "bot.cli.wecom",
     "bot.cli.parse",
     "bot.cli.changes",
+    "bot.cli.user",
+    "bot.cli.export",
+    "bot.cli.web",
 )
 
 # The top-level commands each module registers. A module listed in COMMAND_MODULES but not
@@ -47,6 +54,9 @@ COMMANDS = {
     "pairing": ("bot.cli.changes",),
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),
+    "user": ("bot.cli.user",),
+    "export": ("bot.cli.export",),
+    "web": ("bot.cli.web",),
     "parse": ("bot.cli.parse",),
 }
 
@@ -72,10 +82,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run one command; `clock` stands in for the real one (tests travel in time with it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    args.clock = clock
     from bot.config import ConfigError
 
     try:

@@ -41,7 +41,15 @@ async def _demo(args: argparse.Namespace) -> int:
                 code = await create_invite(
                     s, kind="cadre", cadre_id=sample.demo_cadre_id, now=now, ttl=timedelta(hours=1)
                 )
-            core = Core(Context(db=db, clock=clock, policy=settings.policy))
+            core = Core(
+                Context(
+                    db=db,
+                    clock=clock,
+                    policy=settings.policy,
+                    digest_day=settings.schedule.digest_day,
+                    digest_time=settings.schedule.digest_time,
+                )
+            )
             print(
                 t(
                     "demo.intro",

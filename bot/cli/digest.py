@@ -7,18 +7,19 @@ import sys
 from datetime import datetime, time, tzinfo
 from pathlib import Path
 
-from bot.config import load_settings
-from core.clock import SystemClock
+from bot.cli.moment import Moment, moment
+from bot.config import Settings, load_settings
 from reminders.digest import DigestKind, build_digest
 from reminders.digest_send import enqueue_digests
+from reminders.sweep import quiet_until
 from storage.db import Database
 from storage.stats import unit_by_path
 
 
-def parse_at(value: str | None, tz: tzinfo) -> datetime:
+def parse_at(value: str | None, tz: tzinfo) -> datetime | None:
     """`--at` as ISO date or date-time; naive values are in the county's time zone."""
     if not value:
-        return SystemClock(tz).now()
+        return None
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
@@ -46,9 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     send.set_defaults(func=_send)
 
 
-def _at(args: argparse.Namespace, tz: tzinfo) -> datetime | None:
+def _when(args: argparse.Namespace, settings: Settings) -> Moment | None:
     try:
-        return parse_at(args.at, tz)
+        return moment(args, settings, parse_at(args.at, settings.tz))
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return None
@@ -56,9 +57,10 @@ def _at(args: argparse.Namespace, tz: tzinfo) -> datetime | None:
 
 async def _preview(args: argparse.Namespace) -> int:
     settings = load_settings()
-    at = _at(args, settings.tz)
-    if at is None:
+    when = _when(args, settings)
+    if when is None:
         return 2
+    at = when.at
     db = Database(args.url or settings.database_url)
     try:
         async with db.sessions() as session:
@@ -79,11 +81,26 @@ async def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hm(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M}"
+
+
 async def _send(args: argparse.Namespace) -> int:
     settings = load_settings()
-    at = _at(args, settings.tz)
-    if at is None:
+    when = _when(args, settings)
+    if when is None:
         return 2
+    if when.future:
+        # Queued now, it would carry today's figures under that week's key and take the
+        # real run's place.
+        print(
+            f"--at {args.at}（{_hm(when.at)}）是将来的时间，现在是 {_hm(when.now)}：不会发送。"
+            f"预览请用 bangfu digest preview；到时定时任务会自动发送。 / "
+            f"{_hm(when.at)} is in the future: nothing is sent; the scheduled run sends it then.",
+            file=sys.stderr,
+        )
+        return 2
+    at = when.at
     db = Database(args.url or settings.database_url)
     try:
         kind: DigestKind = "monthly" if args.monthly else "weekly"
@@ -91,4 +108,7 @@ async def _send(args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     print(f"已放入发送队列 {n} 个群 / digests enqueued for {n} groups")
+    if n:
+        go = max(when.now, quiet_until(when.now, settings.policy) or when.now)
+        print(f"将于 {_hm(go)} 起发送 / goes out from {_hm(go)}")
     return 0

@@ -7,12 +7,12 @@ from datetime import date, datetime, time, tzinfo
 
 from lunar_python import Solar
 
+from bot.cli.moment import moment
 from bot.config import ConfigError, Settings, load_settings
-from core.clock import SystemClock
 from core.i18n import t
 from core.payload import payload_to_reply
 from reminders.calendar import occasions_in
-from reminders.sweep import CadreReminder, SweepResult, run_sweep
+from reminders.sweep import CadreReminder, SweepResult, quiet_until, run_sweep
 from storage.db import Database
 
 
@@ -32,11 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
 
 
-def parse_at(value: str | None, settings: Settings) -> datetime:
+def parse_at(value: str | None, settings: Settings) -> datetime | None:
     """--at: a date means that day at the configured sweep time; a naive time is local."""
     tz: tzinfo = settings.tz
     if not value:
-        return SystemClock(tz).now()
+        return None
     try:
         if len(value) == 10:
             hour, minute = (int(x) for x in settings.schedule.sweep_time.split(":"))
@@ -110,7 +110,13 @@ def _print_summary(result: SweepResult, lang: str) -> None:
 
 async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
     settings = load_settings()
-    at = parse_at(args.at, settings)
+    when = moment(args, settings, parse_at(args.at, settings))
+    lang = settings.language
+    if when.future and not dry_run:
+        raise ConfigError(
+            t("reminders_cli.future", lang, at=_hm(when.at), now=_hm(when.now), value=args.at)
+        )
+    at = when.at
     db = Database(args.url or settings.database_url)
     try:
         result = await run_sweep(
@@ -127,7 +133,15 @@ async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
     _print_summary(result, settings.language)
     if not dry_run:
         print(t("reminders_cli.enqueued", settings.language, count=result.enqueued))
+        if result.enqueued:
+            held = [result.not_before, quiet_until(when.now, settings.policy), when.now]
+            go = max(x for x in held if x is not None)
+            print(t("reminders_cli.goes_at", lang, at=_hm(go)))
     return 0
+
+
+def _hm(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M}"
 
 
 async def _preview(args: argparse.Namespace) -> int:

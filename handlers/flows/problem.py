@@ -89,6 +89,8 @@ async def finish_resolve(turn: Turn) -> list[Reply]:
         resolution=turn.draft["resolution"],
         now=turn.now,
     )
+    if ok:  # undo reopens it
+        turn.saved = {"kind": "problem", "id": int(turn.draft["problem_id"]), "op": "resolve"}
     return [Reply(turn.t("problem.resolved" if ok else "problem.not_yours_or_closed"))]
 
 

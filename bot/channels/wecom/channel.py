@@ -82,7 +82,14 @@ class WecomChannel:
 def plug(host: Host) -> WecomChannel | None:
     """The channel when settings.wecom.enabled, else None."""
     settings = host.settings
-    if not settings.wecom.enabled:
+    wecom = settings.wecom
+    if not wecom.enabled:
+        if wecom.corp_id or wecom.secret.get_secret_value() or wecom.token.get_secret_value():
+            # else it would start without WeCom, silently
+            raise _bad(
+                "ENABLED",
+                "已填写凭据但未启用，请设为 true 或删去凭据 / credentials are set but not enabled",
+            )
         return None
     return build_wecom(
         settings.wecom,

@@ -1,0 +1,73 @@
+"""`bangfu export LEDGER --unit PATH [--from D] [--to D] FILE.xlsx|.csv`: the 台账 files."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.config import load_settings
+from core.clock import SystemClock
+from storage.audit import audit
+from storage.ledgers import LEDGERS
+from storage.stats import unit_by_path
+from webconsole.ledger_file import Export, write_ledger
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="导出台账 / export a ledger to .xlsx or .csv")
+    p.add_argument("ledger", choices=LEDGERS)
+    p.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
+    p.add_argument("--from", dest="since", help="起始日期 / first day, e.g. 2026-01-01")
+    p.add_argument("--to", dest="until", help="截止日期 / last day, e.g. 2026-12-31")
+    p.add_argument("file", type=Path, help="输出文件 / output file (.xlsx or .csv)")
+    p.set_defaults(func=_export)
+
+
+def _day(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise AdminError("export_cli.bad_date", value=raw) from None
+
+
+@admin_command
+async def _export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.file.suffix.lower() not in (".xlsx", ".csv"):
+        raise AdminError("export_cli.bad_file", path=str(args.file))
+    since, until = _day(args.since), _day(args.until)
+    if since and until and since > until:
+        raise AdminError(
+            "export_cli.from_after_to", since=since.isoformat(), until=until.isoformat()
+        )
+    now = SystemClock(settings.tz).now()
+    async with open_db(settings) as db:
+        async with db.transaction() as s:
+            unit = await unit_by_path(s, args.unit)
+            if unit is None:
+                raise AdminError("user_cli.unknown_unit", unit=args.unit)
+            audit(
+                s,
+                at=now,
+                actor="cli",
+                action="export",
+                entity="unit",
+                entity_id=unit.id,
+                ledger=args.ledger,
+                since=str(since or ""),
+                until=str(until or ""),
+            )
+        n = await write_ledger(
+            db,
+            Export(args.ledger, unit.path, since, until),
+            args.file,
+            tz=settings.tz,
+            today=now.date(),
+            policy=settings.policy,
+        )
+    say("export_cli.done", rows=n, path=str(args.file))
+    return 0

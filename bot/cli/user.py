@@ -1,0 +1,140 @@
+"""`bangfu user create|list|disable|reset`: the web console's office accounts."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.config import load_settings
+from core.clock import SystemClock
+from storage.audit import audit
+from storage.stats import unit_by_path
+from storage.webusers import (
+    ROLES,
+    add_user,
+    list_users,
+    set_active,
+    set_password_hash,
+    user_by_name,
+)
+from webconsole.passwords import hash_password, initial_password
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    user = sub.add_parser("user", help="网页后台账号 / web console accounts").add_subparsers(
+        dest="user_cmd", required=True
+    )
+    create = user.add_parser("create", help="新建账号 / create an account")
+    create.add_argument("--name", required=True, help="登录名 / sign-in name")
+    create.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.set_defaults(func=_create)
+    user.add_parser("list", help="列出账号 / list accounts").set_defaults(func=_list)
+    for cmd, fn, text in (
+        ("disable", _disable, "停用账号 / disable an account"),
+        ("enable", _enable, "恢复账号 / enable an account"),
+        ("reset", _reset, "重置密码 / reset the password"),
+    ):
+        p = user.add_parser(cmd, help=text)
+        p.add_argument("--name", required=True)
+        p.set_defaults(func=fn)
+
+
+@admin_command
+async def _create(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    name = args.name.strip()
+    if not name or len(name) > 50:
+        raise AdminError("user_cli.bad_name", name=args.name)
+    password = initial_password()
+    now = SystemClock(settings.tz).now()
+    async with open_db(settings) as db, db.transaction() as s:
+        unit = await unit_by_path(s, args.unit)
+        if unit is None:
+            raise AdminError("user_cli.unknown_unit", unit=args.unit)
+        if await user_by_name(s, name) is not None:
+            raise AdminError("user_cli.exists", name=name)
+        account = await add_user(
+            s,
+            name=name,
+            unit_id=unit.id,
+            role=args.role,
+            password_hash=hash_password(password),
+            at=now,
+        )
+        audit(
+            s,
+            at=now,
+            actor="cli",
+            action="web_user.create",
+            entity="web_user",
+            entity_id=account.id,
+            unit=unit.path,
+            role=args.role,
+        )
+    say("user_cli.created", name=name, unit=unit.path, role=args.role)
+    print(password)
+    say("user_cli.password_once")
+    return 0
+
+
+@admin_command
+async def _list(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    async with open_db(settings) as db, db.sessions() as s:
+        rows = await list_users(s)
+    if not rows:
+        say("user_cli.none")
+    for account, path in rows:
+        state = "" if account.active else "  [停用 disabled]"
+        print(f"{account.name}\t{account.role}\t{path}{state}")
+    return 0
+
+
+async def _set_active(args: argparse.Namespace, active: bool) -> int:
+    settings = load_settings()
+    now = SystemClock(settings.tz).now()
+    async with open_db(settings) as db, db.transaction() as s:
+        account = await user_by_name(s, args.name.strip())
+        if account is None:
+            raise AdminError("user_cli.unknown", name=args.name)
+        await set_active(s, account.id, active)
+        audit(
+            s,
+            at=now,
+            actor="cli",
+            action="web_user.enable" if active else "web_user.disable",
+            entity="web_user",
+            entity_id=account.id,
+        )
+    say("user_cli.enabled" if active else "user_cli.disabled", name=account.name)
+    return 0
+
+
+@admin_command
+async def _disable(args: argparse.Namespace) -> int:
+    return await _set_active(args, False)
+
+
+@admin_command
+async def _enable(args: argparse.Namespace) -> int:
+    return await _set_active(args, True)
+
+
+@admin_command
+async def _reset(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    now = SystemClock(settings.tz).now()
+    password = initial_password()
+    async with open_db(settings) as db, db.transaction() as s:
+        account = await user_by_name(s, args.name.strip())
+        if account is None:
+            raise AdminError("user_cli.unknown", name=args.name)
+        await set_password_hash(s, account.id, hash_password(password))
+        audit(
+            s, at=now, actor="cli", action="web_user.reset", entity="web_user", entity_id=account.id
+        )
+    say("user_cli.reset", name=account.name)
+    print(password)
+    say("user_cli.password_once")
+    return 0

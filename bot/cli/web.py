@@ -1,0 +1,47 @@
+"""`bangfu web`: only the office's web console (for an office that runs the bot elsewhere)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from bot.config import load_settings
+from bot.logs import setup_logging
+from bot.web import build_web_app, database_ok, start_web
+from core.clock import SystemClock
+from storage.db import Database
+from webconsole.serve import add_console
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    web = sub.add_parser("web", help="只运行网页后台 / serve only the web console")
+    web.set_defaults(func=_web)
+
+
+async def _web(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    setup_logging(settings)
+    db = Database(settings.database_url)
+    app = build_web_app(health=lambda: database_ok(db))
+    add_console(
+        app,
+        settings.model_copy(update={"web": settings.web.model_copy(update={"console": True})}),
+        db,
+        SystemClock(settings.tz),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = await start_web(app, host=settings.web.host, port=settings.web.port)
+    log.info("web console on http://%s:%s/console/", settings.web.host, settings.web.port)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await db.dispose()
+    return 0

@@ -1,0 +1,498 @@
+"""The ledgers (台账) as streams of rows: what `bangfu export` and the console write out.
+
+Rows come from server-side cursors in batches, so a county's year of contacts never sits
+in memory. A unit path is split into its first three levels (县/乡镇/村).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import Cadre, Contact, DiaryEntry, Event, Household, Pairing, Problem, Unit
+from storage.office_scope import units_under
+from storage.stats_scope import DUTY_KINDS
+
+BATCH = 2000
+PLACE = ["县", "乡镇", "村"]
+LEDGERS = ("contacts", "diaries", "events", "problems", "cadres", "households")
+
+
+def split_path(path: str | None) -> list[str]:
+    parts = (path or "").split("/")
+    return [*parts, "", "", ""][:3]
+
+
+def _local(at: datetime | None, tz: tzinfo) -> datetime | None:
+    """A naive local time, as spreadsheets expect."""
+    return at.astimezone(tz).replace(tzinfo=None) if at else None
+
+
+@dataclass(frozen=True)
+class Range:
+    path: str
+    since: date | None
+    until: date | None
+    tz: tzinfo
+
+
+def _dated(stmt: Any, col: Any, r: Range) -> Any:
+    if r.since is not None:
+        stmt = stmt.where(col >= r.since)
+    if r.until is not None:
+        stmt = stmt.where(col <= r.until)
+    return stmt
+
+
+async def _stream(session: AsyncSession, stmt: Any) -> AsyncIterator[Any]:
+    result = await session.stream(stmt.execution_options(yield_per=BATCH))
+    async for row in result:
+        yield row
+
+
+CONTACT_HEADERS = [
+    *PLACE,
+    "户编号",
+    "户主",
+    "干部",
+    "方式",
+    "日期",
+    "六帮",
+    "情况",
+    "发现问题",
+    "照片数",
+    "纬度",
+    "经度",
+    "报送时间",
+]
+
+
+async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+    village = aliased(Unit)
+    stmt = (
+        select(Contact, village.path, Household.code, Household.head_name, Cadre.name)
+        .join(Household, Household.id == Contact.household_id)
+        .join(village, village.id == Household.village_id)
+        .join(Cadre, Cadre.id == Contact.cadre_id)
+        .where(Contact.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
+        .order_by(Contact.occurred_on, Contact.id)
+    )
+    async for c, vpath, code, head, cadre in _stream(session, _dated(stmt, Contact.occurred_on, r)):
+        yield [
+            *split_path(vpath),
+            code or "",
+            head,
+            cadre,
+            KIND_ZH.get(c.kind, c.kind),
+            c.occurred_on,
+            "、".join(c.help_tags or []),
+            c.summary,
+            c.problems_raised,
+            len(c.photo_refs or []),
+            c.latitude,
+            c.longitude,
+            _local(c.reported_at, r.tz),
+        ]
+
+
+KIND_ZH = {"visit": "入户走访", "call": "电话联系", "other": "其他"}
+TOPIC_ZH = {"policy": "政策落实", "conduct": "干部作风", "livelihood": "民生大事"}
+EVENT_ZH = {
+    "hardship": "遇到困难",
+    "birth": "添丁",
+    "illness": "大病/住院",
+    "death": "老人去世",
+    "dispute": "出现纠纷",
+}
+
+DIARY_HEADERS = [
+    *PLACE,
+    "干部",
+    "日期",
+    "户主",
+    "所访所做",
+    "所见所闻",
+    "所思所想",
+    "民意类别",
+    "民意",
+    "记录时间",
+]
+
+
+async def diaries(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+    under = units_under(r.path)
+    cu, hh, hv = aliased(Unit), aliased(Household), aliased(Unit)
+    stmt = (
+        select(DiaryEntry, Cadre.name, cu.path, hv.path, hh.head_name)
+        .join(Cadre, Cadre.id == DiaryEntry.cadre_id)
+        .join(cu, cu.id == Cadre.unit_id)
+        .outerjoin(hh, hh.id == DiaryEntry.household_id)
+        .outerjoin(hv, hv.id == hh.village_id)
+        .where(
+            DiaryEntry.deleted_at.is_(None), or_(Cadre.unit_id.in_(under), hh.village_id.in_(under))
+        )
+        .order_by(DiaryEntry.written_on, DiaryEntry.id)
+    )
+    async for d, cadre, cpath, vpath, head in _stream(
+        session, _dated(stmt, DiaryEntry.written_on, r)
+    ):
+        yield [
+            *split_path(vpath or cpath),
+            cadre,
+            d.written_on,
+            head or "",
+            d.done,
+            d.seen,
+            d.thoughts,
+            "、".join(TOPIC_ZH.get(x, x) for x in d.opinion_topics or []),
+            d.opinion,
+            _local(d.created_at, r.tz),
+        ]
+
+
+EVENT_HEADERS = [
+    *PLACE,
+    "户编号",
+    "户主",
+    "干部",
+    "事件",
+    "发生日期",
+    "应访日期",
+    "已走访",
+    "说明",
+    "报送时间",
+]
+
+
+async def events(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+    village = aliased(Unit)
+    visited = (
+        select(func.min(Contact.occurred_on))
+        .where(
+            Contact.household_id == Event.household_id,
+            Contact.kind == "visit",
+            Contact.deleted_at.is_(None),
+            Contact.occurred_on >= Event.occurred_on,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Event, village.path, Household.code, Household.head_name, Cadre.name, visited)
+        .join(Household, Household.id == Event.household_id)
+        .join(village, village.id == Household.village_id)
+        .join(Cadre, Cadre.id == Event.cadre_id)
+        .where(Event.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
+        .order_by(Event.occurred_on, Event.id)
+    )
+    async for e, vpath, code, head, cadre, first_visit in _stream(
+        session, _dated(stmt, Event.occurred_on, r)
+    ):
+        yield [
+            *split_path(vpath),
+            code or "",
+            head,
+            cadre,
+            EVENT_ZH.get(e.kind, e.kind),
+            e.occurred_on,
+            e.visit_due_on,
+            first_visit,
+            e.note,
+            _local(e.reported_at, r.tz),
+        ]
+
+
+PROBLEM_HEADERS = [
+    *PLACE,
+    "户编号",
+    "户主",
+    "干部",
+    "问题",
+    "提出日期",
+    "状态",
+    "解决情况",
+    "解决时间",
+]
+
+
+async def problems(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+    village = aliased(Unit)
+    stmt = (
+        select(Problem, village.path, Household.code, Household.head_name, Cadre.name)
+        .join(Household, Household.id == Problem.household_id)
+        .join(village, village.id == Household.village_id)
+        .join(Cadre, Cadre.id == Problem.cadre_id)
+        .where(Problem.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
+        .order_by(Problem.raised_on, Problem.id)
+    )
+    async for p, vpath, code, head, cadre in _stream(session, _dated(stmt, Problem.raised_on, r)):
+        yield [
+            *split_path(vpath),
+            code or "",
+            head,
+            cadre,
+            p.description,
+            p.raised_on,
+            "已解决" if p.status == "resolved" else "未解决",
+            p.resolution,
+            _local(p.resolved_at, r.tz),
+        ]
+
+
+HOUSEHOLD_HEADERS = [
+    *PLACE,
+    "户编号",
+    "户主",
+    "类别",
+    "人口",
+    "致贫原因",
+    "户电话",
+    "状态",
+    "帮扶干部",
+    "干部电话",
+    "联系次数",
+    "最近联系",
+    "帮扶措施（六帮）",
+]
+
+
+async def households(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+    """Households with their 连心卡 facts: current cadres, contacts and help measures."""
+    village = aliased(Unit)
+    contacts_n = _dated(
+        select(func.count()).where(
+            Contact.household_id == Household.id,
+            Contact.deleted_at.is_(None),
+            Contact.kind.in_(DUTY_KINDS),
+        ),
+        Contact.occurred_on,
+        r,
+    ).scalar_subquery()
+    last = (
+        select(func.max(Contact.occurred_on))
+        .where(
+            Contact.household_id == Household.id,
+            Contact.deleted_at.is_(None),
+            Contact.kind.in_(DUTY_KINDS),
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Household, village.path, contacts_n, last)
+        .join(village, village.id == Household.village_id)
+        .where(Household.village_id.in_(units_under(r.path)))
+        .order_by(village.path, Household.head_name, Household.id)
+    )
+    async for h, vpath, n, last_on in _stream(session, stmt):
+        cadres = await household_cadres(session, h.id)
+        tags = await household_tags(session, h.id)
+        yield [
+            *split_path(vpath),
+            h.code or "",
+            h.head_name,
+            h.category,
+            h.members,
+            h.poverty_cause,
+            h.phone,
+            h.status,
+            "、".join(c for c, _ in cadres),
+            "、".join(p for _, p in cadres),
+            int(n or 0),
+            last_on,
+            "、".join(tags),
+        ]
+
+
+async def household_cadres(session: AsyncSession, household_id: int) -> list[tuple[str, str]]:
+    rows = await session.execute(
+        select(Cadre.name, Cadre.phone)
+        .join(Pairing, Pairing.cadre_id == Cadre.id)
+        .where(Pairing.household_id == household_id, Pairing.active.is_(True))
+        .order_by(Cadre.name)
+    )
+    return [(a, b) for a, b in rows]
+
+
+async def household_tags(session: AsyncSession, household_id: int) -> list[str]:
+    """The 六帮 measures recorded on the household's contacts, in first-use order."""
+    seen: dict[str, None] = {}
+    for tags in await session.scalars(
+        select(Contact.help_tags)
+        .where(Contact.household_id == household_id, Contact.deleted_at.is_(None))
+        .order_by(Contact.occurred_on)
+    ):
+        for tag in tags or []:
+            seen.setdefault(str(tag), None)
+    return list(seen)
+
+
+CADRE_HEADERS = [
+    "干部",
+    "职级",
+    *PLACE,
+    "手机",
+    "联系户数",
+    "电话联系",
+    "入户走访",
+    "本月已联系户",
+    "本季已走访户",
+    "民情日记",
+    "事件按时走访",
+    "事件总数",
+    "问题提出",
+    "问题解决",
+]
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The summary's own periods: the export range, this month and this quarter."""
+
+    month_since: date
+    quarter_since: date
+    today: date
+
+
+async def cadres(session: AsyncSession, r: Range, p: Periods) -> AsyncIterator[list[Any]]:
+    """The per-cadre summary (考核): one row per cadre of the subtree or paired into it."""
+    under = units_under(r.path)
+    cu = aliased(Unit)
+    paired = exists().where(
+        Pairing.cadre_id == Cadre.id,
+        Pairing.active.is_(True),
+        Pairing.household_id.in_(select(Household.id).where(Household.village_id.in_(under))),
+    )
+    pairs = (
+        select(func.count())
+        .where(Pairing.cadre_id == Cadre.id, Pairing.active.is_(True))
+        .scalar_subquery()
+    )
+    c_in = _in_range(Contact.occurred_on, r)
+    counts = (
+        select(
+            Contact.cadre_id,
+            func.sum(case((and_(c_in, Contact.kind == "call"), 1), else_=0)).label("calls"),
+            func.sum(case((and_(c_in, Contact.kind == "visit"), 1), else_=0)).label("visits"),
+            func.count(
+                func.distinct(
+                    case(
+                        (
+                            and_(
+                                Contact.kind.in_(DUTY_KINDS),
+                                Contact.occurred_on >= p.month_since,
+                                Contact.occurred_on <= p.today,
+                            ),
+                            Contact.household_id,
+                        )
+                    )
+                )
+            ).label("month"),
+            func.count(
+                func.distinct(
+                    case(
+                        (
+                            and_(
+                                Contact.kind == "visit",
+                                Contact.occurred_on >= p.quarter_since,
+                                Contact.occurred_on <= p.today,
+                            ),
+                            Contact.household_id,
+                        )
+                    )
+                )
+            ).label("quarter"),
+        )
+        .where(Contact.deleted_at.is_(None))
+        .group_by(Contact.cadre_id)
+        .subquery("cc")
+    )
+    diaries_n = (
+        select(func.count())
+        .where(
+            DiaryEntry.cadre_id == Cadre.id,
+            DiaryEntry.deleted_at.is_(None),
+            _in_range(DiaryEntry.written_on, r),
+        )
+        .scalar_subquery()
+    )
+    on_time = exists().where(
+        Contact.household_id == Event.household_id,
+        Contact.kind == "visit",
+        Contact.deleted_at.is_(None),
+        Contact.occurred_on >= Event.occurred_on,
+        Contact.occurred_on <= Event.visit_due_on,
+    )
+    ev = (
+        select(
+            Event.cadre_id,
+            func.count().label("events"),
+            func.sum(case((on_time, 1), else_=0)).label("in_time"),
+        )
+        .where(Event.deleted_at.is_(None), _in_range(Event.occurred_on, r))
+        .group_by(Event.cadre_id)
+        .subquery("ev")
+    )
+    resolved_in = Problem.status == "resolved"
+    if r.since is not None:
+        resolved_in = and_(
+            resolved_in, Problem.resolved_at >= datetime.combine(r.since, datetime.min.time(), r.tz)
+        )
+    if r.until is not None:
+        resolved_in = and_(
+            resolved_in,
+            Problem.resolved_at
+            < datetime.combine(
+                date.fromordinal(r.until.toordinal() + 1), datetime.min.time(), r.tz
+            ),
+        )
+    pr = (
+        select(
+            Problem.cadre_id,
+            func.sum(case((_in_range(Problem.raised_on, r), 1), else_=0)).label("raised"),
+            func.sum(case((resolved_in, 1), else_=0)).label("resolved"),
+        )
+        .where(Problem.deleted_at.is_(None))
+        .group_by(Problem.cadre_id)
+        .subquery("pr")
+    )
+    stmt = (
+        select(
+            Cadre.name,
+            Cadre.rank,
+            cu.path,
+            Cadre.phone,
+            pairs,
+            counts.c.calls,
+            counts.c.visits,
+            counts.c.month,
+            counts.c.quarter,
+            diaries_n,
+            ev.c.in_time,
+            ev.c.events,
+            pr.c.raised,
+            pr.c.resolved,
+        )
+        .join(cu, cu.id == Cadre.unit_id)
+        .outerjoin(counts, counts.c.cadre_id == Cadre.id)
+        .outerjoin(ev, ev.c.cadre_id == Cadre.id)
+        .outerjoin(pr, pr.c.cadre_id == Cadre.id)
+        .where(Cadre.active.is_(True), or_(Cadre.unit_id.in_(under), paired))
+        .order_by(cu.path, Cadre.name, Cadre.id)
+    )
+    async for row in _stream(session, stmt):
+        name, rank, path, phone, *nums = row
+        yield [name, rank, *split_path(path), phone, *(int(x or 0) for x in nums)]
+
+
+def _in_range(col: Any, r: Range) -> Any:
+    conds = []
+    if r.since is not None:
+        conds.append(col >= r.since)
+    if r.until is not None:
+        conds.append(col <= r.until)
+    return and_(True, *conds)

@@ -1,0 +1,153 @@
+"""Writing ledgers to .xlsx (streaming, openpyxl write-only) or .csv, safely.
+
+Dates stay real dates (Excel shows and sorts them as dates); a text cell beginning with
+= + - @ is stored as text, never as a formula. The .xlsx adds the per-cadre summary sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from core.policy import Policy
+from reminders.digest import duty_start
+from storage import ledgers
+from storage.db import Database
+
+FORMULA_START = ("=", "+", "-", "@")
+SHEET_NAMES = {
+    "contacts": "联系台账",
+    "diaries": "民情日记",
+    "events": "五必访事件",
+    "problems": "问题台账",
+    "cadres": "干部汇总",
+    "households": "户台账",
+}
+Rows = Callable[[Any, ledgers.Range], AsyncIterator[list[Any]]]
+
+
+@dataclass(frozen=True)
+class Export:
+    ledger: str
+    path: str  # the unit path
+    since: date | None
+    until: date | None
+
+
+def _headers(ledger: str) -> list[str]:
+    return {
+        "contacts": ledgers.CONTACT_HEADERS,
+        "diaries": ledgers.DIARY_HEADERS,
+        "events": ledgers.EVENT_HEADERS,
+        "problems": ledgers.PROBLEM_HEADERS,
+        "households": ledgers.HOUSEHOLD_HEADERS,
+        "cadres": ledgers.CADRE_HEADERS,
+    }[ledger]
+
+
+def _periods(today: date, policy: Policy) -> ledgers.Periods:
+    return ledgers.Periods(
+        duty_start(today, policy.contact_every_months),
+        duty_start(today, policy.visit_every_months),
+        today,
+    )
+
+
+def _rows(
+    session: Any, ledger: str, r: ledgers.Range, p: ledgers.Periods
+) -> AsyncIterator[list[Any]]:
+    if ledger == "cadres":
+        return ledgers.cadres(session, r, p)
+    fn: Rows = getattr(ledgers, ledger)
+    return fn(session, r)
+
+
+def xlsx_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """A value ready for a write-only sheet: text that looks like a formula stays text."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_START):
+            cell = WriteOnlyCell(ws, value)
+            cell.data_type = "s"
+            return cell
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    """CSV has no types: dates as ISO text; formula-looking text gets a leading apostrophe."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+async def write_ledger(
+    db: Database, spec: Export, target: Path, *, tz: tzinfo, today: date, policy: Policy
+) -> int:
+    """Write `spec` to `target` (.xlsx or .csv); returns the number of ledger rows."""
+    r = ledgers.Range(spec.path, spec.since, spec.until, tz)
+    p = _periods(today, policy)
+    if target.suffix.lower() == ".csv":
+        return await _write_csv(db, spec, r, p, target)
+    return await _write_xlsx(db, spec, r, p, target)
+
+
+async def _write_csv(
+    db: Database, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
+) -> int:
+    n = 0
+    # utf-8-sig: Excel on Windows opens it as UTF-8 instead of guessing GBK.
+    with target.open("w", newline="", encoding="utf-8-sig") as fh:
+        out = csv.writer(fh)
+        out.writerow(_headers(spec.ledger))
+        async with db.sessions() as session:
+            async for row in _rows(session, spec.ledger, r, p):
+                out.writerow([csv_cell(v) for v in row])
+                n += 1
+    return n
+
+
+async def _write_xlsx(
+    db: Database, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
+) -> int:
+    wb = Workbook(write_only=True)
+    n = await _sheet(db, wb, spec.ledger, r, p)
+    if spec.ledger != "cadres":
+        await _sheet(db, wb, "cadres", r, p)
+    wb.save(str(target))
+    return n
+
+
+async def _sheet(
+    db: Database, wb: Workbook, ledger: str, r: ledgers.Range, p: ledgers.Periods
+) -> int:
+    ws = wb.create_sheet(SHEET_NAMES[ledger])
+    headers = _headers(ledger)
+    ws.freeze_panes = "A2"
+    for i, h in enumerate(headers):
+        ws.column_dimensions[_col(i)].width = max(8, min(30, len(h) * 2 + 4))
+    ws.append(headers)
+    n = 0
+    async with db.sessions() as session:
+        async for row in _rows(session, ledger, r, p):
+            ws.append([xlsx_cell(ws, v) for v in row])
+            n += 1
+    return n
+
+
+def _col(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i + 1)

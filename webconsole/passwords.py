@@ -1,0 +1,31 @@
+"""Password hashing (argon2id) and one-time initial passwords."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so both answers take as long.
+_DUMMY = _hasher.hash("bangfu-no-such-account")
+# No 0/O, 1/l/I: the initial password is read aloud or copied from a phone screen.
+_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MIN_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when `password` matches; with no hash, spend the same time and say no."""
+    try:
+        return _hasher.verify(stored_hash or _DUMMY, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def initial_password(length: int = 14) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
