@@ -40,6 +40,8 @@ COMMAND_MODULES = (
 # here is imported for every command (correct, only slower).
 COMMANDS = {
     "db": ("bot.cli.db",),
+    "backup": ("bot.cli.backup",),
+    "restore": ("bot.cli.backup",),
     "demo": ("bot.cli.demo",),
     "run": ("bot.cli.run",),
     "roster": ("bot.cli.roster",),
@@ -51,6 +53,7 @@ COMMANDS = {
     "digest": ("bot.cli.digest",),
     "group": ("bot.cli.wecom",),
     "wecom": ("bot.cli.wecom",),
+    "parse": ("bot.cli.parse",),
     "pairing": ("bot.cli.changes",),
     "household": ("bot.cli.changes",),
     "record": ("bot.cli.changes",),

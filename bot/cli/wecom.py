@@ -14,13 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from bot.channels.base import SendError
-from bot.channels.wecom.api import WecomApi, WecomError
+from bot.channels.wecom.api import WecomError
 from bot.channels.wecom.channel import api_for, check_wecom_settings
 from bot.channels.wecom.directory import Lookup, Member, find_userids
 from bot.channels.wecom.robot import RobotSender, mask_key
 from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
-from bot.config import Settings, load_settings
+from bot.config import load_settings
 from core.clock import SystemClock
 from core.i18n import t
 from core.names import normalize_path
@@ -191,7 +191,7 @@ async def _sync(args: argparse.Namespace) -> int:
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
             lookup = await find_userids(
-                _api(http, settings), members, per_second=args.per_second, found=bind
+                api_for(settings.wecom, http), members, per_second=args.per_second, found=bind
             )
     return _sync_report(lookup, members, conflicts)
 
@@ -204,10 +204,6 @@ async def _unsynced(db: Database, path: str) -> list[Member]:
     if not cadres:
         raise AdminError("wecom_sync.nobody")
     return [Member(c.cadre_id, c.name, c.phone, c.unit_path) for c in cadres]
-
-
-def _api(http: aiohttp.ClientSession, settings: Settings) -> WecomApi:
-    return api_for(settings.wecom, http)
 
 
 def _sync_report(lookup: Lookup, members: list[Member], conflicts: list[tuple[int, str]]) -> int:

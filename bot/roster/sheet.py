@@ -8,9 +8,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.i18n import t
 
@@ -30,18 +33,32 @@ class SheetRow:
 def qr_png(data: str) -> bytes:
     """The QR code of `data` as a small 1-bit PNG, with its quiet zone.
 
-    zxing-cpp encodes in C++: a county's 50,000 codes take a minute, where a pure-Python
-    encoder (segno) spends 7 times as long choosing masks.
+    zxing-cpp encodes in C++, where a pure-Python encoder (segno) spends 7 times as long
+    choosing masks; the PNG is packed here directly, at half the cost of going through PIL.
     """
     import numpy
     import zxingcpp
-    from PIL import Image
 
     code = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     pixels = numpy.asarray(code.to_image(scale=QR_SCALE, add_quiet_zones=True))
-    buf = io.BytesIO()
-    Image.fromarray(pixels).convert("1").save(buf, "PNG")
-    return buf.getvalue()
+    return _png_1bit(numpy.packbits(pixels > 127, axis=1), pixels.shape[1])
+
+
+def _png_1bit(rows: Any, width: int) -> bytes:
+    """A greyscale 1-bit PNG from packed rows (1 = white): signature, IHDR, IDAT, IEND."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, len(rows), 1, 0, 0, 0, 0)
+    raw = b"".join(b"\x00" + row.tobytes() for row in rows)  # filter type 0 per row
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def qr_data_uri(data: str) -> str:
