@@ -60,7 +60,6 @@ COMMANDS = {
     "user": ("bot.cli.user",),
     "export": ("bot.cli.export",),
     "web": ("bot.cli.web",),
-    "parse": ("bot.cli.parse",),
 }
 
 
