@@ -160,6 +160,24 @@ class DispatchSettings(BaseModel):
     wecom_robot_per_key: Limit = RateLimit.model_validate("20/min")
     wecom_app_overall: Limit = RateLimit.model_validate("600/min")
     wecom_app_per_user: Limit = RateLimit.model_validate("30/min")
+    # Seconds added to every window: the platform's clock and ours are not the same clock.
+    margin_seconds: float = Field(default=0.25, ge=0, le=60)
+    # An answer to a cadre is retried in place (with backoff) this long, then goes to the
+    # outbox and is sent later, in order.
+    reply_deadline_seconds: float = Field(default=15.0, ge=0, le=600)
+
+    @property
+    def history_seconds(self) -> float:
+        """How far back sends still count against some limit."""
+        limits = (
+            self.telegram_overall,
+            self.telegram_per_chat,
+            self.telegram_per_group,
+            self.wecom_robot_per_key,
+            self.wecom_app_overall,
+            self.wecom_app_per_user,
+        )
+        return max(lim.per_seconds for lim in limits) + self.margin_seconds
 
     @model_validator(mode="after")
     def _consistent(self) -> DispatchSettings:

@@ -14,6 +14,7 @@ never message text, tokens or WeCom robot keys.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -30,12 +31,13 @@ from bot.ratelimit import RateLimiter, Rule, Sleep
 from core.clock import Clock
 from core.payload import payload_to_reply
 from core.policy import Policy, quiet_until
-from core.types import Channel
+from core.types import Channel, Reply
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Claimed
 
 log = logging.getLogger("bangfu.dispatch")
+REPLY = outbox.REPLY  # an answer to a person who wrote: goes before reminders
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Dispatcher:
         sleep: Sleep = asyncio.sleep,
         worker: str | None = None,
         policy: Policy | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
@@ -129,17 +132,83 @@ class Dispatcher:
         self.clock = clock
         self.sleep = sleep
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.limiter = RateLimiter(clock, sleep)
+        # Shared with the interactive replies of this process (bot/deliver.py), which go first.
+        self.limiter = limiter or RateLimiter(clock, sleep, margin_seconds=settings.margin_seconds)
+        self._recorded: dict[int, datetime] = {}  # others' sends already in the limiter
+        self._stopping = asyncio.Event()
 
     async def run_once(self) -> DispatchStats:
-        """Send everything due now (rows that become due meanwhile too); return the tally."""
+        """Send everything due now (rows that become due meanwhile too); return the tally.
+
+        Cancelled (the process is stopping), it hands back the rows it still holds at once
+        instead of leaving them to the lease.
+        """
         stats = DispatchStats()
-        while rows := await self._claim():
-            stats.claimed += len(rows)
-            await self._send_batch(rows, stats)
+        try:
+            await self._learn_history()
+            while not self._stopping.is_set() and (rows := await self._claim()):
+                stats.claimed += len(rows)
+                await self._send_batch(rows, stats)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.release_claims())
+            raise
+        if self._stopping.is_set():
+            await self.release_claims()
         if stats.claimed:
             log.info("dispatch round: %s", stats)
         return stats
+
+    def request_stop(self) -> None:
+        """Finish the requests in flight, start no other, hand back the rest (stopping)."""
+        self._stopping.set()
+
+    async def release_claims(self) -> int:
+        """Give back every row this worker holds (used when stopping)."""
+        async with self.db.transaction() as s:
+            released = await outbox.release_claims(s, worker=self.worker)
+        if released:
+            log.info("stopping: %d claimed outbox rows released", released)
+        return released
+
+    async def _learn_history(self) -> None:
+        """Count what other workers sent in the last window (or hold in flight), so taking
+        over from a stopped or killed dispatcher never bursts past a limit."""
+        now = self._now()
+        since = now - timedelta(seconds=self.cfg.history_seconds)
+        async with self.db.transaction() as s:
+            recent = await outbox.recent_sends(
+                s,
+                since=since,
+                other_than=self.worker,
+                lease_from=now - timedelta(seconds=self.cfg.lease_seconds),
+            )
+        self._recorded = {k: v for k, v in self._recorded.items() if v >= since}
+        held_chats: set[tuple[str, str]] = set()
+        for sent in recent:
+            if sent.ended is not None and sent.id in self._recorded:
+                continue
+            if sent.ended is None:  # in flight elsewhere (or its worker died): ends "now"
+                if (sent.channel, sent.chat_id) in held_chats:
+                    continue  # a chat's rows go one at a time: one can be in flight
+                if len(held_chats) >= self.cfg.concurrency:
+                    break  # no more were in flight than a worker sends at once
+                held_chats.add((sent.channel, sent.chat_id))
+            else:
+                self._recorded[sent.id] = sent.ended
+            rules = limits_for(sent.channel, sent.chat_id, self.cfg)
+            weight = self._weight_of_payload(sent.channel, sent.payload)
+            self.limiter.record(rules, sent.ended or now, weight)
+
+    def _weight_of_payload(self, channel: str, payload: dict[str, object]) -> int:
+        try:
+            return self._weight(channel, payload_to_reply(payload))
+        except (KeyError, TypeError, ValueError):
+            return 1
+
+    def _weight(self, channel: str, reply: Reply) -> int:
+        """How many platform messages one reply makes (each takes a slot)."""
+        slots = getattr(self.senders.get(channel), "slots", None)
+        return max(1, int(slots(reply))) if callable(slots) else 1
 
     async def run_forever(self, *, interval: float, stop: asyncio.Event) -> None:
         """The process loop: a round, then `interval` seconds, until `stop` is set."""
@@ -178,15 +247,17 @@ class Dispatcher:
         max_wait_us = round(self.cfg.max_wait_seconds * 1_000_000)
         if self.policy is not None:
             morning = quiet_until(self._now().astimezone(self.clock.tz), self.policy)
-            if morning is not None:
-                await self._defer(rows, morning, stats)
-                return
+            if morning is not None:  # answers to people who wrote still go at night
+                await self._defer([r for r in rows if r.kind != REPLY], morning, stats)
+                rows = [r for r in rows if r.kind == REPLY]
         for i, row in enumerate(rows):
+            if self._stopping.is_set():
+                return  # this row and the rest stay claimed: released as the round ends
             if row.attempts > self.cfg.max_attempts:  # claimed again and again, never finished
                 await self._give_up(row, "lease expired too often", stats, dead=True)
                 continue
             rules = limits_for(row.channel, row.chat_id, self.cfg)
-            wait = self.limiter.wait_us(rules)
+            wait = self.limiter.wait_us(rules, self._weight_of_payload(row.channel, row.payload))
             if wait is not None and wait > max_wait_us:
                 await self._defer(rows[i:], self._now() + timedelta(microseconds=wait), stats)
                 return
@@ -204,20 +275,40 @@ class Dispatcher:
         except (KeyError, TypeError, ValueError) as exc:
             await self._give_up(row, f"bad payload: {type(exc).__name__}", stats)
             return None
-        await self.limiter.acquire(rules)
+        weight = self._weight(row.channel, reply)
+        if not await self._acquire_unless_stopping(rules, weight, urgent=row.kind == REPLY):
+            return None
         error: BaseException | None = None
         try:
             await self.senders[row.channel].send(row.chat_id, reply)
         except Exception as exc:  # SendError, or a network error the adapter did not wrap
             error = exc
         finally:
-            self.limiter.release(rules)
+            self.limiter.release(rules, weight)
         if error is None:
             async with self.db.transaction() as s:
                 kept = await outbox.mark_sent(s, row.id, worker=self.worker, now=self._now())
             self._count(stats, "sent" if kept else "lost", row)
             return None
         return await self._failed(row, error, rules, stats)
+
+    async def _acquire_unless_stopping(self, rules: list[Rule], weight: int, urgent: bool) -> bool:
+        """Wait for the rate limit; False (holding nothing) when a stop comes first."""
+        acquiring = asyncio.ensure_future(self.limiter.acquire(rules, weight, urgent=urgent))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait([acquiring, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if acquiring.done() and not acquiring.cancelled():
+            if self._stopping.is_set():
+                self.limiter.release_unused(rules, weight)
+                return False
+            return True
+        acquiring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await acquiring
+        return False
 
     async def _failed(
         self, row: Claimed, exc: BaseException, rules: list[Rule], stats: DispatchStats

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from bot.channels.base import ChannelAdapter, Part, Sender
 from bot.config import Settings
+from bot.deliver import Deliverer
+from bot.ratelimit import RateLimiter
+from core.clock import SystemClock
 from core.types import Channel
 from handlers.context import Context
 from handlers.gateway import Core
@@ -23,6 +26,21 @@ class Host:
     core: Core
     # Outbound senders by destination, filled by the channels as they are built.
     senders: dict[Channel, Sender] = field(default_factory=dict)
+    # One rate budget for the process: answers (delivery) and the dispatcher share it.
+    limiter: RateLimiter | None = None
+    # How channels send answers: paced, retried, queued when they cannot go now.
+    delivery: Deliverer | None = None
+
+    def __post_init__(self) -> None:
+        cfg, clock = self.settings.dispatch, self.ctx.clock
+        if self.limiter is None:
+            # Pacing is physical: real time, whatever business clock the core is given.
+            pace = SystemClock(self.settings.tz)
+            self.limiter = RateLimiter(pace, margin_seconds=cfg.margin_seconds)
+        if self.delivery is None:
+            self.delivery = Deliverer(
+                self.db, self.senders, limiter=self.limiter, settings=cfg, clock=clock
+            )
 
     def add_channel(self, channel: ChannelAdapter) -> None:
         for sender in channel.senders():

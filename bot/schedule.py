@@ -103,6 +103,7 @@ class JobRunner:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stale_after = stale_after
         self.id = secrets.token_hex(6)
+        self.dispatching: asyncio.Task[Any] | None = None  # the dispatcher round running
 
     async def fire(self, name: str) -> bool:
         """Run `name` for its latest scheduled time unless someone already did."""
@@ -177,6 +178,7 @@ class JobRunner:
         holding it the only sender for the round, and any other takes over when it stops.
         """
         assert self.dispatcher is not None
+        self.dispatching = asyncio.current_task()
         async with self.db.transaction() as lock:
             if not await job_store.lock_job(lock, DISPATCH):
                 return False
@@ -202,6 +204,8 @@ async def dispatch_tick(runner_id: str) -> None:
         with runner.tracked():
             try:
                 await runner.dispatch_round()
+            except asyncio.CancelledError:  # stopping: the round handed its rows back
+                log.info("dispatch round stopped")
             except Exception:  # the next tick tries again
                 log.exception("dispatch round failed")
 
@@ -230,6 +234,13 @@ class Scheduling:
         APScheduler's shutdown does not wait for coroutine jobs; a round left running would
         outlive the database it holds a transaction on.
         """
+        if self.runner.dispatcher is not None:
+            # First, while APScheduler still lets it run (its shutdown cancels the job), the
+            # round ends by itself: requests in flight finish, claimed rows go back at once.
+            self.runner.dispatcher.request_stop()
+            round_ = self.runner.dispatching
+            if round_ is not None and not round_.done():
+                await asyncio.wait([round_], timeout=STOP_TIMEOUT)
         self.scheduler.shutdown(wait=False)
         if self.catching_up is not None and not self.catching_up.done():
             self.catching_up.cancel()
@@ -317,6 +328,7 @@ class SchedulingService:
             settings=host.settings.dispatch,
             clock=clock,
             policy=host.settings.policy,
+            limiter=host.limiter,  # shared with answers, which go first
         )
         runner = JobRunner(
             host.db,

@@ -27,7 +27,7 @@ from handlers.groups import handle_group
 from handlers.inputs import storable
 from storage.conversations import load_for_update, mark_processed
 from storage.models import Conversation
-from storage.people import account_cadre, account_language, clear_blocked
+from storage.people import account_cadre, account_view, clear_blocked
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
     lock = _lock_for(inbound)
     async with lock:
         try:
-            async with ctx.db.transaction() as session:
+            async with ctx.db.writer(), ctx.db.transaction() as session:
                 return await _handle(session, ctx, inbound)
         except Exception:
             # The transaction rolled back: the draft is as it was before this message.
@@ -77,13 +77,12 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         session, str(inbound.channel), inbound.message_id, now
     ):
         return []  # a redelivery: already handled
-    lang = normalize_lang(
-        await account_language(session, str(inbound.channel), inbound.account_id)
-        or inbound.language
-    )
+    # One query for the account: its language, whether it had blocked us, its cadre.
+    view = await account_view(session, str(inbound.channel), inbound.account_id)
+    lang = normalize_lang((view.language if view else "") or inbound.language)
     if inbound.is_group:
         return await handle_group(session, ctx, inbound, lang, now)
-    cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
+    cadre = view.cadre if view else None
     if cadre is None:
         replies = await enrol.enrol_cadre(session, ctx, inbound, lang, now)
         if replies:
@@ -92,7 +91,8 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         assert cadre is not None
         return [Reply(t("enrol.welcome", lang, name=cadre.name)), menu.main_menu(lang)]
     # Writing to us again means the account is reachable again (it had blocked the bot).
-    await clear_blocked(session, str(inbound.channel), inbound.account_id)
+    if view is not None and view.blocked:
+        await clear_blocked(session, str(inbound.channel), inbound.account_id)
     conv = await load_for_update(session, str(inbound.channel), inbound.account_id, now)
     turn = Turn(
         session=session,

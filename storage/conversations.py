@@ -26,7 +26,14 @@ async def mark_processed(
 async def load_for_update(
     session: AsyncSession, channel: str, account_id: str, now: datetime
 ) -> Conversation:
-    """The account's conversation row, created if missing, locked for this transaction."""
+    """The account's conversation row, created if missing, locked for this transaction.
+
+    Read first (one round trip when it exists, as it nearly always does); created only if
+    missing, then read again.
+    """
+    conv = await _locked(session, channel, account_id)
+    if conv is not None:
+        return conv
     table = Conversation.__table__
     stmt = insert_ignore(session, table, ["channel", "account_id"])  # type: ignore[arg-type]
     await session.execute(
@@ -40,14 +47,18 @@ async def load_for_update(
             updated_at=now,
         )
     )
+    conv = await _locked(session, channel, account_id)
+    assert conv is not None
+    return conv
+
+
+async def _locked(session: AsyncSession, channel: str, account_id: str) -> Conversation | None:
     query = select(Conversation).where(
         Conversation.channel == channel, Conversation.account_id == account_id
     )
     if is_postgres(session):
         query = query.with_for_update()
-    conv = await session.scalar(query.execution_options(populate_existing=True))
-    assert conv is not None
-    return conv
+    return await session.scalar(query.execution_options(populate_existing=True))
 
 
 async def forget_processed_before(session: AsyncSession, cutoff: datetime) -> int:

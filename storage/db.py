@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -111,6 +113,20 @@ class Database:
         self.schema = schema
         self.engine = create_engine(self.url, schema=schema, **engine_kw)
         self.sessions = session_factory(self.engine)
+        self._writers: asyncio.Lock | None = None
+
+    def writer(self) -> Any:
+        """Held around a write transaction that many tasks may open at once.
+
+        SQLite has one writer: a hundred concurrent transactions would only queue in its
+        busy handler (and time out under load), so they queue here, in order. PostgreSQL
+        takes them in parallel: nothing to hold.
+        """
+        if self.dialect != "sqlite":
+            return contextlib.nullcontext()
+        if self._writers is None:
+            self._writers = asyncio.Lock()
+        return self._writers
 
     @property
     def dialect(self) -> str:

@@ -346,7 +346,11 @@ class OutboxMessage(Base):
     """A message waiting to be sent; `dedupe_key` makes enqueueing idempotent."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # The dispatchers' shared send history reads the last minute of sends by this.
+        Index("ix_outbox_sent_at", "sent_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(20))

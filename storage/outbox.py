@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Table, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore, skip_locked
 from storage.models import ChatAccount, OutboxMessage, SupervisorGroup
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
+REPLY = "reply"  # the kind of an answer to a person, queued when it could not go at once
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ async def claim_due(
     cond = _due(now, lease)
     if channels is not None:
         cond = and_(cond, _T.c.channel.in_(list(channels)))
-    pick = select(_T.c.id).where(cond).order_by(_T.c.next_attempt_at, _T.c.id).limit(limit)
+    # Answers to people waiting (kind "reply") first, then the oldest due.
+    first = case((_T.c.kind == REPLY, 0), else_=1)
+    pick = select(_T.c.id).where(cond).order_by(first, _T.c.next_attempt_at, _T.c.id).limit(limit)
     # A materialized CTE runs the locking pick once. As a plain IN (subquery) PostgreSQL may
     # rescan it per outer row, and each rescan skips the rows just claimed and locks more.
     picked = skip_locked(session, pick).cte("picked").prefix_with("MATERIALIZED")
@@ -211,6 +214,59 @@ async def requeue(session: AsyncSession, statuses: Collection[str], *, now: date
         .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by="", last_error="")
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_claims(session: AsyncSession, *, worker: str) -> int:
+    """Hand back every row `worker` still holds (it is stopping): pending at once, the
+    attempt not counted. A request cut short may have reached the platform: sent twice
+    at worst, never lost."""
+    result = await session.execute(
+        update(_T)
+        .where(_T.c.status == SENDING, _T.c.claimed_by == worker)
+        .values(status=PENDING, claimed_by="", attempts=_T.c.attempts - 1)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RecentSend:
+    """A send another worker made (ended at `ended`), or has in flight (`ended` is None)."""
+
+    id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    ended: datetime | None
+
+
+async def recent_sends(
+    session: AsyncSession, *, since: datetime, other_than: str, lease_from: datetime
+) -> list[RecentSend]:
+    """Rows other workers sent since `since`, and rows they hold under a live lease."""
+    cols = (_T.c.id, _T.c.channel, _T.c.chat_id, _T.c.payload)
+    sent = select(*cols, _T.c.sent_at).where(
+        _T.c.sent_at >= since, _T.c.status == SENT, _T.c.claimed_by != other_than
+    )
+    held = select(*cols, _T.c.sent_at).where(
+        _T.c.status == SENDING, _T.c.claimed_by != other_than, _T.c.claimed_at > lease_from
+    )
+    out: list[RecentSend] = []
+    for query in (sent, held):
+        for row in await session.execute(query):
+            ended = row.sent_at if row.sent_at is not None and query is sent else None
+            out.append(RecentSend(row.id, row.channel, row.chat_id, row.payload, ended))
+    return out
+
+
+async def replies_waiting(session: AsyncSession, channel: str, chat_id: str) -> int:
+    """Queued answers to this chat not yet sent (pending or being sent)."""
+    query = select(func.count()).where(
+        _T.c.channel == channel,
+        _T.c.chat_id == chat_id,
+        _T.c.kind == REPLY,
+        _T.c.status.in_([PENDING, SENDING]),
+    )
+    return int(await session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)

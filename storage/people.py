@@ -32,6 +32,29 @@ async def account_cadre(session: AsyncSession, channel: str, account_id: str) ->
     )
 
 
+@dataclass(frozen=True)
+class AccountView:
+    """What handling one message needs to know about the account that sent it."""
+
+    language: str
+    blocked: bool
+    cadre: Cadre | None  # None: not bound to an active cadre
+
+
+async def account_view(session: AsyncSession, channel: str, account_id: str) -> AccountView | None:
+    """The account's language, blocked flag and active cadre in one query; None if unknown."""
+    row = (
+        await session.execute(
+            select(ChatAccount.language, ChatAccount.blocked_at, Cadre)
+            .outerjoin(Cadre, (Cadre.id == ChatAccount.cadre_id) & Cadre.active.is_(True))
+            .where(ChatAccount.channel == channel, ChatAccount.account_id == account_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return AccountView(language=row[0] or "", blocked=row[1] is not None, cadre=row[2])
+
+
 async def bind_account(
     session: AsyncSession,
     *,

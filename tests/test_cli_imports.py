@@ -27,7 +27,7 @@ def _heavy_after_parsing(*argv: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "command",
-    ["invite", "roster", "cadre", "pairing", "household", "record", "outbox", "digest"],
+    ["invite", "roster", "cadre", "pairing", "household", "record", "outbox", "digest", "parse"],
 )
 def test_admin_command_loads_no_chart_migration_or_chat_library(command):
     assert _heavy_after_parsing(command, "--help") == []

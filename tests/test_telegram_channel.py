@@ -130,6 +130,7 @@ async def test_button_press_is_answered_and_its_keyboard_removed(
     await tg.wait_for("sendMessage")
     tg.press(USER, "n1")
     await tg.wait_for("sendMessage", 2)
+    await tg.wait_for("editMessageReplyMarkup")  # after the answer: it is on its way
     assert [i.kind for i in echo.seen] == [InboundKind.TEXT, InboundKind.BUTTON]
     assert len(tg.calls_to("answerCallbackQuery")) == 1
     assert tg.texts(USER.id) == ["收到：你好", "收到：n1"]

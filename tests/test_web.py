@@ -124,3 +124,33 @@ def test_webhook_without_secret_cannot_be_built(tg: FakeTelegram) -> None:
     app = build_application(tg.token, api_url="http://127.0.0.1:9/bot", polling=False)
     with pytest.raises(ValueError):
         webhook_route("/telegram", "", TelegramChannel(app, Recorder()))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[1, 2]",
+        b'"just a string"',
+        b"42",
+        b"null",
+        b'{"update_id": 5, "message": "x"}',
+        b'{"update_id": 6, "message": {"message_id": 1, "date": 99999999999999999999,'
+        b' "chat": {"id": 3003, "type": "private"}, "text": "hi"}}',
+        b'{"update_id": 7, "callback_query": []}',
+        b'{"message": {}}',
+        b"\xff\xfe{}",
+    ],
+)
+async def test_webhook_malformed_updates_get_400_and_a_log_line(
+    webhook: tuple[str, Recorder], body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    base, recorder = webhook
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{base}/telegram", data=body, headers=headers) as resp,
+    ):
+        assert resp.status == 400
+    assert recorder.seen == []
+    assert [r for r in caplog.records if "unreadable update" in r.getMessage()]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -32,18 +33,18 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.base import Sender, SendError
+from bot.channels.base import Sender
 from bot.channels.telegram import to_inbound
+from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_order import ChatLocks, PerChatUpdateProcessor, chat_key
 from bot.channels.telegram_send import TelegramSender
 from bot.config import ConfigError, TelegramSettings
+from bot.deliver import Deliverer
 from bot.host import Host
 from core.i18n import LANGS, t
 from core.types import Channel, Inbound, Reply
 
 log = logging.getLogger(__name__)
-
-# A person is waiting for the answer: wait out a short flood-control pause, not a long one.
-MAX_INLINE_WAIT_SECONDS = 5.0
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TgApplication = Application  # type: ignore[type-arg]
@@ -87,13 +88,20 @@ def file_url_for(api_url: str) -> str:
 def build_application(
     token: str, *, api_url: str, file_url: str = "", polling: bool = True
 ) -> TgApplication:
-    """A PTB Application talking to `api_url`; without an updater when not polling."""
+    """A PTB Application talking to `api_url`; without an updater when not polling.
+
+    Its HTTP client is aiohttp (one pooled keep-alive session for calls, one for the long
+    poll); updates of different chats are handled concurrently, each chat's in order.
+    """
     builder = (
         Application.builder()
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url or file_url_for(api_url))
         .job_queue(None)  # timed work belongs to bangfu's own scheduler (bot/schedule.py)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(pool_size=2))
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if not polling:
         builder = builder.updater(None)
@@ -150,7 +158,13 @@ def plug(host: Host) -> TelegramChannel | None:
         file_url=tg.file_url,
         polling=tg.mode == "polling",
     )
-    return TelegramChannel(app, host.core.handle, tg, on_username=host.core.learn_bot_username)
+    return TelegramChannel(
+        app,
+        host.core.handle,
+        tg,
+        on_username=host.core.learn_bot_username,
+        delivery=host.delivery,
+    )
 
 
 class TelegramChannel:
@@ -168,12 +182,16 @@ class TelegramChannel:
         settings: TelegramSettings | None = None,
         *,
         on_username: Callable[[str], None] | None = None,
+        delivery: Deliverer | None = None,
     ) -> None:
         self.app = app
         self.handle = handle
         self.settings = settings or TelegramSettings()
         self.on_username = on_username
         self.sender = TelegramSender(app.bot)
+        # Standalone (tests, tools): answers paced and retried, but with nowhere to queue.
+        self.delivery = delivery or Deliverer.standalone({self.channel: self.sender})
+        self._chats = ChatLocks()
         self.processed = 0  # updates fully handled (answers sent): for health and tests
         self._progress = asyncio.Condition()
         self._stoppers: list[Callable[[], Awaitable[Any]]] = []
@@ -246,40 +264,38 @@ class TelegramChannel:
             await self._progress.wait_for(lambda: self.processed >= count)
 
     async def _process(self, update: Update) -> None:
+        # One chat's updates one at a time, in arrival order; other chats run meanwhile.
+        async with self._chats(chat_key(update)):
+            await self._process_in_order(update)
+
+    async def _process_in_order(self, update: Update) -> None:
         inbound = to_inbound(update, self.app.bot.username or "")
         if inbound is None:
             return
-        if update.callback_query is not None:
-            await self._acknowledge(update.callback_query)
+        query = update.callback_query
+        if query is not None:
+            await self._stop_spinner(query)
         try:
             replies = await self.handle(inbound)
         except Exception:
             log.exception("handling %s failed", inbound.message_id)
             replies = [Reply(t("telegram.error", inbound.language))]
-        for reply in replies:
-            try:
-                await self._send(inbound.chat_id, reply)
-            except SendError as err:
-                log.warning("reply to chat %s not sent: %s", inbound.chat_id, err)
-                if err.permanent:
-                    break
+        first, done = self.delivery.submit(
+            self.channel, inbound.chat_id, replies, ref=inbound.message_id
+        )
+        if query is not None:
+            await asyncio.shield(first)  # the answer is on its way: now the keyboard may go
+            await self._remove_keyboard(query)
+        await asyncio.shield(done)
 
-    async def _send(self, chat_id: str, reply: Reply) -> None:
-        """Send a reply; when Telegram asks for a short pause, wait and try once more."""
-        try:
-            await self.sender.send(chat_id, reply)
-        except SendError as err:
-            if err.retry_after is None or err.retry_after > MAX_INLINE_WAIT_SECONDS:
-                raise
-            await asyncio.sleep(err.retry_after)
-            await self.sender.send(chat_id, reply)
-
-    async def _acknowledge(self, query: CallbackQuery) -> None:
-        """Stop the client's spinner and remove the pressed keyboard so it cannot be reused."""
+    async def _stop_spinner(self, query: CallbackQuery) -> None:
         try:
             await query.answer()
         except TelegramError as err:  # too old or already answered: harmless
             log.info("answerCallbackQuery failed: %s", err)
+
+    async def _remove_keyboard(self, query: CallbackQuery) -> None:
+        """Take the pressed keyboard away so it cannot be pressed again."""
         message = query.message
         if isinstance(message, Message) and message.reply_markup is not None:
             try:
@@ -301,13 +317,28 @@ def webhook_route(path: str, secret: str, channel: TelegramChannel) -> web.Route
         if not hmac.compare_digest(given, expected):
             log.warning("telegram webhook: wrong or missing secret token from %s", request.remote)
             return web.Response(status=403, text="forbidden")
-        try:
-            data = json.loads(await request.read())
-            update = Update.de_json(data, channel.app.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("telegram webhook: unreadable update: %s", type(exc).__name__)
+        update = read_update(await request.read(), channel.app.bot)
+        if update is None:
             return web.Response(status=400, text="bad update")
         await channel.process(update)
         return web.Response(text="ok")
 
     return web.post(path, telegram_update)
+
+
+def read_update(body: bytes, bot: Bot) -> Update | None:
+    """The update in a webhook body, or None (logged) when it is not a well-formed one.
+
+    Only a secret-holder gets here, but a proxy or a bug can still post anything: whatever
+    PTB or our own translation cannot read is refused here, not with a 500 later.
+    """
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise TypeError("not an update object")
+        update = Update.de_json(data, bot)
+        to_inbound(update)  # translated once here, so a malformed field fails here
+    except Exception as exc:  # PTB raises whatever its constructors raise on odd input
+        log.warning("telegram webhook: unreadable update: %s", type(exc).__name__)
+        return None
+    return update

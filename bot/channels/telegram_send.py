@@ -59,6 +59,13 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
+    def slots(self, reply: Reply) -> int:
+        """How many Telegram messages the reply makes (each counts against the limits)."""
+        pieces = sum(1 for p in split_for(self.channel, reply.text) if p.strip())
+        if reply.image_png is None:
+            return max(1, pieces)
+        return 1 if measure(reply.text, "utf16") <= CAPTION_LIMIT else 1 + pieces
+
     async def send(self, chat_id: str, reply: Reply) -> None:
         await self.send_messages(chat_id, reply)
 

@@ -14,7 +14,6 @@ from bot.cli.adminkit import AdminError, admin_command, open_db
 from bot.config import load_settings
 from core.clock import SystemClock
 from core.names import is_mobile, normalize_phone
-from handlers.reading import read_for
 from storage.cadres import cadre_by_phone
 
 
@@ -44,6 +43,8 @@ async def _parse(args: argparse.Namespace) -> int:
     phone = normalize_phone(args.phone)
     if not is_mobile(phone):
         raise AdminError("invite_cli.bad_phone", phone=args.phone)
+    from handlers.reading import read_for  # the bot's own reading, loaded only to run
+
     async with open_db(settings) as db, db.transaction() as session:
         cadre = await cadre_by_phone(session, phone)
         if cadre is None:

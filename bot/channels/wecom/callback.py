@@ -24,9 +24,10 @@ from bot.channels.wecom.crypto import CryptoError, WXBizMsgCrypt
 from bot.channels.wecom.media import PhotoNotSaved
 from bot.channels.wecom.sender import AppSender
 from bot.channels.wecom.xmlmsg import XmlError, encrypted_field, parse_message
+from bot.deliver import Deliverer
 from core.clock import Clock
 from core.i18n import t
-from core.types import Inbound, InboundKind, Reply
+from core.types import Channel, Inbound, InboundKind, Reply
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class WecomCallback:
         is_bound: IsBound | None = None,
         undelivered: Undelivered | None = None,
         save_photo: SavePhoto | None = None,
+        delivery: Deliverer | None = None,
         max_body: int = MAX_BODY,
         max_skew: int = MAX_SKEW,
     ) -> None:
@@ -72,6 +74,8 @@ class WecomCallback:
         self.is_bound = is_bound
         self.undelivered = undelivered
         self.save_photo = save_photo
+        # Answers paced in the process's shared budget, retried, queued past a deadline.
+        self.delivery = delivery
         self.max_body = max_body
         self.max_skew = max_skew
         self._inflight: dict[str, asyncio.Task[None]] = {}
@@ -196,6 +200,14 @@ class WecomCallback:
             # First, so a second press of the same card is impossible while we work.
             await self.sender.disable_card(inbound.account_id, translated.response_code)
         replies = await self.handle(inbound)
+        await self._answer(inbound, replies)
+
+    async def _answer(self, inbound: Inbound, replies: list[Reply]) -> None:
+        if self.delivery is not None:
+            await self.delivery.deliver(
+                Channel.WECOM, inbound.chat_id, replies, ref=inbound.message_id
+            )
+            return
         for index, reply in enumerate(replies):
             await self._deliver(inbound, index, reply)
 
@@ -212,7 +224,7 @@ class WecomCallback:
             # still at the scene and can send it again (see docs/wecom.md).
             lang = await self.sender.language(inbound.account_id)
             key = "voice_not_saved" if inbound.kind == InboundKind.VOICE else "photo_not_saved"
-            await self._deliver(inbound, 0, Reply(t(f"wecom_media.{key}", lang)))
+            await self._answer(inbound, [Reply(t(f"wecom_media.{key}", lang))])
             return None
         return replace(inbound, photo_ref=ref)
 

@@ -23,6 +23,7 @@ from bot.channels.wecom.media import PhotoSaver
 from bot.channels.wecom.robot import RobotSender
 from bot.channels.wecom.sender import AppSender
 from bot.config import ConfigError, WecomSettings
+from bot.deliver import Deliverer
 from bot.host import Host
 from bot.media import MediaStore
 from core.clock import Clock
@@ -97,6 +98,7 @@ def plug(host: Host) -> WecomChannel | None:
         clock=host.ctx.clock,
         lang=settings.language,
         media_dir=settings.media_dir,
+        delivery=host.delivery,
     )
 
 
@@ -142,6 +144,7 @@ def build_wecom(
     lang: str = "zh",
     media_dir: str = "./media",
     session: aiohttp.ClientSession | None = None,
+    delivery: Deliverer | None = None,
 ) -> WecomChannel:
     """The channel's parts from settings; `core` answers each Inbound and account questions.
 
@@ -179,6 +182,7 @@ def build_wecom(
         is_bound=is_bound,
         undelivered=undelivered,
         save_photo=PhotoSaver(api, store).save,
+        delivery=delivery,
     )
     robot = RobotSender(http, base_url=settings.api_url)
     return WecomChannel(api, sender, robot, callback, settings.callback_path, http)

@@ -72,10 +72,19 @@ class RobotSender:
         self.base_url = base_url.rstrip("/")
         self.per_minute = per_minute
         self._now = monotonic
-        self._sent: dict[str, deque[float]] = defaultdict(deque)
+        self._sent: dict[str, deque[float]] = defaultdict(deque)  # when each message ended
+        self._inflight: dict[str, int] = defaultdict(int)
+
+    def slots(self, reply: Reply) -> int:
+        """How many robot messages the reply makes: each counts against the minute."""
+        return len(robot_messages(reply))
 
     def _reserve(self, key: str, n: int) -> None:
-        """Take n slots of the robot's minute, or raise with how long to wait for them."""
+        """Take n slots of the robot's minute, or raise with how long to wait for them.
+
+        A slot is freed a minute after its message's request ENDED: WeCom counts arrivals,
+        somewhere between our start and our end.
+        """
         if n > self.per_minute:
             raise SendError(
                 f"reply needs {n} robot messages; limit {self.per_minute}/min",
@@ -86,14 +95,11 @@ class RobotSender:
         window = self._sent[key]
         while window and window[0] <= now - WINDOW:
             window.popleft()
-        overflow = len(window) + n - self.per_minute
+        overflow = self._inflight[key] + len(window) + n - self.per_minute
         if overflow > 0:
-            raise SendError(
-                "wecom robot rate limit",
-                retry_after=window[overflow - 1] + WINDOW - now,
-                code="local_rate_limit",
-            )
-        window.extend([now] * n)
+            wait = window[overflow - 1] + WINDOW - now if overflow <= len(window) else WINDOW
+            raise SendError("wecom robot rate limit", retry_after=wait, code="local_rate_limit")
+        self._inflight[key] += n
 
     async def _post(self, key: str, body: dict[str, Any]) -> None:
         url = f"{self.base_url}/cgi-bin/webhook/send"
@@ -111,9 +117,17 @@ class RobotSender:
     async def send(self, chat_id: str, reply: Reply) -> None:
         messages = robot_messages(reply)
         self._reserve(chat_id, len(messages))
-        for body in messages:
-            try:
-                await self._post(chat_id, body)
-            except WecomError as exc:
-                log.warning("wecom robot %s: errcode=%s", mask_key(chat_id), exc.errcode)
-                raise to_send_error(exc, robot=True) from None
+        left = len(messages)
+        try:
+            for body in messages:
+                try:
+                    await self._post(chat_id, body)
+                finally:  # refused or not, the request reached WeCom: it counts
+                    left -= 1
+                    self._inflight[chat_id] -= 1
+                    self._sent[chat_id].append(self._now())
+        except WecomError as exc:
+            log.warning("wecom robot %s: errcode=%s", mask_key(chat_id), exc.errcode)
+            raise to_send_error(exc, robot=True) from None
+        finally:
+            self._inflight[chat_id] -= left  # messages never posted free their slots

@@ -41,6 +41,10 @@ class AppSender:
             return self.lang
         return normalize_lang(own) if own else self.lang
 
+    def slots(self, reply: Reply) -> int:
+        """How many app messages the reply makes (each counts against the limits)."""
+        return max(1, len(render_reply(reply, self.lang)) + (reply.image_png is not None))
+
     async def send(self, chat_id: str, reply: Reply) -> None:
         lang = await self.language(chat_id)
         try:

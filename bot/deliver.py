@@ -1,0 +1,253 @@
+"""Answers to people who wrote: sent at once, paced, retried, and never dropped.
+
+An answer goes through the same rate limiter as the outbox dispatcher, as an urgent send (a
+cadre who is waiting goes before a reminder that can wait a minute), paced per chat. A
+failed send is retried with backoff; an answer that cannot go within
+`reply_deadline_seconds` (a long flood pause, the platform down) is written to the outbox as
+kind "reply" and the dispatcher sends it later, in order, once. Until that queue has drained,
+the chat's later answers join it, so they never overtake it.
+
+Each chat is a lane: its answers go one after the other in the order they were handed in;
+different chats never wait for each other. `submit` returns at once with a future that is
+done when the first answer is on its way (sent, or safely queued): the moment to remove the
+pressed keyboard. Logs carry chat ids and message refs, never text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from bot.channels.base import Sender, SendError
+from bot.config import DispatchSettings
+from bot.dispatch import limits_for
+from bot.ratelimit import RateLimiter, Sleep
+from core.clock import Clock, SystemClock
+from core.payload import reply_to_payload
+from core.types import Reply
+from storage import outbox
+from storage.db import Database
+
+log = logging.getLogger("bangfu.deliver")
+
+FIRST_RETRY_SECONDS = 0.5  # then 1, 2, 4 … until the deadline
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    QUEUED = "queued"  # in the outbox, for the dispatcher
+    FAILED = "failed"  # a permanent error (blocked, chat gone): nothing more to do
+
+
+@dataclass
+class _Batch:
+    replies: list[Reply]
+    ref: str
+    on_way: asyncio.Future[Outcome]
+    done: asyncio.Future[list[Outcome]]
+    sent: int = 0  # how many of `replies` are done with
+
+
+@dataclass
+class _Lane:
+    batches: deque[_Batch] = field(default_factory=deque)
+    queued_at: datetime | None = None  # answers of this chat wait in the outbox since then
+    task: asyncio.Task[None] | None = None
+
+
+class Deliverer:
+    """Sends answers now when it can, through the outbox when it cannot."""
+
+    def __init__(
+        self,
+        db: Database | None,
+        senders: Mapping[Any, Sender],  # by Channel (a str)
+        *,
+        limiter: RateLimiter,
+        settings: DispatchSettings,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.db = db
+        self.senders = senders  # shared, live: channels add theirs as they start
+        self.limiter = limiter
+        self.cfg = settings
+        self.clock = clock
+        self.sleep = sleep
+        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._closing = False
+
+    @classmethod
+    def standalone(cls, senders: Mapping[Any, Sender]) -> Deliverer:
+        """A deliverer of its own, without a database to queue in (tests, tools)."""
+        clock = SystemClock()
+        return cls(
+            None, senders, limiter=RateLimiter(clock), settings=DispatchSettings(), clock=clock
+        )
+
+    def submit(
+        self, channel: str, chat_id: str, replies: Sequence[Reply], *, ref: str = ""
+    ) -> tuple[asyncio.Future[Outcome], asyncio.Future[list[Outcome]]]:
+        """Hand in one update's answers; (first on its way, all on their way)."""
+        loop = asyncio.get_running_loop()
+        batch = _Batch(
+            list(replies), ref or secrets.token_hex(8), loop.create_future(), loop.create_future()
+        )
+        if not batch.replies:
+            batch.on_way.set_result(Outcome.SENT)
+            batch.done.set_result([])
+            return batch.on_way, batch.done
+        key = (channel, chat_id)
+        lane = self._lanes.setdefault(key, _Lane())
+        lane.batches.append(batch)
+        if lane.task is None or lane.task.done():
+            lane.task = asyncio.create_task(self._run_lane(key, lane))
+        return batch.on_way, batch.done
+
+    async def deliver(
+        self, channel: str, chat_id: str, replies: Sequence[Reply], *, ref: str = ""
+    ) -> list[Outcome]:
+        """Hand in answers and wait until each is sent or queued."""
+        _first, done = self.submit(channel, chat_id, replies, ref=ref)
+        return await done
+
+    async def close(self) -> None:
+        """The process is stopping: what cannot go at once is queued; wait for the lanes."""
+        self._closing = True
+        tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def busy(self) -> int:
+        """Answers handed in and not yet on their way (for health and tests)."""
+        return sum(len(b.replies) for lane in self._lanes.values() for b in lane.batches)
+
+    async def _run_lane(self, key: tuple[str, str], lane: _Lane) -> None:
+        try:
+            while lane.batches:
+                batch = lane.batches[0]
+                try:
+                    outcomes = await self._deliver_batch(key, lane, batch)
+                except asyncio.CancelledError:
+                    rest = batch.replies[batch.sent :]
+                    await asyncio.shield(self._queue(key, lane, rest, batch.ref, batch.sent))
+                    raise
+                except Exception:  # a database failure while queueing: nothing more to do
+                    log.exception("answer to %s %s not delivered", key[0], key[1])
+                    outcomes = [Outcome.FAILED] * len(batch.replies)
+                lane.batches.popleft()
+                if not batch.on_way.done():
+                    batch.on_way.set_result(outcomes[0])
+                batch.done.set_result(outcomes)
+        finally:
+            if not lane.batches and self._lanes.get(key) is lane and lane.queued_at is None:
+                del self._lanes[key]
+
+    async def _deliver_batch(
+        self, key: tuple[str, str], lane: _Lane, batch: _Batch
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        if lane.queued_at is not None and not await self._queue_drained(key):
+            await self._queue(key, lane, batch.replies, batch.ref, 0)
+            return [Outcome.QUEUED] * len(batch.replies)
+        lane.queued_at = None
+        # Deadlines and pacing run on the limiter's clock (real time in a process); the
+        # business clock only stamps queued rows.
+        deadline = self.limiter.now_us() + round(self.cfg.reply_deadline_seconds * 1_000_000)
+        for i, reply in enumerate(batch.replies):
+            outcome = await self._send_now(key, reply, deadline)
+            if outcome is not Outcome.QUEUED:
+                batch.sent += 1
+            else:
+                await self._queue(key, lane, batch.replies[i:], batch.ref, i)
+                return outcomes + [Outcome.QUEUED] * (len(batch.replies) - i)
+            outcomes.append(outcome)
+            if i == 0 and not batch.on_way.done():
+                batch.on_way.set_result(outcome)
+        return outcomes
+
+    async def _send_now(self, key: tuple[str, str], reply: Reply, deadline: int) -> Outcome:
+        """Send within the limits, retrying with backoff; QUEUED when the deadline passes."""
+        channel, chat_id = key
+        sender = self.senders.get(channel)
+        if sender is None:
+            return Outcome.QUEUED
+        rules = limits_for(channel, chat_id, self.cfg)
+        slots = getattr(sender, "slots", None)
+        weight = max(1, int(slots(reply))) if callable(slots) else 1
+        delay = FIRST_RETRY_SECONDS
+        while True:
+            wait = self.limiter.wait_us(rules, weight)
+            left_us = deadline - self.limiter.now_us()
+            if wait is not None and (wait > left_us or (self._closing and wait > 0)):
+                return Outcome.QUEUED
+            await self.limiter.acquire(rules, weight, urgent=True)
+            error: BaseException | None = None
+            try:
+                await sender.send(chat_id, reply)
+            except Exception as exc:  # SendError, or a network error the adapter did not wrap
+                error = exc
+            finally:
+                self.limiter.release(rules, weight)
+            if error is None:
+                return Outcome.SENT
+            if isinstance(error, SendError) and error.permanent:
+                log.warning("answer to %s %s refused: %s", channel, chat_id, str(error)[:200])
+                return Outcome.FAILED
+            pause = error.retry_after if isinstance(error, SendError) else None
+            if pause is not None:
+                for rule in rules[1:] or rules:  # the chat's own keys
+                    self.limiter.pause(rule.key, pause)
+            wait_s = pause if pause is not None else delay
+            log.info(
+                "answer to %s %s failed (%s); retry in %.1fs",
+                channel,
+                chat_id,
+                type(error).__name__,
+                wait_s,
+            )
+            if self._closing or self.limiter.now_us() + wait_s * 1_000_000 > deadline:
+                return Outcome.QUEUED
+            await self.sleep(wait_s)
+            delay *= 2
+
+    async def _queue(
+        self, key: tuple[str, str], lane: _Lane, replies: Sequence[Reply], ref: str, first: int
+    ) -> None:
+        """Write answers to the outbox for the dispatcher; the chat's later ones follow them."""
+        if not replies:
+            return
+        now = self.clock.now()
+        lane.queued_at = lane.queued_at or now
+        channel, chat_id = key
+        rows = [
+            outbox.NewMessage(
+                dedupe_key=f"reply:{channel}:{ref}:{first + i}"[:200],
+                channel=channel,
+                chat_id=chat_id,
+                kind=outbox.REPLY,
+                payload=reply_to_payload(reply),
+                not_before=lane.queued_at,  # one time for the whole queue: claimed together
+            )
+            for i, reply in enumerate(replies)
+        ]
+        if self.db is None:
+            log.warning("%d answer(s) to %s %s lost: nowhere to queue", len(rows), *key)
+            return
+        async with self.db.transaction() as s:
+            await outbox.enqueue(s, rows, now=now)
+        log.warning("%d answer(s) to %s %s queued for the dispatcher", len(rows), channel, chat_id)
+
+    async def _queue_drained(self, key: tuple[str, str]) -> bool:
+        if self.db is None:
+            return True
+        async with self.db.transaction() as s:
+            return await outbox.replies_waiting(s, *key) == 0

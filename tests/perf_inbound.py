@@ -1,0 +1,235 @@
+"""Inbound throughput, closed loop: three bots against one fake Bot API, side by side.
+
+A benchmark, not a test (it prints figures); it lives with the tests because it drives the
+fake Bot API in tests/fakes, which bench/ may not import.
+
+    python -m tests.perf_inbound                      # SQLite in a temporary file
+    python -m tests.perf_inbound --pg postgresql://postgres@127.0.0.1:5432/test
+    python -m tests.perf_inbound --cadres 100 --messages 10 --only bangfu
+
+Each of `--cadres` users sends `--messages` messages, one after the other: the next only
+when the bot has answered the previous one (closed loop, as people do). Bots, in one run:
+
+- stock: a python-telegram-bot echo bot, stock settings (httpx, one update at a time);
+- aiohttp: the same echo bot with bangfu's AiohttpRequest and its per-chat update processor;
+- bangfu: the real `bangfu run` process in polling mode, each cadre bound, alternating a
+  one-line report (今天去…家走访，看了新房 → the confirmation card) and the press of
+  ✅ 确认保存 (the record is committed → 已保存).
+
+Prints replies/s, p50 and p99 of the time from the update being available to the answer
+arriving at the fake API, and for bangfu the database round trips per update. The per-chat
+pacing of answers (1 a second by default) would cap a closed loop at one answer a second a
+cadre; `--per-chat` sets it (the default here, 100/s, measures the machinery, not the rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, text
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_order import PerChatUpdateProcessor
+from bot.config import DispatchSettings, ScheduleSettings
+from bot.run import start
+from core.clock import FixedClock
+from storage.db import Database
+from storage.migrate import upgrade_async
+from tests import factories as f
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_updates import TgUser
+from tests.tg_support import bot_settings
+
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 Beijing: no quiet hours
+Step = Callable[[TgUser, int], Awaitable[None]]
+
+
+class LoopFake(FakeTelegram):
+    """The fake Bot API, waking whoever waits for a chat's next answer."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.inbox: dict[int, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
+
+    async def _m_sendMessage(self, p: dict[str, Any], files: dict[str, bytes]) -> Any:
+        msg = await super()._m_sendMessage(p, files)
+        self.inbox[int(p["chat_id"])].put_nowait(msg)
+        return msg
+
+    def forget(self) -> None:
+        """Drop what earlier bots left, so memory and lookups stay flat across the run."""
+        self.calls.clear()
+        self.messages.clear()
+
+
+async def answer(tg: LoopFake, chat: int, want: Callable[[dict[str, Any]], bool]) -> None:
+    while not want(await tg.inbox[chat].get()):
+        pass
+
+
+async def closed_loop(users: list[TgUser], messages: int, step: Step) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+
+    async def one(user: TgUser) -> None:
+        for n in range(messages):
+            t0 = time.perf_counter()
+            await step(user, n)
+            latencies.append(time.perf_counter() - t0)
+
+    began = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(one(u) for u in users)), 600)
+    return time.perf_counter() - began, latencies
+
+
+def row(name: str, elapsed: float, lat: list[float], extra: str = "") -> str:
+    lat = sorted(lat)
+    p50 = statistics.median(lat) * 1000
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+    rate = len(lat) / elapsed
+    return f"| {name} | {rate:,.0f} | {p50:,.0f} ms | {p99:,.0f} ms | {extra} |"
+
+
+async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool) -> str:
+    async def echo(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    builder = Application.builder().token(tg.token).base_url(tg.base_url)
+    if fast:
+        builder = (
+            builder.request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=15))
+            .concurrent_updates(PerChatUpdateProcessor())
+        )
+    app = builder.build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+
+    async def step(user: TgUser, n: int) -> None:
+        tg.push(tg.updates.text(user, f"回声 {n}"))
+        await answer(tg, user.id, lambda _m: True)
+
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=10)
+        elapsed, lat = await closed_loop(users, messages, step)
+        await app.updater.stop()
+        await app.stop()
+    return row("aiohttp echo bot" if fast else "stock PTB echo bot", elapsed, lat)
+
+
+async def seed_cadres(db: Database, users: list[TgUser]) -> None:
+    async with db.transaction() as s:
+        village = await f.unit(s)
+        for user in users:
+            cadre = await f.cadre(s, f"干部{user.id}")
+            home = await f.household(s, f"户{user.id}", village=village)
+            await f.pairing(s, cadre, home)
+            await f.account(s, cadre, account_id=str(user.id), chat_id=str(user.id))
+
+
+async def bangfu(tg: LoopFake, users: list[TgUser], messages: int, url: str, per_chat: str) -> str:
+    schema = None
+    if url.startswith("postgresql"):
+        schema = f"bench_inbound_{os.getpid()}"
+        admin = Database(url)
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+    await upgrade_async(url, schema=schema)
+    db = Database(url, schema=schema)
+    await seed_cadres(db, users)
+    trips = [0]
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def count(*_a: Any) -> None:
+        trips[0] += 1
+
+    settings = bot_settings(tg, poll_timeout=10)
+    settings.schedule = ScheduleSettings(enabled=False)
+    settings.dispatch = DispatchSettings(telegram_per_chat=per_chat, telegram_overall="1000/s")
+    rt = await start(settings, db=db, clock=FixedClock(NOW))
+
+    def is_card(m: dict[str, Any]) -> bool:
+        return "确认保存" in str(m.get("reply_markup"))
+
+    async def step(user: TgUser, n: int) -> None:
+        if n % 2 == 0:
+            tg.push(tg.updates.text(user, f"今天去户{user.id}家走访，看了新房{n}"))
+            await answer(tg, user.id, is_card)
+        else:
+            tg.press(user, _confirm_data(tg, user.id))
+            await answer(tg, user.id, lambda m: "已保存" in (m.get("text") or ""))
+
+    try:
+        trips[0] = 0
+        elapsed, lat = await closed_loop(users, messages, step)
+        per_update = trips[0] / (len(users) * messages)
+    finally:
+        await rt.stop()
+        await db.dispose()
+        if schema is not None:
+            admin = Database(url)
+            async with admin.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await admin.dispose()
+    kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    return row(f"bangfu, one-line report + confirm ({kind})", elapsed, lat, f"{per_update:.1f}")
+
+
+def _confirm_data(tg: LoopFake, chat: int) -> str:
+    for msg in reversed(tg.sent(chat)):
+        for line in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in line:
+                if "确认保存" in button.get("text", ""):
+                    return str(button["callback_data"])
+    raise AssertionError("no confirmation card")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cadres", type=int, default=100)
+    ap.add_argument("--messages", type=int, default=10)
+    ap.add_argument("--pg", default="", help="PostgreSQL URL (default: SQLite in a temp file)")
+    ap.add_argument("--per-chat", default="100/s", help="answers per chat (Telegram: 1/s)")
+    ap.add_argument("--only", choices=["stock", "aiohttp", "bangfu"], action="append")
+    args = ap.parse_args()
+    only = set(args.only or ["stock", "aiohttp", "bangfu"])
+    users = [TgUser(700_000 + i, f"干部{i}") for i in range(args.cadres)]
+    print(f"# {args.cadres} cadres × {args.messages} messages, closed loop")
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, {platform.machine()}"
+    )
+    print("| bot | replies/s | p50 | p99 | DB round trips / update |")
+    print("|---|---|---|---|---|")
+    async with LoopFake() as tg:
+        if "stock" in only:
+            print(await echo_bot(tg, users, args.messages, fast=False), flush=True)
+            tg.forget()
+        if "aiohttp" in only:
+            print(await echo_bot(tg, users, args.messages, fast=True), flush=True)
+            tg.forget()
+        if "bangfu" in only:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = args.pg or f"sqlite:///{tmp}/inbound.db"
+                print(await bangfu(tg, users, args.messages, url, args.per_chat), flush=True)
+
+
+if __name__ == "__main__":
+    with suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,145 @@
+"""Answers to people: sent at once and paced, retried, queued past the deadline, in order,
+once; urgent before reminders. Virtual time, recording senders, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.channels.base import SendError
+from bot.deliver import Deliverer, Outcome
+from bot.dispatch import Dispatcher
+from bot.ratelimit import RateLimiter
+from core.clock import SystemClock
+from core.types import Reply
+from storage.models import OutboxMessage
+from tests.dispatch_helpers import RecordingSender, VirtualTime, max_in_window, put, settings
+
+
+def world(db, time: VirtualTime, **cfg):  # type: ignore[no-untyped-def]
+    tg = RecordingSender("telegram", time)
+    conf = settings(**cfg)
+    limiter = RateLimiter(time.clock, time.sleep, margin_seconds=conf.margin_seconds)
+    deliverer = Deliverer(
+        db, {"telegram": tg}, limiter=limiter, settings=conf, clock=time.clock, sleep=time.sleep
+    )
+    dispatcher = Dispatcher(
+        db, [tg], settings=conf, clock=time.clock, sleep=time.sleep, limiter=limiter
+    )
+    return tg, deliverer, dispatcher
+
+
+async def replies_in_outbox(db) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    async with db.transaction() as s:
+        query = select(OutboxMessage).where(OutboxMessage.kind == "reply")
+        return list(await s.scalars(query.order_by(OutboxMessage.id)))
+
+
+async def test_an_answer_survives_one_502(db):
+    time = VirtualTime()
+    tg, deliverer, _ = world(db, time)
+    tg.plan["42"] = [SendError("HTTP 502")]
+    outcomes = await deliverer.deliver("telegram", "42", [Reply("绑定成功"), Reply("菜单")])
+    assert outcomes == [Outcome.SENT, Outcome.SENT]
+    assert [d.text for d in tg.delivered] == ["绑定成功", "菜单"]  # once each, in order
+    assert await replies_in_outbox(db) == []
+
+
+async def test_past_the_deadline_answers_go_through_the_outbox_in_order_once(db):
+    time = VirtualTime()
+    tg, deliverer, dispatcher = world(db, time, reply_deadline_seconds=15)
+    tg.plan["42"] = [SendError("Too Many Requests", retry_after=40)]
+    first = await deliverer.deliver("telegram", "42", [Reply("一"), Reply("二")], ref="m:42:1")
+    assert first == [Outcome.QUEUED, Outcome.QUEUED]
+    # A later answer of the same chat joins the queue instead of overtaking it.
+    assert await deliverer.deliver("telegram", "42", [Reply("三")], ref="m:42:2") == [
+        Outcome.QUEUED
+    ]
+    assert [r.payload["text"] for r in await replies_in_outbox(db)] == ["一", "二", "三"]
+    time.clock.advance(timedelta(seconds=41))
+    await dispatcher.run_once()
+    assert [d.text for d in tg.delivered] == ["一", "二", "三"]
+    assert {r.status for r in await replies_in_outbox(db)} == {"sent"}
+    # Drained: the next answer goes at once again.
+    assert await deliverer.deliver("telegram", "42", [Reply("四")]) == [Outcome.SENT]
+    assert [d.text for d in tg.delivered] == ["一", "二", "三", "四"]
+
+
+async def test_a_blocked_chat_is_not_queued(db):
+    time = VirtualTime()
+    tg, deliverer, _ = world(db, time)
+    tg.plan["42"] = [SendError("Forbidden", permanent=True, blocked=True)]
+    assert await deliverer.deliver("telegram", "42", [Reply("x")]) == [Outcome.FAILED]
+    assert await replies_in_outbox(db) == []
+
+
+async def test_one_chat_in_a_flood_pause_does_not_hold_up_another(db):
+    time = VirtualTime()
+    tg, deliverer, _ = world(db, time, reply_deadline_seconds=60)
+    tg.plan["1"] = [SendError("Too Many Requests", retry_after=20)]
+    slow = asyncio.create_task(deliverer.deliver("telegram", "1", [Reply("甲")]))
+    await asyncio.sleep(0)
+    fast = await deliverer.deliver("telegram", "2", [Reply("乙")])
+    assert fast == [Outcome.SENT]
+    assert await slow == [Outcome.SENT]
+    assert [d.text for d in tg.delivered] == ["乙", "甲"]
+
+
+async def test_answers_paced_per_chat_and_in_order(db):
+    time = VirtualTime()
+    tg, deliverer, _ = world(db, time, reply_deadline_seconds=600)
+    done = [deliverer.submit("telegram", "7", [Reply(f"{i}")])[1] for i in range(12)]
+    await asyncio.gather(*done)
+    assert [d.text for d in tg.delivered] == [f"{i}" for i in range(12)]
+    assert max_in_window([d.at for d in tg.calls], 1) <= 1  # Telegram: 1 a second per chat
+
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class RealTime(VirtualTime):
+    """The real clock (contention for the limiter needs sleepers that really wait)."""
+
+    def __init__(self) -> None:
+        self.clock = SystemClock()  # type: ignore[assignment]
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def test_answers_go_before_reminders_and_limits_hold(db):
+    time = RealTime()
+    # A fast budget so the test takes seconds: 20 per 0.25 s for the bot, 1 per 0.25 s a chat.
+    tg, deliverer, dispatcher = world(
+        db, time, telegram_overall="20/0.25s", telegram_per_chat="1/0.25s", margin_seconds=0
+    )
+    tg.latency = 0
+    for i in range(200):
+        await put(db, "telegram", str(10_000 + i), f"r{i}", f"提醒{i}", not_before=LONG_AGO)
+    under_way, send = asyncio.Event(), tg.send
+
+    async def counting(chat_id: str, reply: Reply) -> None:
+        if len(tg.calls) >= 30:  # the round has spent a window's budget and waits on it
+            under_way.set()
+        await send(chat_id, reply)
+
+    tg.send = counting  # type: ignore[method-assign]
+    round_ = asyncio.create_task(dispatcher.run_once())
+    await under_way.wait()
+    answers, seen_at_submit = [], {}
+    for i in range(40):  # then cadres press their reminder's button, all at once
+        seen_at_submit[f"答{i}"] = len(tg.calls)
+        answers.append(deliverer.submit("telegram", str(20_000 + i), [Reply(f"答{i}")])[1])
+    outcomes = await asyncio.gather(*answers)
+    await round_
+    assert all(o == [Outcome.SENT] for o in outcomes)
+    calls = [d.text for d in tg.calls]
+    assert {t for t in calls if t.startswith("答")} == {f"答{i}" for i in range(40)}
+    # Once answers wait, no reminder starts before the last of them.
+    last = max(calls.index(a) for a in seen_at_submit)
+    overtaking = [t for t in calls[min(seen_at_submit.values()) : last] if t.startswith("提醒")]
+    assert len(overtaking) <= 2
+    assert len(tg.delivered) == 240
+    assert max_in_window([d.at for d in tg.calls], 0.25) <= 20
