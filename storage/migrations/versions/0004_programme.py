@@ -1,15 +1,15 @@
 """programme: appeals lifecycle, help plans, 办实事, personal occasions
 
-Revision ID: 0003_programme
-Revises: 0002_web_users
+Revision ID: 0004_programme
+Revises: 0003_outbox_sent_index
 Create Date: 2026-11-30
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_programme'
-down_revision = '0002_web_users'
+revision = '0004_programme'
+down_revision = '0003_outbox_sent_index'
 branch_labels = None
 depends_on = None
 
