@@ -88,7 +88,11 @@ async def test_a_year_of_personal_occasions(db) -> None:
         if "生日必访" in line or "入党纪念日必访" in line
     ]
     assert personal == [
-        ("501", date(2027, 2, 22), "· 王五（堰垭村）：2月28日生日必访，3月7日（周日）前"),  # born 29 Feb
+        (
+            "501",
+            date(2027, 2, 22),
+            "· 王五（堰垭村）：2月28日生日必访，3月7日（周日）前",
+        ),  # born 29 Feb
         ("501", date(2027, 3, 9), "· 张三（堰垭村）：3月15日生日必访，3月22日（周一）前"),
         ("501", date(2027, 6, 25), "· 张三（堰垭村）：7月1日入党纪念日必访，7月8日（周四）前"),
         # 李四 is not a party member; 赵六's 入党纪念日 (10 July) falls while 陈明 is on
