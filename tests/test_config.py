@@ -82,9 +82,17 @@ def test_variables_that_are_not_settings_are_left_alone(monkeypatch):
 
 
 def test_the_cli_says_one_line_naming_the_setting(monkeypatch, capsys):
+    import logging
+
     from bot.cli import main
 
     monkeypatch.setenv("BANGFU_TELEGRAM__TOKEN", "123456:ABC")
-    assert main(["run"]) == 2
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["run"]) == 2  # `run` sets up logging first: put it back for later tests
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "BANGFU_TELEGRAM__ENABLED" in err
