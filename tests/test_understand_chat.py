@@ -135,9 +135,13 @@ async def test_a_problem_without_a_contact_is_offered(bot, db):
     answer = await phone.say("张三想申请低保")
     assert any("要记下来吗" in t for t in answer), answer
     answer = await phone.tap("记录问题")
-    assert any("问题" in t for t in answer), answer  # the problem flow, household chosen
+    # The appeal flow opens with the household already chosen: its first question is the category.
+    assert any("诉求类别" in t for t in answer), answer
+    assert "由哪个单位办理" in (await phone.tap("低保/救助"))[-1]
+    assert "办理期限" in (await phone.say("顿谷镇"))[-1]
+    await phone.tap("按规定")
     await phone.say("想申请低保")
-    await phone.tap("确认保存")
+    await phone.tap("确认")
     [problem] = await rows(db, Problem)
     assert problem.household_id == roster.households["张三"]
     assert await rows(db, Contact) == []
