@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.daytext import short_day
+from core.daytext import day_label
 from core.types import Reply
 from handlers.engine import CONFIRM, Position, Turn, enter
 from handlers.flows import FLOWS
@@ -44,7 +44,7 @@ def _nothing(turn: Turn) -> Reply:
 
 def _day(turn: Turn, iso: str) -> str:
     try:
-        return short_day(date.fromisoformat(iso[:10]), turn.lang)
+        return day_label(date.fromisoformat(iso[:10]), turn.lang, today=turn.now.date())
     except ValueError:
         return ""
 
@@ -90,6 +90,13 @@ def describe(turn: Turn, flow: str, draft: dict[str, Any], at: str) -> str:
         )
     if flow == "diary":
         return turn.t("undo.what_diary", date=_day(turn, at))
+    if flow == "measure":
+        text = str(draft.get("text", ""))[:40]
+        return turn.t("undo.what_measure", text=text, household=household)
+    if flow == "deed":
+        what = str(draft.get("what", ""))[:40]
+        day = _day(turn, str(draft.get("date", at)))
+        return turn.t("undo.what_deed", date=day, what=what, household=household)
     description = str(draft.get("description", ""))[:40]
     key = "undo.what_problem_of" if household else "undo.what_problem"
     return turn.t(key, description=description, household=household)
