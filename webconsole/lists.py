@@ -18,7 +18,7 @@ from storage.office_lists import problems as problem_list
 from storage.office_pages import diary_comments
 from storage.outbox import NewMessage, enqueue
 from webconsole.context import console, lang, render, user
-from webconsole.forms import bad, date_range, optional_int, scoped_unit
+from webconsole.forms import bad, date_range, diary_choices, scoped_unit
 from webconsole.pages import path_id
 
 PROBLEM_OVERDUE_DAYS = 30  # an open problem older than this is shown as overdue
@@ -30,17 +30,16 @@ async def diaries(request: web.Request) -> web.StreamResponse:
     c, me, language = console(request), user(request), lang(request)
     q = request.query
     since, until = date_range(q, language)
-    topic = q.get("topic", "")
-    topic = topic if topic in OPINION_TOPICS else ""
+    cadre_id, topic, keyword = diary_choices(q)
     async with c.db.sessions() as s:
         unit = await scoped_unit(s, q.get("unit", ""), me.scope, me.unit_id, language)
         f = DiaryFilter(
             unit.path,
-            cadre_id=optional_int(q.get("cadre", "")),
+            cadre_id=cadre_id,
             since=since,
             until=until,
             topic=topic,
-            keyword=q.get("q", "").strip()[:50],
+            keyword=keyword,
         )
         rows = await diary_list(s, f)
         comments = await diary_comments(s, [r[0].id for r in rows])
