@@ -24,6 +24,7 @@ class DiaryFilter:
     until: date | None = None
     topic: str = ""
     keyword: str = ""
+    before: tuple[date, int] | None = None  # keyset page: entries older than (day, id)
 
 
 def _like(text: str) -> str:
@@ -79,6 +80,15 @@ def diary_rows(f: DiaryFilter) -> Any:
             or_(Cadre.unit_id.in_(under), hh.village_id.in_(under)),
         )
     )
+    if f.before is not None:
+        day, last_id = f.before
+        stmt = stmt.where(
+            or_(
+                DiaryEntry.written_on < day,
+                and_(DiaryEntry.written_on == day, DiaryEntry.id < last_id),
+            )
+        )
+    # Newest first along ix_diary_day_id: a page reads its rows, not the whole subtree's.
     return diary_filtered(stmt, f).order_by(DiaryEntry.written_on.desc(), DiaryEntry.id.desc())
 
 

@@ -301,3 +301,26 @@ async def test_diary_export_holds_what_the_reader_shows(site, db: Database) -> N
             select(AuditLog.detail).where(AuditLog.action == "web.export").order_by(AuditLog.id)
         )
     assert detail is not None and detail["topic"] == "livelihood" and detail["keyword"] == "修路"
+
+
+async def test_diary_reader_pages_back_without_gaps_or_repeats(site, db: Database) -> None:
+    b, c, _ = site
+    async with db.transaction() as s:
+        s.add_all(
+            DiaryEntry(
+                cadre_id=c.cadre.id,
+                written_on=date(2026, 10, 1 + i % 28),  # many entries share a day
+                created_at=NOW,
+                done=f"第{i}篇",
+            )
+            for i in range(110)
+        )
+    await b.login("dungu")
+    seen: list[str] = []
+    path = "/diaries"
+    while path:
+        _, body = await b.get(path)
+        seen += re.findall(r'id="diary-(\d+)"', body)
+        older = re.search(r'<a href="(\?[^"]+)">更早的日记', body)
+        path = "/diaries" + html.unescape(older.group(1)) if older else ""
+    assert len(seen) == len(set(seen)) == 111  # 110 and 王建国's November diary

@@ -65,3 +65,14 @@ def diary_choices(query: Mapping[str, str]) -> tuple[int | None, str, str]:
         topic if topic in OPINION_TOPICS else "",
         query.get("q", "").strip()[:50],
     )
+
+
+def keyset(raw: str) -> tuple[date, int] | None:
+    """A page mark "YYYY-MM-DD.ID" (the last entry shown); anything else starts at the top."""
+    day, _, last_id = raw.strip().partition(".")
+    if not last_id.isdigit() or len(last_id) > 18:
+        return None
+    try:
+        return date.fromisoformat(day), int(last_id)
+    except ValueError:
+        return None
