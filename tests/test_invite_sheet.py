@@ -117,7 +117,7 @@ def test_pdf_cards_carry_each_cadres_text_and_a_qr_of_the_link(county, tmp_path,
 
 
 def test_qr_codes_rendered_in_worker_processes_come_back_in_order(monkeypatch):
-    from bot.roster import sheet
+    from bot.roster import cards as sheet
 
     links = [f"https://t.me/{BOT}?start=CODE{i:06d}" for i in range(30)]
     links[11] = ""  # no bot name configured: no QR code for that row

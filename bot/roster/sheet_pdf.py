@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.roster.sheet import SheetRow, qr_pngs
+from bot.roster.cards import SheetRow, qr_pngs
 from core.i18n import t
 
 FONT = "STSong-Light"
