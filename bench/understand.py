@@ -30,6 +30,7 @@ FILES = (
     "held_out_2.jsonl",
     "held_out_3.jsonl",
     "held_out_4.jsonl",
+    "held_out_5.jsonl",
 )
 SHANGHAI = timezone(timedelta(hours=8))
 

@@ -21,7 +21,7 @@ SAMPLE = load(CORPUS / "quick_reports_dev.jsonl")
 # Written by hand by the rules of the README, to check that the reading generalises.
 HELD_OUT = [
     row
-    for name in ("held_out", "held_out_2", "held_out_3", "held_out_4")
+    for name in ("held_out", "held_out_2", "held_out_3", "held_out_4", "held_out_5")
     for row in load(CORPUS / f"{name}.jsonl")
 ]
 # Another cadre's households: never to be read as this cadre's, whatever the text says.

@@ -48,7 +48,11 @@ FAILED = re.compile(
 FUTURE = re.compile(
     r"明天|明日|后天|下周|下礼拜|下星期|下个月|过两天|过几天|改天|回头|晚点|等会|待会|打算|准备|计划去"
     r"|想去|要去|还要|需要|应该|得去|将要|会去|去趟|去一趟看|本来|原本|(?:想|要)$"
+    r"|再(?:去|来|到|跑|打|上)(?!了|过|咗)|再$"
 )
+# An errand for the household (提醒他周五来开会, 通知她明天到村部): what follows is what they
+# are asked to do, not a contact the cadre had.
+ERRAND = re.compile(r"(?:提醒|通知|叫|让|喊|约|请)(?:他|她|他们|她们|人家|对方)")
 HEARSAY = re.compile(r"听说|听讲|听人说|据说|听[^，。,；;]{1,6}说")
 OTHER_ACTOR = re.compile(
     r"村支书|支书|书记|村主任|主任|村长|队长|组长|村干部|驻村队员|工作队|同事|镇长|乡长|网格员|村医|别人|其他人"
@@ -159,6 +163,8 @@ def _done(
     if NEGATION.search(before[-3:]):
         return False
     if FUTURE.search(before[-10:]) or HEARSAY.search(before) or QUESTION.search(clause):
+        return False
+    if ERRAND.search(before):
         return False
     if OTHER_ACTOR.search(before) and not WITH_ME.search(clause):
         return False
