@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Cadre, Contact, DiaryEntry, Event, Household, Pairing, Problem, Unit
+from storage.office_lists import DiaryFilter, diary_filtered
 from storage.office_scope import units_under
 from storage.stats_scope import DUTY_KINDS
 
@@ -40,6 +41,10 @@ class Range:
     since: date | None
     until: date | None
     tz: tzinfo
+    # The diary reader's other filters, so its export holds what the reader showed.
+    cadre_id: int | None = None
+    topic: str = ""
+    keyword: str = ""
 
 
 def _dated(stmt: Any, col: Any, r: Range) -> Any:
@@ -139,9 +144,8 @@ async def diaries(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
         )
         .order_by(DiaryEntry.written_on, DiaryEntry.id)
     )
-    async for d, cadre, cpath, vpath, head in _stream(
-        session, _dated(stmt, DiaryEntry.written_on, r)
-    ):
+    f = DiaryFilter(r.path, r.cadre_id, r.since, r.until, r.topic, r.keyword)
+    async for d, cadre, cpath, vpath, head in _stream(session, diary_filtered(stmt, f)):
         yield [
             *split_path(vpath or cpath),
             cadre,

@@ -24,6 +24,7 @@ class DiaryFilter:
     until: date | None = None
     topic: str = ""
     keyword: str = ""
+    before: tuple[date, int] | None = None  # keyset page: entries older than (day, id)
 
 
 def _like(text: str) -> str:
@@ -31,21 +32,11 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def diary_rows(f: DiaryFilter) -> Any:
-    """Diaries by cadres of the subtree or about its households, newest first."""
-    under = units_under(f.path)
-    hh = aliased(Household)
-    cu = aliased(Unit)
-    stmt = (
-        select(DiaryEntry, Cadre.name.label("cadre"), cu.path.label("cadre_unit"), hh.head_name)
-        .join(Cadre, Cadre.id == DiaryEntry.cadre_id)
-        .join(cu, cu.id == Cadre.unit_id)
-        .outerjoin(hh, hh.id == DiaryEntry.household_id)
-        .where(
-            DiaryEntry.deleted_at.is_(None),
-            or_(Cadre.unit_id.in_(under), hh.village_id.in_(under)),
-        )
-    )
+def diary_filtered(stmt: Any, f: DiaryFilter) -> Any:
+    """`stmt` (over DiaryEntry) narrowed by the filter's cadre, dates, topic and keyword.
+
+    The reader and the diary export both use it, so an export holds what the reader showed.
+    """
     if f.cadre_id is not None:
         stmt = stmt.where(DiaryEntry.cadre_id == f.cadre_id)
     if f.since is not None:
@@ -71,7 +62,34 @@ def diary_rows(f: DiaryFilter) -> Any:
                 )
             )
         )
-    return stmt.order_by(DiaryEntry.written_on.desc(), DiaryEntry.id.desc())
+    return stmt
+
+
+def diary_rows(f: DiaryFilter) -> Any:
+    """Diaries by cadres of the subtree or about its households, newest first."""
+    under = units_under(f.path)
+    hh = aliased(Household)
+    cu = aliased(Unit)
+    stmt = (
+        select(DiaryEntry, Cadre.name.label("cadre"), cu.path.label("cadre_unit"), hh.head_name)
+        .join(Cadre, Cadre.id == DiaryEntry.cadre_id)
+        .join(cu, cu.id == Cadre.unit_id)
+        .outerjoin(hh, hh.id == DiaryEntry.household_id)
+        .where(
+            DiaryEntry.deleted_at.is_(None),
+            or_(Cadre.unit_id.in_(under), hh.village_id.in_(under)),
+        )
+    )
+    if f.before is not None:
+        day, last_id = f.before
+        stmt = stmt.where(
+            or_(
+                DiaryEntry.written_on < day,
+                and_(DiaryEntry.written_on == day, DiaryEntry.id < last_id),
+            )
+        )
+    # Newest first along ix_diary_day_id: a page reads its rows, not the whole subtree's.
+    return diary_filtered(stmt, f).order_by(DiaryEntry.written_on.desc(), DiaryEntry.id.desc())
 
 
 async def diaries(session: AsyncSession, f: DiaryFilter, *, limit: int = PAGE) -> list[Any]:
