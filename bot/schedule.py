@@ -329,6 +329,7 @@ class SchedulingService:
             clock=clock,
             policy=host.settings.policy,
             limiter=host.limiter,  # shared with answers, which go first
+            worker=host.worker,  # the answers' send history is already in that limiter
         )
         runner = JobRunner(
             host.db,
