@@ -251,8 +251,10 @@ class Dispatcher:
         if self.policy is not None:
             morning = quiet_until(self._now().astimezone(self.clock.tz), self.policy)
             if morning is not None:  # answers to people who wrote still go at night
-                await self._defer([r for r in rows if r.kind != REPLY], morning, stats)
-                rows = [r for r in rows if r.kind == REPLY]
+                # (and scheduled jobs run at their moment: they compute the hold themselves)
+                now_ok = (REPLY, outbox.JOB)
+                await self._defer([r for r in rows if r.kind not in now_ok], morning, stats)
+                rows = [r for r in rows if r.kind in now_ok]
         for i, row in enumerate(rows):
             if self._stopping.is_set():
                 return  # this row and the rest stay claimed: released as the round ends

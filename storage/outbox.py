@@ -25,6 +25,11 @@ REPLY = "reply"  # the kind of an answer to a person, queued when it could not g
 # so every dispatcher counts it against the limits. Kept for an hour.
 ANSWERED = "answered"
 ANSWERED_KEPT = timedelta(hours=1)
+# Work an administrator scheduled for a future moment (`--at … --schedule`): a row of kind
+# "job" to the pseudo-channel "bangfu", chat_id the job's name, payload text the moment (ISO).
+# The dispatcher of `bangfu run` runs the job when the row falls due; it is not a message.
+JOB = "job"
+JOB_CHANNEL = "bangfu"
 SLOTS_KEY = "_slots"  # payload key: platform messages one history row took
 RECEIVED_KEY = "_received_at"  # payload key: when the update this reply answers arrived
 
@@ -211,9 +216,41 @@ async def mark_blocked(session: AsyncSession, channel: str, chat_id: str, *, now
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """Outbox messages by status (the send history of direct answers is not counted)."""
     rows = await session.execute(
-        select(_T.c.status, func.count()).where(_T.c.kind != ANSWERED).group_by(_T.c.status)
+        select(_T.c.status, func.count())
+        .where(_T.c.kind.not_in([ANSWERED, JOB]))
+        .group_by(_T.c.status)
     )
     return {status: int(n) for status, n in rows.all()}
+
+
+async def schedule_job(session: AsyncSession, job: str, at: datetime, *, now: datetime) -> bool:
+    """Queue `job` to run at `at`; False when exactly that is already scheduled."""
+    row = NewMessage(
+        dedupe_key=f"{JOB}:{job}:{at.isoformat()}",
+        channel=JOB_CHANNEL,
+        chat_id=job,
+        kind=JOB,
+        payload={"text": at.isoformat()},
+        not_before=at,
+    )
+    return await enqueue(session, [row], now=now) == 1
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    job: str
+    at: datetime
+    status: str
+
+
+async def scheduled_jobs(session: AsyncSession) -> list[ScheduledJob]:
+    """Jobs scheduled with `--schedule` that have not run yet (pending or running)."""
+    rows = await session.execute(
+        select(_T.c.chat_id, _T.c.next_attempt_at, _T.c.status)
+        .where(_T.c.kind == JOB, _T.c.status.in_([PENDING, SENDING]))
+        .order_by(_T.c.next_attempt_at)
+    )
+    return [ScheduledJob(job, at, status) for job, at, status in rows.all()]
 
 
 @dataclass(frozen=True)
@@ -335,7 +372,7 @@ async def pending_waits(session: AsyncSession) -> list[Waiting]:
     handled = _T.c.claimed_by != ""
     rows = await session.execute(
         select(_T.c.next_attempt_at, retried, handled, func.count(), func.max(_T.c.last_error))
-        .where(_T.c.status == PENDING)
+        .where(_T.c.status == PENDING, _T.c.kind != JOB)
         .group_by(_T.c.next_attempt_at, retried, handled)
         .order_by(_T.c.next_attempt_at)
     )
