@@ -107,7 +107,12 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
 
 
 KIND_ZH = {"visit": "入户走访", "call": "电话联系", "other": "其他"}
-TOPIC_ZH = {"policy": "政策落实", "conduct": "干部作风", "livelihood": "民生大事"}
+TOPIC_ZH = {
+    "decisions": "县委决策部署",
+    "policy": "政策落实",
+    "conduct": "干部作风",
+    "livelihood": "民生大事",
+}
 EVENT_ZH = {
     "hardship": "遇到困难",
     "birth": "添丁",

@@ -36,6 +36,10 @@ class RosterRow:
     members: int
     poverty_cause: str
     household_phone: str
+    party_member: bool = False
+    birth_date: date | None = None
+    party_date: date | None = None  # 入党日期
+    tags: tuple[str, ...] = ()  # 类别, e.g. 困难学生、党员
 
     @property
     def household_key(self) -> Hashable:
@@ -220,4 +224,8 @@ def _household_in(r: RosterRow, unit_ids: dict[str, int]) -> HouseholdIn:
         members=r.members,
         poverty_cause=r.poverty_cause,
         phone=r.household_phone,
+        party_member=r.party_member,
+        birth_date=r.birth_date,
+        party_date=r.party_date,
+        tags=r.tags,
     )

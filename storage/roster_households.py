@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
@@ -13,7 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.batch import Tally, chunks
 from storage.models import Household
 
-FIELDS = ("code", "head_name", "village_id", "category", "members", "poverty_cause", "phone")
+FIELDS = (
+    "code",
+    "head_name",
+    "village_id",
+    "category",
+    "members",
+    "poverty_cause",
+    "phone",
+    "party_member",
+    "birth_date",
+    "party_date",
+    "tags",
+)
 _COLUMNS = [Household.id, *(getattr(Household, f) for f in FIELDS)]
 
 
@@ -26,6 +38,10 @@ class HouseholdIn:
     members: int
     poverty_cause: str
     phone: str
+    party_member: bool = False
+    birth_date: date | None = None
+    party_date: date | None = None
+    tags: tuple[str, ...] = ()
 
 
 async def _by_code(
@@ -64,9 +80,16 @@ async def _by_name(
 
 def _desired(h: HouseholdIn, row: Row[Any] | None) -> dict[str, Any]:
     values = asdict(h)
+    values["tags"] = list(h.tags)
     if row is not None and h.code is None:
         values["code"] = row.code  # a roster without codes never erases one
     return values
+
+
+def _stored(row: Row[Any], name: str) -> Any:
+    """A stored value as `_desired` builds it (an old row's tags may be NULL)."""
+    value = getattr(row, name)
+    return (value or []) if name == "tags" else value
 
 
 async def upsert_households(
@@ -85,7 +108,7 @@ async def upsert_households(
     changes = []
     for key, row in found.items():
         values = _desired(wanted[key], row)
-        if any(getattr(row, f) != values[f] for f in FIELDS):
+        if any(_stored(row, f) != values[f] for f in FIELDS):
             changes.append({"id": row.id, **values})
     for batch in chunks(changes):
         await session.execute(update(Household), batch)

@@ -13,7 +13,14 @@ from storage.audit import audit
 from storage.db import Database
 from storage.roster import ApplyCounts, RosterRow, apply_roster
 from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
-from storage.roster_report import CadreLoad, Uncovered, cadre_loads, uncovered_households
+from storage.roster_report import (
+    CadreLoad,
+    CategoryMiss,
+    Uncovered,
+    cadre_loads,
+    category_misses,
+    uncovered_households,
+)
 
 UNCOVERED_SAMPLE = 20
 
@@ -34,6 +41,8 @@ class ImportReport:
     counts: ApplyCounts | None = None
     over_quota: list[QuotaIssue] = field(default_factory=list)
     under_quota: list[QuotaIssue] = field(default_factory=list)
+    # 保康's quota: leaders missing a category, or holding two households of one.
+    category_misses: list[CategoryMiss] = field(default_factory=list)
     uncovered_total: int = 0
     uncovered: list[Uncovered] = field(default_factory=list)
     dry_run: bool = False
@@ -89,7 +98,12 @@ async def import_roster(
     to it, and what the unit had that the file lacks ends (pairings) or goes inactive.
     """
     total = len(raw_rows)
-    checked = check_rows(raw_rows, (lambda n: progress("check", n, total)) if progress else None)
+    checked = check_rows(
+        raw_rows,
+        (lambda n: progress("check", n, total)) if progress else None,
+        today=now.date(),
+        allowed_tags=policy.categories.allowed,
+    )
     report = ImportReport(rows=total, errors=checked.errors, dry_run=dry_run)
     if not checked.errors and replace_unit_path is not None:
         report.errors = outside_unit(checked.rows, replace_unit_path)
@@ -118,6 +132,11 @@ async def import_roster(
         loads = await cadre_loads(session)
         over, under = quota_issues(loads, policy)
         report.over_quota, report.under_quota = over, under
+        wanted = policy.categories.wanted()
+        if wanted:
+            report.category_misses = await category_misses(
+                session, loads, policy.categories.leader_ranks, wanted
+            )
         report.uncovered_total, report.uncovered = await uncovered_households(
             session, limit=UNCOVERED_SAMPLE
         )
