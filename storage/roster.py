@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.programme import HOUSEHOLD_EXIT
 from storage.batch import Tally, chunks
 from storage.dialect import refresh_statistics
 from storage.models import Cadre, Pairing, Unit
-from storage.roster_households import HouseholdIn, upsert_households
+from storage.roster_households import HouseholdIn, exit_households, upsert_households
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class RosterRow:
     birth_date: date | None = None
     party_date: date | None = None  # 入党日期
     tags: tuple[str, ...] = ()  # 类别, e.g. 困难学生、党员
+    poverty_status: str | None = None  # 户状态: 脱贫 / 监测户 / 已消除风险 / 退出
+    status_date: date | None = None
 
     @property
     def household_key(self) -> Hashable:
@@ -207,6 +210,12 @@ async def apply_roster(
     pairs = {(cadre_ids[r.cadre_phone], household_ids[r.household_key]) for r in rows}
     await upsert_pairings(session, pairs, start=now.date(), tally=counts.pairings)
     note("pairings", len(pairs), len(pairs))
+    exits = {
+        household_ids[r.household_key]: r.status_date or now.date()
+        for r in rows
+        if r.poverty_status == HOUSEHOLD_EXIT
+    }
+    await exit_households(session, exits)
     counts.cadre_ids = set(cadre_ids.values())
     counts.household_ids = set(household_ids.values())
     counts.pairs = pairs
@@ -228,4 +237,6 @@ def _household_in(r: RosterRow, unit_ids: dict[str, int]) -> HouseholdIn:
         birth_date=r.birth_date,
         party_date=r.party_date,
         tags=r.tags,
+        poverty_status=r.poverty_status,
+        status_date=r.status_date,
     )

@@ -11,7 +11,9 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import Tally, chunks
-from storage.models import Household
+from storage.models import Household, Pairing
+
+HOUSEHOLD_EXITED = "exited"  # as storage.duties
 
 FIELDS = (
     "code",
@@ -25,6 +27,8 @@ FIELDS = (
     "birth_date",
     "party_date",
     "tags",
+    "poverty_status",
+    "status_date",
 )
 _COLUMNS = [Household.id, *(getattr(Household, f) for f in FIELDS)]
 
@@ -42,6 +46,8 @@ class HouseholdIn:
     birth_date: date | None = None
     party_date: date | None = None
     tags: tuple[str, ...] = ()
+    poverty_status: str | None = None  # None: keep what the household has
+    status_date: date | None = None
 
 
 async def _by_code(
@@ -81,6 +87,9 @@ async def _by_name(
 def _desired(h: HouseholdIn, row: Row[Any] | None) -> dict[str, Any]:
     values = asdict(h)
     values["tags"] = list(h.tags)
+    if row is not None and h.poverty_status is None:
+        # A roster without 户状态 never erases one set earlier (by a file or the CLI).
+        values["poverty_status"], values["status_date"] = row.poverty_status, row.status_date
     if row is not None and h.code is None:
         values["code"] = row.code  # a roster without codes never erases one
     return values
@@ -124,3 +133,22 @@ async def upsert_households(
     tally.updated += len(changes)
     tally.unchanged += len(found) - len(changes)
     return ids
+
+
+async def exit_households(session: AsyncSession, exits: Mapping[int, date]) -> None:
+    """Households a roster marks 退出: exited, their pairings ended on the status day."""
+    for part in chunks(sorted(exits)):
+        rows = await session.execute(
+            select(Pairing.id, Pairing.household_id).where(
+                Pairing.household_id.in_(part), Pairing.active.is_(True)
+            )
+        )
+        ends = [
+            {"id": pid, "active": False, "end_date": exits[hid], "end_reason": "户退出"}
+            for pid, hid in rows
+        ]
+        for batch in chunks(ends):
+            await session.execute(update(Pairing), batch)
+        await session.execute(
+            update(Household).where(Household.id.in_(part)).values(status=HOUSEHOLD_EXITED)
+        )
