@@ -11,6 +11,11 @@ Each chat is a lane: its answers go one after the other in the order they were h
 different chats never wait for each other. `submit` returns at once with a future that is
 done when the first answer is on its way (sent, or safely queued): the moment to remove the
 pressed keyboard. Logs carry chat ids and message refs, never text.
+
+Every answer sent directly is also written to the database's send history (an outbox row
+of kind "answered", already sent, without its text), a few at a time, so the dispatchers
+of other processes count it against the platform's limits. The time from an update's
+arrival to its first answer accepted by the platform is the reply-latency metric.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from bot import metrics
 from bot.channels.base import Sender, SendError
 from bot.config import DispatchSettings
 from bot.dispatch import limits_for
@@ -38,6 +45,7 @@ from storage.db import Database
 log = logging.getLogger("bangfu.deliver")
 
 FIRST_RETRY_SECONDS = 0.5  # then 1, 2, 4 … until the deadline
+HISTORY_FLUSH_SECONDS = 0.2  # direct sends are written to the send history this often
 
 
 class Outcome(Enum):
@@ -53,6 +61,8 @@ class _Batch:
     on_way: asyncio.Future[Outcome]
     done: asyncio.Future[list[Outcome]]
     sent: int = 0  # how many of `replies` are done with
+    received: float | None = None  # time.monotonic() when the update arrived
+    channel: str = ""
 
 
 @dataclass
@@ -74,8 +84,14 @@ class Deliverer:
         settings: DispatchSettings,
         clock: Clock,
         sleep: Sleep = asyncio.sleep,
+        worker: str = "",
     ) -> None:
         self.db = db
+        # The dispatcher of this process shares the limiter and this name: it skips these
+        # rows in the history; other processes' dispatchers count them.
+        self.worker = worker or f"answers:{secrets.token_hex(6)}"
+        self._history: list[outbox.SentAnswer] = []
+        self._history_task: asyncio.Task[None] | None = None
         self.senders = senders  # shared, live: channels add theirs as they start
         self.limiter = limiter
         self.cfg = settings
@@ -93,12 +109,27 @@ class Deliverer:
         )
 
     def submit(
-        self, channel: str, chat_id: str, replies: Sequence[Reply], *, ref: str = ""
+        self,
+        channel: str,
+        chat_id: str,
+        replies: Sequence[Reply],
+        *,
+        ref: str = "",
+        received: float | None = None,
     ) -> tuple[asyncio.Future[Outcome], asyncio.Future[list[Outcome]]]:
-        """Hand in one update's answers; (first on its way, all on their way)."""
+        """Hand in one update's answers; (first on its way, all on their way).
+
+        `received` (time.monotonic() when the update arrived) starts the reply-latency
+        measure, which ends when the first answer is accepted by the platform.
+        """
         loop = asyncio.get_running_loop()
         batch = _Batch(
-            list(replies), ref or secrets.token_hex(8), loop.create_future(), loop.create_future()
+            list(replies),
+            ref or secrets.token_hex(8),
+            loop.create_future(),
+            loop.create_future(),
+            received=received,
+            channel=channel,
         )
         if not batch.replies:
             batch.on_way.set_result(Outcome.SENT)
@@ -112,10 +143,16 @@ class Deliverer:
         return batch.on_way, batch.done
 
     async def deliver(
-        self, channel: str, chat_id: str, replies: Sequence[Reply], *, ref: str = ""
+        self,
+        channel: str,
+        chat_id: str,
+        replies: Sequence[Reply],
+        *,
+        ref: str = "",
+        received: float | None = None,
     ) -> list[Outcome]:
         """Hand in answers and wait until each is sent or queued."""
-        _first, done = self.submit(channel, chat_id, replies, ref=ref)
+        _first, done = self.submit(channel, chat_id, replies, ref=ref, received=received)
         return await done
 
     async def close(self) -> None:
@@ -124,6 +161,31 @@ class Deliverer:
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._history_task is not None:
+            await asyncio.gather(self._history_task, return_exceptions=True)
+        await self.flush_history()
+
+    async def flush_history(self) -> None:
+        """Write the direct sends not yet in the database's send history."""
+        rows, self._history = self._history, []
+        if not rows or self.db is None:
+            return
+        try:
+            async with self.db.transaction() as s:
+                await outbox.record_answers(s, rows, worker=self.worker, now=self.clock.now())
+        except Exception as exc:  # the limiter of this process still knows them
+            log.warning("send history not written (%d answers): %s", len(rows), exc)
+
+    def _remember_sent(self, channel: str, chat_id: str, weight: int) -> None:
+        if self.db is None:
+            return
+        self._history.append(outbox.SentAnswer(channel, chat_id, weight, self.clock.now()))
+        if self._history_task is None or self._history_task.done():
+            self._history_task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(HISTORY_FLUSH_SECONDS)  # gather the answers of this moment
+        await self.flush_history()
 
     @property
     def busy(self) -> int:
@@ -167,9 +229,12 @@ class Deliverer:
             if outcome is not Outcome.QUEUED:
                 batch.sent += 1
             else:
-                await self._queue(key, lane, batch.replies[i:], batch.ref, i)
+                received = batch.received if i == 0 else None
+                await self._queue(key, lane, batch.replies[i:], batch.ref, i, received=received)
                 return outcomes + [Outcome.QUEUED] * (len(batch.replies) - i)
             outcomes.append(outcome)
+            if i == 0 and outcome is Outcome.SENT and batch.received is not None:
+                metrics.answer_sent(key[0], time.monotonic() - batch.received)
             if i == 0 and not batch.on_way.done():
                 batch.on_way.set_result(outcome)
         return outcomes
@@ -198,6 +263,7 @@ class Deliverer:
             finally:
                 self.limiter.release(rules, weight)
             if error is None:
+                self._remember_sent(channel, chat_id, weight)
                 return Outcome.SENT
             if isinstance(error, SendError) and error.permanent:
                 log.warning("answer to %s %s refused: %s", channel, chat_id, str(error)[:200])
@@ -220,9 +286,20 @@ class Deliverer:
             delay *= 2
 
     async def _queue(
-        self, key: tuple[str, str], lane: _Lane, replies: Sequence[Reply], ref: str, first: int
+        self,
+        key: tuple[str, str],
+        lane: _Lane,
+        replies: Sequence[Reply],
+        ref: str,
+        first: int,
+        *,
+        received: float | None = None,
     ) -> None:
-        """Write answers to the outbox for the dispatcher; the chat's later ones follow them."""
+        """Write answers to the outbox for the dispatcher; the chat's later ones follow them.
+
+        With `received`, the first row carries the update's arrival (on the business
+        clock), so the dispatcher can end the reply-latency measure when it sends it.
+        """
         if not replies:
             return
         now = self.clock.now()
@@ -239,6 +316,9 @@ class Deliverer:
             )
             for i, reply in enumerate(replies)
         ]
+        if received is not None:
+            waited = max(0.0, time.monotonic() - received)
+            rows[0].payload[outbox.RECEIVED_KEY] = (now - timedelta(seconds=waited)).isoformat()
         if self.db is None:
             log.warning("%d answer(s) to %s %s lost: nowhere to queue", len(rows), *key)
             return

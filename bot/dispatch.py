@@ -200,6 +200,9 @@ class Dispatcher:
             self.limiter.record(rules, sent.ended or now, weight)
 
     def _weight_of_payload(self, channel: str, payload: dict[str, object]) -> int:
+        slots = payload.get(outbox.SLOTS_KEY)
+        if isinstance(slots, int):  # a direct answer's history row
+            return max(1, slots)
         try:
             return self._weight(channel, payload_to_reply(payload))
         except (KeyError, TypeError, ValueError):
@@ -248,8 +251,10 @@ class Dispatcher:
         if self.policy is not None:
             morning = quiet_until(self._now().astimezone(self.clock.tz), self.policy)
             if morning is not None:  # answers to people who wrote still go at night
-                await self._defer([r for r in rows if r.kind != REPLY], morning, stats)
-                rows = [r for r in rows if r.kind == REPLY]
+                # (and scheduled jobs run at their moment: they compute the hold themselves)
+                now_ok = (REPLY, outbox.JOB)
+                await self._defer([r for r in rows if r.kind not in now_ok], morning, stats)
+                rows = [r for r in rows if r.kind in now_ok]
         for i, row in enumerate(rows):
             if self._stopping.is_set():
                 return  # this row and the rest stay claimed: released as the round ends
@@ -289,6 +294,7 @@ class Dispatcher:
             async with self.db.transaction() as s:
                 kept = await outbox.mark_sent(s, row.id, worker=self.worker, now=self._now())
             self._count(stats, "sent" if kept else "lost", row)
+            self._observe_reply(row)
             return None
         return await self._failed(row, error, rules, stats)
 
@@ -362,6 +368,17 @@ class Dispatcher:
             log.warning("row %s: lease lost to another worker", row.id)
         elif what in ("dead", "failed"):
             log.warning("row %s %s %s: %s", row.id, row.channel, chat_label(row), what)
+
+    def _observe_reply(self, row: Claimed) -> None:
+        """A queued answer that starts an update's replies: the reply latency ends now."""
+        received = row.payload.get(outbox.RECEIVED_KEY) if row.kind == REPLY else None
+        if not isinstance(received, str):
+            return
+        try:
+            seconds = (self._now() - datetime.fromisoformat(received)).total_seconds()
+        except ValueError:
+            return
+        metrics.answer_sent(row.channel, seconds)
 
     def _now(self) -> datetime:
         return self.clock.now()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +33,11 @@ class Host:
     limiter: RateLimiter | None = None
     # How channels send answers: paced, retried, queued when they cannot go now.
     delivery: Deliverer | None = None
+    # This process's name in the outbox (claims, send history); its dispatcher and its
+    # answers share it, since they share one limiter.
+    worker: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    )
 
     def __post_init__(self) -> None:
         cfg, clock = self.settings.dispatch, self.ctx.clock
@@ -39,7 +47,12 @@ class Host:
             self.limiter = RateLimiter(pace, margin_seconds=cfg.margin_seconds)
         if self.delivery is None:
             self.delivery = Deliverer(
-                self.db, self.senders, limiter=self.limiter, settings=cfg, clock=clock
+                self.db,
+                self.senders,
+                limiter=self.limiter,
+                settings=cfg,
+                clock=clock,
+                worker=self.worker,
             )
 
     def add_channel(self, channel: ChannelAdapter) -> None:

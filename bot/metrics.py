@@ -1,7 +1,8 @@
 """Prometheus metrics of the bot process, served as GET /metrics on its web port.
 
     bangfu_updates_total{channel}                updates (messages, presses) handled
-    bangfu_reply_seconds{channel}                an update reaching the core to its answer ready
+    bangfu_reply_seconds{channel}                an update's arrival to its first answer accepted
+                                                 by the platform (sent at once, or from the outbox)
     bangfu_outbox_messages{state}                outbox rows by state, read at each scrape
     bangfu_send_failures_total{platform,code}    sends a platform refused, or that failed
     bangfu_job_seconds{job}                      sweep, digest and review durations
@@ -46,7 +47,7 @@ UPDATES = Counter(
 )
 REPLY_SECONDS = Histogram(
     "bangfu_reply_seconds",
-    "Seconds from an update reaching the core until its answer is ready to send",
+    "Seconds from an update's arrival until its first answer is accepted by the platform",
     ["channel"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
     registry=REGISTRY,
@@ -71,11 +72,14 @@ SCRAPE_TIMEOUT_SECONDS = 5.0
 OutboxCounts = Callable[[], Awaitable[dict[str, int]]]
 
 
-def update_handled(channel: str, seconds: float | None = None) -> None:
-    """One update handled; `seconds` from its arrival until its answer was ready."""
+def update_handled(channel: str) -> None:
+    """One update handled by the core."""
     UPDATES.labels(channel).inc()
-    if seconds is not None:
-        REPLY_SECONDS.labels(channel).observe(max(0.0, seconds))
+
+
+def answer_sent(channel: str, seconds: float) -> None:
+    """An update's first answer accepted by the platform, `seconds` after the update came."""
+    REPLY_SECONDS.labels(channel).observe(max(0.0, seconds))
 
 
 def send_failed(platform: str, code: str) -> None:
@@ -117,12 +121,12 @@ def metrics_route(outbox_counts: OutboxCounts) -> Callable[[web.Request], Awaita
 
 
 class MeteredCore(Core):
-    """The core, counting each update it handles and how long its answer took."""
+    """The core, counting each update it handles (the reply latency is measured where the
+    answer is sent: bot/deliver.py and, for answers queued, bot/dispatch.py)."""
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
-        started = time.monotonic()
         replies = await super().handle(inbound)
-        update_handled(str(inbound.channel), time.monotonic() - started)
+        update_handled(str(inbound.channel))
         return replies
 
 

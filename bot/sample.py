@@ -101,7 +101,7 @@ def sample_rows() -> list[RawRow]:
         household_phone = f"139{n + 1:08d}" if n % 5 != 2 else ""
         values = [unit, name, rank, phone, head, code, VILLAGES[village]]
         values += [category, str(members), cause, household_phone]
-        rows.append(RawRow(n + 2, dict(zip(HEADERS, values, strict=True))))
+        rows.append(RawRow(n + 2, dict(zip(HEADERS[: len(values)], values, strict=True))))
     return rows
 
 

@@ -20,24 +20,27 @@ import socket
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
+from bot.channels.base import SendError
 from bot.config import ScheduleSettings
 from bot.dispatch import Dispatcher
 from bot.host import Host
 from core.clock import Clock
+from core.types import Channel, Reply
 from storage import jobs as job_store
+from storage import outbox
 from storage.db import Database
+from storage.jobs import DIGEST, DISPATCH, REVIEW, SWEEP
 
 log = logging.getLogger("bangfu.schedule")
 
 JobFn = Callable[[datetime], Awaitable[Any]]
-SWEEP, DIGEST, REVIEW, DISPATCH = "sweep", "digest", "review", "dispatch"
 STOP_TIMEOUT = 10.0  # seconds a cancelled job may take to unwind at shutdown
 HOUSEKEEPING_SECONDS = 60  # idle drafts are told within a minute of expiring
 LOOKBACK = timedelta(days=40)  # longer than the longest period (a month)
@@ -298,6 +301,29 @@ async def start_scheduling(runner: JobRunner, cfg: ScheduleSettings, tz: tzinfo)
     return started
 
 
+class JobSender:
+    """Runs the jobs scheduled with `--at … --schedule` when their outbox row falls due.
+
+    The dispatcher hands it rows of the pseudo-channel "bangfu" like messages: chat_id is
+    the job's name, the text its moment. A failure is retried like a failed send.
+    """
+
+    channel = cast(Channel, outbox.JOB_CHANNEL)  # not a platform: a name for the outbox
+
+    def __init__(self, jobs: Mapping[str, JobFn]) -> None:
+        self.jobs = jobs
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        job = self.jobs.get(chat_id)
+        if job is None:
+            raise SendError(f"no job {chat_id!r} in this process", permanent=True)
+        at = datetime.fromisoformat(reply.text)
+        log.info("scheduled job %s for %s: start", chat_id, at.isoformat())
+        with metrics.timed_job(chat_id):
+            await job(at)
+        log.info("scheduled job %s for %s: done", chat_id, at.isoformat())
+
+
 class SchedulingService:
     """The dispatcher and the cron jobs as a part of `bangfu run` (bot.channels.base.Part).
 
@@ -324,11 +350,12 @@ class SchedulingService:
         cfg, tz, clock = host.settings.schedule, host.settings.tz, host.ctx.clock
         dispatcher = Dispatcher(
             host.db,
-            list(host.senders.values()),
+            [*host.senders.values(), JobSender(self.jobs)],
             settings=host.settings.dispatch,
             clock=clock,
             policy=host.settings.policy,
             limiter=host.limiter,  # shared with answers, which go first
+            worker=host.worker,  # the answers' send history is already in that limiter
         )
         runner = JobRunner(
             host.db,

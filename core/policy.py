@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from core.programme import (
     AppealPolicy,
+    CategoryPolicy,
     EscalationPolicy,
     OccasionPolicy,
     PlanPolicy,
@@ -29,7 +30,8 @@ QUOTA_PRESET_ALIASES = {"博白": "865321", "融水": "543", "利州": "一包�
 HELP_TAGS = ("政策", "技术", "项目", "资金", "销路", "生活")  # 六帮
 EVENT_KINDS = ("hardship", "birth", "illness", "death", "dispute")
 CONTACT_KINDS = ("visit", "call", "other")
-OPINION_TOPICS = ("policy", "conduct", "livelihood")  # 民意: 政策落实, 干部作风, 民生大事
+# 民意 (保康's 五联日记): 县委决策部署, 政策落实, 干部作风, 民生大事.
+OPINION_TOPICS = ("decisions", "policy", "conduct", "livelihood")
 # The 24 solar terms in calendar order from January; festivals and farming seasons name them.
 SOLAR_TERMS = (
     "小寒", "大寒", "立春", "雨水", "惊蛰", "春分", "清明", "谷雨", "立夏", "小满", "芒种", "夏至",
@@ -157,6 +159,7 @@ class Policy(BaseModel):
     score: ScorePolicy = Field(default_factory=lambda: ScorePolicy.model_validate({}))
     plans: PlanPolicy = Field(default_factory=PlanPolicy)
     occasions: OccasionPolicy = Field(default_factory=OccasionPolicy)
+    categories: CategoryPolicy = Field(default_factory=CategoryPolicy)
 
     @field_validator("quota_preset")
     @classmethod

@@ -33,6 +33,22 @@ HELP_KIND_PRESETS: dict[str, tuple[str, ...]] = {
 }
 HELP_KIND_ALIASES = {"博白": "六帮", "利州": "四包"}
 
+# A household's standing in the programme, with the day it took effect. 退出 ends its duties.
+HOUSEHOLD_STATUSES = ("脱贫", "监测户", "已消除风险", "退出")
+HOUSEHOLD_EXIT = "退出"
+
+# 保康's 五联 类别 tags on households (the roster's 类别 column may list several).
+WULIAN_TAGS = ("困难学生", "孤寡老人", "低保户", "诉求群众", "党员", "产业大户", "龙头企业")
+# 保康's quota: each leader takes one household of each of five categories. 2012: 贫困户,
+# 困难学生, 孤寡老人, 城市低保户, 诉求群众; later (2016 report): 贫困群众, 农村党员, 产业大户,
+# 龙头企业, 诉求群众.
+CATEGORY_QUOTA_PRESETS: dict[str, tuple[str, ...]] = {
+    "保康": ("贫困户", "党员", "产业大户", "龙头企业", "诉求群众"),
+    "保康2012": ("贫困户", "困难学生", "孤寡老人", "低保户", "诉求群众"),
+}
+# 县"四大家"领导 and the heads of county departments and townships (正科).
+LEADER_RANKS = ["县级", "县处级", "厅级", "处级", "正科"]
+
 
 class AppealPolicy(BaseModel):
     """Appeal categories with their deadlines in days, and the units offered as handlers."""
@@ -182,6 +198,47 @@ class PlanPolicy(BaseModel):
         return (
             tuple(self.help_kinds) if self.help_kinds else HELP_KIND_PRESETS[self.help_kinds_preset]
         )
+
+
+class CategoryPolicy(BaseModel):
+    """Household 类别 (a list per household) and 保康's five-category quota for leaders."""
+
+    allowed: list[str] | None = None  # 类别 values the roster may use; None: any
+    quota_preset: str | None = None  # 保康 / 保康2012; None: no category quota
+    quota: list[str] | None = None  # a county's own categories; overrides the preset
+    leader_ranks: list[str] = Field(default_factory=lambda: list(LEADER_RANKS))
+
+    @field_validator("quota_preset")
+    @classmethod
+    def _preset(cls, v: str | None) -> str | None:
+        if v is not None and v not in CATEGORY_QUOTA_PRESETS:
+            raise ValueError(
+                f"unknown category quota preset {v!r} (known: {', '.join(CATEGORY_QUOTA_PRESETS)})"
+            )
+        return v
+
+    @field_validator("allowed", "quota")
+    @classmethod
+    def _names(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (not v or any(not k.strip() or len(k) > 30 for k in v)):
+            raise ValueError("a non-empty list of names of 1 to 30 characters")
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("a name is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _quota_allowed(self) -> CategoryPolicy:
+        if self.allowed is not None:
+            unknown = [c for c in self.wanted() if c not in self.allowed]
+            if unknown:
+                raise ValueError(f"quota category {unknown[0]!r} is not in allowed")
+        return self
+
+    def wanted(self) -> tuple[str, ...]:
+        """The categories each leader must take one household of (empty: no quota)."""
+        if self.quota is not None:
+            return tuple(self.quota)
+        return CATEGORY_QUOTA_PRESETS[self.quota_preset] if self.quota_preset else ()
 
 
 class OccasionPolicy(BaseModel):

@@ -91,12 +91,16 @@ def describe(turn: Turn, flow: str, draft: dict[str, Any], at: str) -> str:
     if flow == "diary":
         return turn.t("undo.what_diary", date=_day(turn, at))
     if flow == "measure":
-        text = str(draft.get("text", ""))[:40]
-        return turn.t("undo.what_measure", text=text, household=household)
+        return turn.t(
+            "undo.what_measure", text=str(draft.get("text", ""))[:40], household=household
+        )
     if flow == "deed":
-        what = str(draft.get("what", ""))[:40]
-        day = _day(turn, str(draft.get("date", at)))
-        return turn.t("undo.what_deed", date=day, what=what, household=household)
+        return turn.t(
+            "undo.what_deed",
+            what=str(draft.get("what", ""))[:40],
+            date=_day(turn, str(draft.get("date", at))),
+            household=household,
+        )
     description = str(draft.get("description", ""))[:40]
     key = "undo.what_problem_of" if household else "undo.what_problem"
     return turn.t(key, description=description, household=household)

@@ -26,14 +26,29 @@ def skip_locked(session: AsyncSession, stmt: Any) -> Any:
 
 
 async def try_advisory_xact_lock(session: AsyncSession, key: int) -> bool:
-    """pg_try_advisory_xact_lock(key), held until the session's transaction ends.
+    """pg_try_advisory_xact_lock(key, <this deployment>), held until the transaction ends.
 
+    Advisory locks are server-wide, so the second half of the two-part key names the
+    deployment: the database and the schema first in the search path. Two deployments on
+    one PostgreSQL server (or two test runs in their own schemas) never block each other.
     SQLite has one writer at a time and no advisory locks: always True there.
     """
     if not is_postgres(session):
         return True
-    result = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
+    result = await session.execute(
+        text(
+            "SELECT pg_try_advisory_xact_lock("
+            "CAST(:k AS integer), hashtext(current_database() || '.' || current_schema()))"
+        ),
+        {"k": _int4(key)},
+    )
     return bool(result.scalar())
+
+
+def _int4(key: int) -> int:
+    """A 32-bit unsigned key as PostgreSQL's signed integer."""
+    key &= 0xFFFFFFFF
+    return key - (1 << 32) if key >= 1 << 31 else key
 
 
 async def refresh_statistics(session: AsyncSession, tables: list[str]) -> None:

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import insert_ignore, try_advisory_xact_lock
 from storage.models import JobRun
 
+# The scheduled jobs' names (here so that light CLI commands need not import the scheduler).
+SWEEP, DIGEST, REVIEW, DISPATCH = "sweep", "digest", "review", "dispatch"
+
 _T: Table = JobRun.__table__  # type: ignore[assignment]
 
 

@@ -126,6 +126,9 @@ class Household(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     party_date: Mapped[date | None] = mapped_column(Date)  # 入党日期
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 类别: 困难学生, 党员, ...
+    # 脱贫 / 监测户 / 已消除风险 / 退出 and since when; 退出 also makes `status` exited.
+    poverty_status: Mapped[str | None] = mapped_column(String(20))
+    status_date: Mapped[date | None] = mapped_column(Date)
 
 
 class Pairing(Base):
@@ -171,11 +174,30 @@ class Contact(Base):
     deleted_at: Mapped[datetime | None]  # undone by the cadre
 
 
+class ContactMonth(Base):
+    """Whether a household had a call or visit in a month: `n` live duty contacts.
+
+    Kept by database triggers on `contacts` (and on a household's move to another village),
+    created by the migration, so every writer keeps it right; the console's 12-month trend
+    counts these rows instead of scanning a year of contacts.
+    """
+
+    __tablename__ = "contact_months"
+    __table_args__ = (Index("ix_contact_months_village_month", "village_id", "month", "n"),)
+    household_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
+    village_id: Mapped[int] = mapped_column(BigId)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class DiaryEntry(Base):
     """民情日记: 所访所做 / 所见所闻 / 所思所想, with 民意 views."""
 
     __tablename__ = "diary_entries"
-    __table_args__ = (Index("ix_diary_cadre_day", "cadre_id", "written_on"),)
+    __table_args__ = (
+        Index("ix_diary_cadre_day", "cadre_id", "written_on"),
+        Index("ix_diary_day_id", "written_on", "id"),  # the reader: newest first, keyset pages
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))

@@ -24,6 +24,7 @@ class DiaryFilter:
     until: date | None = None
     topic: str = ""
     keyword: str = ""
+    before: tuple[date, int] | None = None  # keyset page: entries older than (day, id)
 
 
 def _like(text: str) -> str:
@@ -31,21 +32,11 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def diary_rows(f: DiaryFilter) -> Any:
-    """Diaries by cadres of the subtree or about its households, newest first."""
-    under = units_under(f.path)
-    hh = aliased(Household)
-    cu = aliased(Unit)
-    stmt = (
-        select(DiaryEntry, Cadre.name.label("cadre"), cu.path.label("cadre_unit"), hh.head_name)
-        .join(Cadre, Cadre.id == DiaryEntry.cadre_id)
-        .join(cu, cu.id == Cadre.unit_id)
-        .outerjoin(hh, hh.id == DiaryEntry.household_id)
-        .where(
-            DiaryEntry.deleted_at.is_(None),
-            or_(Cadre.unit_id.in_(under), hh.village_id.in_(under)),
-        )
-    )
+def diary_filtered(stmt: Any, f: DiaryFilter) -> Any:
+    """`stmt` (over DiaryEntry) narrowed by the filter's cadre, dates, topic and keyword.
+
+    The reader and the diary export both use it, so an export holds what the reader showed.
+    """
     if f.cadre_id is not None:
         stmt = stmt.where(DiaryEntry.cadre_id == f.cadre_id)
     if f.since is not None:
@@ -71,7 +62,34 @@ def diary_rows(f: DiaryFilter) -> Any:
                 )
             )
         )
-    return stmt.order_by(DiaryEntry.written_on.desc(), DiaryEntry.id.desc())
+    return stmt
+
+
+def diary_rows(f: DiaryFilter) -> Any:
+    """Diaries by cadres of the subtree or about its households, newest first."""
+    under = units_under(f.path)
+    hh = aliased(Household)
+    cu = aliased(Unit)
+    stmt = (
+        select(DiaryEntry, Cadre.name.label("cadre"), cu.path.label("cadre_unit"), hh.head_name)
+        .join(Cadre, Cadre.id == DiaryEntry.cadre_id)
+        .join(cu, cu.id == Cadre.unit_id)
+        .outerjoin(hh, hh.id == DiaryEntry.household_id)
+        .where(
+            DiaryEntry.deleted_at.is_(None),
+            or_(Cadre.unit_id.in_(under), hh.village_id.in_(under)),
+        )
+    )
+    if f.before is not None:
+        day, last_id = f.before
+        stmt = stmt.where(
+            or_(
+                DiaryEntry.written_on < day,
+                and_(DiaryEntry.written_on == day, DiaryEntry.id < last_id),
+            )
+        )
+    # Newest first along ix_diary_day_id: a page reads its rows, not the whole subtree's.
+    return diary_filtered(stmt, f).order_by(DiaryEntry.written_on.desc(), DiaryEntry.id.desc())
 
 
 async def diaries(session: AsyncSession, f: DiaryFilter, *, limit: int = PAGE) -> list[Any]:
@@ -102,6 +120,11 @@ class ProblemLine:
     status: str
     resolved_on: date | None
     age_days: int
+    category: str = ""  # the appeal's: 类别, handling unit, deadline, stage, call-back
+    handler: str = ""
+    due_on: date | None = None
+    stage: str = ""
+    satisfaction: str = ""
 
 
 async def problems(
@@ -115,16 +138,21 @@ async def problems(
     limit: int = PAGE,
 ) -> tuple[dict[str, int], list[ProblemLine]]:
     """Counts (open, overdue, resolved) in the subtree and the lines of one status, oldest first."""
-    village = aliased(Unit)
+    village, handler = aliased(Unit), aliased(Unit)
     under = units_under(path)
     late = today.toordinal() - overdue_days
     base = (
         select(
-            Problem, Household.head_name, village.name.label("village"), Cadre.name.label("cadre")
+            Problem,
+            Household.head_name,
+            village.name.label("village"),
+            Cadre.name.label("cadre"),
+            func.coalesce(handler.name, "").label("handler"),
         )
         .join(Household, Household.id == Problem.household_id)
         .join(village, village.id == Household.village_id)
         .join(Cadre, Cadre.id == Problem.cadre_id)
+        .outerjoin(handler, handler.id == Problem.handler_unit_id)
         .where(Problem.deleted_at.is_(None), Household.village_id.in_(under))
     )
     cutoff = date.fromordinal(late)
@@ -155,7 +183,7 @@ async def problems(
     else:
         stmt = base.where(Problem.status == "open").order_by(Problem.raised_on, Problem.id)
     lines = []
-    for p, head, vname, cname in await session.execute(stmt.limit(limit)):
+    for p, head, vname, cname, hname in await session.execute(stmt.limit(limit)):
         resolved_on = p.resolved_at.astimezone(tz).date() if p.resolved_at else None
         end = resolved_on or today
         lines.append(
@@ -171,6 +199,11 @@ async def problems(
                 p.status,
                 resolved_on,
                 (end - p.raised_on).days,
+                p.category,
+                hname,
+                p.due_on,
+                p.stage,
+                p.satisfaction,
             )
         )
     return counts, lines

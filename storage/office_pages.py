@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, extract, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Cadre,
     ChatAccount,
     Contact,
+    ContactMonth,
     DiaryComment,
     DiaryEntry,
     Event,
@@ -32,21 +34,22 @@ RECENT = 300  # rows per list on a page; exports have everything
 async def monthly_coverage(
     session: AsyncSession, path: str, since: date, today: date
 ) -> dict[tuple[int, int], int]:
-    """Households of the subtree with a call or visit, per (year, month), since `since`."""
-    y, m = extract("year", Contact.occurred_on), extract("month", Contact.occurred_on)
+    """Households of the subtree with a call or visit, per (year, month), since `since`.
+
+    Counted from `contact_months` (kept by triggers on every contact written, undone or
+    moved), one row per household and month, instead of a year of contacts.
+    """
     rows = await session.execute(
-        select(y, m, func.count(func.distinct(Contact.household_id)))
-        .join(Household, Household.id == Contact.household_id)
+        select(ContactMonth.month, func.count())
         .where(
-            Contact.deleted_at.is_(None),
-            Contact.kind.in_(DUTY_KINDS),
-            Contact.occurred_on >= since,
-            Contact.occurred_on <= today,
-            Household.village_id.in_(units_under(path)),
+            ContactMonth.village_id.in_(units_under(path)),
+            ContactMonth.month >= since.replace(day=1),
+            ContactMonth.month <= today,
+            ContactMonth.n > 0,
         )
-        .group_by(y, m)
+        .group_by(ContactMonth.month)
     )
-    return {(int(r[0]), int(r[1])): int(r[2]) for r in rows}
+    return {(r[0].year, r[0].month): int(r[1]) for r in rows}
 
 
 async def child_units(session: AsyncSession, unit_id: int) -> list[Unit]:
@@ -244,10 +247,12 @@ async def household_record(session: AsyncSession, household_id: int) -> Record:
             .order_by(Event.occurred_on.desc())
         )
     )
+    handler = aliased(Unit)
     rec.problems = list(
         await session.execute(
-            select(Problem, Cadre.name)
+            select(Problem, Cadre.name, func.coalesce(handler.name, ""))
             .join(Cadre, Cadre.id == Problem.cadre_id)
+            .outerjoin(handler, handler.id == Problem.handler_unit_id)
             .where(Problem.household_id == household_id, Problem.deleted_at.is_(None))
             .order_by(Problem.raised_on.desc())
         )

@@ -7,12 +7,13 @@ in "sending" past its lease — its worker crashed — is claimed again, so noth
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, or_, select, update
+from sqlalchemy import Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore, skip_locked
@@ -20,6 +21,17 @@ from storage.models import ChatAccount, OutboxMessage, SupervisorGroup
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 REPLY = "reply"  # the kind of an answer to a person, queued when it could not go at once
+# An answer sent directly (not through the outbox), kept as send history only: sent, no text,
+# so every dispatcher counts it against the limits. Kept for an hour.
+ANSWERED = "answered"
+ANSWERED_KEPT = timedelta(hours=1)
+# Work an administrator scheduled for a future moment (`--at … --schedule`): a row of kind
+# "job" to the pseudo-channel "bangfu", chat_id the job's name, payload text the moment (ISO).
+# The dispatcher of `bangfu run` runs the job when the row falls due; it is not a message.
+JOB = "job"
+JOB_CHANNEL = "bangfu"
+SLOTS_KEY = "_slots"  # payload key: platform messages one history row took
+RECEIVED_KEY = "_received_at"  # payload key: when the update this reply answers arrived
 
 
 @dataclass(frozen=True)
@@ -202,8 +214,82 @@ async def mark_blocked(session: AsyncSession, channel: str, chat_id: str, *, now
 
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(_T.c.status, func.count()).group_by(_T.c.status))
+    """Outbox messages by status (the send history of direct answers is not counted)."""
+    rows = await session.execute(
+        select(_T.c.status, func.count())
+        .where(_T.c.kind.not_in([ANSWERED, JOB]))
+        .group_by(_T.c.status)
+    )
     return {status: int(n) for status, n in rows.all()}
+
+
+async def schedule_job(session: AsyncSession, job: str, at: datetime, *, now: datetime) -> bool:
+    """Queue `job` to run at `at`; False when exactly that is already scheduled."""
+    row = NewMessage(
+        dedupe_key=f"{JOB}:{job}:{at.isoformat()}",
+        channel=JOB_CHANNEL,
+        chat_id=job,
+        kind=JOB,
+        payload={"text": at.isoformat()},
+        not_before=at,
+    )
+    return await enqueue(session, [row], now=now) == 1
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    job: str
+    at: datetime
+    status: str
+
+
+async def scheduled_jobs(session: AsyncSession) -> list[ScheduledJob]:
+    """Jobs scheduled with `--schedule` that have not run yet (pending or running)."""
+    rows = await session.execute(
+        select(_T.c.chat_id, _T.c.next_attempt_at, _T.c.status)
+        .where(_T.c.kind == JOB, _T.c.status.in_([PENDING, SENDING]))
+        .order_by(_T.c.next_attempt_at)
+    )
+    return [ScheduledJob(job, at, status) for job, at, status in rows.all()]
+
+
+@dataclass(frozen=True)
+class SentAnswer:
+    """An answer a process sent directly, for the shared send history."""
+
+    channel: str
+    chat_id: str
+    slots: int
+    sent_at: datetime
+
+
+async def record_answers(
+    session: AsyncSession, answers: Iterable[SentAnswer], *, worker: str, now: datetime
+) -> None:
+    """Add direct sends to the send history (and forget those older than an hour)."""
+    rows = [
+        {
+            "dedupe_key": f"{ANSWERED}:{secrets.token_hex(12)}",
+            "channel": a.channel,
+            "chat_id": a.chat_id,
+            "kind": ANSWERED,
+            "payload": {SLOTS_KEY: a.slots},
+            "status": SENT,
+            "attempts": 1,
+            "next_attempt_at": a.sent_at,
+            "claimed_at": a.sent_at,
+            "claimed_by": worker,
+            "last_error": "",
+            "created_at": a.sent_at,
+            "sent_at": a.sent_at,
+        }
+        for a in answers
+    ]
+    if rows:
+        await session.execute(_T.insert(), rows)
+    await session.execute(
+        delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
+    )
 
 
 async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:
@@ -286,7 +372,7 @@ async def pending_waits(session: AsyncSession) -> list[Waiting]:
     handled = _T.c.claimed_by != ""
     rows = await session.execute(
         select(_T.c.next_attempt_at, retried, handled, func.count(), func.max(_T.c.last_error))
-        .where(_T.c.status == PENDING)
+        .where(_T.c.status == PENDING, _T.c.kind != JOB)
         .group_by(_T.c.next_attempt_at, retried, handled)
         .order_by(_T.c.next_attempt_at)
     )

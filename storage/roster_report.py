@@ -76,3 +76,49 @@ async def uncovered_households(session: AsyncSession, *, limit: int) -> tuple[in
         .limit(limit)
     )
     return total, [Uncovered(*row) for row in (await session.execute(stmt))]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryMiss:
+    """A leader whose households break the category quota: what is missing, what doubled."""
+
+    load: CadreLoad
+    missing: tuple[str, ...]
+    doubled: tuple[str, ...]
+
+
+def household_categories(category: str, tags: list[str] | None, party_member: bool) -> set[str]:
+    """What a household counts as: its 类别 tags, its category, 党员 for a party member."""
+    found = {category, *(tags or [])}
+    if party_member:
+        found.add("党员")
+    return found
+
+
+async def category_misses(
+    session: AsyncSession, loads: list[CadreLoad], ranks: list[str], wanted: tuple[str, ...]
+) -> list[CategoryMiss]:
+    """Leaders (cadres of `ranks`) without exactly one active household of each wanted category."""
+    leaders = {load.cadre_id: load for load in loads if load.rank in ranks}
+    counts: dict[int, dict[str, int]] = {cid: dict.fromkeys(wanted, 0) for cid in leaders}
+    ids = sorted(leaders)
+    for start in range(0, len(ids), 2000):
+        stmt = (
+            select(Pairing.cadre_id, Household.category, Household.tags, Household.party_member)
+            .join(Household, Household.id == Pairing.household_id)
+            .where(
+                Pairing.cadre_id.in_(ids[start : start + 2000]),
+                Pairing.active.is_(True),
+                Household.status == "active",
+            )
+        )
+        for cid, category, tags, party in await session.execute(stmt):
+            for name in household_categories(category, tags, party) & set(wanted):
+                counts[cid][name] += 1
+    misses = []
+    for cid, load in leaders.items():
+        missing = tuple(c for c in wanted if counts[cid][c] == 0)
+        doubled = tuple(c for c in wanted if counts[cid][c] > 1)
+        if missing or doubled:
+            misses.append(CategoryMiss(load, missing, doubled))
+    return misses

@@ -3,10 +3,11 @@ records, photos (scoped, no traversal), comments reaching the cadre's Telegram, 
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,80 @@ async def test_overview_figures_are_at_most_a_minute_old(db: Database, tmp_path:
         _, body = await b.get(f"/unit/{c.town.id}")
         assert _card(body, "本月民情日记") == "2"
         await b.close()
+
+
+def _form_fields(body: str, action_end: str) -> dict[str, str]:
+    """The hidden fields of the page's form posting to `action_end`, as a browser sends them."""
+    m = re.search(
+        r'<form method="post" action="[^"]*' + re.escape(action_end) + r'"[^>]*>(.*?)</form>',
+        body,
+        re.S,
+    )
+    assert m, action_end
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', m.group(1))
+    return {k: html.unescape(v) for k, v in fields}
+
+
+async def test_diary_export_holds_what_the_reader_shows(site, db: Database) -> None:
+    b, c, _ = site
+    async with db.transaction() as s:
+        for day, topics, opinion in (
+            (5, ["livelihood"], "路灯坏了"),  # same topic, other keyword
+            (7, ["policy"], "希望修路也修桥"),  # keyword, other topic
+        ):
+            s.add(
+                DiaryEntry(
+                    cadre_id=c.cadre.id,
+                    household_id=c.household.id,
+                    written_on=date(2026, 11, day),
+                    created_at=NOW,
+                    opinion_topics=topics,
+                    opinion=opinion,
+                )
+            )
+    await b.login("county")
+    _, body = await b.get("/diaries?topic=livelihood&q=修路")
+    assert "希望修路" in body and "路灯坏了" not in body and "修桥" not in body
+    fields = _form_fields(body, "/export")
+    assert fields["ledger"] == "diaries" and fields["topic"] == "livelihood"
+    async with b.http.post(b.base + "/export", data=fields) as r:
+        assert r.status == 200
+        data = await r.read()
+    rows = list(load_workbook(io.BytesIO(data))["民情日记"].iter_rows(values_only=True))
+    assert [row[10] for row in rows[1:]] == ["希望修路"]
+    assert rows[1][9] == "民生大事"
+    # Without filters the export has all four of the county's diaries.
+    _, body = await b.get("/diaries")
+    async with b.http.post(b.base + "/export", data=_form_fields(body, "/export")) as r:
+        rows = list(
+            load_workbook(io.BytesIO(await r.read()))["民情日记"].iter_rows(values_only=True)
+        )
+    assert len(rows) == 1 + 4
+    async with db.sessions() as s:
+        detail = await s.scalar(
+            select(AuditLog.detail).where(AuditLog.action == "web.export").order_by(AuditLog.id)
+        )
+    assert detail is not None and detail["topic"] == "livelihood" and detail["keyword"] == "修路"
+
+
+async def test_diary_reader_pages_back_without_gaps_or_repeats(site, db: Database) -> None:
+    b, c, _ = site
+    async with db.transaction() as s:
+        s.add_all(
+            DiaryEntry(
+                cadre_id=c.cadre.id,
+                written_on=date(2026, 10, 1 + i % 28),  # many entries share a day
+                created_at=NOW,
+                done=f"第{i}篇",
+            )
+            for i in range(110)
+        )
+    await b.login("dungu")
+    seen: list[str] = []
+    path = "/diaries"
+    while path:
+        _, body = await b.get(path)
+        seen += re.findall(r'id="diary-(\d+)"', body)
+        older = re.search(r'<a href="(\?[^"]+)">更早的日记', body)
+        path = "/diaries" + html.unescape(older.group(1)) if older else ""
+    assert len(seen) == len(set(seen)) == 111  # 110 and 王建国's November diary

@@ -4,6 +4,7 @@ once; urgent before reminders. Virtual time, recording senders, SQLite and Postg
 from __future__ import annotations
 
 import asyncio
+import time as _time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,11 +12,20 @@ from sqlalchemy import select
 from bot.channels.base import SendError
 from bot.deliver import Deliverer, Outcome
 from bot.dispatch import Dispatcher
+from bot.metrics import REGISTRY
 from bot.ratelimit import RateLimiter
 from core.clock import SystemClock
 from core.types import Reply
 from storage.models import OutboxMessage
-from tests.dispatch_helpers import RecordingSender, VirtualTime, max_in_window, put, settings
+from storage.outbox import count_by_status
+from tests.dispatch_helpers import (
+    START,
+    RecordingSender,
+    VirtualTime,
+    max_in_window,
+    put,
+    settings,
+)
 
 
 def world(db, time: VirtualTime, **cfg):  # type: ignore[no-untyped-def]
@@ -143,3 +153,91 @@ async def test_answers_go_before_reminders_and_limits_hold(db):
     assert len(overtaking) <= 2
     assert len(tg.delivered) == 240
     assert max_in_window([d.at for d in tg.calls], 0.25) <= 20
+
+
+def reply_seconds(stat: str) -> float:
+    value = REGISTRY.get_sample_value(f"bangfu_reply_seconds_{stat}", {"channel": "telegram"})
+    return value or 0.0
+
+
+class SlowSender(RecordingSender):
+    """A platform that takes real time to accept each message."""
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await asyncio.sleep(0.3)
+        await super().send(chat_id, reply)
+
+
+async def test_the_reply_latency_metric_ends_when_the_platform_accepted_the_answer(db):
+    time = VirtualTime()
+    _, deliverer, dispatcher = world(db, time, reply_deadline_seconds=15)
+    slow = SlowSender("telegram", time)
+    deliverer.senders = dispatcher.senders = {"telegram": slow}
+    count, total = reply_seconds("count"), reply_seconds("sum")
+    # Sent at once: the measure includes the 0.3 s the platform took to accept it.
+    sent = await deliverer.deliver("telegram", "8", [Reply("好")], received=_time.monotonic())
+    assert sent == [Outcome.SENT]
+    assert reply_seconds("count") == count + 1
+    assert reply_seconds("sum") - total >= 0.3
+    # Queued behind a flood pause, the answer is measured when the dispatcher sends it.
+    slow.plan["9"] = [SendError("Too Many Requests", retry_after=40)]
+    queued = await deliverer.deliver(
+        "telegram", "9", [Reply("一"), Reply("二")], received=_time.monotonic()
+    )
+    assert queued == [Outcome.QUEUED, Outcome.QUEUED]
+    assert reply_seconds("count") == count + 1  # not answered yet: nothing observed
+    total = reply_seconds("sum")
+    time.clock.advance(timedelta(seconds=41))
+    await dispatcher.run_once()
+    assert [d.text for d in slow.delivered][-2:] == ["一", "二"]
+    assert reply_seconds("count") == count + 2  # one update, one measure
+    assert reply_seconds("sum") - total >= 41
+
+
+async def test_answers_sent_by_one_process_count_in_another_dispatchers_limits(db):
+    """Two processes share the database: one answers cadres directly, the other dispatches
+    reminders. The platform's overall limit (here 20/s) holds over both."""
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time)
+    conf = settings(telegram_overall="20/s", margin_seconds=0)
+
+    def process(worker: str) -> tuple[Deliverer, Dispatcher]:
+        limiter = RateLimiter(time.clock, time.sleep, margin_seconds=0)  # its own memory
+        senders = {"telegram": platform}
+        deliverer = Deliverer(
+            db,
+            senders,
+            limiter=limiter,
+            settings=conf,
+            clock=time.clock,
+            sleep=time.sleep,
+            worker=worker,
+        )
+        dispatcher = Dispatcher(
+            db,
+            senders,
+            settings=conf,
+            clock=time.clock,
+            sleep=time.sleep,
+            limiter=limiter,
+            worker=worker,
+        )
+        return deliverer, dispatcher
+
+    answering, _ = process("host-a:1")
+    _, dispatching = process("host-b:2")
+    for i in range(20):
+        await put(db, "telegram", str(30_000 + i), f"r{i}", f"提醒{i}", not_before=START)
+    answers = [
+        answering.submit("telegram", str(40_000 + i), [Reply(f"答{i}")])[1] for i in range(20)
+    ]
+    assert all(o == [Outcome.SENT] for o in await asyncio.gather(*answers))
+    await answering.flush_history()
+    await dispatching.run_once()
+    assert len(platform.delivered) == 40
+    assert max_in_window([d.at for d in platform.calls], 1) <= 20
+    async with db.transaction() as s:
+        # The history holds no text, and is not an outbox message for status or metrics.
+        rows = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "answered")))
+        assert len(rows) == 20 and all("text" not in r.payload for r in rows)
+        assert await count_by_status(s) == {"sent": 20}

@@ -14,6 +14,7 @@ from core.clock import FixedClock
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.digest_factories import CountyBuilder, sample_county
+from tests.test_reminders_cli import _run_due_jobs
 
 
 def _county(path, template) -> str:
@@ -104,3 +105,41 @@ def test_a_past_send_is_a_back_fill_that_goes_now(tmp_path, sqlite_template, cap
     rows = _rows(url)
     assert rows and all(at <= now for _, at in rows)
     assert all(":2026-W48:" in key for key, _ in rows)  # the week asked for, not this one
+
+
+def test_a_future_send_with_schedule_is_computed_then_and_leaves_the_real_run(
+    tmp_path, sqlite_template, capsys, monkeypatch
+):
+    url = _county(tmp_path / "c.db", sqlite_template)
+    monkeypatch.setenv("BANGFU_DATABASE_URL", url)
+    today = FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+    argv = ["digest", "send", "--url", url, "--at", "2026-12-07T08:30"]
+    assert main([*argv, "--schedule"], clock=today) == 0
+    out = capsys.readouterr().out
+    assert "已安排：2026-12-07 08:30 计算并发送汇总" in out and "2026-12-07 08:30 起发出" in out
+    assert _outbox_count(url) == 1  # the job only: no digest computed with today's figures
+    assert main(["outbox", "status"], clock=today) == 0
+    assert "已安排：周汇总 于 2026-12-07 08:30 执行（等待中）" in capsys.readouterr().out
+    # Monday 08:30: the real run is not blocked by it and sends the week's digest …
+    monday = FixedClock(datetime(2026, 12, 7, 8, 30, tzinfo=SH))
+    assert main(argv, clock=monday) == 0
+    digests = [key for key, _ in _rows(url) if not key.startswith("job:")]
+    assert len(digests) == 2 and all(":2026-W50:" in key for key in digests)
+    # … and the scheduled job, run by the dispatcher at that moment, adds no second copy.
+    _run_due_jobs(url, datetime(2026, 12, 7, 8, 30, 20, tzinfo=SH))
+    assert sorted(key for key, _ in _rows(url) if not key.startswith("job:")) == sorted(digests)
+    assert main(["outbox", "status"], clock=monday) == 0
+    assert "已安排" not in capsys.readouterr().out
+
+
+def test_a_scheduled_digest_alone_is_computed_at_its_moment(
+    tmp_path, sqlite_template, capsys, monkeypatch
+):
+    url = _county(tmp_path / "c.db", sqlite_template)
+    monkeypatch.setenv("BANGFU_DATABASE_URL", url)
+    today = FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+    argv = ["digest", "send", "--url", url, "--at", "2026-12-07T08:30", "--schedule"]
+    assert main(argv, clock=today) == 0
+    _run_due_jobs(url, datetime(2026, 12, 7, 8, 31, tzinfo=SH))
+    digests = [(k, at) for k, at in _rows(url) if not k.startswith("job:")]
+    assert len(digests) == 2 and all(":2026-W50:" in key for key, _ in digests)

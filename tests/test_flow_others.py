@@ -62,15 +62,16 @@ async def test_diary_with_opinions(world, db):
     await chat.say("走访李四，帮他联系了收购商")
     await chat.tap("跳过")
     await chat.say("建议村里修路")
+    await chat.tap("县委决策部署")  # 保康's 五联日记 asks about the county's decisions too
     await chat.tap("政策落实")
     await chat.tap("民生大事")
     await chat.tap("完成")
     await chat.say("希望低保评定更公开")
-    assert "民意类别：政策落实、民生大事" in chat.last_text()
+    assert "民意类别：县委决策部署、政策落实、民生大事" in chat.last_text()
     await chat.tap("确认保存")
     entry = await one(db, DiaryEntry)
     assert entry.household_id == s.households["李四"] and entry.seen == ""
-    assert entry.opinion_topics == ["policy", "livelihood"]
+    assert entry.opinion_topics == ["decisions", "policy", "livelihood"]
     assert entry.opinion == "希望低保评定更公开"
 
 

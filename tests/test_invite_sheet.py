@@ -84,6 +84,53 @@ def test_html_cards_carry_codes_and_inline_qr(county, tmp_path, capsys):
     assert redeem(county, code, "cadre").kind == "cadre"
 
 
+def test_pdf_cards_carry_each_cadres_text_and_a_qr_of_the_link(county, tmp_path, capsys):
+    out = tmp_path / "codes.pdf"
+    assert main(["invite", "sheet", "--unit", "测试县", str(out)]) == 0
+    assert "40 名干部的绑定码" in capsys.readouterr().out
+    from pypdf import PdfReader
+
+    pages = PdfReader(out).pages
+    assert len(pages) == 4  # ten cards to an A4 page
+    links = re.compile(rf"https://t\.me/{BOT}\?start=([A-Z0-9]{{10}})")
+    decode = _decoder()
+    cards: dict[str, str] = {}
+    for page in pages:
+        text = page.extract_text()
+        # One card: name, unit, phone, the code, how to use it, expiry, the deep link.
+        found = re.findall(
+            r"(干部\d{5})\n(测试县/单位\d\d)\n(13\d{9})\n绑定码：\n([A-Z0-9]{10})\n"
+            r"用手机扫二维码，或向机器人发送 /start\n\4\n有效期至 [-\d: ]+，只能用一次\n"
+            rf"https://t\.me/{BOT}\?start=\4",
+            text,
+        )
+        assert len(found) == 10 == len(links.findall(text))
+        for name, unit, phone, code in found:
+            assert phone[-2:] == name[-2:] and unit.endswith(name[-2:])
+            cards[code] = phone
+        scanned = {decode(image.image)[0].data.decode() for image in page.images}
+        assert scanned == {f"https://t.me/{BOT}?start={code}" for *_, code in found}
+    assert len(cards) == 40
+    code, phone = next(iter(cards.items()))
+    cadre_id = query(county, select(Cadre.id).where(Cadre.phone == phone))[0][0]
+    assert redeem(county, code, "cadre").cadre_id == cadre_id
+
+
+def test_qr_codes_rendered_in_worker_processes_come_back_in_order(monkeypatch):
+    from bot.roster import cards as sheet
+
+    links = [f"https://t.me/{BOT}?start=CODE{i:06d}" for i in range(30)]
+    links[11] = ""  # no bot name configured: no QR code for that row
+    monkeypatch.setattr(sheet, "POOL_MIN", 1)
+    monkeypatch.setattr(sheet, "CHUNK", 7)
+    pooled = list(sheet.qr_pngs(links))
+    assert pooled == [sheet.qr_png(link) if link else b"" for link in links]
+    decode = _decoder()
+    from PIL import Image
+
+    assert decode(Image.open(io.BytesIO(pooled[29])))[0].data.decode() == links[29]
+
+
 def test_rerun_skips_held_codes_and_renew_replaces_only_the_asked(county, tmp_path, capsys):
     first = tmp_path / "a.xlsx"
     assert main(["invite", "sheet", "--unit", "测试县", str(first)]) == 0
@@ -140,8 +187,8 @@ def test_empty_unit_unknown_unit_and_bad_suffix_write_nothing(county, tmp_path, 
     assert "没有待绑定的干部" in capsys.readouterr().err
     assert main(["invite", "sheet", "--unit", "别的县", str(out)]) == 2
     assert "找不到单位：别的县" in capsys.readouterr().err
-    assert main(["invite", "sheet", "--unit", "测试县", str(tmp_path / "x.pdf")]) == 2
-    assert "不支持的文件类型 .pdf" in capsys.readouterr().err
+    assert main(["invite", "sheet", "--unit", "测试县", str(tmp_path / "x.docx")]) == 2
+    assert "不支持的文件类型 .docx" in capsys.readouterr().err
     assert not out.exists()
     assert query(county, select(func.count()).select_from(Invite))[0][0] == 0
     assert query(county, select(func.count()).select_from(ChatAccount))[0][0] == 0

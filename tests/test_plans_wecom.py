@@ -79,3 +79,33 @@ async def test_lizhou_preset_offers_the_four_packages(db) -> None:
     labels = [b.label for row in chat.log[-1].buttons for b in row]
     assert labels[:4] == ["包规划制定", "包信息传递", "包思想解放", "包感情联络"]
     assert "政策上帮" not in labels
+
+
+async def test_undo_names_the_measure_or_deed_it_took_back(world, db) -> None:  # noqa: F811
+    _ctx, s, phone, _servers = world
+    await phone.type(f"绑定 {s.code}")
+    await phone.type("帮扶措施")
+    await phone.tap("张三")
+    await phone.tap("技术上帮")
+    await phone.tap("完成")
+    await phone.type("发展养牛2头")
+    await phone.tap("确认保存")
+    await phone.type("/undo")
+    assert "已撤销：帮扶措施「发展养牛2头」（张三）" in phone.last()
+    assert "问题" not in phone.last()
+
+    await phone.type("办实事")
+    await phone.tap("张三")
+    await phone.type("帮助申请危房改造补助")
+    await phone.tap("昨天")
+    await phone.type("3000")
+    await phone.tap("确认保存")
+    await phone.type("/undo")
+    assert "办实事「帮助申请危房改造补助」（张三）" in phone.last()
+    assert "问题" not in phone.last()
+    async with db.transaction() as session:
+        measures = list(await session.scalars(select(HelpMeasure)))
+        deeds = list(await session.scalars(select(Deed)))
+    # Withdrawn, not deleted: the history keeps them.
+    assert [m.deleted_at is not None for m in measures] == [True]
+    assert [d.deleted_at is not None for d in deeds] == [True]

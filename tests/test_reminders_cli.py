@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.config import load_settings
+from bot.dispatch import Dispatcher
+from bot.schedule import JobSender
+from bot.services import jobs_for
 from core.clock import FixedClock
 from storage.db import Database
 from storage.migrate import upgrade
@@ -105,3 +110,63 @@ def test_a_past_run_is_a_back_fill(county_db, capsys):
     assert "已入发件箱 1 条" in out and "将于 2026-11-30 10:00 起发送" in out
     assert main(["outbox", "status"], clock=today) == 0
     assert "1 条已到发送时间" in capsys.readouterr().out
+
+
+def _run_due_jobs(url: str, at: datetime) -> None:
+    """What `bangfu run`'s dispatcher does when a scheduled job's row falls due."""
+
+    async def go() -> None:
+        settings = load_settings()
+        db = Database(url)
+        host = SimpleNamespace(db=db, settings=settings)  # what jobs_for reads
+        dispatcher = Dispatcher(
+            db,
+            [JobSender(jobs_for(host))],  # type: ignore[arg-type]
+            settings=settings.dispatch,
+            clock=FixedClock(at),
+            policy=settings.policy,
+        )
+        await dispatcher.run_once()
+        await db.dispose()
+
+    asyncio.run(go())
+
+
+def _reminders(url: str) -> list[tuple[str, datetime]]:
+    async def read() -> list[tuple[str, datetime]]:
+        db = Database(url)
+        async with db.sessions() as s:
+            rows = await s.execute(
+                select(OutboxMessage.dedupe_key, OutboxMessage.next_attempt_at).where(
+                    OutboxMessage.kind == "reminder"
+                )
+            )
+            out = [(k, at) for k, at in rows.all()]
+        await db.dispose()
+        return out
+
+    return asyncio.run(read())
+
+
+def test_a_future_run_with_schedule_sweeps_at_that_moment(county_db, capsys):
+    today = FixedClock(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+    argv = ["reminders", "run", "--at", "2026-12-20T23:00", "--schedule"]
+    assert main(argv, clock=today) == 0
+    out = capsys.readouterr().out
+    # Exactly when: the sweep at 23:00, its reminders after the quiet hours.
+    assert "已安排：2026-12-20 23:00 执行一次提醒扫描" in out
+    assert "提醒于 2026-12-21 08:00 起发送" in out
+    assert _reminders(county_db) == []  # nothing computed today
+    assert main(argv, clock=today) == 0
+    assert "已经安排过了" in capsys.readouterr().out
+    assert main(["outbox", "status"], clock=today) == 0
+    assert "已安排：提醒扫描 于 2026-12-20 23:00 执行（等待中）" in capsys.readouterr().out
+    _run_due_jobs(county_db, datetime(2026, 12, 20, 22, 59, tzinfo=SH))
+    assert _reminders(county_db) == []  # not yet due
+    _run_due_jobs(county_db, datetime(2026, 12, 20, 23, 0, 30, tzinfo=SH))
+    reminders = _reminders(county_db)
+    assert len(reminders) == 1 and "2026-12-20" in reminders[0][0]
+    assert reminders[0][1].replace(tzinfo=UTC) == datetime(2026, 12, 21, 0, 0, tzinfo=UTC)
+    assert main(["outbox", "status"], clock=today) == 0
+    out = capsys.readouterr().out
+    assert "已安排" not in out and "pending：1 条" in out

@@ -200,3 +200,15 @@ def test_unknown_household_and_phone_write_nothing(county, capsys):
     )
     assert "找不到手机号为 13999999999 的干部" in capsys.readouterr().err
     assert audit_actions(county) == before
+
+
+def test_pairing_end_with_an_unknown_household_writes_nothing(county, capsys):
+    before = audit_actions(county)
+    args = ["pairing", "end", "--phone", FIRST, "--household", "H999999", "--reason", "调走"]
+    assert main(args) == 2
+    assert "找不到户：H999999" in capsys.readouterr().err
+    assert audit_actions(county) == before
+    assert (
+        query(county, select(func.count()).select_from(Pairing).where(Pairing.active))[0][0]
+        == 20  # all 20 pairings still active
+    )

@@ -149,3 +149,22 @@ def test_dry_run_needs_no_write_lock_and_a_locked_import_exits_cleanly(
         holder.execute("ROLLBACK")
         holder.close()
     assert in_digest_scope(county) == 20
+
+
+def test_one_phone_under_two_units_in_a_file_is_refused(county, tmp_path, capsys):  # noqa: F811
+    before = _state(county)
+    twice = [r for r in county_rows(20) if r[0] == "测试县/单位02"][:1]
+    twice[0][3] = "13900000099"  # the newcomer's phone, here under 单位02 as well
+    path = _unit01_file(tmp_path, extra=twice)
+    assert main(["roster", "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "同一手机号的干部与第 5 行不一致（那里是 测试县/单位01）" in err
+    assert main(["roster", "import", str(path), "--replace", "--unit", UNIT]) == 1
+    assert "同一手机号的干部与第 5 行不一致" in capsys.readouterr().err
+    assert _state(county) == before
+    assert (
+        query(county, select(func.count()).select_from(Cadre).where(Cadre.phone == "13900000099"))[
+            0
+        ][0]
+        == 0
+    )

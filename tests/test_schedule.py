@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.config import ScheduleSettings
 from bot.schedule import (
@@ -217,3 +217,28 @@ async def test_one_process_dispatches_at_a_time(db):
         1 if db.dialect == "sqlite" else 0
     )  # SQLite: one writer anyway, no leader needed
     assert await runner.dispatch_round() is True
+
+
+async def test_two_deployments_on_one_server_do_not_share_job_locks(db):
+    """Advisory locks are server-wide: a second deployment (another schema) must not wait."""
+    if db.dialect != "postgresql":
+        pytest.skip("advisory locks exist on PostgreSQL only")
+    other_schema = f"{db.schema}_other"
+    admin = Database(db.url)
+    async with admin.engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{other_schema}"'))
+    other_deployment = Database(db.url, schema=other_schema)
+    same_deployment = Database(db.url, schema=db.schema)  # another process of this one
+    try:
+        async with db.transaction() as holder:
+            assert await job_store.lock_job(holder, SWEEP)
+            async with other_deployment.transaction() as s:
+                assert await job_store.lock_job(s, SWEEP)  # its own 09:00 sweep runs
+            async with same_deployment.transaction() as s:
+                assert not await job_store.lock_job(s, SWEEP)  # this one's rival waits
+    finally:
+        await other_deployment.dispose()
+        await same_deployment.dispose()
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{other_schema}" CASCADE'))
+        await admin.dispose()

@@ -12,7 +12,7 @@ from aiohttp import web
 from storage.audit import audit
 from storage.ledgers import LEDGERS
 from webconsole.context import console, lang, render, user
-from webconsole.forms import bad, date_range, scoped_unit
+from webconsole.forms import bad, date_range, diary_choices, scoped_unit
 from webconsole.ledger_file import SHEET_NAMES, Export, write_ledger
 
 FORMATS = ("xlsx", "csv")
@@ -34,7 +34,9 @@ async def export_download(request: web.Request) -> web.StreamResponse:
     ledger, fmt = str(form.get("ledger", "")), str(form.get("format", "xlsx"))
     if ledger not in LEDGERS or fmt not in FORMATS:
         raise bad(language, "console.bad_ledger")
-    since, until = date_range({k: str(v) for k, v in form.items()}, language)
+    fields = {k: str(v) for k, v in form.items()}
+    since, until = date_range(fields, language)
+    cadre_id, topic, keyword = diary_choices(fields) if ledger == "diaries" else (None, "", "")
     async with c.db.transaction() as s:
         unit = await scoped_unit(s, str(form.get("unit", "")), me.scope, me.unit_id, language)
         audit(
@@ -48,8 +50,13 @@ async def export_download(request: web.Request) -> web.StreamResponse:
             since=str(since or ""),
             until=str(until or ""),
             format=fmt,
+            **(
+                {"cadre": cadre_id, "topic": topic, "keyword": keyword}
+                if ledger == "diaries"
+                else {}
+            ),
         )
-    spec = Export(ledger, unit.path, since, until)
+    spec = Export(ledger, unit.path, since, until, cadre_id, topic, keyword)
     with tempfile.TemporaryDirectory(prefix="bangfu-export-") as tmp:
         target = Path(tmp) / f"ledger.{fmt}"
         today = c.clock.now().date()

@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import t
+from core.policy import OPINION_TOPICS
 from storage.models import Unit
 from storage.office_scope import unit_in_scope, unit_path_in_scope
 
@@ -54,3 +55,24 @@ async def scoped_unit(
 def optional_int(raw: str) -> int | None:
     raw = raw.strip()
     return int(raw) if raw.isdigit() and len(raw) < 18 else None
+
+
+def diary_choices(query: Mapping[str, str]) -> tuple[int | None, str, str]:
+    """The diary reader's cadre, topic and keyword, as the reader and its export read them."""
+    topic = query.get("topic", "")
+    return (
+        optional_int(query.get("cadre", "")),
+        topic if topic in OPINION_TOPICS else "",
+        query.get("q", "").strip()[:50],
+    )
+
+
+def keyset(raw: str) -> tuple[date, int] | None:
+    """A page mark "YYYY-MM-DD.ID" (the last entry shown); anything else starts at the top."""
+    day, _, last_id = raw.strip().partition(".")
+    if not last_id.isdigit() or len(last_id) > 18:
+        return None
+    try:
+        return date.fromisoformat(day), int(last_id)
+    except ValueError:
+        return None

@@ -41,6 +41,9 @@ class Export:
     path: str  # the unit path
     since: date | None
     until: date | None
+    cadre_id: int | None = None  # diaries only: the reader's filters
+    topic: str = ""
+    keyword: str = ""
 
 
 def _headers(ledger: str) -> list[str]:
@@ -97,7 +100,9 @@ async def write_ledger(
     db: Database, spec: Export, target: Path, *, tz: tzinfo, today: date, policy: Policy
 ) -> int:
     """Write `spec` to `target` (.xlsx or .csv); returns the number of ledger rows."""
-    r = ledgers.Range(spec.path, spec.since, spec.until, tz)
+    r = ledgers.Range(
+        spec.path, spec.since, spec.until, tz, spec.cadre_id, spec.topic, spec.keyword
+    )
     p = _periods(today, policy)
     if target.suffix.lower() == ".csv":
         return await _write_csv(db, spec, r, p, target)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
 from aiohttp import web
 from sqlalchemy import select
 
@@ -12,13 +16,13 @@ from core.types import Reply
 from reminders.sweep import quiet_until
 from storage.audit import audit
 from storage.models import ChatAccount, DiaryComment
-from storage.office_lists import DiaryFilter, diary_in_scope
+from storage.office_lists import PAGE, DiaryFilter, diary_in_scope
 from storage.office_lists import diaries as diary_list
 from storage.office_lists import problems as problem_list
 from storage.office_pages import diary_comments
 from storage.outbox import NewMessage, enqueue
 from webconsole.context import console, lang, render, user
-from webconsole.forms import bad, date_range, optional_int, scoped_unit
+from webconsole.forms import bad, date_range, diary_choices, keyset, scoped_unit
 from webconsole.pages import path_id
 
 PROBLEM_OVERDUE_DAYS = 30  # an open problem older than this is shown as overdue
@@ -30,17 +34,17 @@ async def diaries(request: web.Request) -> web.StreamResponse:
     c, me, language = console(request), user(request), lang(request)
     q = request.query
     since, until = date_range(q, language)
-    topic = q.get("topic", "")
-    topic = topic if topic in OPINION_TOPICS else ""
+    cadre_id, topic, keyword = diary_choices(q)
     async with c.db.sessions() as s:
         unit = await scoped_unit(s, q.get("unit", ""), me.scope, me.unit_id, language)
         f = DiaryFilter(
             unit.path,
-            cadre_id=optional_int(q.get("cadre", "")),
+            cadre_id=cadre_id,
             since=since,
             until=until,
             topic=topic,
-            keyword=q.get("q", "").strip()[:50],
+            keyword=keyword,
+            before=keyset(q.get("before", "")),
         )
         rows = await diary_list(s, f)
         comments = await diary_comments(s, [r[0].id for r in rows])
@@ -54,8 +58,17 @@ async def diaries(request: web.Request) -> web.StreamResponse:
             "comments": comments,
             "topics": OPINION_TOPICS,
             "query": dict(q),
+            "older": _older(q, rows),
         },
     )
+
+
+def _older(query: Mapping[str, str], rows: list[Any]) -> str:
+    """The query string of the next (older) page, or "" when this page is the last."""
+    if len(rows) < PAGE:
+        return ""
+    last = rows[-1][0]
+    return urlencode({**query, "before": f"{last.written_on.isoformat()}.{last.id}"})
 
 
 async def comment(request: web.Request) -> web.StreamResponse:
@@ -142,5 +155,6 @@ async def problems(request: web.Request) -> web.StreamResponse:
             "lines": lines,
             "overdue_days": PROBLEM_OVERDUE_DAYS,
             "statuses": STATUSES,
+            "today": today,
         },
     )

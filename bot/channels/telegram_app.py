@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -264,11 +265,12 @@ class TelegramChannel:
             await self._progress.wait_for(lambda: self.processed >= count)
 
     async def _process(self, update: Update) -> None:
+        received = time.monotonic()  # the reply latency runs from here to the answer sent
         # One chat's updates one at a time, in arrival order; other chats run meanwhile.
         async with self._chats(chat_key(update)):
-            await self._process_in_order(update)
+            await self._process_in_order(update, received)
 
-    async def _process_in_order(self, update: Update) -> None:
+    async def _process_in_order(self, update: Update, received: float | None = None) -> None:
         inbound = to_inbound(update, self.app.bot.username or "")
         if inbound is None:
             return
@@ -281,7 +283,7 @@ class TelegramChannel:
             log.exception("handling %s failed", inbound.message_id)
             replies = [Reply(t("telegram.error", inbound.language))]
         first, done = self.delivery.submit(
-            self.channel, inbound.chat_id, replies, ref=inbound.message_id
+            self.channel, inbound.chat_id, replies, ref=inbound.message_id, received=received
         )
         if query is not None:
             await asyncio.shield(first)  # the answer is on its way: now the keyboard may go

@@ -13,6 +13,8 @@ from reminders.digest import DigestKind, build_digest
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import quiet_until
 from storage.db import Database
+from storage.jobs import DIGEST, REVIEW
+from storage.outbox import schedule_job
 from storage.stats import unit_by_path
 
 
@@ -43,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--at", help="as of this time (default: now), e.g. 2026-11-23T08:30")
         p.add_argument("--monthly", action="store_true", help="月总结 of the previous month")
         p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
+    send.add_argument(
+        "--schedule",
+        action="store_true",
+        help="--at 是将来时：到时由 bangfu run 计算并发送 / a future --at: compute and send then",
+    )
     preview.set_defaults(func=_preview)
     send.set_defaults(func=_send)
 
@@ -81,6 +88,29 @@ async def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _schedule(args: argparse.Namespace, settings: Settings, when: Moment) -> int:
+    """Queue the digest job for `when.at`: `bangfu run` computes the figures then, under
+    that moment's dedupe keys, so it never takes the place of another run."""
+    job = REVIEW if args.monthly else DIGEST
+    db = Database(args.url or settings.database_url)
+    try:
+        async with db.transaction() as s:
+            added = await schedule_job(s, job, when.at, now=when.now)
+    finally:
+        await db.dispose()
+    at = _hm(when.at)
+    if not added:
+        print(f"{at} 的汇总已经安排过了，未重复安排 / a digest at {at} was already scheduled")
+        return 0
+    go = _hm(max(when.at, quiet_until(when.at, settings.policy) or when.at))
+    print(
+        f"已安排：{at} 计算并发送汇总（按那时的数据），{go} 起发出；需要 bangfu run 在运行。 / "
+        f"Scheduled: the digest is computed at {at} (figures as they are then) and goes out "
+        f"from {go}; bangfu run must be running."
+    )
+    return 0
+
+
 def _hm(at: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M}"
 
@@ -90,13 +120,17 @@ async def _send(args: argparse.Namespace) -> int:
     when = _when(args, settings)
     if when is None:
         return 2
+    if when.future and args.schedule:
+        return await _schedule(args, settings, when)
     if when.future:
         # Queued now, it would carry today's figures under that week's key and take the
         # real run's place.
         print(
             f"--at {args.at}（{_hm(when.at)}）是将来的时间，现在是 {_hm(when.now)}：不会发送。"
-            f"预览请用 bangfu digest preview；到时定时任务会自动发送。 / "
-            f"{_hm(when.at)} is in the future: nothing is sent; the scheduled run sends it then.",
+            f"预览请用 bangfu digest preview；到时定时任务会自动发送；"
+            f"确要在那时单独发送一次，请加 --schedule。 / "
+            f"{_hm(when.at)} is in the future: nothing is sent; the scheduled run sends it then "
+            f"(add --schedule to send one at that moment).",
             file=sys.stderr,
         )
         return 2

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "sheet", help="打印用绑定码表（含二维码）/ a printable sheet of codes with QR codes"
     )
     sheet.add_argument("--unit", required=True, help="单位路径（含下级）/ unit path and below")
-    sheet.add_argument("file", type=Path, help="FILE.xlsx 或 FILE.html")
+    sheet.add_argument("file", type=Path, help="FILE.xlsx、FILE.pdf 或 FILE.html")
     sheet.add_argument(
         "--phone", action="append", default=[], help="只给这些干部 / only these cadres (repeat)"
     )

@@ -9,6 +9,7 @@ from bot.cli.adminkit import admin_command, open_db, say
 from bot.cli.moment import clock_of
 from bot.config import Settings, load_settings
 from core.clock import SystemClock
+from core.i18n import t
 from core.policy import Policy
 from storage import outbox
 
@@ -29,8 +30,16 @@ async def _status(args: argparse.Namespace) -> int:
     async with open_db(settings) as db, db.transaction() as s:
         counts = await outbox.count_by_status(s)
         waits = await outbox.pending_waits(s)
-    if not counts:
+        jobs = await outbox.scheduled_jobs(s)
+    if not counts and not jobs:
         say("outbox_cli.empty")
+    for job in jobs:
+        say(
+            "outbox_cli.job_scheduled",
+            job=t(f"outbox_cli.job_{job.job}", settings.language),
+            at=f"{job.at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
+            state=t(f"outbox_cli.job_{job.status}", settings.language),
+        )
     for status in (outbox.PENDING, outbox.SENDING, outbox.SENT, outbox.FAILED, outbox.DEAD):
         if status in counts:
             say("outbox_cli.status_line", status=status, count=counts[status])

@@ -14,6 +14,8 @@ from core.payload import payload_to_reply
 from reminders.calendar import occasions_in
 from reminders.sweep import CadreReminder, SweepResult, quiet_until, run_sweep
 from storage.db import Database
+from storage.jobs import SWEEP
+from storage.outbox import schedule_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--at", help="ISO date or time in the configured zone (default: now)")
         p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
         p.set_defaults(func=func)
+        if name == "run":
+            p.add_argument(
+                "--schedule",
+                action="store_true",
+                help="--at 是将来时：到时由 bangfu run 执行 / a future --at: run the sweep then",
+            )
 
 
 def parse_at(value: str | None, settings: Settings) -> datetime | None:
@@ -113,6 +121,8 @@ async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
     when = moment(args, settings, parse_at(args.at, settings))
     lang = settings.language
     if when.future and not dry_run:
+        if getattr(args, "schedule", False):
+            return await _schedule(args, settings, when.at, when.now)
         raise ConfigError(
             t("reminders_cli.future", lang, at=_hm(when.at), now=_hm(when.now), value=args.at)
         )
@@ -137,6 +147,25 @@ async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
             held = [result.not_before, quiet_until(when.now, settings.policy), when.now]
             go = max(x for x in held if x is not None)
             print(t("reminders_cli.goes_at", lang, at=_hm(go)))
+    return 0
+
+
+async def _schedule(
+    args: argparse.Namespace, settings: Settings, at: datetime, now: datetime
+) -> int:
+    """Queue a sweep for `at`: `bangfu run` computes and sends it then (not today's state)."""
+    db = Database(args.url or settings.database_url)
+    try:
+        async with db.transaction() as s:
+            added = await schedule_job(s, SWEEP, at, now=now)
+    finally:
+        await db.dispose()
+    lang = settings.language
+    if not added:
+        print(t("reminders_cli.already_scheduled", lang, at=_hm(at)))
+        return 0
+    go = max(at, quiet_until(at, settings.policy) or at)
+    print(t("reminders_cli.scheduled", lang, at=_hm(at), go=_hm(go)))
     return 0
 
 

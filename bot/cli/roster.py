@@ -197,6 +197,7 @@ def print_report(report: ImportReport, policy: Policy) -> None:
     )
     _print_quota("roster.quota_over", report.over_quota)
     _print_quota("roster.quota_under", report.under_quota)
+    print_category_misses(report, policy)
     if not report.uncovered_total:
         say("roster.uncovered_none")
         return
@@ -205,6 +206,33 @@ def print_report(report: ImportReport, policy: Policy) -> None:
         say("roster.uncovered_item", name=u.head_name, village=u.village_path, code=u.code or "")
     if report.uncovered_total > len(report.uncovered):
         say("roster.uncovered_more", count=report.uncovered_total - len(report.uncovered))
+
+
+def print_category_misses(report: ImportReport, policy: Policy) -> None:
+    """保康's quota: each leader named with the categories missing or taken twice."""
+    wanted = policy.categories.wanted()
+    if not wanted:
+        return
+    name = policy.categories.quota_preset or "custom"
+    say(
+        "roster.category_head",
+        preset=name,
+        wanted="、".join(wanted),
+        count=len(report.category_misses),
+    )
+    for miss in report.category_misses[:MAX_QUOTA_SHOWN]:
+        load = miss.load
+        say(
+            "roster.category_miss",
+            name=load.name,
+            rank=load.rank,
+            phone=load.phone,
+            unit=load.unit_path,
+            missing="、".join(miss.missing) or "—",
+            doubled="、".join(miss.doubled) or "—",
+        )
+    if len(report.category_misses) > MAX_QUOTA_SHOWN:
+        say("roster.quota_more", count=len(report.category_misses) - MAX_QUOTA_SHOWN)
 
 
 def _tally(tally: Tally) -> dict[str, Any]:

@@ -1,7 +1,16 @@
-"""The roster import: check every row, then write all of it in one transaction, then report."""
+"""The roster import: check every row, then write all of it or nothing, then report.
+
+A real import commits batch by batch (each a short write transaction, so a live bot on the
+same SQLite file keeps answering) and keeps a journal of what it wrote; when anything fails
+after the first batch, the journal takes every batch back, so a failed import leaves
+nothing applied. A dry run writes in one transaction it rolls back (on SQLite, in a
+private copy: bot/cli/roster.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,11 +20,20 @@ from bot.roster.files import RawRow
 from core.policy import Policy
 from storage.audit import audit
 from storage.db import Database
-from storage.roster import ApplyCounts, RosterRow, apply_roster
+from storage.roster import ApplyCounts, Journal, RosterRow, apply_roster
 from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
-from storage.roster_report import CadreLoad, Uncovered, cadre_loads, uncovered_households
+from storage.roster_report import (
+    CadreLoad,
+    CategoryMiss,
+    Uncovered,
+    cadre_loads,
+    category_misses,
+    uncovered_households,
+)
 
 UNCOVERED_SAMPLE = 20
+BATCH_PAUSE_SECONDS = 0.12  # SQLite: the write lock left free this long …
+WRITE_SPELL_SECONDS = 0.5  # … after this much writing by a real import
 
 # (stage, done, total): stages are read, check, units, cadres, households, pairings.
 Progress = Callable[[str, int, int], None]
@@ -34,6 +52,8 @@ class ImportReport:
     counts: ApplyCounts | None = None
     over_quota: list[QuotaIssue] = field(default_factory=list)
     under_quota: list[QuotaIssue] = field(default_factory=list)
+    # 保康's quota: leaders missing a category, or holding two households of one.
+    category_misses: list[CategoryMiss] = field(default_factory=list)
     uncovered_total: int = 0
     uncovered: list[Uncovered] = field(default_factory=list)
     dry_run: bool = False
@@ -89,21 +109,72 @@ async def import_roster(
     to it, and what the unit had that the file lacks ends (pairings) or goes inactive.
     """
     total = len(raw_rows)
-    checked = check_rows(raw_rows, (lambda n: progress("check", n, total)) if progress else None)
+    checked = check_rows(
+        raw_rows,
+        (lambda n: progress("check", n, total)) if progress else None,
+        today=now.date(),
+        allowed_tags=policy.categories.allowed,
+    )
     report = ImportReport(rows=total, errors=checked.errors, dry_run=dry_run)
     if not checked.errors and replace_unit_path is not None:
         report.errors = outside_unit(checked.rows, replace_unit_path)
     if report.errors:
         return report
+    journal = None if dry_run else Journal()
+    try:
+        return await _write(
+            db, checked.rows, report, journal, policy=policy, now=now, actor=actor,
+            source=source, progress=progress, replace_unit_path=replace_unit_path,
+        )  # fmt: skip
+    except BaseException:
+        if journal is not None and (journal.created or journal.updated):
+            await asyncio.shield(journal.undo(db))
+        raise
+
+
+async def _write(
+    db: Database,
+    rows: Sequence[RosterRow],
+    report: ImportReport,
+    journal: Journal | None,
+    *,
+    policy: Policy,
+    now: datetime,
+    actor: str,
+    source: str,
+    progress: Progress | None,
+    replace_unit_path: str | None,
+) -> ImportReport:
+    total = report.rows
+    dry_run = journal is None
     async with db.sessions() as session:
         await session.begin()
+        if journal is not None:
+            sqlite = db.dialect == "sqlite"
+            last_pause = time.monotonic()
+
+            async def commit() -> None:
+                nonlocal last_pause
+                await session.commit()  # the next statement begins the next batch
+                # SQLite has one writer: after each half second of writing, leave the lock
+                # free a moment, so a bot waiting in its busy handler (which polls every
+                # ≤ 100 ms) gets its turn.
+                if sqlite and time.monotonic() - last_pause >= WRITE_SPELL_SECONDS:
+                    await asyncio.sleep(BATCH_PAUSE_SECONDS)
+                    last_pause = time.monotonic()
+
+            journal.commit = commit
         if replace_unit_path is not None:
-            phones = [r.cadre_phone for r in checked.rows]
+            phones = [r.cadre_phone for r in rows]
             report.elsewhere = await cadres_elsewhere(session, phones, replace_unit_path)
             if report.elsewhere:
                 await session.rollback()
                 return report
-        report.counts = await apply_roster(session, checked.rows, now=now, progress=progress)
+        report.counts = await apply_roster(
+            session, rows, now=now, progress=progress, journal=journal
+        )
+        if journal is not None:
+            journal.commit = None  # the end (replace, audit) is one last transaction
         if replace_unit_path is not None:
             report.replaced = await replace_unit(
                 session,
@@ -118,6 +189,11 @@ async def import_roster(
         loads = await cadre_loads(session)
         over, under = quota_issues(loads, policy)
         report.over_quota, report.under_quota = over, under
+        wanted = policy.categories.wanted()
+        if wanted:
+            report.category_misses = await category_misses(
+                session, loads, policy.categories.leader_ranks, wanted
+            )
         report.uncovered_total, report.uncovered = await uncovered_households(
             session, limit=UNCOVERED_SAMPLE
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -162,7 +163,8 @@ class WecomCallback:
         if key in self._inflight or key in self._recent:
             log.info("wecom callback: repeated delivery skipped")
             return
-        task = asyncio.get_running_loop().create_task(self._process(translated))
+        received = time.monotonic()  # the reply latency runs from here to the answer sent
+        task = asyncio.get_running_loop().create_task(self._process(translated, received))
         self._inflight[key] = task
         task.add_done_callback(lambda t, k=key: self._finished(k, t))  # type: ignore[misc]
 
@@ -177,7 +179,7 @@ class WecomCallback:
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 
-    async def _process(self, translated: Translated) -> None:
+    async def _process(self, translated: Translated, received: float | None = None) -> None:
         # One member's messages run one at a time, in arrival order (asyncio.Lock is FIFO):
         # a click and the text typed right after it must reach the core in that order.
         user = translated.inbound.account_id
@@ -185,9 +187,9 @@ class WecomCallback:
         if lock is None:
             lock = self._user_locks[user] = asyncio.Lock()
         async with lock:
-            await self._process_one(translated)
+            await self._process_one(translated, received)
 
-    async def _process_one(self, translated: Translated) -> None:
+    async def _process_one(self, translated: Translated, received: float | None = None) -> None:
         inbound = translated.inbound
         if translated.only_if_unbound and self.is_bound and await self.is_bound(inbound.account_id):
             return
@@ -200,12 +202,14 @@ class WecomCallback:
             # First, so a second press of the same card is impossible while we work.
             await self.sender.disable_card(inbound.account_id, translated.response_code)
         replies = await self.handle(inbound)
-        await self._answer(inbound, replies)
+        await self._answer(inbound, replies, received)
 
-    async def _answer(self, inbound: Inbound, replies: list[Reply]) -> None:
+    async def _answer(
+        self, inbound: Inbound, replies: list[Reply], received: float | None = None
+    ) -> None:
         if self.delivery is not None:
             await self.delivery.deliver(
-                Channel.WECOM, inbound.chat_id, replies, ref=inbound.message_id
+                Channel.WECOM, inbound.chat_id, replies, ref=inbound.message_id, received=received
             )
             return
         for index, reply in enumerate(replies):

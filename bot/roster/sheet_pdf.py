@@ -1,0 +1,111 @@
+"""Invitation cards as a PDF for printing: ten cards to an A4 page, cut along the dashed lines.
+
+Chinese text is set in reportlab's built-in CID font STSong-Light (Adobe-GB1): a PDF reader
+supplies the glyphs, so no font file ships with bangfu and none is needed on the server.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.roster.cards import SheetRow, qr_pngs
+from core.i18n import t
+
+FONT = "STSong-Light"
+MONO = "Courier"
+COLUMNS, ROWS = 2, 5
+MARGIN = 28.0  # points (about 1 cm)
+QR_SIDE = 96.0  # points (about 34 mm): a phone reads it from arm's length
+
+
+def write_pdf(path: Path, rows: Sequence[SheetRow], *, expires: str) -> None:
+    from reportlab import rl_config
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    rl_config.useA85 = 0  # binary image streams: ASCII85 in pure Python costs 1 ms a card
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    page_w, page_h = A4
+    card_w = (page_w - 2 * MARGIN) / COLUMNS
+    card_h = (page_h - 2 * MARGIN) / ROWS
+    canvas = Canvas(str(path), pagesize=A4, pageCompression=1)
+    canvas.setTitle(t("invite_sheet.title", "zh"))
+    canvas.setCreator("bangfu")
+    per_page = COLUMNS * ROWS
+    for index, (row, png) in enumerate(zip(rows, qr_pngs([r.link for r in rows]), strict=True)):
+        slot = index % per_page
+        if slot == 0 and index:
+            canvas.showPage()
+        x = MARGIN + (slot % COLUMNS) * card_w
+        y = page_h - MARGIN - (slot // COLUMNS + 1) * card_h
+        canvas.setDash(3, 3)
+        canvas.setLineWidth(0.5)
+        canvas.setStrokeGray(0.6)
+        canvas.rect(x, y, card_w, card_h)
+        _card(canvas, row, png, x, y, card_w, card_h, expires=expires, reader=ImageReader)
+    canvas.save()
+
+
+def _card(
+    canvas: object,
+    row: SheetRow,
+    png: bytes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    *,
+    expires: str,
+    reader: type,
+) -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    c = canvas  # reportlab's Canvas; typed loosely to keep reportlab out of import time
+    pad = 8.0
+    top = y + h - pad
+    text_x = x + pad
+    if png:
+        c.drawImage(reader(io.BytesIO(png)), x + pad, top - QR_SIDE, QR_SIDE, QR_SIDE)  # type: ignore[attr-defined]
+        text_x = x + pad + QR_SIDE + pad
+    width = x + w - pad - text_x
+    lines: list[tuple[str, float, str]] = [
+        (FONT, 14, row.name),
+        (FONT, 9, row.unit),
+        (FONT, 10, row.phone),
+        (FONT, 9, t("invite_sheet.code", "zh")),
+        (MONO, 13, row.code),
+        (FONT, 7.5, t(f"invite_sheet.how_{'link' if row.link else 'code'}", "zh", code=row.code)),
+        (FONT, 7.5, t("invite_sheet.expires", "zh", at=expires)),
+    ]
+    cursor = top
+    for font, size, text in lines:
+        for part in _wrap(text, font, size, width, stringWidth):
+            cursor -= size + 2.5
+            c.setFont(font, size)  # type: ignore[attr-defined]
+            c.drawString(text_x, cursor, part)  # type: ignore[attr-defined]
+    if row.link:
+        c.setFont(MONO, 6.5)  # type: ignore[attr-defined]
+        c.drawString(x + pad, y + pad, row.link)  # type: ignore[attr-defined]
+
+
+def _wrap(text: str, font: str, size: float, width: float, measure: object) -> list[str]:
+    """Break `text` into lines no wider than `width`: between Chinese characters (which have
+    no spaces) or at a space, never inside a code or a command."""
+    lines: list[str] = []
+    current = ""
+    for token in re.findall(r"[!-~]+|\s+|.", text):
+        if current and measure(current + token, font, size) > width:  # type: ignore[operator]
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current += token
+    if current:
+        lines.append(current)
+    return lines
