@@ -110,12 +110,13 @@ def run_mode(tree: Path, repeat: int) -> None:
     )
     for template in RUNS:
         argv = [a.format(tmp=tmp) for a in template]
-        runs = []
-        for _ in range(repeat):
+        runs, codes = [], []
+        for _ in range(repeat):  # a repeat may be refused (already done): imports still count
             seconds, rc = run_seconds(tree, env, argv)
             runs.append(seconds)
+            codes.append(rc)
         label = " ".join(template[:2]) + (f" {Path(argv[4]).suffix}" if "sheet" in template else "")
-        print(f"{label:<22} {statistics.median(runs):6.3f} s  (min {min(runs):.3f})  rc {rc}")
+        print(f"{label:<22} {statistics.median(runs):6.3f} s  (min {min(runs):.3f})  exit {codes}")
 
 
 def main() -> None:
