@@ -226,20 +226,35 @@ PROBLEM_HEADERS = [
     "状态",
     "解决情况",
     "解决时间",
+    "诉求类别",
+    "承办单位",
+    "办理期限",
+    "办理环节",
+    "回访满意度",
 ]
+STAGE_ZH = {"accepted": "受理", "handling": "办理中", "done": "已办结", "followed": "已回访"}
 
 
 async def problems(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
-    village = aliased(Unit)
+    village, handler = aliased(Unit), aliased(Unit)
     stmt = (
-        select(Problem, village.path, Household.code, Household.head_name, Cadre.name)
+        select(
+            Problem,
+            village.path,
+            Household.code,
+            Household.head_name,
+            Cadre.name,
+            func.coalesce(handler.name, ""),
+        )
         .join(Household, Household.id == Problem.household_id)
         .join(village, village.id == Household.village_id)
         .join(Cadre, Cadre.id == Problem.cadre_id)
+        .outerjoin(handler, handler.id == Problem.handler_unit_id)
         .where(Problem.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
         .order_by(Problem.raised_on, Problem.id)
     )
-    async for p, vpath, code, head, cadre in _stream(session, _dated(stmt, Problem.raised_on, r)):
+    dated = _dated(stmt, Problem.raised_on, r)
+    async for p, vpath, code, head, cadre, unit in _stream(session, dated):
         yield [
             *split_path(vpath),
             code or "",
@@ -250,6 +265,11 @@ async def problems(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
             "已解决" if p.status == "resolved" else "未解决",
             p.resolution,
             _local(p.resolved_at, r.tz),
+            p.category,
+            unit,
+            p.due_on,
+            STAGE_ZH.get(p.stage, p.stage),
+            p.satisfaction,
         ]
 
 
@@ -262,6 +282,8 @@ HOUSEHOLD_HEADERS = [
     "致贫原因",
     "户电话",
     "状态",
+    "户状态",
+    "状态日期",
     "帮扶干部",
     "干部电话",
     "联系次数",
@@ -309,6 +331,8 @@ async def households(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]
             h.poverty_cause,
             h.phone,
             h.status,
+            h.poverty_status or "",
+            h.status_date,
             "、".join(c for c, _ in cadres),
             "、".join(p for _, p in cadres),
             int(n or 0),

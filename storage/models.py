@@ -126,6 +126,9 @@ class Household(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     party_date: Mapped[date | None] = mapped_column(Date)  # 入党日期
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 类别: 困难学生, 党员, ...
+    # 脱贫 / 监测户 / 已消除风险 / 退出 and since when; 退出 also makes `status` exited.
+    poverty_status: Mapped[str | None] = mapped_column(String(20))
+    status_date: Mapped[date | None] = mapped_column(Date)
 
 
 class Pairing(Base):

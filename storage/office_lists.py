@@ -120,6 +120,11 @@ class ProblemLine:
     status: str
     resolved_on: date | None
     age_days: int
+    category: str = ""  # the appeal's: 类别, handling unit, deadline, stage, call-back
+    handler: str = ""
+    due_on: date | None = None
+    stage: str = ""
+    satisfaction: str = ""
 
 
 async def problems(
@@ -133,16 +138,21 @@ async def problems(
     limit: int = PAGE,
 ) -> tuple[dict[str, int], list[ProblemLine]]:
     """Counts (open, overdue, resolved) in the subtree and the lines of one status, oldest first."""
-    village = aliased(Unit)
+    village, handler = aliased(Unit), aliased(Unit)
     under = units_under(path)
     late = today.toordinal() - overdue_days
     base = (
         select(
-            Problem, Household.head_name, village.name.label("village"), Cadre.name.label("cadre")
+            Problem,
+            Household.head_name,
+            village.name.label("village"),
+            Cadre.name.label("cadre"),
+            func.coalesce(handler.name, "").label("handler"),
         )
         .join(Household, Household.id == Problem.household_id)
         .join(village, village.id == Household.village_id)
         .join(Cadre, Cadre.id == Problem.cadre_id)
+        .outerjoin(handler, handler.id == Problem.handler_unit_id)
         .where(Problem.deleted_at.is_(None), Household.village_id.in_(under))
     )
     cutoff = date.fromordinal(late)
@@ -173,7 +183,7 @@ async def problems(
     else:
         stmt = base.where(Problem.status == "open").order_by(Problem.raised_on, Problem.id)
     lines = []
-    for p, head, vname, cname in await session.execute(stmt.limit(limit)):
+    for p, head, vname, cname, hname in await session.execute(stmt.limit(limit)):
         resolved_on = p.resolved_at.astimezone(tz).date() if p.resolved_at else None
         end = resolved_on or today
         lines.append(
@@ -189,6 +199,11 @@ async def problems(
                 p.status,
                 resolved_on,
                 (end - p.raised_on).days,
+                p.category,
+                hname,
+                p.due_on,
+                p.stage,
+                p.satisfaction,
             )
         )
     return counts, lines

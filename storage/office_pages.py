@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Cadre,
@@ -246,10 +247,12 @@ async def household_record(session: AsyncSession, household_id: int) -> Record:
             .order_by(Event.occurred_on.desc())
         )
     )
+    handler = aliased(Unit)
     rec.problems = list(
         await session.execute(
-            select(Problem, Cadre.name)
+            select(Problem, Cadre.name, func.coalesce(handler.name, ""))
             .join(Cadre, Cadre.id == Problem.cadre_id)
+            .outerjoin(handler, handler.id == Problem.handler_unit_id)
             .where(Problem.household_id == household_id, Problem.deleted_at.is_(None))
             .order_by(Problem.raised_on.desc())
         )

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import Tally, chunks
-from storage.models import Household
+from storage.models import Household, Pairing
+
+HOUSEHOLD_EXITED = "exited"  # as storage.duties
+
+if TYPE_CHECKING:
+    from storage.roster import Journal
 
 FIELDS = (
     "code",
@@ -25,6 +30,8 @@ FIELDS = (
     "birth_date",
     "party_date",
     "tags",
+    "poverty_status",
+    "status_date",
 )
 _COLUMNS = [Household.id, *(getattr(Household, f) for f in FIELDS)]
 
@@ -42,6 +49,8 @@ class HouseholdIn:
     birth_date: date | None = None
     party_date: date | None = None
     tags: tuple[str, ...] = ()
+    poverty_status: str | None = None  # None: keep what the household has
+    status_date: date | None = None
 
 
 async def _by_code(
@@ -81,6 +90,9 @@ async def _by_name(
 def _desired(h: HouseholdIn, row: Row[Any] | None) -> dict[str, Any]:
     values = asdict(h)
     values["tags"] = list(h.tags)
+    if row is not None and h.poverty_status is None:
+        # A roster without 户状态 never erases one set earlier (by a file or the CLI).
+        values["poverty_status"], values["status_date"] = row.poverty_status, row.status_date
     if row is not None and h.code is None:
         values["code"] = row.code  # a roster without codes never erases one
     return values
@@ -98,6 +110,7 @@ async def upsert_households(
     *,
     now: datetime,
     tally: Tally,
+    journal: Journal | None = None,
 ) -> dict[Hashable, int]:
     """Household ids by the caller's key; new ones inserted, changed ones updated."""
     found = await _by_code(session, wanted)
@@ -106,12 +119,16 @@ async def upsert_households(
     found |= await _by_name(session, rest, claimed)
     ids = {key: row.id for key, row in found.items()}
     changes = []
+    old: dict[int, dict[str, Any]] = {}
     for key, row in found.items():
         values = _desired(wanted[key], row)
         if any(_stored(row, f) != values[f] for f in FIELDS):
             changes.append({"id": row.id, **values})
+            old[row.id] = {"id": row.id, **{f: getattr(row, f) for f in FIELDS}}
     for batch in chunks(changes):
         await session.execute(update(Household), batch)
+        if journal is not None:
+            await journal.wrote(Household, old=[old[c["id"]] for c in batch])
     new_keys = [k for k in wanted if k not in found]
     stmt = insert(Household).returning(Household.id, sort_by_parameter_order=True)
     for new_part in chunks(new_keys):
@@ -119,8 +136,30 @@ async def upsert_households(
             _desired(wanted[k], None) | {"status": "active", "created_at": now} for k in new_part
         ]
         result = await session.execute(stmt, rows)
-        ids.update(zip(new_part, result.scalars().all(), strict=True))
+        made = result.scalars().all()
+        ids.update(zip(new_part, made, strict=True))
+        if journal is not None:
+            await journal.wrote(Household, created=list(made))
     tally.created += len(new_keys)
     tally.updated += len(changes)
     tally.unchanged += len(found) - len(changes)
     return ids
+
+
+async def exit_households(session: AsyncSession, exits: Mapping[int, date]) -> None:
+    """Households a roster marks 退出: exited, their pairings ended on the status day."""
+    for part in chunks(sorted(exits)):
+        rows = await session.execute(
+            select(Pairing.id, Pairing.household_id).where(
+                Pairing.household_id.in_(part), Pairing.active.is_(True)
+            )
+        )
+        ends = [
+            {"id": pid, "active": False, "end_date": exits[hid], "end_reason": "户退出"}
+            for pid, hid in rows
+        ]
+        for batch in chunks(ends):
+            await session.execute(update(Pairing), batch)
+        await session.execute(
+            update(Household).where(Household.id.in_(part)).values(status=HOUSEHOLD_EXITED)
+        )

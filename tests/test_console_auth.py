@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.clock import FixedClock
 from storage.db import Database
 from storage.models import AuditLog, DiaryComment
-from tests.console_kit import NOW, Browser, County, make_county, serve_console
+from tests.console_kit import NOW, PASSWORD, Browser, County, make_county, serve_console
 
 
 @pytest.fixture
@@ -193,3 +193,44 @@ async def test_english_on_request_chinese_by_default(site, browser: Browser) -> 
     assert status == 200 and "contacted this month" in body and "本月已联系" not in body
     _, body = await browser.get("/lang/zh", headers={"Referer": "http://evil.example/phish"})
     assert "本月已联系" in body  # back home, never to another site
+
+
+async def test_password_change_needs_the_current_password_and_a_token(
+    site, browser: Browser, db: Database
+) -> None:
+    base, _, _ = site
+    other_device = Browser(base)
+    try:
+        await browser.login("dungu")
+        await other_device.login("dungu")
+        await browser.get("/password")
+        new = "a-new-password-42"
+        form = {"current": PASSWORD, "new": new, "again": new}
+        status, body = await browser.post("/password", form, csrf=False)
+        assert status == 403 and "没有保存" in body
+        for bad_form, code, says in (
+            ({**form, "current": "not-it-at-all"}, 403, "现在的密码不对"),
+            ({**form, "new": "short", "again": "short"}, 400, "太短"),
+            ({**form, "again": new + "x"}, 400, "不一样"),
+            ({**form, "new": PASSWORD, "again": PASSWORD}, 400, "不能和现在的一样"),
+        ):
+            status, body = await browser.post("/password", bad_form)
+            assert status == code and says in body, says
+        status, _ = await browser.login("dungu", new)  # nothing changed yet
+        assert status == 401
+        await browser.login("dungu")
+        await browser.get("/password")
+        status, body = await browser.post("/password", form)
+        assert status == 200 and "密码已修改" in body
+        status, body = await browser.get("/diaries")  # this session goes on
+        assert status == 200 and "日记民意" in body
+        status, body = await other_device.get("/diaries")  # the other one has ended
+        assert "input" in body and 'name="password"' in body
+        assert (await browser.login("dungu"))[0] == 401  # the old password no longer works
+        assert (await browser.login("dungu", new))[0] == 200
+    finally:
+        await other_device.close()
+    async with db.sessions() as s:
+        actions = list(await s.scalars(select(AuditLog.action).order_by(AuditLog.id)))
+    assert actions.count("web.password_change") == 1
+    assert actions.count("web.password_change_failed") == 4

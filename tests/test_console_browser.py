@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from telegram import Bot
 
 from bot.channels.telegram_send import TelegramSender
@@ -28,7 +29,7 @@ from core.policy import Policy
 from core.types import Channel
 from handlers.context import Context
 from storage.db import Database
-from storage.models import Unit
+from storage.models import AuditLog, Unit
 from storage.webusers import add_user
 from tests.chat import Chat
 from tests.console_kit import PASSWORD, serve_console
@@ -235,4 +236,35 @@ async def test_form_without_csrf_token_is_refused(world: dict[str, Any]) -> None
     assert "没有保存" in await page.locator("main").inner_text()
     await page.goto(base + "/diaries")
     assert "没有令牌的点评" not in await page.locator("main").inner_text()
+    await context.close()
+
+
+async def test_password_change_in_the_console(world: dict[str, Any]) -> None:
+    base, db = world["base"], world["db"]
+    context = await world["browser"].new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await _sign_in(page, base, "dungu")
+    await page.click("header >> text=改密码")
+    await page.fill("input[name=current]", "wrong-password-1")
+    await page.fill("input[name=new]", "brand-new-pass-9")
+    await page.fill("input[name=again]", "brand-new-pass-9")
+    await page.click("main button[type=submit]")
+    assert "现在的密码不对" in await page.locator("main").inner_text()
+    await page.fill("input[name=current]", PASSWORD)
+    await page.fill("input[name=new]", "brand-new-pass-9")
+    await page.fill("input[name=again]", "brand-new-pass-9")
+    await page.click("main button[type=submit]")
+    assert "密码已修改" in await page.locator("main").inner_text()
+    await _shoot(page, world["shots"], "password")
+    await page.click("header >> text=退出")
+    await _sign_in(page, base, "dungu")  # the old password
+    assert "登录名或密码不对" in await page.locator("main").inner_text()
+    await page.fill("input[name=name]", "dungu")
+    await page.fill("input[name=password]", "brand-new-pass-9")
+    await page.click("button[type=submit]")
+    assert "顿谷镇" in await page.locator("h1").inner_text()
+    async with db.sessions() as s:
+        actions = list(await s.scalars(select(AuditLog.action)))
+    assert actions.count("web.password_change") == 1
+    assert actions.count("web.password_change_failed") == 1
     await context.close()

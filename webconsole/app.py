@@ -14,7 +14,7 @@ from aiohttp import web
 from core.clock import Clock
 from core.policy import Policy
 from storage.db import Database
-from webconsole import auth, exports, lists, pages
+from webconsole import account, auth, exports, lists, pages
 from webconsole.context import CONSOLE, Console
 from webconsole.throttle import LoginThrottle
 
@@ -70,6 +70,8 @@ def _routes() -> list[web.RouteDef]:
         web.post("/login", auth.login_submit, name="login_submit"),
         web.post("/logout", auth.logout, name="logout"),
         web.get("/lang/{code}", auth.set_lang, name="lang"),
+        web.get("/password", account.password_page, name="password"),
+        web.post("/password", account.password_submit),
         web.get("/", pages.home, name="home"),
         web.get("/unit/{unit_id}", pages.unit_page, name="unit"),
         web.get("/cadre/{cadre_id}", pages.cadre_page, name="cadre"),

@@ -16,7 +16,7 @@ from core.i18n import normalize_lang, t
 from storage.audit import audit
 from storage.webusers import user_by_name, user_with_unit
 from webconsole.context import LANG, USER, SignedIn, console, lang, render
-from webconsole.passwords import verify_password
+from webconsole.passwords import password_mark, verify_password
 
 COOKIE = "bangfu_console"
 MAX_QUERY = 2048  # longer query strings are refused before anything else happens
@@ -100,7 +100,8 @@ async def _signed_in(request: web.Request, session: Session) -> SignedIn | None:
         return None
     async with c.db.sessions() as s:
         found = await user_with_unit(s, uid)
-    if found is None:
+    # Signed in under another password (changed since, or reset): sign in again.
+    if found is None or session.get("pw") != password_mark(found[0].password_hash or ""):
         session.invalidate()
         return None
     session["seen"] = now
@@ -168,7 +169,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     keep_lang = (await get_session(request)).get("lang")
     session = await new_session(request)  # a fresh session id: no fixation
     session.update(
-        {"uid": account.id, "seen": c.clock.now().timestamp(), "csrf": secrets.token_urlsafe(24)}
+        {
+            "uid": account.id,
+            "seen": c.clock.now().timestamp(),
+            "csrf": secrets.token_urlsafe(24),
+            "pw": password_mark(account.password_hash or ""),
+        }
     )
     if keep_lang:
         session["lang"] = keep_lang

@@ -155,5 +155,6 @@ async def problems(request: web.Request) -> web.StreamResponse:
             "lines": lines,
             "overdue_days": PROBLEM_OVERDUE_DAYS,
             "statuses": STATUSES,
+            "today": today,
         },
     )

@@ -20,6 +20,7 @@ from storage.office_pages import (
     village_households,
 )
 from storage.office_scope import cadre_in_scope, household_in_scope, unit_in_scope
+from storage.plans import plan_card
 from storage.stats import SubUnitLine, Window, unit_stats
 from webconsole.context import Console, console, render, user
 from webconsole.trend import TrendBar, trend_svg
@@ -213,6 +214,7 @@ async def _household(request: web.Request, template: str) -> web.StreamResponse:
             raise web.HTTPNotFound()
         household, village = found
         rec = await household_record(s, household.id)
+        plan = await plan_card(s, household.id)
     return render(
         template,
         request,
@@ -220,6 +222,7 @@ async def _household(request: web.Request, template: str) -> web.StreamResponse:
             "h": household,
             "village": village,
             "rec": rec,
+            "plan": plan,
             "today": c.clock.now().date(),
             "measures": list(
                 dict.fromkeys(t for contact, _ in rec.contacts for t in contact.help_tags or [])

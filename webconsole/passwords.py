@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from argon2 import PasswordHasher
@@ -29,3 +30,9 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def initial_password(length: int = 14) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def password_mark(password_hash: str) -> str:
+    """A short fingerprint of the stored hash, kept in the session: when the password
+    changes (here or by `bangfu user reset`), sessions signed in before stop working."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]

@@ -14,12 +14,14 @@ from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.names import is_mobile, normalize_phone
+from core.programme import HOUSEHOLD_EXIT, HOUSEHOLD_STATUSES
 from storage.audit import audit
 from storage.back_entry import add_back_entry
 from storage.cadres import cadre_by_phone
 from storage.duties import HOUSEHOLD_EXITED
+from storage.household_status import set_household_status
 from storage.models import Cadre, Household, Pairing
-from storage.roster_changes import active_pairings, end_pairings, set_households_status
+from storage.roster_changes import end_pairings
 
 KINDS = {"call": "电话", "visit": "走访"}
 
@@ -40,7 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     exit_ = household.add_parser("exit", help="户退出帮扶 / a household leaves the programme")
     exit_.add_argument("--id", required=True, help="户编号或户 ID / household code or id")
     exit_.add_argument("--status", required=True, help="退出情形 / e.g. 迁出、自然消亡、清退")
+    exit_.add_argument("--date", default="", help="退出日期 / since when (default: today)")
     exit_.set_defaults(func=_household_exit)
+    status = household.add_parser("status", help="户状态 / 脱贫、监测户、已消除风险、退出")
+    status.add_argument("--id", required=True, help="户编号或户 ID / household code or id")
+    status.add_argument(
+        "--status", required=True, help="户状态 / one of " + "、".join(HOUSEHOLD_STATUSES)
+    )
+    status.add_argument("--date", default="", help="日期 / since when (default: today)")
+    status.add_argument("--reason", default="", help="说明 / a note, e.g. 迁出")
+    status.set_defaults(func=_household_status)
 
     record = sub.add_parser("record", help="补录 / records").add_subparsers(
         dest="record_cmd", required=True
@@ -117,25 +128,40 @@ async def _household_exit(args: argparse.Namespace) -> int:
     status = args.status.strip()
     if not status or len(status) > 20:
         raise AdminError("changes.bad_status", value=args.status)
+    day = _record_date(args.date, now.date()) if args.date.strip() else now.date()
     async with open_db(settings) as db, db.transaction() as s:
         household = await household_of(s, args.id)
         if household.status == HOUSEHOLD_EXITED:
             raise AdminError("changes.already_exited", head=household.head_name)
-        lines = await active_pairings(s, household_ids=[household.id])
-        reason = f"户退出：{status}"
-        await end_pairings(s, [p.id for p in lines], on=now.date(), reason=reason)
-        await set_households_status(s, [household.id], HOUSEHOLD_EXITED)
-        audit(
-            s,
-            at=now,
-            actor="cli",
-            action="household.exit",
-            entity="household",
-            entity_id=household.id,
-            status=status,
-            pairings_ended=len(lines),
+        count = await set_household_status(
+            s, household, HOUSEHOLD_EXIT, on=day, now=now, actor="cli", reason=status
         )
-    say("changes.household_exited", head=household.head_name, status=status, count=len(lines))
+    say("changes.household_exited", head=household.head_name, status=status, count=count)
+    return 0
+
+
+@admin_command
+async def _household_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    now = adminkit.admin_clock(settings).now()
+    label = args.status.strip()
+    if label not in HOUSEHOLD_STATUSES:
+        raise AdminError(
+            "changes.unknown_status", value=args.status, known="、".join(HOUSEHOLD_STATUSES)
+        )
+    day = _record_date(args.date, now.date()) if args.date.strip() else now.date()
+    reason = args.reason.strip()[:50]
+    async with open_db(settings) as db, db.transaction() as s:
+        household = await household_of(s, args.id)
+        if household.status == HOUSEHOLD_EXITED:
+            raise AdminError("changes.already_exited", head=household.head_name)
+        count = await set_household_status(
+            s, household, label, on=day, now=now, actor="cli", reason=reason
+        )
+    if label == HOUSEHOLD_EXIT:
+        say("changes.household_exited", head=household.head_name, status=label, count=count)
+    else:
+        say("changes.household_status", head=household.head_name, status=label, day=day)
     return 0
 
 

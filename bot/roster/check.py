@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.roster.files import RawRow
 from core.names import is_mobile, is_phone, normalize_phone, split_path
+from core.programme import HOUSEHOLD_STATUSES
 from storage.roster import RosterRow
 
 DEFAULT_CATEGORY = "贫困户"
@@ -165,8 +166,22 @@ class _RowChecker:
         in_party = bool(member) or (member is None and (joined is not None or "党员" in tags))
         return in_party, born, joined
 
+    def standing(self) -> tuple[str | None, date | None]:
+        """户状态 and since when (the import's day when 状态日期 is left empty)."""
+        raw = self.raw.cells.get("户状态", "").strip()
+        since = self.day("状态日期")
+        if not raw:
+            if since is not None:
+                self.fail("状态日期", "date_without_status", value=since.isoformat())
+            return None, None
+        if raw not in HOUSEHOLD_STATUSES:
+            self.fail("户状态", "bad_status", value=raw, known="、".join(HOUSEHOLD_STATUSES))
+            return None, None
+        return raw, since or self.today
+
     def build(self) -> RosterRow:
         code = self.text("户编号").replace(" ", "")
+        standing, since = self.standing()
         tags = self.tags()
         party_member, born, joined = self.party(tags)
         return RosterRow(
@@ -186,6 +201,8 @@ class _RowChecker:
             birth_date=born,
             party_date=joined,
             tags=tags,
+            poverty_status=standing,
+            status_date=since,
         )
 
 
@@ -230,6 +247,8 @@ class _Consistency:
             ("是否党员", "party_member"),
             ("出生日期", "birth_date"),
             ("入党日期", "party_date"),
+            ("户状态", "poverty_status"),
+            ("状态日期", "status_date"),
             ("致贫原因", "poverty_cause"),
             ("户主电话", "household_phone"),
         ):

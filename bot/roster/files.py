@@ -25,9 +25,12 @@ HEADERS = (
     "是否党员",
     "出生日期",
     "入党日期",
+    "户状态",
+    "状态日期",
 )
+# 户状态: 脱贫 / 监测户 / 已消除风险 / 退出, since 状态日期 (default: the day of the import).
 # 保康's party-member occasions; 类别 may list several of its 五联 categories (困难学生、党员).
-OPTIONAL_HEADERS = ("户编号", "是否党员", "出生日期", "入党日期")
+OPTIONAL_HEADERS = ("户编号", "是否党员", "出生日期", "入党日期", "户状态", "状态日期")
 EXAMPLE_ROW = (
     "博白县/县委办",
     "李明",
@@ -42,6 +45,8 @@ EXAMPLE_ROW = (
     "13900139000",
     "否",
     "1968-05-12",
+    "",
+    "",
     "",
 )
 HEADER_SEARCH_ROWS = 10  # a title line or two may sit above the header row
@@ -205,7 +210,7 @@ def write_template(path: Path) -> None:
     for col, header in enumerate(HEADERS, start=1):
         letter = ws.cell(1, col).column_letter
         ws.column_dimensions[letter].width = 24 if header in ("单位", "所在村") else 14
-        if header in ("干部手机", "户主电话", "户编号", "出生日期", "入党日期"):
+        if header in ("干部手机", "户主电话", "户编号", "出生日期", "入党日期", "状态日期"):
             # Text format, so Excel keeps leading zeros and does not show 1.38E+10.
             for row in range(2, 1001):
                 ws.cell(row, col).number_format = "@"

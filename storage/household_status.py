@@ -1,0 +1,52 @@
+"""A household's programme status (脱贫 / 监测户 / 已消除风险 / 退出) and its date.
+
+退出 also ends the household's pairings and marks it exited: no more duties, no coverage, no
+score; its records stay. The other statuses are shown and exported, and change nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.programme import HOUSEHOLD_EXIT
+from storage.audit import audit
+from storage.duties import HOUSEHOLD_EXITED
+from storage.models import Household
+from storage.roster_changes import active_pairings, end_pairings
+
+
+async def set_household_status(
+    session: AsyncSession,
+    household: Household,
+    label: str,
+    *,
+    on: date,
+    now: datetime,
+    actor: str,
+    reason: str = "",
+) -> int:
+    """Record the status as of `on`; for 退出 end the pairings. Returns pairings ended."""
+    ended = 0
+    if label == HOUSEHOLD_EXIT:
+        lines = await active_pairings(session, household_ids=[household.id])
+        why = f"户退出：{reason}" if reason else "户退出"
+        await end_pairings(session, [p.id for p in lines], on=on, reason=why)
+        household.status = HOUSEHOLD_EXITED
+        ended = len(lines)
+    household.poverty_status = label
+    household.status_date = on
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="household.exit" if label == HOUSEHOLD_EXIT else "household.status",
+        entity="household",
+        entity_id=household.id,
+        status=label,
+        on=on.isoformat(),
+        reason=reason,
+        pairings_ended=ended,
+    )
+    return ended
