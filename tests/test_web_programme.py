@@ -50,7 +50,7 @@ async def _by_chat(db: Database, clock: FixedClock) -> Seed:
     await chat.tap("按规定")
     await chat.say("房屋漏雨需要维修")
     saved = await chat.tap("确认")
-    assert any("诉求已受理，由顿谷镇办理，期限 2026-12-23" in r.text for r in saved)
+    assert any("诉求已受理，由顿谷镇办理，期限 12月23日（周三）" in r.text for r in saved)
     await chat.command("measure")
     await chat.tap("张三")
     await chat.tap("技术上帮")
