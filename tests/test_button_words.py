@@ -71,3 +71,14 @@ async def test_a_report_of_another_home_is_not_an_answer_here(world, db):
     assert await conversation(db) == before
     await world.chat.say("昨天去了老张家坐了坐")  # his own household by nickname: an answer
     assert (await conversation(db))[2]["kind"] == "visit"
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [("大病", "illness"), ("他老伴昨天住院了", "illness"), ("房子被大水冲了", "hardship")],
+)
+async def test_the_event_typed_in_words_at_the_event_step(world, db, typed, kind):
+    await walk_to(world, "event", "kind")
+    await world.chat.say(typed)
+    _, step, draft = await conversation(db)
+    assert (step, draft.get("kind")) == ("date", kind)
