@@ -16,7 +16,7 @@ from storage.models import Household, Pairing
 HOUSEHOLD_EXITED = "exited"  # as storage.duties
 
 if TYPE_CHECKING:
-    from storage.roster import Journal
+    from storage.roster_journal import Journal
 
 FIELDS = (
     "code",

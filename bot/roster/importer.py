@@ -20,8 +20,9 @@ from bot.roster.files import RawRow
 from core.policy import Policy
 from storage.audit import audit
 from storage.db import Database
-from storage.roster import ApplyCounts, Journal, RosterRow, apply_roster
+from storage.roster import ApplyCounts, RosterRow, apply_roster
 from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
+from storage.roster_journal import Journal
 from storage.roster_report import (
     CadreLoad,
     CategoryMiss,
