@@ -299,3 +299,38 @@ async def test_repair_puts_back_a_damaged_state(db: Database) -> None:
     async with db.transaction() as s:
         assert await repair(s) == 3
     await _check(db)
+
+
+async def test_a_bulk_load_and_bulk_undo_in_one_transaction(db: Database) -> None:
+    """8,000 pairs written at once (a restore, a data load): the state follows, and keeping it
+    takes no per-pair lock slots (PostgreSQL has a few thousand per transaction)."""
+    await _fresh(db)
+    async with db.transaction() as s:
+        village = await f.unit(s, "博白县/顿谷镇/旧门村")
+        cadres = [await f.cadre(s, at=village) for _ in range(80)]
+        households = [await f.household(s, village=village) for _ in range(100)]
+    rows = [
+        {
+            "cadre_id": c.id,
+            "household_id": h.id,
+            "kind": KINDS[(i + j) % 2],
+            "occurred_on": TODAY - timedelta(days=(i * j) % 90),
+            "reported_at": NOW,
+            "help_tags": [],
+            "photo_refs": [],
+        }
+        for i, c in enumerate(cadres)
+        for j, h in enumerate(households)
+    ]
+    async with db.transaction() as s:
+        await s.execute(Contact.__table__.insert(), rows)
+    async with db.sessions() as s:
+        assert len(await kept_state(s)) == 8000 and await drift(s) == []
+    async with db.transaction() as s:  # withdraw every other cadre's records at once
+        await s.execute(
+            update(Contact)
+            .where(Contact.cadre_id.in_([c.id for c in cadres[::2]]))
+            .values(deleted_at=NOW)
+        )
+    async with db.sessions() as s:
+        assert len(await kept_state(s)) == 4000 and await drift(s) == []

@@ -32,9 +32,6 @@ def _recompute_sqlite(row: str) -> str:
         last_call_on = excluded.last_call_on,
         last_visit_on = excluded.last_visit_on,
         last_contact_on = excluded.last_contact_on;
-      DELETE FROM contact_state
-      WHERE cadre_id = {row}.cadre_id AND household_id = {row}.household_id
-        AND last_contact_on IS NULL;
     """
 
 
@@ -75,22 +72,28 @@ SQLITE_TRIGGERS = [
 
 
 def _recompute_pg(row: str) -> str:
-    match = f"c.cadre_id = {row}.cadre_id AND c.household_id = {row}.household_id AND c.deleted_at IS NULL"
+    """Lock the pair's state row (created empty if need be), then set it from the contacts.
+
+    The lock is the row's: a recomputation waits for a concurrent report's upsert (and that
+    upsert for it), and, READ COMMITTED, its next statement sees what the other committed.
+    Row locks live in the rows, so a bulk load of millions of contacts takes no lock slots.
+    """
+    key = f"cadre_id = {row}.cadre_id AND household_id = {row}.household_id"
+    match = f"c.cadre_id = {row}.cadre_id AND c.household_id = {row}.household_id"
     return f"""
-        INSERT INTO contact_state AS s
-          (cadre_id, household_id, last_call_on, last_visit_on, last_contact_on)
-        SELECT {row}.cadre_id, {row}.household_id,
-               max(c.occurred_on) FILTER (WHERE c.kind = 'call'),
-               max(c.occurred_on) FILTER (WHERE c.kind = 'visit'),
-               max(c.occurred_on) FILTER (WHERE c.kind IN {DUTY})
-        FROM contacts c WHERE {match}
-        ON CONFLICT (cadre_id, household_id) DO UPDATE SET
-          last_call_on = excluded.last_call_on,
-          last_visit_on = excluded.last_visit_on,
-          last_contact_on = excluded.last_contact_on;
-        DELETE FROM contact_state
-        WHERE cadre_id = {row}.cadre_id AND household_id = {row}.household_id
-          AND last_contact_on IS NULL;
+        INSERT INTO contact_state (cadre_id, household_id)
+        VALUES ({row}.cadre_id, {row}.household_id) ON CONFLICT DO NOTHING;
+        PERFORM 1 FROM contact_state WHERE {key} FOR UPDATE;
+        UPDATE contact_state s SET
+          last_call_on = m.call_on, last_visit_on = m.visit_on, last_contact_on = m.contact_on
+        FROM (
+          SELECT max(c.occurred_on) FILTER (WHERE c.kind = 'call') AS call_on,
+                 max(c.occurred_on) FILTER (WHERE c.kind = 'visit') AS visit_on,
+                 max(c.occurred_on) AS contact_on
+          FROM contacts c
+          WHERE {match} AND c.deleted_at IS NULL AND c.kind IN {DUTY}
+        ) m
+        WHERE s.{key.replace(" AND ", " AND s.")};
     """
 
 
@@ -99,18 +102,9 @@ PG_FUNCTIONS = [
     CREATE FUNCTION contact_state_keep() RETURNS trigger LANGUAGE plpgsql
     SET search_path FROM CURRENT AS $$
     BEGIN
-      -- One (cadre, household) at a time: a recomputation (READ COMMITTED) must not miss a
-      -- report committed while it waited, nor a report overwrite it with an older maximum.
-      IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL AND OLD.kind IN {DUTY} THEN
-        PERFORM pg_advisory_xact_lock(
-          hashtextextended('contact_state:' || OLD.cadre_id || ':' || OLD.household_id, 0));
-      END IF;
-      IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.deleted_at IS NULL AND NEW.kind IN {DUTY} THEN
-        PERFORM pg_advisory_xact_lock(
-          hashtextextended('contact_state:' || NEW.cadre_id || ':' || NEW.household_id, 0));
-      END IF;
       IF TG_OP = 'INSERT' THEN
         IF NEW.deleted_at IS NULL AND NEW.kind IN {DUTY} THEN
+          -- Only forward: the upsert's row lock orders it after any recomputation.
           INSERT INTO contact_state AS s
             (cadre_id, household_id, last_call_on, last_visit_on, last_contact_on)
           VALUES (NEW.cadre_id, NEW.household_id,
