@@ -4,7 +4,9 @@
 
 Imports a roster of `--cadres` cadres (one household each) into a fresh SQLite file, then
 runs the command as an administrator would, each format in a fresh process: .xlsx (with a
-QR image per row) and, with --renew, the printable .html. Prints seconds and peak RSS.
+QR image per row) and, with --renew, the printable .pdf and .html. Prints seconds, the peak
+RSS of the command's process and that of the largest QR worker process (spawned for large
+sheets), and the file's size.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ start = time.perf_counter()
 from bot.cli import main
 rc = main(sys.argv[1:])
 print(json.dumps({"rc": rc, "seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -67,6 +70,7 @@ def main() -> None:
     print(f"roster import ({args.cadres} cadres)   {time.perf_counter() - start:6.1f} s")
     for label, argv in (
         (".xlsx with QR images", ["invite", "sheet", "--unit", "测试县", str(tmp / "s.xlsx")]),
+        (".pdf, --renew", ["invite", "sheet", "--unit", "测试县", str(tmp / "s.pdf"), "--renew"]),
         (".html, --renew", ["invite", "sheet", "--unit", "测试县", str(tmp / "s.html"), "--renew"]),
     ):
         got = run(env, *argv)
@@ -74,7 +78,7 @@ def main() -> None:
         size = (tmp / Path(argv[4]).name).stat().st_size / 1e6
         print(
             f"{label:<26} {got['seconds']:6.1f} s  peak {got['peak_mb']:5.0f} MB  "
-            f"file {size:5.1f} MB"
+            f"worker {got['worker_mb']:4.0f} MB  file {size:5.1f} MB"
         )
 
 

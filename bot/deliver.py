@@ -171,7 +171,7 @@ class Deliverer:
         if not rows or self.db is None:
             return
         try:
-            async with self.db.transaction() as s:
+            async with self.db.writer(), self.db.transaction() as s:
                 await outbox.record_answers(s, rows, worker=self.worker, now=self.clock.now())
         except Exception as exc:  # the limiter of this process still knows them
             log.warning("send history not written (%d answers): %s", len(rows), exc)

@@ -117,6 +117,10 @@ async def start(
     rt = Runtime(host=build_host(settings, database, clock))
     if db is None:
         rt.stoppers.append(database.dispose)
+    # Once the channels have stopped (stoppers run in reverse): answers still under way go
+    # or are queued, and the send history of direct answers is written for the next process.
+    assert rt.host.delivery is not None
+    rt.stoppers.append(rt.host.delivery.close)
     try:
         _build(rt, channel_plugs, service_plugs)
         await _start_parts(rt)

@@ -33,10 +33,6 @@ HELP_KIND_PRESETS: dict[str, tuple[str, ...]] = {
 }
 HELP_KIND_ALIASES = {"博白": "六帮", "利州": "四包"}
 
-# A household's standing in the programme, with the day it took effect. 退出 ends its duties.
-HOUSEHOLD_STATUSES = ("脱贫", "监测户", "已消除风险", "退出")
-HOUSEHOLD_EXIT = "退出"
-
 # 保康's 五联 类别 tags on households (the roster's 类别 column may list several).
 WULIAN_TAGS = ("困难学生", "孤寡老人", "低保户", "诉求群众", "党员", "产业大户", "龙头企业")
 # 保康's quota: each leader takes one household of each of five categories. 2012: 贫困户,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import normalize_lang, t
 from core.types import Inbound, InboundKind, Reply
-from handlers import enrol, menu, undo
+from handlers import enrol, menu, quick, undo
 from handlers.context import Context
 from handlers.engine import Position, Turn, advance, interject, reprompt
 from handlers.flows import FLOWS
@@ -147,7 +147,9 @@ def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> N
     else:
         # Keep only a stashed expired draft between flows; a finished draft is gone.
         expired = turn.draft.get("_expired") if not turn.saved else None
-        conv.draft = {"_expired": expired} if expired else {}
+        offered = turn.draft.get(quick.OFFERED) if not turn.saved else None
+        kept = {"_expired": expired, quick.OFFERED: offered}
+        conv.draft = {k: v for k, v in kept.items() if v}
     conv.updated_at = turn.now
     conv.expires_at = (
         turn.now + timedelta(minutes=ctx.policy.draft_idle_minutes) if position.flow else None

@@ -201,8 +201,9 @@ async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
         return Position(flow.name, CONFIRM, turn.draft), [*said, await card.prompt(turn)]
     if turn.saved is not None:
         turn.saved["flow"] = flow.name  # undo/correct reopens the record in this flow
-    if turn.saved is not None and replies and not replies[0].buttons:
-        # The saved message carries the next steps; an offer may follow it.
+    if turn.saved is not None and replies:
+        # Every save (销号 included) ends with the same next steps, under any button of its
+        # own (销号's 回访); an offer may follow it.
         replies[0] = _with_next_steps(replies[0], turn)
     return Position(), [*turn.notes, *replies]
 
@@ -214,7 +215,7 @@ def _with_next_steps(saved: Reply, turn: Turn) -> Reply:
         turn.button("menu.mine", Menu("mine").pack()),
         turn.button("menu.undo", Menu("undo").pack()),
     ]
-    return Reply.with_buttons(saved.text, [row])
+    return Reply.with_buttons(saved.text, [*(list(r) for r in saved.buttons), row])
 
 
 async def interject(flow: Flow, step_name: str, turn: Turn) -> tuple[Position, list[Reply]] | None:

@@ -13,6 +13,7 @@ from handlers import mine, quick, score, undo
 from handlers.engine import Invalid, Position, Turn, enter, reprompt
 from handlers.expiry import expired_notice as notice_for
 from handlers.flows import FLOWS
+from handlers.flows.problem import PREFILL
 from handlers.flows.report import take_evidence
 from handlers.plan_card import household_card
 from handlers.steps import take_household
@@ -95,12 +96,15 @@ def starts_something(inbound: Inbound) -> bool:
     return False
 
 
-def main_menu(lang: str) -> Reply:
+def main_menu(lang: str, text: str = "") -> Reply:
+    """The menu; `text` (a notice such as 已取消) replaces its title, so that the notice and
+    the menu are one message."""
+
     def b(key: str, action: str) -> Button:
         return Button(t(key, lang), Menu(action).pack())
 
     return Reply.with_buttons(
-        t("menu.title", lang),
+        text or t("menu.title", lang),
         [
             [b("menu.report", "report"), b("menu.diary", "diary")],
             [b("menu.event", "event"), b("menu.problem", "problem")],
@@ -124,13 +128,9 @@ async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Posi
         turn.notes.append(Reply(turn.t("enrol.already_bound", name=turn.cadre.name)))
     if word == "cancel":
         if flow is None:
-            return Position(), [
-                *turn.notes,
-                Reply(turn.t("flow.nothing_to_cancel")),
-                main_menu(turn.lang),
-            ]
+            return Position(), [*turn.notes, Reply(turn.t("flow.nothing_to_cancel"))]
         key = "undo.correction_cancelled" if undo.CORRECTS in turn.draft else "flow.cancelled"
-        return Position(), [Reply(turn.t(key)), main_menu(turn.lang)]
+        return Position(), [main_menu(turn.lang, turn.t(key))]
     if word == "help":
         if flow is None:
             return here, [Reply(turn.t("help.general"))]
@@ -154,7 +154,7 @@ async def _resume(turn: Turn) -> tuple[Position, list[Reply]]:
     stash = turn.draft.get("_expired")
     flow = FLOWS.get(stash["flow"]) if isinstance(stash, dict) else None
     if flow is None or not isinstance(stash, dict):
-        return Position(), [Reply(turn.t("flow.nothing_to_resume")), main_menu(turn.lang)]
+        return Position(), [Reply(turn.t("flow.nothing_to_resume"))]
     turn.draft = dict(stash["draft"])
     return await enter(flow, turn, stash["step"])
 
@@ -191,15 +191,15 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
         try:
             return Position(), [*turn.notes, await household_card(turn, card.household_id)]
         except Invalid as bad:
-            return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
+            return Position(), [Reply(turn.t(bad.key))]
     starter = _lookup(STARTERS, inbound)
     if starter in APPEAL_PICKERS:
         stages, none_key = APPEAL_PICKERS[starter]
         if not await my_appeals(turn.session, turn.cadre.id, stages, limit=1):
             # Nothing to pick: do not open a flow that would hold every later message.
-            return Position(), [*turn.notes, Reply(turn.t(none_key)), main_menu(turn.lang)]
+            return Position(), [*turn.notes, Reply(turn.t(none_key))]
     if starter == "mprogress" and not await my_measures(turn.session, turn.cadre.id, limit=1):
-        return Position(), [*turn.notes, Reply(turn.t("plan.no_measures")), main_menu(turn.lang)]
+        return Position(), [*turn.notes, Reply(turn.t("plan.no_measures"))]
     if starter is not None:
         turn.draft = {}
         return await enter(FLOWS[starter], turn)
@@ -232,8 +232,9 @@ async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
             return await enter(FLOWS["report"], turn)
         if got.replies:
             return Position(), [*turn.notes, *got.replies]
-    key = "flow.unsupported" if inbound.kind == InboundKind.UNSUPPORTED else "flow.menu_hint"
-    return Position(), [*turn.notes, Reply(turn.t(key)), main_menu(turn.lang)]
+    if inbound.kind == InboundKind.UNSUPPORTED:  # an error: one message, not the menu after it
+        return Position(), [*turn.notes, Reply(turn.t("flow.unsupported"))]
+    return Position(), [*turn.notes, main_menu(turn.lang, turn.t("flow.menu_hint"))]
 
 
 async def _followup_for(turn: Turn, appeal_id: int) -> tuple[Position, list[Reply]]:
@@ -246,7 +247,7 @@ async def _followup_for(turn: Turn, appeal_id: int) -> tuple[Position, list[Repl
     try:
         await step.accept(replace(turn, inbound=picked))
     except Invalid as bad:
-        return Position(), [Reply(turn.t(bad.key)), main_menu(turn.lang)]
+        return Position(), [Reply(turn.t(bad.key))]
     return await enter(flow, turn, "satisfaction")
 
 
@@ -299,12 +300,16 @@ async def _record_event(turn: Turn, offer: RecordEvent) -> tuple[Position, list[
 
 
 async def _record_problem(turn: Turn, household_id: int) -> tuple[Position, list[Reply]]:
-    """The offer to record a problem the text named: the problem flow for that household."""
+    """The offer to record a problem the text named: the problem flow for that household,
+    its description prefilled with the words the message used (the cadre keeps or edits)."""
+    words = (turn.draft.get(quick.OFFERED) or {}).get(str(household_id), "")
     turn.draft = {}
     try:
         await take_household(turn, household_id)
     except Invalid as bad:
         return Position(), [Reply(turn.t(bad.key))]
+    if words:
+        turn.draft[PREFILL] = words
     return await enter(FLOWS["problem"], turn)
 
 

@@ -7,6 +7,7 @@ contact. Several households in one line become one draft saved as one record eac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -91,6 +92,9 @@ def not_report_replies(turn: Turn, reading: Reading, mine: list[MyHousehold]) ->
     by_name = {h.head_name: h for h in mine}
     one = by_name.get(reading.households[0]) if len(reading.households) == 1 else None
     offers = offer_rows(turn, reading, one)
+    if one is not None and reading.problem:
+        # Kept until the next message: the 记录问题 button opens the appeal prefilled with it.
+        turn.draft[OFFERED] = {str(one.id): problem_words(reading.problem, one.head_name)}
     if reading.plan and not offers:
         return [Reply(turn.t("quick.plan_note"))]
     if offers and one is not None:
@@ -99,6 +103,23 @@ def not_report_replies(turn: Turn, reading: Reading, mine: list[MyHousehold]) ->
             Reply.with_buttons(turn.t("quick.offer", household=one.head_name, what=what), offers)
         ]
     return []
+
+
+OFFERED = "_offered"  # household id → the problem words offered for it
+
+
+_LEADS = re.compile(
+    r"^(?:听说|听人说|据说|听讲)?(?:{name})?(?:家里|家的|家)?(?:他|她)?(?:们)?(?:说)?"
+)
+
+
+def problem_words(words: str, household: str) -> str:
+    """The problem as the message put it, for the appeal's description: fillers, hearsay
+    words and the household's own name in front dropped (听说李四家房子漏雨 → 房子漏雨)."""
+    text = without_fillers(words).strip(" ，,。")
+    lead = re.compile(_LEADS.pattern.replace("{name}", re.escape(household)))
+    rest = lead.sub("", text, count=1).lstrip("，, ")
+    return (rest if len(rest) >= 2 else text)[:200]
 
 
 def _offer_text(turn: Turn, reading: Reading) -> str:

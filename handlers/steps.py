@@ -22,6 +22,7 @@ from core.buttons import (
 )
 from core.daytext import day_label
 from core.types import Button, InboundKind, Reply
+from core.understand.choices import about_someone_else
 from core.understand.dates import read_date
 from core.understand.text import normalise
 from handlers.engine import CONFIRM, DONE, STAY, Invalid, Step, Turn
@@ -31,7 +32,9 @@ from handlers.words import CONFIRM_WORDS, says_done, says_nothing
 from storage.people import household_name, is_my_household, my_households
 
 PAGE = 8  # household buttons per page: fits a phone screen
-SHORT_ANSWER = 8  # typed answers to a button step are short; a longer text is not one
+# A typed answer to a button step is read like the button up to this length (a sentence with
+# one clear choice); a longer text is not an answer there.
+SHORT_ANSWER = 80
 Skip = Callable[[dict[str, Any]], bool] | None
 
 
@@ -253,10 +256,10 @@ def choice_step(
     async def accept(turn: Turn) -> str | None:
         chosen = Choice.unpack(turn.data)
         choice = chosen.option if chosen else _by_label(turn, options, label_prefix)
-        if choice not in options and reader is not None and _short(turn.text):
+        if choice not in options and reader is not None and _short(turn):
             choice = reader(turn.text) or ""
         if choice not in options:
-            raise Invalid("flow.use_buttons")
+            raise _unclear(turn, options, label_prefix)
         turn.draft[name] = choice
         return None
 
@@ -266,9 +269,21 @@ def choice_step(
     )
 
 
-def _short(text: str) -> bool:
-    """An answer to a button step typed in words (打电话, 讲政策，帮卖货), not a whole report."""
-    return 0 < len(text) <= SHORT_ANSWER
+def _unclear(turn: Turn, options: Sequence[str], prefix: str) -> Invalid:
+    """Typed words that name no one choice: say so in one line, with the choices (the draft
+    is kept); a button or photo gets the plain "tap a button"."""
+    if not turn.text:
+        return Invalid("flow.use_buttons")
+    labels = "、".join(turn.t(f"{prefix}.{o}") for o in options)
+    return Invalid("flow.unclear_choice", options=labels)
+
+
+def _short(turn: Turn) -> bool:
+    """An answer to a button step typed in words (打电话, 讲政策，帮卖货, or a sentence with
+    one clear choice), not a whole report (of another household)."""
+    text = turn.text
+    household = str(turn.draft.get("household") or "")
+    return 0 < len(text) <= SHORT_ANSWER and not about_someone_else(text, household)
 
 
 def _by_label(turn: Turn, options: Sequence[str], prefix: str) -> str:
@@ -313,13 +328,13 @@ def multi_step(
             return None
         toggled = Toggle.unpack(turn.data)
         option = toggled.option if toggled else _by_label(turn, options, label_prefix)
-        if option not in options and reader is not None and _short(turn.text):
+        if option not in options and reader is not None and _short(turn):
             named = [o for o in reader(turn.text) if o in options]
             if named:  # 讲政策，帮卖货: each named tag chosen, as if its button were pressed
                 turn.draft[name] = [o for o in options if o in chosen or o in named]
                 return STAY
         if option not in options:
-            raise Invalid("flow.use_buttons")
+            raise _unclear(turn, options, label_prefix)
         chosen.remove(option) if option in chosen else chosen.append(option)
         turn.draft[name] = [o for o in options if o in chosen]
         return STAY

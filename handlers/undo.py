@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.daytext import short_day
+from core.daytext import day_label
 from core.types import Reply
 from handlers.engine import CONFIRM, Position, Turn, enter
 from handlers.flows import FLOWS
@@ -44,7 +44,7 @@ def _nothing(turn: Turn) -> Reply:
 
 def _day(turn: Turn, iso: str) -> str:
     try:
-        return short_day(date.fromisoformat(iso[:10]), turn.lang)
+        return day_label(date.fromisoformat(iso[:10]), turn.lang, today=turn.now.date())
     except ValueError:
         return ""
 

@@ -12,6 +12,8 @@ SKIP_WORDS = frozenset(("跳过", "skip"))  # instead of 跳过 (SKIP)
 NOTHING_WORDS = SKIP_WORDS | frozenset(
     ("没有", "无", "没", "暂无", "没有问题", "没问题", "无问题", "none", "no")
 )
+# Typed to keep what the bot offers (the problem's words taken from the message).
+KEEP_WORDS = frozenset(("好", "好的", "可以", "就这样", "用这段", "ok", "OK"))
 CONFIRM_WORDS = frozenset(("确认", "保存", "ok", "OK", "是"))
 
 

@@ -6,6 +6,11 @@ deadline. Each lapse is claimed once in `reminder_marks` ("esc:..." keys) in the
 that enqueues its group message, so a rerun or a second process adds nothing; each group gets
 one message per run listing its new lapses. A cadre on leave is not escalated. Messages go
 through the outbox, so quiet hours (not_before) and platform limits hold.
+
+Like the reminder sweep, the cadres are taken `CHUNK_CADRES` at a time (keyset ranges of ids):
+each chunk's lapses are found, claimed and folded into per-group notes that keep only the
+lines a message shows and a count, so memory does not grow with the county. The whole run is
+one transaction, so the claims commit with the messages that name them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import t
 from core.payload import reply_to_payload
@@ -26,6 +33,8 @@ from storage.db import Database
 from storage.duties import (
     CONTACT_KINDS,
     VISIT_KINDS,
+    CadreRange,
+    cadre_chunk,
     claim_marks,
     events_without_visit,
     pairings_without_contact,
@@ -34,6 +43,7 @@ from storage.escalation import GroupRow, cadre_units_and_leave, nearest_groups
 from storage.outbox import NewMessage, enqueue
 
 PERIOD_WINDOW = 7  # days after the grace in which a missed period is still raised
+CHUNK_CADRES = 2000  # cadres per chunk, as the reminder sweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +80,9 @@ def _md(day: date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-async def _period_lapses(db: Database, today: date, policy: Policy, kind: str) -> list[Lapse]:
+async def _period_lapses(
+    session: AsyncSession, today: date, policy: Policy, kind: str, cadres: CadreRange
+) -> list[Lapse]:
     months, grace, kinds = (
         (policy.contact_every_months, policy.escalation.contact_grace_days, CONTACT_KINDS)
         if kind == "contact"
@@ -80,10 +92,9 @@ async def _period_lapses(db: Database, today: date, policy: Policy, kind: str) -
     late = (today - end).days
     if not grace < late <= grace + PERIOD_WINDOW:
         return []
-    async with db.sessions() as session:
-        rows = await pairings_without_contact(
-            session, today=today, since=start, until=end, kinds=kinds, started_by=start
-        )
+    rows = await pairings_without_contact(
+        session, today=today, since=start, until=end, kinds=kinds, started_by=start, cadres=cadres
+    )
     return [
         Lapse(
             f"esc:{kind}:{r.pairing_id}:{start}",
@@ -103,10 +114,11 @@ async def _period_lapses(db: Database, today: date, policy: Policy, kind: str) -
     ]
 
 
-async def _event_lapses(db: Database, today: date, policy: Policy) -> list[Lapse]:
+async def _event_lapses(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange
+) -> list[Lapse]:
     grace, back = policy.escalation.event_grace_days, policy.escalation.lookback_days
-    async with db.sessions() as session:
-        rows = await events_without_visit(session, today=today)
+    rows = await events_without_visit(session, today=today, cadres=cadres)
     return [
         Lapse(
             f"esc:event:{r.event_id}:{r.pairing.pairing_id}",
@@ -128,10 +140,11 @@ async def _event_lapses(db: Database, today: date, policy: Policy) -> list[Lapse
     ]
 
 
-async def _appeal_lapses(db: Database, today: date, policy: Policy) -> list[Lapse]:
+async def _appeal_lapses(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange
+) -> list[Lapse]:
     grace, back = policy.escalation.appeal_grace_days, policy.escalation.lookback_days
-    async with db.sessions() as session:
-        rows = await overdue_appeals(session, today)
+    rows = await overdue_appeals(session, today, cadres=cadres)
     return [
         Lapse(
             f"esc:appeal:{a.id}:{a.round}",
@@ -159,16 +172,32 @@ def _on_leave(lapse: Lapse, leave: date | None, today: date) -> bool:
     return leave is not None and leave >= (lapse.since or today)
 
 
+@dataclass
+class _GroupNote:
+    """What one group's message will say: the first lines, how many in all, and a digest."""
+
+    group: GroupRow
+    shown: list[Lapse] = field(default_factory=list)
+    count: int = 0
+    keys: Any = field(default_factory=hashlib.sha1)
+
+    def add(self, lapse: Lapse, max_lines: int) -> None:
+        self.count += 1
+        self.keys.update(lapse.key.encode() + b"\n")
+        if len(self.shown) < max_lines:
+            self.shown.append(lapse)
+
+
 def _messages(
-    group: GroupRow, lapses: list[Lapse], today: date, policy: Policy, nb: datetime | None
+    note: _GroupNote, today: date, policy: Policy, nb: datetime | None
 ) -> list[NewMessage]:
-    shown = lapses[: policy.escalation.max_lines]
-    lines = [t("escalate.title", "zh", count=len(lapses))]
-    lines += [t(lapse.text, "zh", **lapse.params) for lapse in shown]
-    if len(lapses) > len(shown):
-        lines.append(t("escalate.more", "zh", count=len(lapses) - len(shown)))
+    group = note.group
+    lines = [t("escalate.title", "zh", count=note.count)]
+    lines += [t(lapse.text, "zh", **lapse.params) for lapse in note.shown]
+    if note.count > len(note.shown):
+        lines.append(t("escalate.more", "zh", count=note.count - len(note.shown)))
     parts = split_for(Channel(group.channel), "\n".join(lines))
-    digest = hashlib.sha1("\n".join(sorted(x.key for x in lapses)).encode()).hexdigest()[:12]
+    digest = note.keys.hexdigest()[:12]
     return [
         NewMessage(
             dedupe_key=f"escalate:{group.id}:{today}:{digest}:{n}",
@@ -183,8 +212,24 @@ def _messages(
     ]
 
 
+async def _chunk_lapses(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange
+) -> list[Lapse]:
+    lapses = await _period_lapses(session, today, policy, "contact", cadres)
+    if policy.visit_every_months != policy.contact_every_months:
+        lapses += await _period_lapses(session, today, policy, "visit", cadres)
+    lapses += await _event_lapses(session, today, policy, cadres)
+    lapses += await _appeal_lapses(session, today, policy, cadres)
+    return lapses
+
+
 async def run_escalation(
-    db: Database, at: datetime, policy: Policy, *, tz: tzinfo | None = None
+    db: Database,
+    at: datetime,
+    policy: Policy,
+    *,
+    tz: tzinfo | None = None,
+    chunk: int = CHUNK_CADRES,
 ) -> EscalationResult:
     """Claim every new lapse as of the local day of `at` and enqueue its groups' messages."""
     if at.tzinfo is None:
@@ -193,36 +238,38 @@ async def run_escalation(
         return EscalationResult(0, 0, 0)
     local = at.astimezone(tz or at.tzinfo)
     today = local.date()
-    lapses = await _period_lapses(db, today, policy, "contact")
-    if policy.visit_every_months != policy.contact_every_months:
-        lapses += await _period_lapses(db, today, policy, "visit")
-    lapses += await _event_lapses(db, today, policy)
-    lapses += await _appeal_lapses(db, today, policy)
-    async with db.sessions() as session:
-        cadres = await cadre_units_and_leave(session, {x.cadre_id for x in lapses})
-    lapses = [x for x in lapses if not _on_leave(x, cadres[x.cadre_id][1], today)]
-    units = {cadres[x.cadre_id][0] for x in lapses} | {
-        x.extra_unit for x in lapses if x.extra_unit is not None
-    }
+    max_lines = policy.escalation.max_lines
+    notes: dict[int, _GroupNote] = {}
+    groups: dict[int, list[GroupRow]] = {}  # unit id → its nearest groups (units are few)
+    claimed_total = 0
     async with db.transaction() as session:
-        groups = await nearest_groups(session, units)
-        claimed = await claim_marks(
-            session, [(x.key, x.cadre_id) for x in lapses], stage_on=today, now=at
-        )
-        per_group: dict[int, tuple[GroupRow, list[Lapse]]] = {}
-        for lapse in lapses:
-            if lapse.key not in claimed:
+        after = 0
+        while (cadres := await cadre_chunk(session, after=after, size=chunk)) is not None:
+            after = cadres[1]
+            lapses = await _chunk_lapses(session, today, policy, cadres)
+            if not lapses:
                 continue
-            targets = groups.get(cadres[lapse.cadre_id][0], [])
-            if lapse.extra_unit is not None:
-                targets = [*targets, *groups.get(lapse.extra_unit, [])]
-            for g in targets:
-                bucket = per_group.setdefault(g.id, (g, []))[1]
-                if lapse not in bucket:
-                    bucket.append(lapse)
+            people = await cadre_units_and_leave(session, {x.cadre_id for x in lapses})
+            lapses = [x for x in lapses if not _on_leave(x, people[x.cadre_id][1], today)]
+            units = {people[x.cadre_id][0] for x in lapses} | {
+                x.extra_unit for x in lapses if x.extra_unit is not None
+            }
+            new_units = units - groups.keys()
+            found = await nearest_groups(session, new_units)
+            groups.update({u: found.get(u, []) for u in new_units})
+            claimed = await claim_marks(
+                session, [(x.key, x.cadre_id) for x in lapses], stage_on=today, now=at
+            )
+            claimed_total += len(claimed)
+            for lapse in lapses:
+                if lapse.key not in claimed:
+                    continue
+                targets = groups[people[lapse.cadre_id][0]]
+                if lapse.extra_unit is not None:
+                    targets = [*targets, *groups[lapse.extra_unit]]
+                for g in {g.id: g for g in targets}.values():
+                    notes.setdefault(g.id, _GroupNote(g)).add(lapse, max_lines)
         nb = quiet_until(local, policy)
-        messages = [
-            m for g, items in per_group.values() for m in _messages(g, items, today, policy, nb)
-        ]
+        messages = [m for note in notes.values() for m in _messages(note, today, policy, nb)]
         enqueued = await enqueue(session, messages, now=at)
-    return EscalationResult(len(claimed), len(per_group), enqueued)
+    return EscalationResult(claimed_total, len(notes), enqueued)

@@ -95,13 +95,18 @@ async def my_appeal(
     return found[0] if found else None
 
 
-async def overdue_appeals(session: AsyncSession, today: date) -> list[AppealRow]:
-    """Open appeals past their deadline (not deleted), by deadline."""
+async def overdue_appeals(
+    session: AsyncSession, today: date, *, cadres: tuple[int, int] | None = None
+) -> list[AppealRow]:
+    """Open appeals past their deadline (not deleted), by deadline; of cadre ids in
+    (after, upto] when `cadres` is given (a chunk of the escalation run)."""
     stmt = (
         _rows()
         .where(Problem.stage.in_(OPEN_STAGES), Problem.due_on < today)
         .order_by(Problem.due_on, Problem.id)
     )
+    if cadres is not None:
+        stmt = stmt.where(Problem.cadre_id > cadres[0], Problem.cadre_id <= cadres[1])
     return await _fetch(session, stmt)
 
 

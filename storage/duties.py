@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Exists, Select, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -20,6 +20,7 @@ from storage.models import (
     Cadre,
     ChatAccount,
     Contact,
+    ContactState,
     Event,
     Household,
     Pairing,
@@ -117,6 +118,48 @@ def _contact_exists(
     return found
 
 
+def _last_on(kinds: Sequence[str]) -> QueryableAttribute[date | None]:
+    """The kept column holding the last live contact of `kinds` (storage.contact_state)."""
+    columns = {
+        ("call", "visit"): ContactState.last_contact_on,
+        ("visit",): ContactState.last_visit_on,
+        ("call",): ContactState.last_call_on,
+    }
+    return columns[tuple(sorted(set(kinds)))]
+
+
+def _with_state(stmt: Select, cadres: CadreRange | None = None) -> Select:
+    """Live pairings joined (outer) to their (cadre, household)'s kept contact state."""
+    stmt = stmt.outerjoin(
+        ContactState,
+        and_(
+            ContactState.cadre_id == Pairing.cadre_id,
+            ContactState.household_id == Pairing.household_id,
+        ),
+    )
+    if cadres is not None:
+        stmt = stmt.where(
+            or_(
+                ContactState.cadre_id.is_(None),
+                and_(ContactState.cadre_id > cadres[0], ContactState.cadre_id <= cadres[1]),
+            )
+        )
+    return stmt
+
+
+def _uncontacted(
+    kinds: Sequence[str], since: date, until: date, cadres: CadreRange | None = None
+) -> ColumnElement[bool]:
+    """No contact of `kinds` between since and until, read from the kept state (by key).
+
+    The last contact before `since` (or none) settles it; a last contact after `until` (a
+    sweep of a past day, or a later date entered) falls back to the contacts themselves.
+    """
+    last = _last_on(kinds)
+    in_range = _contact_exists(kinds, since, cadres).where(Contact.occurred_on <= until)
+    return or_(last.is_(None), last < since, and_(last > until, ~in_range))
+
+
 def _row(r: Sequence[object]) -> PairingRow:
     return PairingRow(*r[:6])  # type: ignore[arg-type]
 
@@ -135,8 +178,11 @@ async def pairings_without_contact(
 
     `started_by` keeps only pairings that had begun by that day (a whole period to do it).
     """
-    done = _contact_exists(kinds, since, cadres).where(Contact.occurred_on <= until)
-    stmt = _live_pairings(today, cadres).where(~done).order_by(Pairing.cadre_id, Pairing.id)
+    stmt = (
+        _with_state(_live_pairings(today, cadres), cadres)
+        .where(_uncontacted(kinds, since, until, cadres))
+        .order_by(Pairing.cadre_id, Pairing.id)
+    )
     if started_by is not None:
         stmt = stmt.where(Pairing.start_date <= started_by)
     return [_row(r) for r in (await session.execute(stmt)).all()]
@@ -153,12 +199,13 @@ async def events_without_visit(
 
     `occurred_on` limits the events to those days (the reminder stages); None means all.
     """
+    visited = _last_on(VISIT_KINDS)  # a visit on or after the day: the last one tells
     stmt = (
-        _live_pairings(today, cadres)
+        _with_state(_live_pairings(today, cadres), cadres)
         .add_columns(Event.id, Event.kind, Event.occurred_on, Event.visit_due_on)
         .join(Event, Event.household_id == Pairing.household_id)
         .where(Event.deleted_at.is_(None), Event.occurred_on <= today)
-        .where(~_contact_exists(VISIT_KINDS, Event.occurred_on, cadres))
+        .where(or_(visited.is_(None), visited < Event.occurred_on))
         .order_by(Pairing.cadre_id, Pairing.id, Event.id)
     )
     if occurred_on is not None:

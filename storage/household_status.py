@@ -10,11 +10,14 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.programme import HOUSEHOLD_EXIT
 from storage.audit import audit
 from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Household
 from storage.roster_changes import active_pairings, end_pairings
+
+# A household's standing in the programme, with the day it took effect. 退出 ends its duties.
+HOUSEHOLD_STATUSES = ("脱贫", "监测户", "已消除风险", "退出")
+HOUSEHOLD_EXIT = "退出"
 
 
 async def set_household_status(

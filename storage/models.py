@@ -190,6 +190,23 @@ class ContactMonth(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ContactState(Base):
+    """Kept state of one (cadre, household): the last live call, visit and duty contact.
+
+    Kept by database triggers on `contacts` (created by the migration), in the transaction of
+    every write (report, undo, correction, back-dated entry, deletion), so the reminder sweep
+    reads it instead of a year of contacts. A pairing's liveness (transfer, end) is read from
+    `pairings`, so those writes need no state. `bangfu doctor` recomputes it and reports drift.
+    """
+
+    __tablename__ = "contact_state"
+    cadre_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    household_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    last_call_on: Mapped[date | None] = mapped_column(Date)
+    last_visit_on: Mapped[date | None] = mapped_column(Date)
+    last_contact_on: Mapped[date | None] = mapped_column(Date)  # call or visit
+
+
 class DiaryEntry(Base):
     """民情日记: 所访所做 / 所见所闻 / 所思所想, with 民意 views."""
 

@@ -12,11 +12,12 @@ from storage.duties import (
     VISIT_KINDS,
     CadreRange,
     PairingRow,
-    _contact_exists,
     _live_pairings,
     _row,
+    _uncontacted,
+    _with_state,
 )
-from storage.models import Contact, Household, Pairing
+from storage.models import Household, Pairing
 
 BIRTHDAY, PARTY_DAY = "birthday", "party_day"
 
@@ -44,11 +45,10 @@ async def pairings_with_occasion(
     """Live pairings whose household's birthday (or 入党纪念日) is on `on`, not yet visited
     by the pairing's cadre between since and until."""
     column = Household.birth_date if kind == BIRTHDAY else Household.party_date
-    visited = _contact_exists(VISIT_KINDS, since, cadres).where(Contact.occurred_on <= until)
     stmt = (
-        _live_pairings(today, cadres)
+        _with_state(_live_pairings(today, cadres), cadres)
         .where(column.is_not(None), _month_day(column, on))  # type: ignore[arg-type]
-        .where(~visited)
+        .where(_uncontacted(VISIT_KINDS, since, until, cadres))
         .order_by(Pairing.cadre_id, Pairing.id)
     )
     if members_only or kind == PARTY_DAY:

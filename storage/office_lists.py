@@ -156,7 +156,14 @@ async def problems(
         .where(Problem.deleted_at.is_(None), Household.village_id.in_(under))
     )
     cutoff = date.fromordinal(late)
-    overdue = and_(Problem.status == "open", Problem.raised_on < cutoff)
+    # An appeal is overdue past its own deadline; a problem without one after `overdue_days`.
+    overdue = and_(
+        Problem.status == "open",
+        or_(
+            Problem.due_on < today,
+            and_(Problem.due_on.is_(None), Problem.raised_on < cutoff),
+        ),
+    )
     counts_row = (
         await session.execute(
             select(

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.programme import HOUSEHOLD_EXIT
 from storage.batch import Tally, chunks
 from storage.dialect import refresh_statistics
+from storage.household_status import HOUSEHOLD_EXIT
 from storage.models import Cadre, Pairing, Unit
 from storage.roster_households import HouseholdIn, exit_households, upsert_households
+from storage.roster_journal import Journal, _wrote
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,9 @@ def _prefixes(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-async def ensure_units(session: AsyncSession, paths: Iterable[str]) -> tuple[dict[str, int], int]:
+async def ensure_units(
+    session: AsyncSession, paths: Iterable[str], journal: Journal | None = None
+) -> tuple[dict[str, int], int]:
     """Ids of these unit paths, creating missing ones and their ancestors; and how many new."""
     wanted = sorted({p for path in paths for p in _prefixes(path)}, key=lambda p: p.count("/"))
     ids: dict[str, int] = {}
@@ -91,7 +94,9 @@ async def ensure_units(session: AsyncSession, paths: Iterable[str]) -> tuple[dic
         ]
         for batch in chunks(values):
             result = await session.execute(insert(Unit).returning(Unit.path, Unit.id), batch)
-            ids.update({path: uid for path, uid in result})
+            made = dict(result.all())
+            ids.update(made)
+            await _wrote(journal, Unit, created=list(made.values()))
         created += len(level)
     return ids, created
 
@@ -105,11 +110,17 @@ class CadreIn:
 
 
 async def upsert_cadres(
-    session: AsyncSession, cadres: Sequence[CadreIn], *, now: datetime, tally: Tally
+    session: AsyncSession,
+    cadres: Sequence[CadreIn],
+    *,
+    now: datetime,
+    tally: Tally,
+    journal: Journal | None = None,
 ) -> dict[str, int]:
     """Cadre ids by phone; new cadres inserted, changed or inactive ones updated."""
     ids: dict[str, int] = {}
     changes: list[dict[str, Any]] = []
+    old: dict[int, dict[str, Any]] = {}
     by_phone = {c.phone: c for c in cadres}
     for part in chunks(list(by_phone)):
         rows = await session.execute(
@@ -121,6 +132,8 @@ async def upsert_cadres(
             ids[phone] = cid
             c = by_phone[phone]
             if (name, rank, unit_id, active) != (c.name, c.rank, c.unit_id, True):
+                old[cid] = {"id": cid, "name": name, "rank": rank, "unit_id": unit_id}
+                old[cid]["active"] = active
                 changes.append(
                     {
                         "id": cid,
@@ -132,6 +145,7 @@ async def upsert_cadres(
                 )
     for batch in chunks(changes):
         await session.execute(update(Cadre), batch)
+        await _wrote(journal, Cadre, old=[old[c["id"]] for c in batch])
     new = [
         {"name": c.name, "rank": c.rank, "unit_id": c.unit_id, "phone": c.phone}
         | {"role": "", "active": True, "created_at": now}
@@ -140,7 +154,9 @@ async def upsert_cadres(
     ]
     for batch in chunks(new):
         result = await session.execute(insert(Cadre).returning(Cadre.phone, Cadre.id), batch)
-        ids.update(dict(result.all()))
+        made = dict(result.all())
+        ids.update(made)
+        await _wrote(journal, Cadre, created=list(made.values()))
     tally.created += len(new)
     tally.updated += len(changes)
     tally.unchanged += len(by_phone) - len(new) - len(changes)
@@ -148,19 +164,26 @@ async def upsert_cadres(
 
 
 async def upsert_pairings(
-    session: AsyncSession, pairs: set[tuple[int, int]], *, start: date, tally: Tally
+    session: AsyncSession,
+    pairs: set[tuple[int, int]],
+    *,
+    start: date,
+    tally: Tally,
+    journal: Journal | None = None,
 ) -> None:
     """Pairings (cadre_id, household_id): new ones inserted, ended ones made active again."""
     existing: dict[tuple[int, int], tuple[int, bool]] = {}
+    ended_on: dict[int, date | None] = {}
     households = sorted({h for _, h in pairs})
     for part in chunks(households):
         rows = await session.execute(
-            select(Pairing.cadre_id, Pairing.household_id, Pairing.id, Pairing.active).where(
-                Pairing.household_id.in_(part)
-            )
+            select(
+                Pairing.cadre_id, Pairing.household_id, Pairing.id, Pairing.active, Pairing.end_date
+            ).where(Pairing.household_id.in_(part))
         )
-        for cid, hid, pid, active in rows:
+        for cid, hid, pid, active, end_date in rows:
             existing[(cid, hid)] = (pid, active)
+            ended_on[pid] = end_date
     revive: list[dict[str, Any]] = [
         {"id": existing[p][0], "active": True, "end_date": None}
         for p in pairs
@@ -168,13 +191,16 @@ async def upsert_pairings(
     ]
     for batch in chunks(revive):
         await session.execute(update(Pairing), batch)
+        old = [{"id": r["id"], "active": False, "end_date": ended_on[r["id"]]} for r in batch]
+        await _wrote(journal, Pairing, old=old)
     new: list[dict[str, Any]] = [
         {"cadre_id": c, "household_id": h, "start_date": start, "active": True}
         for c, h in sorted(pairs)
         if (c, h) not in existing
     ]
     for batch in chunks(new):
-        await session.execute(insert(Pairing), batch)
+        result = await session.execute(insert(Pairing).returning(Pairing.id), batch)
+        await _wrote(journal, Pairing, created=list(result.scalars().all()))
     tally.created += len(new)
     tally.updated += len(revive)
     tally.unchanged += len(pairs) - len(new) - len(revive)
@@ -190,25 +216,34 @@ async def apply_roster(
     *,
     now: datetime,
     progress: Progress | None = None,
+    journal: Journal | None = None,
 ) -> ApplyCounts:
-    """Write validated rows in the caller's transaction; re-applying changes nothing."""
+    """Write validated rows; re-applying changes nothing.
+
+    Without a journal, all in the caller's transaction. With one, each batch is recorded
+    there (and committed, when the journal has a `commit`), so a failure can be undone.
+    """
     counts = ApplyCounts()
     note = progress or (lambda stage, done, total: None)
     unit_ids, counts.units_created = await ensure_units(
-        session, [r.unit_path for r in rows] + [r.village_path for r in rows]
+        session, [r.unit_path for r in rows] + [r.village_path for r in rows], journal
     )
     note("units", len(unit_ids), len(unit_ids))
     cadres = {
         r.cadre_phone: CadreIn(r.cadre_phone, r.cadre_name, r.rank, unit_ids[r.unit_path])
         for r in rows
     }
-    cadre_ids = await upsert_cadres(session, list(cadres.values()), now=now, tally=counts.cadres)
+    cadre_ids = await upsert_cadres(
+        session, list(cadres.values()), now=now, tally=counts.cadres, journal=journal
+    )
     note("cadres", len(cadre_ids), len(cadres))
     households = {r.household_key: _household_in(r, unit_ids) for r in rows}
-    household_ids = await upsert_households(session, households, now=now, tally=counts.households)
+    household_ids = await upsert_households(
+        session, households, now=now, tally=counts.households, journal=journal
+    )
     note("households", len(household_ids), len(households))
     pairs = {(cadre_ids[r.cadre_phone], household_ids[r.household_key]) for r in rows}
-    await upsert_pairings(session, pairs, start=now.date(), tally=counts.pairings)
+    await upsert_pairings(session, pairs, start=now.date(), tally=counts.pairings, journal=journal)
     note("pairings", len(pairs), len(pairs))
     exits = {
         household_ids[r.household_key]: r.status_date or now.date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,9 @@ from storage.batch import Tally, chunks
 from storage.models import Household, Pairing
 
 HOUSEHOLD_EXITED = "exited"  # as storage.duties
+
+if TYPE_CHECKING:
+    from storage.roster_journal import Journal
 
 FIELDS = (
     "code",
@@ -107,6 +110,7 @@ async def upsert_households(
     *,
     now: datetime,
     tally: Tally,
+    journal: Journal | None = None,
 ) -> dict[Hashable, int]:
     """Household ids by the caller's key; new ones inserted, changed ones updated."""
     found = await _by_code(session, wanted)
@@ -115,12 +119,16 @@ async def upsert_households(
     found |= await _by_name(session, rest, claimed)
     ids = {key: row.id for key, row in found.items()}
     changes = []
+    old: dict[int, dict[str, Any]] = {}
     for key, row in found.items():
         values = _desired(wanted[key], row)
         if any(_stored(row, f) != values[f] for f in FIELDS):
             changes.append({"id": row.id, **values})
+            old[row.id] = {"id": row.id, **{f: getattr(row, f) for f in FIELDS}}
     for batch in chunks(changes):
         await session.execute(update(Household), batch)
+        if journal is not None:
+            await journal.wrote(Household, old=[old[c["id"]] for c in batch])
     new_keys = [k for k in wanted if k not in found]
     stmt = insert(Household).returning(Household.id, sort_by_parameter_order=True)
     for new_part in chunks(new_keys):
@@ -128,7 +136,10 @@ async def upsert_households(
             _desired(wanted[k], None) | {"status": "active", "created_at": now} for k in new_part
         ]
         result = await session.execute(stmt, rows)
-        ids.update(zip(new_part, result.scalars().all(), strict=True))
+        made = result.scalars().all()
+        ids.update(zip(new_part, made, strict=True))
+        if journal is not None:
+            await journal.wrote(Household, created=list(made))
     tally.created += len(new_keys)
     tally.updated += len(changes)
     tally.unchanged += len(found) - len(changes)

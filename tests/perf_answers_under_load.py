@@ -24,6 +24,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.config import DispatchSettings, ScheduleSettings
 from bot.run import start
@@ -37,7 +38,8 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgUser
 from tests.tg_support import bot_settings
 
-NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 Beijing
+# 09:00 Beijing, in the county's zone: a UTC clock would read 01:00, inside the quiet hours.
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class Timed(FakeTelegram):

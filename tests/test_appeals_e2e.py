@@ -82,7 +82,7 @@ async def test_appeal_raised_escalated_once_settled_reopened_and_closed(tg, db) 
         await phone.tap("按规定")
         await phone.say("房屋漏雨需要维修")
         saved = await phone.tap("确认")
-        assert any("诉求已受理，由顿谷镇办理，期限 2026-12-23" in t for t in saved)
+        assert any("诉求已受理，由顿谷镇办理，期限 12月23日（周三）" in t for t in saved)
 
         await phone.command("progress")
         await phone.tap("张三·住房")

@@ -181,7 +181,11 @@ async def test_an_idle_draft_expires_and_resumes_at_every_step(db, flow: str, in
     replies = await do(world, Act("sticker"))
     assert_clear_chinese(replies, f"a sticker to an expired {flow}/{stage.step}")
     notice = replies[0]
-    assert "已超过 30 分钟未操作" in notice.text and replies[-1].buttons  # then the menu
+    assert "已超过 30 分钟未操作" in notice.text
+    # Then the sticker's own answer: one message, not followed by the whole menu.
+    assert [r.text for r in replies[1:]] == [
+        "看不懂这条消息（贴纸、语音、文件等暂不支持），请发文字或点按钮。"
+    ]
     assert (await conversation(db))[:2] == ("", "")
     [[resume]] = notice.buttons
     assert resume.label == "继续上次的草稿"

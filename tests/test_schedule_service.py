@@ -13,7 +13,7 @@ import pytest
 from bot.config import ScheduleSettings
 from bot.run import start
 from bot.schedule import SWEEP, scheduling_service
-from storage.outbox import NewMessage, enqueue
+from storage.outbox import NewMessage, enqueue, schedule_job, scheduled_jobs
 from tests.clocks import RunningClock
 from tests.fakes.telegram_api import FakeTelegram
 from tests.tg_support import bot_settings
@@ -57,3 +57,38 @@ async def test_caught_up_sweep_is_delivered_by_the_dispatcher(tg, db):
         await rt.stop()
     assert len(runs) == 1  # the catch-up ran the latest scheduled sweep
     assert tg.texts(4242) == ["本月请联系"]
+
+
+async def test_a_job_scheduled_with_at_runs_in_the_process_when_due(tg, db):
+    """`bangfu reminders run --at FUTURE --schedule` left a job row; the running process's
+    dispatcher runs the sweep for that moment once it is due, and its reminder goes out."""
+    runs: list[datetime] = []
+
+    async def sweep(at: datetime) -> dict[str, int]:
+        runs.append(at)
+        msg = NewMessage(f"call:2:{at}", "telegram", "4343", "reminder", {"text": "该走访了"})
+        async with db.transaction() as s:
+            return {"queued": await enqueue(s, [msg], now=at)}
+
+    at = NOW.replace(minute=29)  # scheduled for a minute ago: due now
+    async with db.transaction() as s:
+        assert await schedule_job(s, SWEEP, at, now=NOW.replace(hour=8))
+    settings = bot_settings(tg, poll_timeout=1)
+    settings = settings.model_copy(
+        update={"schedule": ScheduleSettings(enabled=False, dispatch_interval_seconds=0.05)}
+    )
+    rt = await start(
+        settings,
+        db=db,
+        clock=RunningClock(NOW),
+        services=[scheduling_service(lambda host: {SWEEP: sweep})],
+    )
+    try:
+        await tg.wait_for("sendMessage")
+        await asyncio.sleep(0.2)  # a few more ticks: the job does not run twice
+    finally:
+        await rt.stop()
+    assert runs == [at]  # the moment asked for (cron jobs are off here)
+    assert tg.texts(4343) == ["该走访了"]
+    async with db.transaction() as s:
+        assert await scheduled_jobs(s) == []

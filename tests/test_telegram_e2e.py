@@ -221,5 +221,5 @@ async def test_a_cancelled_correction_keeps_the_record_and_undo_names_it(
     assert any("原记录保留" in t for t in answer), answer
     assert [c.deleted_at for c in await contacts(db)] == [None]
     answer = await phone.command("undo")
-    assert any("已撤销：11月23日 入户走访 李四" in t for t in answer), answer
+    assert any("已撤销：11月23日（周一）入户走访 李四" in t for t in answer), answer
     assert [c.deleted_at is None for c in await contacts(db)] == [False]

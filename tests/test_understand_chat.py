@@ -147,6 +147,36 @@ async def test_a_problem_without_a_contact_is_offered(bot, db):
     assert await rows(db, Contact) == []
 
 
+async def test_the_offered_problem_is_prefilled_and_kept_or_edited(bot, db):
+    _, roster, phone, _ = bot
+    answer = await phone.say("听说李四家房子漏雨了")
+    assert any("提到了问题" in t and "要记下来吗" in t for t in answer), answer
+    await phone.tap("记录问题")
+    await phone.tap("住房")
+    await phone.say("顿谷镇")
+    answer = await phone.tap("按规定")
+    # The description is the message's own words; one tap keeps them.
+    assert "「房子漏雨了」" in answer[-1] and "用这段" in answer[-1], answer
+    answer = await phone.tap("用这段")
+    assert "房子漏雨了" in answer[-1]  # the card shows it, with 改描述 to edit
+    await phone.tap("确认")
+    # The same offer again, this time the cadre writes their own description.
+    await phone.say("王小明说孩子学费没着落")
+    await phone.tap("记录问题")
+    await phone.tap("教育")
+    await phone.say("顿谷镇")
+    answer = await phone.tap("按规定")
+    assert "「孩子学费没着落」" in answer[-1], answer
+    await phone.say("孩子下学期学费差三千元")
+    await phone.tap("确认")
+    problems = await rows(db, Problem)
+    assert [(p.household_id, p.description) for p in problems] == [
+        (roster.households["李四"], "房子漏雨了"),
+        (roster.households["王小明"], "孩子下学期学费差三千元"),
+    ]
+    assert await rows(db, Contact) == []
+
+
 async def test_a_plan_gets_a_polite_note_and_nothing_is_saved(bot, db):
     _, _, phone, _ = bot
     answer = await phone.say("明天去张三家")

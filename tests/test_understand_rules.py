@@ -28,3 +28,22 @@ def test_going_again_is_a_plan_not_a_report() -> None:
     r = read("过年前我再去趟罗德明家", NAMES, TODAY)
     assert (r.kind, r.plan) == ("not_report", True)
     assert read("今天又去了罗德明家", NAMES, TODAY).kind == "report"
+
+
+def test_a_chinese_day_past_thirty_is_one_date_not_two() -> None:
+    r = read("十二月三十一号上午 入户罗德明", NAMES, TODAY)
+    assert (r.date, r.ask_date) == (dt.date(2025, 12, 31), False)
+    r = read("二月二十一日 给杨秀芬打了电话", NAMES, TODAY)
+    assert r.date == dt.date(2026, 2, 21)
+
+
+def test_went_to_ask_or_to_a_feast_is_a_visit_and_a_call_back_is_a_call() -> None:
+    assert read("邓国华孙子满月，昨天去喝了满月酒", NAMES, TODAY).method == "visit"
+    assert read("今天去问了问杨秀芬低保的事", NAMES, TODAY).method == "visit"
+    r = read("罗德明的电话关机，后来他打回来了", NAMES, TODAY)
+    assert (r.kind, r.method) == ("report", "call")
+
+
+def test_something_that_has_not_arrived_is_a_problem() -> None:
+    assert read("邓国华今天来电说化肥还没到", NAMES, TODAY).problem
+    assert read("杨秀芬说补贴没到，今天去了她家", NAMES, TODAY).problem

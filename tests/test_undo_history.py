@@ -50,7 +50,7 @@ async def test_a_cancelled_correction_keeps_the_original(db):
     assert "走访 11-23" in mine or "走访 11月23日" in mine
     assert (await digest(world)).coverage.visited_quarter == 1
     # The original is still the last record: undo can take it back, and says which.
-    assert "已撤销：11月23日 入户走访 张三" in texts(await chat.command("undo"))
+    assert "已撤销：11月23日（周一）入户走访 张三" in texts(await chat.command("undo"))
     assert await live_contacts(db) == []
 
 
@@ -66,7 +66,7 @@ async def test_a_saved_correction_replaces_and_its_undo_restores(db):
     [new] = await live_contacts(db)
     assert new.occurred_on == NOW.date() - timedelta(days=1)
     said = texts(await chat.command("undo"))
-    assert "已撤销更正" in said and "11月23日 入户走访 张三" in said
+    assert "已撤销更正" in said and "11月23日（周一）入户走访 张三" in said
     [back] = await live_contacts(db)
     assert back.occurred_on == NOW.date()
     assert "没有可撤销" in texts(await chat.command("undo"))
@@ -130,7 +130,7 @@ async def test_every_undo_names_the_record(db):
     assert "已撤销：问题「屋顶漏雨」（张三）" in texts(await chat.command("undo"))
     await chat.say("昨天给陈美玲打了电话")
     await chat.tap("确认保存")
-    assert "已撤销：11月22日 电话联系 陈美玲" in texts(await chat.command("undo"))
+    assert "已撤销：11月22日（周日）电话联系 陈美玲" in texts(await chat.command("undo"))
 
 
 async def test_a_line_of_two_households_is_corrected_and_restored_together(db):

@@ -50,7 +50,7 @@ async def _by_chat(db: Database, clock: FixedClock) -> Seed:
     await chat.tap("按规定")
     await chat.say("房屋漏雨需要维修")
     saved = await chat.tap("确认")
-    assert any("诉求已受理，由顿谷镇办理，期限 2026-12-23" in r.text for r in saved)
+    assert any("诉求已受理，由顿谷镇办理，期限 12月23日（周三）" in r.text for r in saved)
     await chat.command("measure")
     await chat.tap("张三")
     await chat.tap("技术上帮")
@@ -83,19 +83,23 @@ async def world(db: Database, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     async with serve_console(db, clock, tmp_path / "media") as base, async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            yield {"base": base, "seed": s, "browser": browser, "db": db}
+            yield {"base": base, "seed": s, "browser": browser, "db": db, "clock": clock}
         finally:
             await browser.close()
+
+
+async def _sign_in(page: Any, base: str) -> None:
+    await page.goto(base + "/")
+    await page.fill("input[name=name]", "county")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
 
 
 async def test_household_page_and_board_show_the_appeal_plan_and_status(world) -> None:
     base, s = world["base"], world["seed"]
     context = await world["browser"].new_context(locale="zh-CN")
     page = await context.new_page()
-    await page.goto(base + "/")
-    await page.fill("input[name=name]", "county")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
+    await _sign_in(page, base)
 
     await page.goto(f"{base}/household/{s.households['张三']}")
     assert "户状态：监测户（2026-10-01 起）" in await page.locator("#standing").inner_text()
@@ -111,6 +115,15 @@ async def test_household_page_and_board_show_the_appeal_plan_and_status(world) -
     await page.goto(f"{base}/problems?unit={s.county_id}")
     row = await page.locator("#problems tr >> nth=1 >> td").all_inner_texts()
     assert row[1:6] == ["住房", "房屋漏雨需要维修", "顿谷镇", "2026-12-23", "受理"]
+    overdue = f"{base}/problems?unit={s.county_id}&status=overdue"
+    await page.goto(overdue)
+    assert "房屋漏雨需要维修" not in await page.locator("#problems").inner_text()
+    # Overdue by its own deadline (2026-12-23), not by a fixed number of days.
+    world["clock"].set(datetime(2026, 12, 24, 10, 0, tzinfo=TZ))
+    await _sign_in(page, base)  # a month later the session has expired
+    await page.goto(overdue)
+    assert "房屋漏雨需要维修" in await page.locator("#problems").inner_text()
+    assert "逾期（过期限或超过 30 天）（1）" in await page.locator(".tabs").inner_text()
     await context.close()
 
 

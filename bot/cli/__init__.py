@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "bot.cli.user",
     "bot.cli.export",
     "bot.cli.web",
+    "bot.cli.doctor",
 )
 
 # The top-level commands each module registers. A module listed in COMMAND_MODULES but not
@@ -62,6 +63,7 @@ COMMANDS = {
     "user": ("bot.cli.user",),
     "export": ("bot.cli.export",),
     "web": ("bot.cli.web",),
+    "doctor": ("bot.cli.doctor",),
 }
 
 

@@ -14,12 +14,11 @@ from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.names import is_mobile, normalize_phone
-from core.programme import HOUSEHOLD_EXIT, HOUSEHOLD_STATUSES
 from storage.audit import audit
 from storage.back_entry import add_back_entry
 from storage.cadres import cadre_by_phone
 from storage.duties import HOUSEHOLD_EXITED
-from storage.household_status import set_household_status
+from storage.household_status import HOUSEHOLD_EXIT, HOUSEHOLD_STATUSES, set_household_status
 from storage.models import Cadre, Household, Pairing
 from storage.roster_changes import end_pairings
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.roster.files import RawRow
 from core.names import is_mobile, is_phone, normalize_phone, split_path
-from core.programme import HOUSEHOLD_STATUSES
+from storage.household_status import HOUSEHOLD_STATUSES
 from storage.roster import RosterRow
 
 DEFAULT_CATEGORY = "贫困户"

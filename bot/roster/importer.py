@@ -1,7 +1,16 @@
-"""The roster import: check every row, then write all of it in one transaction, then report."""
+"""The roster import: check every row, then write all of it or nothing, then report.
+
+A real import commits batch by batch (each a short write transaction, so a live bot on the
+same SQLite file keeps answering) and keeps a journal of what it wrote; when anything fails
+after the first batch, the journal takes every batch back, so a failed import leaves
+nothing applied. A dry run writes in one transaction it rolls back (on SQLite, in a
+private copy: bot/cli/roster.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +22,7 @@ from storage.audit import audit
 from storage.db import Database
 from storage.roster import ApplyCounts, RosterRow, apply_roster
 from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
+from storage.roster_journal import Journal
 from storage.roster_report import (
     CadreLoad,
     CategoryMiss,
@@ -23,6 +33,8 @@ from storage.roster_report import (
 )
 
 UNCOVERED_SAMPLE = 20
+BATCH_PAUSE_SECONDS = 0.12  # SQLite: the write lock left free this long …
+WRITE_SPELL_SECONDS = 0.5  # … after this much writing by a real import
 
 # (stage, done, total): stages are read, check, units, cadres, households, pairings.
 Progress = Callable[[str, int, int], None]
@@ -109,15 +121,61 @@ async def import_roster(
         report.errors = outside_unit(checked.rows, replace_unit_path)
     if report.errors:
         return report
+    journal = None if dry_run else Journal()
+    try:
+        return await _write(
+            db, checked.rows, report, journal, policy=policy, now=now, actor=actor,
+            source=source, progress=progress, replace_unit_path=replace_unit_path,
+        )  # fmt: skip
+    except BaseException:
+        if journal is not None and (journal.created or journal.updated):
+            await asyncio.shield(journal.undo(db))
+        raise
+
+
+async def _write(
+    db: Database,
+    rows: Sequence[RosterRow],
+    report: ImportReport,
+    journal: Journal | None,
+    *,
+    policy: Policy,
+    now: datetime,
+    actor: str,
+    source: str,
+    progress: Progress | None,
+    replace_unit_path: str | None,
+) -> ImportReport:
+    total = report.rows
+    dry_run = journal is None
     async with db.sessions() as session:
         await session.begin()
+        if journal is not None:
+            sqlite = db.dialect == "sqlite"
+            last_pause = time.monotonic()
+
+            async def commit() -> None:
+                nonlocal last_pause
+                await session.commit()  # the next statement begins the next batch
+                # SQLite has one writer: after each half second of writing, leave the lock
+                # free a moment, so a bot waiting in its busy handler (which polls every
+                # ≤ 100 ms) gets its turn.
+                if sqlite and time.monotonic() - last_pause >= WRITE_SPELL_SECONDS:
+                    await asyncio.sleep(BATCH_PAUSE_SECONDS)
+                    last_pause = time.monotonic()
+
+            journal.commit = commit
         if replace_unit_path is not None:
-            phones = [r.cadre_phone for r in checked.rows]
+            phones = [r.cadre_phone for r in rows]
             report.elsewhere = await cadres_elsewhere(session, phones, replace_unit_path)
             if report.elsewhere:
                 await session.rollback()
                 return report
-        report.counts = await apply_roster(session, checked.rows, now=now, progress=progress)
+        report.counts = await apply_roster(
+            session, rows, now=now, progress=progress, journal=journal
+        )
+        if journal is not None:
+            journal.commit = None  # the end (replace, audit) is one last transaction
         if replace_unit_path is not None:
             report.replaced = await replace_unit(
                 session,

@@ -41,13 +41,14 @@ def write_pdf(path: Path, rows: Sequence[SheetRow], *, expires: str) -> None:
     per_page = COLUMNS * ROWS
     for index, (row, png) in enumerate(zip(rows, qr_pngs([r.link for r in rows]), strict=True)):
         slot = index % per_page
-        if slot == 0 and index:
-            canvas.showPage()
+        if slot == 0:
+            if index:
+                canvas.showPage()
+            canvas.setDash(3, 3)  # the cutting lines; a new page starts from the defaults
+            canvas.setLineWidth(0.5)
+            canvas.setStrokeGray(0.6)
         x = MARGIN + (slot % COLUMNS) * card_w
         y = page_h - MARGIN - (slot // COLUMNS + 1) * card_h
-        canvas.setDash(3, 3)
-        canvas.setLineWidth(0.5)
-        canvas.setStrokeGray(0.6)
         canvas.rect(x, y, card_w, card_h)
         _card(canvas, row, png, x, y, card_w, card_h, expires=expires, reader=ImageReader)
     canvas.save()
@@ -72,7 +73,11 @@ def _card(
     top = y + h - pad
     text_x = x + pad
     if png:
-        c.drawImage(reader(io.BytesIO(png)), x + pad, top - QR_SIDE, QR_SIDE, QR_SIDE)  # type: ignore[attr-defined]
+        from PIL import Image
+
+        # Greyscale, not reportlab's RGB for a 1-bit PNG: a third of the bytes to compress.
+        qr = Image.open(io.BytesIO(png)).convert("L")
+        c.drawImage(reader(qr), x + pad, top - QR_SIDE, QR_SIDE, QR_SIDE)  # type: ignore[attr-defined]
         text_x = x + pad + QR_SIDE + pad
     width = x + w - pad - text_x
     lines: list[tuple[str, float, str]] = [
@@ -98,6 +103,8 @@ def _card(
 def _wrap(text: str, font: str, size: float, width: float, measure: object) -> list[str]:
     """Break `text` into lines no wider than `width`: between Chinese characters (which have
     no spaces) or at a space, never inside a code or a command."""
+    if measure(text, font, size) <= width:  # type: ignore[operator]
+        return [text]
     lines: list[str] = []
     current = ""
     for token in re.findall(r"[!-~]+|\s+|.", text):

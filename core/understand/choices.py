@@ -20,12 +20,40 @@ _TAGS = {tag: re.compile(rx) for tag, rx in TAG_WORDS.items()}
 
 
 def method_in(text: str) -> str | None:
-    """The means of contact a typed answer names: 打电话 → call, 上门 → visit, 微信 → other."""
-    found = cues.contact_cues(normalise(text))
+    """The means of contact a typed answer names: 打电话 → call, 上门 → visit, 微信 → other;
+    in a sentence too (是打电话跟他聊的，没去他家), when it names one means only. Words that
+    are negated, planned or someone else's do not count; two different means → None."""
+    norm = normalise(text)
+    found = cues.done_cues(norm)
+    strong = {c.method for c in found if c.strong}
+    if len(strong) > 1:
+        return None
     return cues.method_of(found)
+
+
+def event_in(text: str) -> str | None:
+    """The 五必访 event a typed answer names: 他住院了 → illness, 房子被水冲了 → hardship."""
+    kind, _ = cues.event_in(re.sub(r"\s+", "", normalise(text)))
+    return kind
 
 
 def tags_in(text: str) -> list[str]:
     """The 六帮 tags a typed answer names, in the policy's order."""
     norm = normalise(text)
     return [tag for tag, rx in _TAGS.items() if rx.search(norm)]
+
+
+_HOME = re.compile(
+    r"(?:去|到|来到|跑|切)(?:了|过|咗)?(?:一趟|一下)?([^，。,；;!?！？\s]{1,6}?)(?:家|屋里|屋头|屋企)"
+)
+_NOBODY_IN_PARTICULAR = re.compile(r"[他她们你我咱俺人老的户里那这农]")
+
+
+def about_someone_else(text: str, household: str) -> bool:
+    """A sentence typed at a step of a report for `household` that tells of a visit to
+    another home by name (昨天去了赵六家走访): a report of its own, not an answer here."""
+    for m in _HOME.finditer(normalise(text)):
+        rest = _NOBODY_IN_PARTICULAR.sub("", m.group(1))
+        if rest and not any(rest in name or name in rest for name in household.split("、")):
+            return True
+    return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.buttons import Choice, DuePolicy, UnitPick
+from core.daytext import short_day
 from core.types import Button, Reply
 from handlers.engine import Invalid, Step, Turn
 from handlers.flows.leave import leave_until
@@ -141,7 +142,14 @@ async def _due_prompt(turn: Turn) -> Reply:
     due = default_due(turn)
     days = (due - turn.now.date()).days
     rows = [
-        [turn.button("appeal.due_default", DuePolicy().pack(), date=due.isoformat(), days=days)],
+        [
+            turn.button(
+                "appeal.due_default",
+                DuePolicy().pack(),
+                date=short_day(due, turn.lang),
+                days=days,
+            )
+        ],
         cancel_row(turn),
     ]
     return Reply.with_buttons(turn.t("appeal.ask_due"), rows)

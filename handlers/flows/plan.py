@@ -8,6 +8,7 @@ from datetime import date
 
 from core.buttons import SKIP, HelpKind, HelpKindsDone
 from core.buttons import Measure as MeasureButton
+from core.daytext import day_label
 from core.types import Button, Reply
 from handlers.engine import STAY, Flow, Invalid, Step, Turn
 from handlers.steps import (
@@ -227,7 +228,7 @@ def render_deed(turn: Turn) -> str:
         "plan.confirm_deed",
         household=d.get("household", ""),
         what=d.get("what", ""),
-        date=d.get("date", ""),
+        date=_day_text(turn, d.get("date")),
         value=_yuan(d.get("value")),
     )
 
@@ -315,3 +316,11 @@ PLAN = Flow(
     ),
     finish=finish_plan,
 )
+
+
+def _day_text(turn: Turn, iso: object) -> str:
+    """The deed's day in the one form the cards use (11月27日（周五））."""
+    try:
+        return day_label(date.fromisoformat(str(iso)), turn.lang, today=turn.now.date())
+    except ValueError:
+        return ""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.buttons import FollowUp, Problem
+from core.buttons import Choice, FollowUp, Problem
+from core.daytext import day_label, short_day
 from core.programme import SATISFACTION
 from core.types import Button, Reply
 from handlers.engine import Flow, Invalid, Step, Turn
@@ -21,6 +22,7 @@ from handlers.steps import (
     household_step,
     text_step,
 )
+from handlers.words import KEEP_WORDS
 from storage.appeals import (
     DONE,
     OPEN_STAGES,
@@ -44,7 +46,7 @@ def render_new(turn: Turn) -> str:
         household=d.get("household", ""),
         category=d.get("category", ""),
         unit=d.get("unit", ""),
-        due=due_of(turn).isoformat(),
+        due=day_label(due_of(turn), turn.lang, today=turn.now.date()),
         description=d.get("description", ""),
     )
 
@@ -75,11 +77,37 @@ async def finish_new(turn: Turn) -> list[Reply]:
             turn.t(
                 "appeal.saved",
                 unit=d["unit"],
-                due=due.isoformat(),
+                due=day_label(due, turn.lang, today=turn.now.date()),
                 minutes=turn.ctx.policy.undo_minutes,
             )
         )
     ]
+
+
+PREFILL = "_prefill"  # the problem's words taken from the cadre's message (漏雨, 想申请低保)
+
+
+def _description_step() -> Step:
+    """The description; when the problem came from a message, its words are offered as
+    the description: kept with one tap (or 好/可以), or replaced by typing another."""
+    plain = text_step("description", "problem.ask_description")
+
+    async def prompt(turn: Turn) -> Reply:
+        words = str(turn.draft.get(PREFILL) or "")
+        if not words:
+            return await plain.prompt(turn)
+        rows = [[turn.button("problem.use_prefill", Choice("prefill").pack())], cancel_row(turn)]
+        return Reply.with_buttons(turn.t("problem.ask_description_prefilled", words=words), rows)
+
+    async def accept(turn: Turn) -> str | None:
+        words = str(turn.draft.get(PREFILL) or "")
+        keep = Choice.unpack(turn.data) == Choice("prefill") or turn.text in KEEP_WORDS
+        if words and keep:
+            turn.draft["description"] = words
+            return None
+        return await plain.accept(turn)
+
+    return Step("description", prompt, accept, help_key="help.text")
 
 
 PROBLEM = Flow(
@@ -89,7 +117,7 @@ PROBLEM = Flow(
         category_step(),
         unit_step(),
         due_step(),
-        text_step("description", "problem.ask_description"),
+        _description_step(),
         confirm_step(
             render_new,
             [
@@ -110,7 +138,7 @@ PROBLEM = Flow(
 
 def appeal_label(turn: Turn, a: AppealRow) -> str:
     """A button naming the household, category and deadline: "张三·住房 12-23 危房…"."""
-    due = f"{a.due_on:%m-%d}" if a.due_on else "—"
+    due = short_day(a.due_on, turn.lang) if a.due_on else "—"
     return turn.t(
         "appeal.button",
         household=a.household,

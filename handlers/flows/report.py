@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from core.buttons import SKIP, Done, StepByStep
+from core.buttons import Done, StepByStep
 from core.daytext import read_day_label
 from core.policy import CONTACT_KINDS, HELP_TAGS
 from core.types import InboundKind, Reply
@@ -30,10 +30,8 @@ MAX_PHOTOS = 9
 
 
 async def _evidence_prompt(turn: Turn) -> Reply:
-    rows = [
-        [turn.button("common.done", Done().pack()), turn.button("common.skip", SKIP)],
-        cancel_row(turn),
-    ]
+    """One way on, 完成, with or without evidence (typing 跳过 does the same)."""
+    rows = [[turn.button("common.done", Done().pack())], cancel_row(turn)]
     return Reply.with_buttons(turn.t("report.evidence", **evidence_counts(turn.draft)), rows)
 
 

@@ -1,0 +1,63 @@
+"""`bangfu doctor`: recompute the kept contact state from the records and report any drift.
+
+Exit status 0 when the kept state (the reminder sweep's source) equals the state recomputed
+from the contacts, 1 when it drifted (each pair named, up to a limit), 0 after `--fix`
+rewrote the drifted rows from the records.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from bot.cli.adminkit import admin_command, both, open_db, say
+from bot.config import load_settings
+
+SHOWN = 20  # drifted pairs listed one by one; the rest are counted
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="检查联系状态与记录是否一致 / check the kept contact state against the records",
+    )
+    doctor.add_argument("--fix", action="store_true", help="按记录修复 / repair from the records")
+    doctor.set_defaults(func=_doctor)
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else both("doctor.none")
+
+
+@admin_command
+async def _doctor(args: argparse.Namespace) -> int:
+    from storage.contact_state import drift, recomputed_state, repair
+
+    settings = load_settings()
+    async with open_db(settings) as db:
+        if args.fix:
+            async with db.writer(), db.transaction() as session:
+                fixed = await repair(session)
+            say("doctor.fixed", count=fixed)
+        async with db.sessions() as session:
+            found = await drift(session)
+            pairs = len(await recomputed_state(session))
+    if not found:
+        say("doctor.ok", pairs=pairs)
+        return 0
+    say("doctor.drift", count=len(found))
+    for d in found[:SHOWN]:
+        kept, true = d.kept or (None, None, None), d.recomputed or (None, None, None)
+        say(
+            "doctor.drift_line",
+            cadre_id=d.cadre_id,
+            household_id=d.household_id,
+            kept_call=_day(kept[0]),
+            kept_visit=_day(kept[1]),
+            true_call=_day(true[0]),
+            true_visit=_day(true[1]),
+        )
+    if len(found) > SHOWN:
+        say("doctor.more", count=len(found) - SHOWN)
+    say("doctor.fix_hint")
+    return 1
