@@ -36,6 +36,7 @@ from handlers.context import Context
 from reminders.group_commands import DigestGroupCommands
 from reminders.score import ScoreCommands
 from storage.db import Database
+from storage.roster_journal import recover
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +175,29 @@ async def _start_one(rt: Runtime, part: Part) -> None:
     await part.start()
 
 
+async def _recover_roster_import(settings: Settings) -> None:
+    """Take back a roster import that a killed process left half-written (docs/roster.md)."""
+    db = Database(settings.database_url)
+    try:
+        count = await recover(db)
+    except Exception:  # an unmigrated database: the start-up says so just after
+        log.warning("roster import journal not checked", exc_info=True)
+        return
+    finally:
+        await db.dispose()
+    if count is None:
+        log.info("a roster import is running; its journal is left to it")
+    elif count:
+        log.warning("took back an unfinished roster import (%d batches)", count)
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await _recover_roster_import(settings)
     rt = await start(settings)
     log.info("bangfu running; web on %s:%s", settings.web.host, settings.web.port)
     try:

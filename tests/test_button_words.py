@@ -82,3 +82,20 @@ async def test_the_event_typed_in_words_at_the_event_step(world, db, typed, kind
     await world.chat.say(typed)
     _, step, draft = await conversation(db)
     assert (step, draft.get("kind")) == ("date", kind)
+
+
+@pytest.mark.parametrize(
+    ("typed", "due"),
+    [("下周五", "2026-12-04"), ("月底前吧", "2026-11-30"), ("一个月", "2026-12-23")],
+)
+async def test_an_appeal_deadline_in_words(world, db, typed, due):
+    await walk_to(world, "problem", "due")  # NOW is Monday 2026-11-23
+    await world.chat.say(typed)
+    _, step, draft = await conversation(db)
+    assert (step, draft.get("due")) == ("description", due)
+
+
+async def test_leave_until_a_day_in_words(world, db):
+    await walk_to(world, "leave", "until")
+    replies = await world.chat.say("到下周一")
+    assert "11月30日（周一）" in replies[-1].text

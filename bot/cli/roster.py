@@ -1,4 +1,4 @@
-"""`bangfu roster import FILE` and `bangfu roster template FILE.xlsx`."""
+"""`bangfu roster import FILE`, `bangfu roster recover` and `bangfu roster template FILE.xlsx`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from core.policy import QUOTA_PRESET_ALIASES, QUOTA_PRESETS, Policy
 from storage.batch import Tally
 from storage.cadres import unit_by_path
 from storage.db import Database, is_sqlite
+from storage.roster_journal import ImportBusy, recover
 from storage.snapshot import sqlite_copy
 
 MAX_ERRORS_SHOWN = 200
@@ -49,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     imp.add_argument("--unit", help="--replace 的单位路径 / the unit the file replaces")
     imp.set_defaults(func=_import)
+    rec = roster.add_parser(
+        "recover", help="撤回中断的导入 / take back an import that was killed half-way"
+    )
+    rec.set_defaults(func=_recover)
     tpl = roster.add_parser("template", help="生成空白名册模板 / write an empty .xlsx template")
     tpl.add_argument("file", type=Path, help="FILE.xlsx")
     tpl.set_defaults(func=_template)
@@ -82,22 +87,41 @@ async def _import(args: argparse.Namespace) -> int:
     async with _target(settings.database_url, dry_run=args.dry_run) as db:
         if unit is not None:
             await _known_unit(db, unit)
-        report = await import_roster(
-            db,
-            raw,
-            policy=policy,
-            now=adminkit.admin_clock(settings).now(),
-            source=args.file.name,
-            dry_run=args.dry_run,
-            progress=_progress,
-            replace_unit_path=unit,
-        )
+        try:
+            report = await import_roster(
+                db,
+                raw,
+                policy=policy,
+                now=adminkit.admin_clock(settings).now(),
+                source=args.file.name,
+                dry_run=args.dry_run,
+                progress=_progress,
+                replace_unit_path=unit,
+            )
+        except ImportBusy:
+            raise AdminError("roster.busy") from None
+    if report.recovered:
+        say("roster.recovered", file=sys.stderr, count=report.recovered)
     if not report.ok:
         print_errors(report.errors)
         _print_elsewhere(report)
         return 1
     print_report(report, policy)
     print_replaced(report)
+    return 0
+
+
+@admin_command
+async def _recover(args: argparse.Namespace) -> int:
+    """Take back what an import killed half-way left (the next import does it too)."""
+    db = Database(load_settings().database_url)
+    try:
+        count = await recover(db)
+    finally:
+        await db.dispose()
+    if count is None:
+        raise AdminError("roster.busy")
+    say("roster.recovered" if count else "roster.recover_none", count=count)
     return 0
 
 
