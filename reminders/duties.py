@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.daytext import day_label
 from core.policy import Policy
 from reminders.calendar import FESTIVAL, Occasion, occasions_around
 from storage.duties import (
@@ -162,7 +163,7 @@ async def _personal_duties(
                 cadres=cadres,
             )
             key = _key(kind, day, today)
-            label = f"{day.month}月{day.day}日"
+            label = day_label(day)  # one day form everywhere: 11月27日（周五）
             out += [Duty(kind, f"{key}:{r.pairing_id}", r, due, label) for r in rows]
     return out
 

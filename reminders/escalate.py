@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.daytext import day_label
 from core.i18n import t
 from core.payload import reply_to_payload
 from core.policy import Policy, quiet_until
@@ -129,7 +130,7 @@ async def _event_lapses(
                 "household": r.pairing.head_name,
                 "village": r.pairing.village,
                 "kind": t(f"digest.kind.{r.event_kind}"),
-                "due": _md(r.visit_due_on),
+                "due": day_label(r.visit_due_on),
                 "days": (today - r.visit_due_on).days,
             },
             since=r.occurred_on,
@@ -156,7 +157,7 @@ async def _appeal_lapses(
                 "category": a.category,
                 "description": a.description[:30],
                 "handler": a.handler or "—",
-                "due": _md(a.due_on),
+                "due": day_label(a.due_on),
                 "days": (today - a.due_on).days,
             },
             extra_unit=a.handler_unit_id,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, tzinfo
 
 from core.clock import Clock
+from core.daytext import day_label
 from core.i18n import t
 from core.policy import Policy
 from core.programme import INDICATORS, SATISFACTION_VALUE
@@ -164,14 +165,10 @@ def _events(cadre_id: int, facts: ScoreFacts, as_of: date, lang: str) -> Indicat
                     lang,
                     household=e.head_name,
                     kind=kind,
-                    due=_md(e.visit_due_on),
+                    due=day_label(e.visit_due_on, lang),
                 )
             )
     return ind
-
-
-def _md(day: date) -> str:
-    return f"{day.month}月{day.day}日"
 
 
 def _appeals(cadre_id: int, facts: ScoreFacts, as_of: date, tz: tzinfo, lang: str) -> Indicator:
@@ -193,7 +190,7 @@ def _appeals(cadre_id: int, facts: ScoreFacts, as_of: date, tz: tzinfo, lang: st
                     lang,
                     household=a.head_name,
                     category=a.category,
-                    due=_md(a.due_on),
+                    due=day_label(a.due_on, lang),
                 )
             )
     return ind

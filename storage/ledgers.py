@@ -79,30 +79,51 @@ CONTACT_HEADERS = [
 
 
 async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+    """Plain columns, not ORM objects: a county's year is 2M rows."""
     village = aliased(Unit)
+    c = Contact
     stmt = (
-        select(Contact, village.path, Household.code, Household.head_name, Cadre.name)
-        .join(Household, Household.id == Contact.household_id)
+        select(
+            village.path,
+            Household.code,
+            Household.head_name,
+            Cadre.name,
+            c.kind,
+            c.occurred_on,
+            c.help_tags,
+            c.summary,
+            c.problems_raised,
+            c.photo_refs,
+            c.latitude,
+            c.longitude,
+            c.reported_at,
+        )
+        .join(Household, Household.id == c.household_id)
         .join(village, village.id == Household.village_id)
-        .join(Cadre, Cadre.id == Contact.cadre_id)
-        .where(Contact.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
-        .order_by(Contact.occurred_on, Contact.id)
+        .join(Cadre, Cadre.id == c.cadre_id)
+        .where(c.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
+        .order_by(c.occurred_on, c.id)
     )
-    async for c, vpath, code, head, cadre in _stream(session, _dated(stmt, Contact.occurred_on, r)):
+    places: dict[str, list[str]] = {}
+    async for row in _stream(session, _dated(stmt, c.occurred_on, r)):
+        vpath, code, head, cadre, kind, day, tags, summary, raised, photos, lat, lon, at = row
+        place = places.get(vpath)
+        if place is None:
+            place = places[vpath] = split_path(vpath)
         yield [
-            *split_path(vpath),
+            *place,
             code or "",
             head,
             cadre,
-            KIND_ZH.get(c.kind, c.kind),
-            c.occurred_on,
-            "、".join(c.help_tags or []),
-            c.summary,
-            c.problems_raised,
-            len(c.photo_refs or []),
-            c.latitude,
-            c.longitude,
-            _local(c.reported_at, r.tz),
+            KIND_ZH.get(kind, kind),
+            day,
+            "、".join(tags or []),
+            summary,
+            raised,
+            len(photos or []),
+            lat,
+            lon,
+            _local(at, r.tz),
         ]
 
 

@@ -1,31 +1,65 @@
-"""The journal of a chunked roster import: what it wrote, so a failure can take it all back."""
+"""The journal of a chunked roster import: what it wrote, so a failure can take it all back.
+
+The journal is durable: each batch's entry is written to `roster_journal` in the batch's own
+transaction, and the import's last transaction removes them. Entries left in the table mean
+an import that did not finish (a failure, Ctrl-C, or a process killed outright); `undo`
+takes them back newest first, one entry per short transaction, so it can itself be
+interrupted and resumed. One import at a time holds `import_lock` (a file lock beside a
+SQLite database, an advisory lock on PostgreSQL); the operating system or the server
+releases it when the process dies, so a lock that can be taken with entries left in the
+table means those entries belong to a dead import.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import fcntl
+import os
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Date, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.batch import chunks
-from storage.db import Database
+from storage.db import Database, sqlite_path
+from storage.models import Cadre, Household, Pairing, RosterJournalEntry, Unit
 
 Commit = Callable[[], Awaitable[None]]
+MODELS: dict[str, Any] = {m.__tablename__: m for m in (Unit, Cadre, Household, Pairing)}
+
+
+class ImportBusy(Exception):
+    """Another real roster import holds the lock on this database."""
+
+
+def _encode(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
+
+
+def _decode(model: Any, row: dict[str, Any]) -> dict[str, Any]:
+    columns = model.__table__.c
+    return {
+        k: date.fromisoformat(v) if v is not None and isinstance(columns[k].type, Date) else v
+        for k, v in row.items()
+    }
 
 
 @dataclass
 class Journal:
-    """What a chunked import wrote, so that a failure later on can take all of it back.
+    """What a chunked import wrote, kept in `roster_journal` beside each batch.
 
     A real import commits after every batch (a short write transaction, so a live bot
-    keeps answering); the journal holds the ids it created and the old values of the rows
-    it changed, and `undo` restores them: a failed import leaves nothing applied.
+    keeps answering); `wrote` adds the batch's entry in the same transaction, then commits.
     """
 
-    created: list[tuple[Any, list[int]]] = field(default_factory=list)
-    updated: list[tuple[Any, list[dict[str, Any]]]] = field(default_factory=list)
+    session: AsyncSession | None = None
     commit: Commit | None = None
+    import_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    entries: int = 0
 
     async def wrote(
         self,
@@ -34,24 +68,98 @@ class Journal:
         created: Sequence[int] = (),
         old: Sequence[dict[str, Any]] = (),
     ) -> None:
-        if created:
-            self.created.append((model, list(created)))
-        if old:
-            self.updated.append((model, list(old)))
+        if self.session is None:
+            raise RuntimeError("a journal records through the import's session")
+        for kind, payload in (("created", list(created)), ("old", [_encode(r) for r in old])):
+            if payload:
+                self.session.add(
+                    RosterJournalEntry(
+                        import_id=self.import_id,
+                        entity=model.__tablename__,
+                        kind=kind,
+                        payload=payload,
+                    )
+                )
+                self.entries += 1
+        await self.session.flush()
         if self.commit is not None:
             await self.commit()
 
-    async def undo(self, db: Database) -> None:
-        """Delete what was created (newest first), then put the old values back."""
-        for model, ids in reversed(self.created):
-            for part in chunks(ids):
-                async with db.writer(), db.transaction() as s:
-                    await s.execute(delete(model).where(model.id.in_(part)))
-        for model, rows in reversed(self.updated):
-            for batch in chunks(rows):
-                async with db.writer(), db.transaction() as s:
-                    await s.execute(update(model), batch)
-        self.created, self.updated = [], []
+    async def finish(self) -> None:
+        """In the import's last transaction: its batches are now the database's for good."""
+        if self.session is not None:
+            await self.session.execute(
+                delete(RosterJournalEntry).where(RosterJournalEntry.import_id == self.import_id)
+            )
+
+
+async def pending(db: Database) -> int:
+    """Journal entries of imports that did not finish."""
+    async with db.transaction() as s:
+        return int(await s.scalar(select(func.count()).select_from(RosterJournalEntry)) or 0)
+
+
+async def undo(db: Database) -> int:
+    """Take back every journal entry, newest first; how many. Call with `import_lock` held."""
+    done = 0
+    while True:
+        async with db.writer(), db.transaction() as s:
+            entry = await s.scalar(
+                select(RosterJournalEntry).order_by(RosterJournalEntry.id.desc()).limit(1)
+            )
+            if entry is None:
+                return done
+            model = MODELS[entry.entity]
+            if entry.kind == "created":
+                await s.execute(delete(model).where(model.id.in_(entry.payload)))
+            else:
+                await s.execute(update(model), [_decode(model, r) for r in entry.payload])
+            await s.delete(entry)
+        done += 1
+
+
+def _pg_key(db: Database) -> int:
+    return zlib.crc32(f"bangfu.roster_import:{db.schema or ''}".encode())
+
+
+@contextlib.asynccontextmanager
+async def import_lock(db: Database) -> AsyncIterator[None]:
+    """Held by one real import (or recovery) at a time; `ImportBusy` when another has it."""
+    if db.dialect == "sqlite":
+        path = sqlite_path(db.url)
+        if path is None:  # an in-memory database has one process
+            yield
+            return
+        fd = os.open(path + ".import-lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ImportBusy from None
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+        return
+    async with db.engine.connect() as conn:
+        key = _pg_key(db)
+        got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+        await conn.commit()
+        if not got:
+            raise ImportBusy
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            await conn.commit()
+
+
+async def recover(db: Database) -> int | None:
+    """Take back what unfinished imports left; None when an import is running right now."""
+    try:
+        async with import_lock(db):
+            return await undo(db)
+    except ImportBusy:
+        return None
 
 
 async def _wrote(journal: Journal | None, model: Any, **kw: Any) -> None:

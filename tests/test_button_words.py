@@ -71,3 +71,31 @@ async def test_a_report_of_another_home_is_not_an_answer_here(world, db):
     assert await conversation(db) == before
     await world.chat.say("昨天去了老张家坐了坐")  # his own household by nickname: an answer
     assert (await conversation(db))[2]["kind"] == "visit"
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [("大病", "illness"), ("他老伴昨天住院了", "illness"), ("房子被大水冲了", "hardship")],
+)
+async def test_the_event_typed_in_words_at_the_event_step(world, db, typed, kind):
+    await walk_to(world, "event", "kind")
+    await world.chat.say(typed)
+    _, step, draft = await conversation(db)
+    assert (step, draft.get("kind")) == ("date", kind)
+
+
+@pytest.mark.parametrize(
+    ("typed", "due"),
+    [("下周五", "2026-12-04"), ("月底前吧", "2026-11-30"), ("一个月", "2026-12-23")],
+)
+async def test_an_appeal_deadline_in_words(world, db, typed, due):
+    await walk_to(world, "problem", "due")  # NOW is Monday 2026-11-23
+    await world.chat.say(typed)
+    _, step, draft = await conversation(db)
+    assert (step, draft.get("due")) == ("description", due)
+
+
+async def test_leave_until_a_day_in_words(world, db):
+    await walk_to(world, "leave", "until")
+    replies = await world.chat.say("到下周一")
+    assert "11月30日（周一）" in replies[-1].text

@@ -114,8 +114,8 @@ async def test_a_month_of_work_scores_as_the_preset_says(tg, db, preset, score, 
         assert f"王建国 2026年11月 考核得分 {score} 分（{grade}）" in card
         # Explainable: which duties cost points.
         assert "陈美玲 11月未联系" in card
-        assert "王小明 纠纷应于11月22日前走访，未按期" in card
-        assert "陈美玲 医疗诉求期限11月25日，未按期办结" in card
+        assert "王小明 纠纷应于11月22日（周日）前走访，未按期" in card
+        assert "陈美玲 医疗诉求期限11月25日（周三），未按期办结" in card
         assert "回访：基本满意" in card
         assert "季度走访：本期不考核" in card
         assert "已上报督导 1 次" in card

@@ -1,4 +1,4 @@
-"""Writing ledgers to .xlsx (streaming, openpyxl write-only) or .csv, safely.
+"""Writing ledgers to .xlsx (streaming, XlsxWriter's constant-memory mode) or .csv, safely.
 
 Dates stay real dates (Excel shows and sorts them as dates); a text cell beginning with
 = + - @ is stored as text, never as a formula. The .xlsx adds the per-cadre summary sheet.
@@ -13,10 +13,10 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from core.policy import Policy
 from reminders.digest import duty_start
@@ -74,15 +74,30 @@ def _rows(
     return fn(session, r)
 
 
-def xlsx_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
-    """A value ready for a write-only sheet: text that looks like a formula stays text."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(FORMULA_START):
-            cell = WriteOnlyCell(ws, value)
-            cell.data_type = "s"
-            return cell
-    return value
+@dataclass(frozen=True)
+class _Formats:
+    day: Format
+    stamp: Format
+
+
+def _xlsx_row(ws: Worksheet, r: int, row: list[Any], f: _Formats) -> None:
+    """One row: text always as text (never a formula, whatever it begins with), dates as
+    real Excel dates, numbers as numbers, empty cells left out."""
+    for col, value in enumerate(row):
+        kind = type(value)
+        if kind is str:
+            if value:
+                ws.write_string(r, col, ILLEGAL_CHARACTERS_RE.sub("", value))
+        elif kind is datetime:
+            ws.write_datetime(r, col, value, f.stamp)
+        elif kind is date:
+            ws.write_datetime(r, col, value, f.day)
+        elif kind is bool:
+            ws.write_boolean(r, col, value)
+        elif kind is int or kind is float:
+            ws.write_number(r, col, value)
+        elif value is not None:
+            ws.write_string(r, col, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def csv_cell(value: Any) -> Any:
@@ -127,32 +142,37 @@ async def _write_csv(
 async def _write_xlsx(
     db: Database, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
 ) -> int:
-    wb = Workbook(write_only=True)
-    n = await _sheet(db, wb, spec.ledger, r, p)
-    if spec.ledger != "cadres":
-        await _sheet(db, wb, "cadres", r, p)
-    wb.save(str(target))
+    # constant_memory: each row goes to disk as it is written (strings inline, no shared
+    # table), so a county's year of contacts never sits in memory.
+    wb = Workbook(
+        str(target),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    f = _Formats(
+        wb.add_format({"num_format": "yyyy-mm-dd"}),
+        wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+    )
+    try:
+        n = await _sheet(db, wb, spec.ledger, r, p, f)
+        if spec.ledger != "cadres":
+            await _sheet(db, wb, "cadres", r, p, f)
+    finally:
+        wb.close()
     return n
 
 
 async def _sheet(
-    db: Database, wb: Workbook, ledger: str, r: ledgers.Range, p: ledgers.Periods
+    db: Database, wb: Workbook, ledger: str, r: ledgers.Range, p: ledgers.Periods, f: _Formats
 ) -> int:
-    ws = wb.create_sheet(SHEET_NAMES[ledger])
+    ws = wb.add_worksheet(SHEET_NAMES[ledger])
     headers = _headers(ledger)
-    ws.freeze_panes = "A2"
+    ws.freeze_panes(1, 0)
     for i, h in enumerate(headers):
-        ws.column_dimensions[_col(i)].width = max(8, min(30, len(h) * 2 + 4))
-    ws.append(headers)
+        ws.set_column(i, i, max(8, min(30, len(h) * 2 + 4)))
+    ws.write_row(0, 0, headers)
     n = 0
     async with db.sessions() as session:
         async for row in _rows(session, ledger, r, p):
-            ws.append([xlsx_cell(ws, v) for v in row])
             n += 1
+            _xlsx_row(ws, n, row, f)
     return n
-
-
-def _col(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i + 1)

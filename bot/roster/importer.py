@@ -1,15 +1,19 @@
 """The roster import: check every row, then write all of it or nothing, then report.
 
 A real import commits batch by batch (each a short write transaction, so a live bot on the
-same SQLite file keeps answering) and keeps a journal of what it wrote; when anything fails
-after the first batch, the journal takes every batch back, so a failed import leaves
-nothing applied. A dry run writes in one transaction it rolls back (on SQLite, in a
+same SQLite file keeps answering) and keeps a durable journal of what it wrote (a table,
+written in each batch's transaction); when anything fails after the first batch, the journal
+takes every batch back, and when the process was killed outright, the next import (or
+`bangfu roster recover`, or `bangfu run` at start-up) does, so a failed import leaves
+nothing applied. One real import runs at a time (storage.roster_journal.import_lock). A dry
+run writes in one transaction it rolls back (on SQLite, in a
 private copy: bot/cli/roster.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +26,7 @@ from storage.audit import audit
 from storage.db import Database
 from storage.roster import ApplyCounts, RosterRow, apply_roster
 from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
-from storage.roster_journal import Journal
+from storage.roster_journal import Journal, import_lock, undo
 from storage.roster_report import (
     CadreLoad,
     CategoryMiss,
@@ -62,6 +66,7 @@ class ImportReport:
     cadre_ids: dict[str, int] = field(default_factory=dict)
     replaced: Replaced | None = None  # what a --replace import ended
     elsewhere: list[Elsewhere] = field(default_factory=list)  # cadres of another unit
+    recovered: int = 0  # journal entries of an unfinished earlier import taken back first
 
     @property
     def ok(self) -> bool:
@@ -121,16 +126,21 @@ async def import_roster(
         report.errors = outside_unit(checked.rows, replace_unit_path)
     if report.errors:
         return report
-    journal = None if dry_run else Journal()
-    try:
-        return await _write(
-            db, checked.rows, report, journal, policy=policy, now=now, actor=actor,
-            source=source, progress=progress, replace_unit_path=replace_unit_path,
-        )  # fmt: skip
-    except BaseException:
-        if journal is not None and (journal.created or journal.updated):
-            await asyncio.shield(journal.undo(db))
-        raise
+    write = functools.partial(
+        _write, db, checked.rows, report, policy=policy, now=now, actor=actor, source=source,
+        progress=progress, replace_unit_path=replace_unit_path,
+    )  # fmt: skip
+    if dry_run:
+        return await write(None)
+    async with import_lock(db):  # ImportBusy: another import is running
+        report.recovered = await undo(db)  # what an import killed earlier left
+        journal = Journal()
+        try:
+            return await write(journal)
+        except BaseException:
+            if journal.entries:
+                await asyncio.shield(undo(db))
+            raise
 
 
 async def _write(
@@ -151,6 +161,7 @@ async def _write(
     async with db.sessions() as session:
         await session.begin()
         if journal is not None:
+            journal.session = session
             sqlite = db.dialect == "sqlite"
             last_pause = time.monotonic()
 
@@ -217,6 +228,8 @@ async def _write(
             pairings=vars(c.pairings),
             **_replace_detail(report, replace_unit_path),
         )
+        if journal is not None:
+            await journal.finish()  # with the last batch: the import is whole, or none of it
         await session.commit()
     return report
 

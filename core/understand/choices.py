@@ -31,6 +31,12 @@ def method_in(text: str) -> str | None:
     return cues.method_of(found)
 
 
+def event_in(text: str) -> str | None:
+    """The 五必访 event a typed answer names: 他住院了 → illness, 房子被水冲了 → hardship."""
+    kind, _ = cues.event_in(re.sub(r"\s+", "", normalise(text)))
+    return kind
+
+
 def tags_in(text: str) -> list[str]:
     """The 六帮 tags a typed answer names, in the policy's order."""
     norm = normalise(text)

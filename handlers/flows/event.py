@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from core.daytext import day_label
 from core.policy import EVENT_KINDS
 from core.types import Reply
+from core.understand.choices import event_in
 from handlers.engine import Flow, Invalid, Turn
 from handlers.steps import choice_step, confirm_step, date_step, has, household_step, text_step
 from storage.people import is_my_household
@@ -65,7 +66,14 @@ EVENT = Flow(
     steps=(
         household_step(skip_if=has("household_id")),
         # An offer from a report's text may have answered these already.
-        choice_step("kind", "event.pick_kind", EVENT_KINDS, "event_kind", skip_if=has("kind")),
+        choice_step(
+            "kind",
+            "event.pick_kind",
+            EVENT_KINDS,
+            "event_kind",
+            skip_if=has("kind"),
+            reader=event_in,
+        ),
         date_step(prompt_key="event.pick_date", skip_if=has("date")),
         text_step("note", "event.ask_note", optional=True),
         confirm_step(
