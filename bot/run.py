@@ -192,8 +192,8 @@ async def _recover_roster_import(settings: Settings) -> None:
     db = Database(settings.database_url, schema=settings.database_schema or None)
     try:
         count = await recover(db)
-    except Exception:  # an unmigrated database: the start-up says so just after
-        log.warning("roster import journal not checked", exc_info=True)
+    except Exception as exc:  # an unmigrated database: the start-up says so, in one line
+        log.debug("roster import journal not checked: %s", type(exc).__name__)
         return
     finally:
         await db.dispose()

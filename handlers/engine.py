@@ -201,20 +201,21 @@ async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
         return Position(flow.name, CONFIRM, turn.draft), [*said, await card.prompt(turn)]
     if turn.saved is not None:
         turn.saved["flow"] = flow.name  # undo/correct reopens the record in this flow
-    if turn.saved is not None and replies:
+    if replies:
         # Every save (销号 included) ends with the same next steps, under any button of its
-        # own (销号's 回访); an offer may follow it.
-        replies[0] = _with_next_steps(replies[0], turn)
+        # own (销号's 回访); an offer may follow it. 撤销 only where there is a record to undo.
+        replies[0] = _with_next_steps(replies[0], turn, undoable=turn.saved is not None)
     return Position(), [*turn.notes, *replies]
 
 
-def _with_next_steps(saved: Reply, turn: Turn) -> Reply:
-    """After a save, the likely next taps: another report, my list, undo."""
+def _with_next_steps(saved: Reply, turn: Turn, *, undoable: bool) -> Reply:
+    """After a save, the likely next taps: another report, my list, undo (when undoable)."""
     row = [
         turn.button("menu.report", Menu("report").pack()),
         turn.button("menu.mine", Menu("mine").pack()),
-        turn.button("menu.undo", Menu("undo").pack()),
     ]
+    if undoable:
+        row.append(turn.button("menu.undo", Menu("undo").pack()))
     return Reply.with_buttons(saved.text, [*(list(r) for r in saved.buttons), row])
 
 

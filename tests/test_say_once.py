@@ -100,6 +100,15 @@ async def test_every_save_ends_with_the_same_next_steps_and_undo_names_the_recor
     assert all(word in undone for word in UNDONE[flow]), undone
 
 
+@pytest.mark.parametrize("flow", ["progress", "mprogress", "plan"])
+async def test_a_save_that_cannot_be_undone_ends_with_the_same_steps_but_undo(world, flow):
+    from tests.flowkit import walk_from, walk_to
+
+    await walk_to(world, flow, "confirm")
+    saved = (await walk_from(world, flow, "confirm"))[0]
+    assert [b.label for b in saved.buttons[-1]] == NEXT_STEPS[:2], saved
+
+
 async def test_the_evidence_step_has_one_way_on(world):
     from tests.flowkit import walk_to
 
