@@ -197,6 +197,12 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///bangfu.db"
+    # PostgreSQL only: the schema to use (search_path), when several deployments share
+    # one database; empty means the server's default (public).
+    database_schema: str = ""
+    # PostgreSQL only: connections a process keeps for handling (as many again may open
+    # under load) and, as many again, for conversation locks: up to 3× this per process.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)

@@ -35,7 +35,7 @@ from core.types import Channel
 from handlers.context import Context
 from reminders.group_commands import DigestGroupCommands
 from reminders.score import ScoreCommands
-from storage.db import Database
+from storage.db import Database, is_sqlite
 from storage.roster_journal import recover
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,9 @@ def build_host(settings: Settings, db: Database, clock: Clock | None = None) -> 
     )
     ctx.group_commands = DigestGroupCommands(db, ctx.clock, settings.policy)
     ctx.scores = ScoreCommands(db, ctx.clock, settings.policy)
-    return Host(settings=settings, db=db, ctx=ctx, core=MeteredCore(ctx))
+    core = MeteredCore(ctx)
+    core.conversation_pool = settings.database_pool_size
+    return Host(settings=settings, db=db, ctx=ctx, core=core)
 
 
 async def start(
@@ -114,10 +116,20 @@ async def start(
     service_plugs: list[ServicePlug] = (
         list(services) if services is not None else _named(settings.services, "SERVICES")
     )
-    database = db or Database(settings.database_url, hide_parameters=not settings.log.personal_data)
+    pool: dict[str, Any] = {}
+    if not is_sqlite(settings.database_url):
+        size = settings.database_pool_size
+        pool = {"pool_size": size, "max_overflow": size}
+    database = db or Database(
+        settings.database_url,
+        schema=settings.database_schema or None,
+        hide_parameters=not settings.log.personal_data,
+        **pool,
+    )
     rt = Runtime(host=build_host(settings, database, clock))
     if db is None:
         rt.stoppers.append(database.dispose)
+    rt.stoppers.append(rt.host.core.close)  # after the channels stopped handling
     # Once the channels have stopped (stoppers run in reverse): answers still under way go
     # or are queued, and the send history of direct answers is written for the next process.
     assert rt.host.delivery is not None
@@ -177,7 +189,7 @@ async def _start_one(rt: Runtime, part: Part) -> None:
 
 async def _recover_roster_import(settings: Settings) -> None:
     """Take back a roster import that a killed process left half-written (docs/roster.md)."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, schema=settings.database_schema or None)
     try:
         count = await recover(db)
     except Exception:  # an unmigrated database: the start-up says so just after

@@ -6,10 +6,13 @@ account (is it bound, which language) or to leave for the dispatcher goes throug
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 from core.payload import reply_to_payload
 from core.types import Channel, Inbound, Reply
 from handlers.context import Context
 from handlers.core import handle
+from storage.chat_locks import DEFAULT_POOL, ConversationLocks
 from storage.outbox import NewMessage, enqueue
 from storage.people import account_is_bound, account_language
 
@@ -19,6 +22,25 @@ class Core:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._conversations: ConversationLocks | None = None
+        # Connections for conversation locks (PostgreSQL): updates handled at once, at most.
+        self.conversation_pool = DEFAULT_POOL
+
+    def conversation(self, channel: Channel, key: str) -> AbstractAsyncContextManager[None]:
+        """Held while one update of the conversation `key` is handled and answered.
+
+        On PostgreSQL an advisory lock, so with several processes on one database one
+        conversation is never in two of them at once; on SQLite (one process) it is free.
+        """
+        if self._conversations is None:
+            self._conversations = ConversationLocks(self.ctx.db, self.conversation_pool)
+        return self._conversations.hold(f"{channel}:{key}")
+
+    async def close(self) -> None:
+        """Release what `conversation` opened."""
+        if self._conversations is not None:
+            await self._conversations.close()
+            self._conversations = None
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Process one inbound exactly once; the replies to send back."""

@@ -19,6 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +49,7 @@ from core.types import Channel, Inbound, Reply
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+Hold = Callable[[Channel, str], AbstractAsyncContextManager[None]]
 TgApplication = Application  # type: ignore[type-arg]
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -165,6 +167,7 @@ def plug(host: Host) -> TelegramChannel | None:
         tg,
         on_username=host.core.learn_bot_username,
         delivery=host.delivery,
+        hold=host.core.conversation,
     )
 
 
@@ -184,8 +187,11 @@ class TelegramChannel:
         *,
         on_username: Callable[[str], None] | None = None,
         delivery: Deliverer | None = None,
+        hold: Hold | None = None,
     ) -> None:
         self.app = app
+        # Across processes (PostgreSQL): one conversation handled in one process at a time.
+        self.hold = hold
         self.handle = handle
         self.settings = settings or TelegramSettings()
         self.on_username = on_username
@@ -267,8 +273,15 @@ class TelegramChannel:
     async def _process(self, update: Update) -> None:
         received = time.monotonic()  # the reply latency runs from here to the answer sent
         # One chat's updates one at a time, in arrival order; other chats run meanwhile.
-        async with self._chats(chat_key(update)):
-            await self._process_in_order(update, received)
+        # With a `hold`, also one at a time across processes: handled and answered (or
+        # queued) before another process may take the chat's next update.
+        key = chat_key(update)
+        async with self._chats(key):
+            if self.hold is None:
+                await self._process_in_order(update, received)
+                return
+            async with self.hold(self.channel, key):
+                await self._process_in_order(update, received)
 
     async def _process_in_order(self, update: Update, received: float | None = None) -> None:
         inbound = to_inbound(update, self.app.bot.username or "")
