@@ -1,39 +1,136 @@
-"""An admin command imports what it needs, not the whole bot, before parsing its arguments."""
+"""An admin command parses its arguments before it imports anything heavy.
+
+Building the parser (`bangfu --help`, `bangfu COMMAND --help`, an argument error) loads no
+SQLAlchemy, pydantic, storage, configuration, chart, migration or chat library; the command's
+own module is imported only when it runs. Each probe runs in a fresh interpreter.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import subprocess
 import sys
 
 import pytest
 
-HEAVY = ("matplotlib", "alembic", "telegram", "apscheduler", "bot.run", "handlers")
+from bot.cli.parsers import lazy
+
+HEAVY = (
+    "sqlalchemy",
+    "pydantic",
+    "pydantic_settings",
+    "storage",
+    "bot.config",
+    "matplotlib",
+    "alembic",
+    "telegram",
+    "aiohttp",
+    "apscheduler",
+    "openpyxl",
+    "bot.run",
+    "handlers",
+    "reminders",
+)
+# One fresh interpreter runs `main` on each argv in turn and notes what heavy modules are
+# loaded after each: the first argv that pulls one is named.
 PROBE = """
 import json, sys
-from bot.cli import build_parser
-build_parser(sys.argv[1:])
-print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)))
+from bot.cli import main
+heavy = {heavy}
+seen = []
+for argv in json.loads(sys.argv[1]):
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+    seen.append(sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy))
+print(json.dumps(seen))
 """
 
 
-def _heavy_after_parsing(*argv: str) -> list[str]:
+def _heavy_after_parsing(argvs: list[list[str]]) -> dict[str, list[str]]:
     code = PROBE.format(heavy=HEAVY)
-    out = subprocess.run(
-        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out)
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(argvs)], capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stdout.splitlines()[-1])
+    return {" ".join(argv): mods for argv, mods in zip(argvs, seen, strict=True) if mods}
 
 
-@pytest.mark.parametrize(
-    "command",
-    ["invite", "roster", "cadre", "pairing", "household", "record", "outbox", "digest", "parse"],
-)
-def test_admin_command_loads_no_chart_migration_or_chat_library(command):
-    assert _heavy_after_parsing(command, "--help") == []
+def _leaves() -> list[tuple[list[str], lazy]]:
+    """Every runnable admin command as (argv words, its handler)."""
+    from bot.cli import build_parser
+
+    found: list[tuple[list[str], lazy]] = []
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            found.append((words, parser.get_default("func")))
+            return
+        for name, child in subs[0].choices.items():
+            walk(child, [*words, name])
+
+    walk(build_parser(), [])
+    return found
 
 
-def test_help_for_everything_still_lists_every_command(capsys):
+LEAVES = _leaves()
+
+
+def test_every_command_help_loads_nothing_heavy():
+    assert LEAVES  # the walk found the commands
+    assert _heavy_after_parsing([[*words, "--help"] for words, _ in LEAVES]) == {}
+
+
+def test_help_and_argument_errors_load_nothing_heavy():
+    argvs = [
+        ["--help"],
+        ["invite", "--help"],
+        ["invite", "create", "--no-such-option"],
+        ["roster", "import"],  # FILE missing
+        ["record", "add", "--phone", "13000000000", "--kind", "letter"],
+        ["no-such-command"],
+    ]
+    assert _heavy_after_parsing(argvs) == {}
+
+
+def test_a_command_imports_its_module_only_when_it_runs(tmp_path):
+    """`calendar` needs no database: it runs, and only then loads its own module."""
+    code = (
+        "import sys\nfrom bot.cli import main\nmain(['calendar', '2024'])\n"
+        "print('bot.cli.reminders' in sys.modules, 'bot.cli.invite' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert "2024-02-09  腊月三十" in done.stdout
+    assert done.stdout.splitlines()[-1] == "True False"
+
+
+@pytest.mark.parametrize("words, handler", LEAVES, ids=[" ".join(w) for w, _ in LEAVES])
+def test_every_command_names_a_handler_that_exists(words, handler):
+    assert isinstance(handler, lazy), words
+    assert callable(getattr(importlib.import_module(handler.module), handler.name))
+
+
+def test_choices_copied_into_the_parsers_agree_with_their_sources():
+    from bot.cli import changes, parsers
+    from core.policy import QUOTA_PRESET_ALIASES, QUOTA_PRESETS
+    from storage.household_status import HOUSEHOLD_STATUSES
+    from storage.ledgers import LEDGERS
+    from storage.webusers import ROLES
+
+    assert (*QUOTA_PRESETS, *QUOTA_PRESET_ALIASES) == parsers.QUOTA_PRESET_NAMES
+    assert parsers.HOUSEHOLD_STATUSES == HOUSEHOLD_STATUSES
+    assert set(parsers.RECORD_KINDS) == set(changes.KINDS)
+    assert parsers.ROLES == ROLES
+    assert parsers.LEDGERS == LEDGERS
+
+
+def test_help_for_everything_still_lists_every_command():
     from bot.cli import build_parser
 
     text = build_parser(["--help"]).format_help()

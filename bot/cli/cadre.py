@@ -13,30 +13,6 @@ from storage.audit import audit
 from storage.cadres import cadre_by_phone, set_leave
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    cadre = sub.add_parser("cadre", help="干部 / cadres").add_subparsers(
-        dest="cadre_cmd", required=True
-    )
-    leave = cadre.add_parser("leave", help="登记或取消请假 / record or clear a leave")
-    leave.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
-    until = leave.add_mutually_exclusive_group(required=True)
-    until.add_argument("--until", help="请假至（含）/ on leave through, e.g. 2026-12-31")
-    until.add_argument("--clear", action="store_true", help="取消请假 / end the leave")
-    leave.set_defaults(func=_leave)
-    move = cadre.add_parser("transfer", help="调动到另一单位 / move a cadre to another unit")
-    move.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
-    move.add_argument("--unit", required=True, help="新单位路径 / the new unit's path")
-    move.add_argument(
-        "--end-pairings",
-        action="store_true",
-        help="同时结束其结对 / also end the cadre's pairings (reason: 调动)",
-    )
-    move.set_defaults(func=_transfer)
-    off = cadre.add_parser("deactivate", help="停用干部 / a cadre who left (history kept)")
-    off.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
-    off.set_defaults(func=_deactivate)
-
-
 def _parse_until(raw: str, today: date) -> date:
     try:
         until = date.fromisoformat(raw.strip())

@@ -25,46 +25,6 @@ from storage.roster_changes import end_pairings
 KINDS = {"call": "电话", "visit": "走访"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    pairing = sub.add_parser("pairing", help="结对 / pairings").add_subparsers(
-        dest="pairing_cmd", required=True
-    )
-    end = pairing.add_parser("end", help="结束一个结对 / end a pairing (history kept)")
-    end.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
-    end.add_argument("--household", required=True, help="户编号或户 ID / household code or id")
-    end.add_argument("--reason", required=True, help="原因 / why, e.g. 调整帮扶责任人")
-    end.set_defaults(func=_pairing_end)
-
-    household = sub.add_parser("household", help="帮扶户 / households").add_subparsers(
-        dest="household_cmd", required=True
-    )
-    exit_ = household.add_parser("exit", help="户退出帮扶 / a household leaves the programme")
-    exit_.add_argument("--id", required=True, help="户编号或户 ID / household code or id")
-    exit_.add_argument("--status", required=True, help="退出情形 / e.g. 迁出、自然消亡、清退")
-    exit_.add_argument("--date", default="", help="退出日期 / since when (default: today)")
-    exit_.set_defaults(func=_household_exit)
-    status = household.add_parser("status", help="户状态 / 脱贫、监测户、已消除风险、退出")
-    status.add_argument("--id", required=True, help="户编号或户 ID / household code or id")
-    status.add_argument(
-        "--status", required=True, help="户状态 / one of " + "、".join(HOUSEHOLD_STATUSES)
-    )
-    status.add_argument("--date", default="", help="日期 / since when (default: today)")
-    status.add_argument("--reason", default="", help="说明 / a note, e.g. 迁出")
-    status.set_defaults(func=_household_status)
-
-    record = sub.add_parser("record", help="补录 / records").add_subparsers(
-        dest="record_cmd", required=True
-    )
-    add = record.add_parser("add", help="代干部补录电话或走访 / enter a call or visit for a cadre")
-    add.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
-    add.add_argument("--household", required=True, help="户编号或户 ID / household code or id")
-    add.add_argument("--kind", required=True, choices=sorted(KINDS), help="call 电话 | visit 走访")
-    add.add_argument("--date", required=True, help="日期 / when, e.g. 2026-11-20")
-    add.add_argument("--note", default="", help="情况 / what was done")
-    add.add_argument("--by", default="", help="录入人 / who enters it (default: the OS user)")
-    add.set_defaults(func=_record_add)
-
-
 async def cadre_of(session: AsyncSession, raw_phone: str) -> Cadre:
     """The cadre with this phone, or a clean refusal."""
     phone = normalize_phone(raw_phone)

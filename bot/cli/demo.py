@@ -21,12 +21,6 @@ from storage.invites import create_invite
 from storage.migrate import upgrade_async
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="终端里试用 / try the bot in the terminal")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh")
-    p.set_defaults(func=_demo)
-
-
 async def _demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     clock = SystemClock(settings.tz)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, time, tzinfo
-from pathlib import Path
 
 from bot.cli.moment import Moment, moment
 from bot.config import Settings, load_settings
@@ -31,27 +30,6 @@ def parse_at(value: str | None, tz: tzinfo) -> datetime | None:
     if len(value) <= 10:  # a bare date: the morning digest time
         at = datetime.combine(at.date(), time(8, 30))
     return at.replace(tzinfo=tz) if at.tzinfo is None else at.astimezone(tz)
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    digest = sub.add_parser("digest", help="周汇总/月总结 / supervisors' digests")
-    cmds = digest.add_subparsers(dest="digest_cmd", required=True)
-    preview = cmds.add_parser("preview", help="显示一个单位的汇总 / print one unit's digest")
-    preview.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
-    preview.add_argument("--chart", type=Path, help="write the chart PNG to this file")
-    preview.add_argument("--lang", choices=("zh", "en"), default="zh")
-    send = cmds.add_parser("send", help="把汇总放入发送队列 / enqueue every group's digest")
-    for p in (preview, send):
-        p.add_argument("--at", help="as of this time (default: now), e.g. 2026-11-23T08:30")
-        p.add_argument("--monthly", action="store_true", help="月总结 of the previous month")
-        p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
-    send.add_argument(
-        "--schedule",
-        action="store_true",
-        help="--at 是将来时：到时由 bangfu run 计算并发送 / a future --at: compute and send then",
-    )
-    preview.set_defaults(func=_preview)
-    send.set_defaults(func=_send)
 
 
 def _when(args: argparse.Namespace, settings: Settings) -> Moment | None:

@@ -16,15 +16,6 @@ from bot.config import load_settings
 SHOWN = 20  # drifted pairs listed one by one; the rest are counted
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    doctor = sub.add_parser(
-        "doctor",
-        help="检查联系状态与记录是否一致 / check the kept contact state against the records",
-    )
-    doctor.add_argument("--fix", action="store_true", help="按记录修复 / repair from the records")
-    doctor.set_defaults(func=_doctor)
-
-
 def _day(value: date | None) -> str:
     return value.isoformat() if value else both("doctor.none")
 

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from pathlib import Path
 
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
 from storage.audit import audit
-from storage.ledgers import LEDGERS
 from storage.stats import unit_by_path
 from webconsole.ledger_file import Export, write_ledger
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="导出台账 / export a ledger to .xlsx or .csv")
-    p.add_argument("ledger", choices=LEDGERS)
-    p.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
-    p.add_argument("--from", dest="since", help="起始日期 / first day, e.g. 2026-01-01")
-    p.add_argument("--to", dest="until", help="截止日期 / last day, e.g. 2026-12-31")
-    p.add_argument("file", type=Path, help="输出文件 / output file (.xlsx or .csv)")
-    p.set_defaults(func=_export)
 
 
 def _day(raw: str | None) -> date | None:

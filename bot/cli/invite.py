@@ -25,33 +25,6 @@ from storage.invites import (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    invite = sub.add_parser("invite", help="绑定码 / enrolment codes").add_subparsers(
-        dest="invite_cmd", required=True
-    )
-    create = invite.add_parser(
-        "create", help="生成一次性绑定码 / create a one-time code for a cadre or a group"
-    )
-    create.add_argument("--phone", help="干部手机号 / the cadre's phone")
-    create.add_argument("--group", action="store_true", help="督导群 / for a supervisors' group")
-    create.add_argument("--unit", help="单位路径 / unit path, e.g. 博白县/顿谷镇")
-    create.set_defaults(func=_create)
-    sheet = invite.add_parser(
-        "sheet", help="打印用绑定码表（含二维码）/ a printable sheet of codes with QR codes"
-    )
-    sheet.add_argument("--unit", required=True, help="单位路径（含下级）/ unit path and below")
-    sheet.add_argument("file", type=Path, help="FILE.xlsx、FILE.pdf 或 FILE.html")
-    sheet.add_argument(
-        "--phone", action="append", default=[], help="只给这些干部 / only these cadres (repeat)"
-    )
-    sheet.add_argument(
-        "--renew",
-        action="store_true",
-        help="作废未用的旧码，发新码 / replace unused codes (bound accounts are never touched)",
-    )
-    sheet.set_defaults(func=_sheet)
-
-
 def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
 

@@ -14,16 +14,6 @@ from core.policy import Policy
 from storage import outbox
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    box = sub.add_parser("outbox", help="发件箱 / outgoing messages").add_subparsers(
-        dest="outbox_cmd", required=True
-    )
-    box.add_parser("status", help="各状态条数 / count by status").set_defaults(func=_status)
-    again = box.add_parser("requeue", help="重发放弃的消息 / send given-up (dead) messages again")
-    again.add_argument("--failed", action="store_true", help="也重发永久失败的 / failed ones too")
-    again.set_defaults(func=_requeue)
-
-
 @admin_command
 async def _status(args: argparse.Namespace) -> int:
     settings = load_settings()

@@ -17,14 +17,6 @@ from core.names import is_mobile, normalize_phone
 from storage.cadres import cadre_by_phone
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("parse", help="试读一条消息 / show how the bot reads a message")
-    p.add_argument("--phone", required=True, help="干部手机号 / the cadre's phone")
-    p.add_argument("--at", help="发送时间 / when it is sent, e.g. 2026-11-30T10:00+08:00")
-    p.add_argument("text", help="消息原文 / the message as typed")
-    p.set_defaults(func=_parse)
-
-
 def _moment(raw: str | None, settings_tz) -> datetime:  # type: ignore[no-untyped-def]
     if raw is None:
         return SystemClock(settings_tz).now()

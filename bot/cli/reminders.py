@@ -18,28 +18,6 @@ from storage.jobs import SWEEP
 from storage.outbox import schedule_job
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    cal = sub.add_parser("calendar", help="五必访日历 / must-visit occasions of a year")
-    cal.add_argument("year", type=int, help="e.g. 2027")
-    cal.set_defaults(func=_calendar)
-    rem = sub.add_parser("reminders", help="提醒 / reminder sweeps")
-    cmds = rem.add_subparsers(dest="reminders_cmd", required=True)
-    for name, helptext, func in (
-        ("preview", "预览某时刻的提醒（不发送）/ what a sweep at T would send", _preview),
-        ("run", "执行提醒扫描，写入发件箱 / run the sweep into the outbox", _run),
-    ):
-        p = cmds.add_parser(name, help=helptext)
-        p.add_argument("--at", help="ISO date or time in the configured zone (default: now)")
-        p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
-        p.set_defaults(func=func)
-        if name == "run":
-            p.add_argument(
-                "--schedule",
-                action="store_true",
-                help="--at 是将来时：到时由 bangfu run 执行 / a future --at: run the sweep then",
-            )
-
-
 def parse_at(value: str | None, settings: Settings) -> datetime | None:
     """--at: a date means that day at the configured sweep time; a naive time is local."""
     tz: tzinfo = settings.tz

@@ -19,7 +19,7 @@ from bot.roster.files import RosterFileError, read_roster, write_template
 from bot.roster.importer import ImportReport, QuotaIssue, import_roster
 from core.i18n import t
 from core.names import normalize_path
-from core.policy import QUOTA_PRESET_ALIASES, QUOTA_PRESETS, Policy
+from core.policy import QUOTA_PRESET_ALIASES, Policy
 from storage.batch import Tally
 from storage.cadres import unit_by_path
 from storage.db import Database, is_sqlite
@@ -29,34 +29,6 @@ from storage.snapshot import sqlite_copy
 MAX_ERRORS_SHOWN = 200
 MAX_QUOTA_SHOWN = 20
 PROGRESS_FROM = 5000  # smaller files finish before anyone wonders
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    roster = sub.add_parser("roster", help="名册 / roster").add_subparsers(
-        dest="roster_cmd", required=True
-    )
-    imp = roster.add_parser("import", help="导入名册 / import a roster (.xlsx, .csv)")
-    imp.add_argument("file", type=Path, help="名册文件 / roster file (.xlsx, .csv UTF-8/GBK)")
-    imp.add_argument(
-        "--policy",
-        choices=[*QUOTA_PRESETS, *QUOTA_PRESET_ALIASES],
-        help="结对任务标准 / quota preset (default: the configured policy)",
-    )
-    imp.add_argument("--dry-run", action="store_true", help="只检查不写入 / check, write nothing")
-    imp.add_argument(
-        "--replace",
-        action="store_true",
-        help="文件是该单位的完整名册：文件里没有的结对结束 / the unit's complete roster",
-    )
-    imp.add_argument("--unit", help="--replace 的单位路径 / the unit the file replaces")
-    imp.set_defaults(func=_import)
-    rec = roster.add_parser(
-        "recover", help="撤回中断的导入 / take back an import that was killed half-way"
-    )
-    rec.set_defaults(func=_recover)
-    tpl = roster.add_parser("template", help="生成空白名册模板 / write an empty .xlsx template")
-    tpl.add_argument("file", type=Path, help="FILE.xlsx")
-    tpl.set_defaults(func=_template)
 
 
 def _progress(stage: str, done: int, total: int) -> None:

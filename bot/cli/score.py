@@ -19,18 +19,6 @@ from storage.db import Database
 from storage.stats import unit_by_path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("score", help="考核得分导出 / export a unit's assessment scores")
-    p.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
-    when = p.add_mutually_exclusive_group(required=True)
-    when.add_argument("--month", help="YYYY-MM")
-    when.add_argument("--quarter", help="YYYY-Qn, e.g. 2026-Q4")
-    p.add_argument("--at", help="as of this day (default: today)")
-    p.add_argument("--url", help="database URL (default: BANGFU_DATABASE_URL)")
-    p.add_argument("file", type=Path, help="FILE.csv or FILE.xlsx")
-    p.set_defaults(func=_export)
-
-
 def header() -> list[object]:
     names = [t(f"score.indicator.{n}") for n in INDICATORS]
     return ["排名", "干部", "得分", "等级", *names, "扣分", "失分原因"]

@@ -10,7 +10,6 @@ from core.clock import SystemClock
 from storage.audit import audit
 from storage.stats import unit_by_path
 from storage.webusers import (
-    ROLES,
     add_user,
     list_users,
     set_active,
@@ -18,26 +17,6 @@ from storage.webusers import (
     user_by_name,
 )
 from webconsole.passwords import hash_password, initial_password
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    user = sub.add_parser("user", help="网页后台账号 / web console accounts").add_subparsers(
-        dest="user_cmd", required=True
-    )
-    create = user.add_parser("create", help="新建账号 / create an account")
-    create.add_argument("--name", required=True, help="登录名 / sign-in name")
-    create.add_argument("--unit", required=True, help="单位路径, e.g. 博白县/顿谷镇")
-    create.add_argument("--role", required=True, choices=ROLES)
-    create.set_defaults(func=_create)
-    user.add_parser("list", help="列出账号 / list accounts").set_defaults(func=_list)
-    for cmd, fn, text in (
-        ("disable", _disable, "停用账号 / disable an account"),
-        ("enable", _enable, "恢复账号 / enable an account"),
-        ("reset", _reset, "重置密码 / reset the password"),
-    ):
-        p = user.add_parser(cmd, help=text)
-        p.add_argument("--name", required=True)
-        p.set_defaults(func=fn)
 
 
 @admin_command

@@ -17,11 +17,6 @@ from webconsole.serve import add_console
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    web = sub.add_parser("web", help="只运行网页后台 / serve only the web console")
-    web.set_defaults(func=_web)
-
-
 async def _web(args: argparse.Namespace) -> int:
     settings = load_settings()
     setup_logging(settings)

@@ -35,56 +35,6 @@ from storage.wecom_directory import bind_wecom_users
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
 
 
-def _group_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The `group` command's subparsers, shared with any other area that adds to it."""
-    parser = sub.choices.get("group")
-    if parser is None:
-        parser = sub.add_parser("group", help="督导群 / supervisors' groups")
-        return parser.add_subparsers(dest="group_cmd", required=True, metavar="ACTION")
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest="group_cmd", required=True, metavar="ACTION")
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    add = _group_parsers(sub).add_parser(
-        "add-wecom", help="登记企业微信群机器人 / register a WeCom group robot for a unit"
-    )
-    add.add_argument("--unit", required=True, help="单位路径 / unit path, e.g. 博白县/顿谷镇")
-    add.add_argument(
-        "--webhook-key",
-        required=True,
-        help="机器人 webhook 的 key（或整个 webhook 地址）/ the robot's webhook key or URL",
-    )
-    add.add_argument("--title", default="", help="群名称 / group name (optional)")
-    add.add_argument(
-        "--test",
-        action="store_true",
-        help="发一条测试消息到群里 / send a test message to the group",
-    )
-    add.set_defaults(func=_add_wecom)
-    wecom = sub.add_parser("wecom", help="企业微信 / WeCom").add_subparsers(
-        dest="wecom_cmd", required=True, metavar="ACTION"
-    )
-    check = wecom.add_parser(
-        "check", help="检查企业微信应用配置 / check the WeCom app's settings and credentials"
-    )
-    check.add_argument("--send-to", metavar="USERID", help="再给这个成员发一条测试消息")
-    check.set_defaults(func=_check)
-    sync = wecom.add_parser(
-        "sync", help="按手机号从通讯录绑定干部，无需绑定码 / bind cadres through the directory"
-    )
-    sync.add_argument("--unit", help="只同步这个单位及下级 / only this unit and below")
-    sync.add_argument(
-        "--per-second",
-        type=float,
-        default=5.0,
-        help="每秒最多查询几次 / lookups per second (WeCom limits the rate)",
-    )
-    sync.set_defaults(func=_sync)
-
-
 def normalize_key(raw: str) -> str | None:
     """The key itself, also when the whole webhook URL was pasted; None when malformed."""
     raw = raw.strip()
