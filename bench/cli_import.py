@@ -2,10 +2,11 @@
 
     python bench/cli_import.py [--tree PATH] [--repeat 5]
 
-For each command, a fresh interpreter imports bot.cli and builds the parser for that
-command (what `bangfu COMMAND ...` does before it parses its arguments); the figure is the
-sum of the top-level imports' cumulative times, the median of `--repeat` runs. `--tree`
-measures another checkout (e.g. an older commit exported with `git archive`).
+For each argv (`--help`, `COMMAND --help`, an argument error), a fresh interpreter imports
+bot.cli, builds the parser and parses the argv (what `bangfu ...` does before a command
+runs); the figure is the sum of the top-level imports' cumulative times, the median of
+`--repeat` runs. `--tree` measures another checkout (e.g. an older commit exported with
+`git archive`). Both modes print a Markdown table headed by the machine's load average.
 
 `--run` measures instead whole admin commands as an administrator types them, against a small
 county in a scratch SQLite file: every import the run makes (the parser's and those each
@@ -24,37 +25,54 @@ import tempfile
 from pathlib import Path
 
 COMMANDS = ["invite", "roster", "cadre", "pairing", "record", "outbox", "reminders", "digest"]
-PROBE = "from bot.cli import build_parser\ntry:\n    build_parser({argv!r})\nexcept TypeError:\n    build_parser()\n"
+PARSES = [
+    ["--help"],
+    *([c, "--help"] for c in COMMANDS),
+    ["invite", "create", "--help"],
+    ["invite", "create", "--no-such-option"],
+]
+PROBE = (
+    "argv = {argv!r}\nfrom bot.cli import build_parser\n"
+    "try:\n    p = build_parser(argv)\nexcept TypeError:\n    p = build_parser()\n"
+    "try:\n    p.parse_args(argv)\nexcept SystemExit:\n    pass\n"
+)
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
-def import_seconds(tree: Path, command: str) -> float:
-    """Total import time, in seconds, of building the parser for `command` in `tree`."""
+def import_seconds(tree: Path, argv: list[str]) -> float:
+    """Total import time, in seconds, of building the parser and parsing `argv` in `tree`."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    code = PROBE.format(argv=[command, "--help"])
+    code = PROBE.format(argv=argv)
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=tree,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    total = 0
-    for line in done.stderr.splitlines():
-        m = LINE.match(line)
-        if m and not m.group(3):  # a top-level import: its cumulative time covers the rest
-            total += int(m.group(2))
-    return total / 1e6
+    return _top_level_seconds(done.stderr)
 
 
 def _top_level_seconds(stderr: str) -> float:
     total = 0
     for line in stderr.splitlines():
         m = LINE.match(line)
-        if m and not m.group(3):
+        if m and not m.group(3):  # a top-level import: its cumulative time covers the rest
             total += int(m.group(2))
     return total / 1e6
+
+
+def _header(what: str, repeat: int) -> None:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{what}; median of {repeat} runs; load average {load}\n")
+    print("| command | median | min | max | exit |")
+    print("|---|---|---|---|---|")
+
+
+def _row(label: str, runs: list[float], codes: str = "") -> None:
+    med, lo, hi = statistics.median(runs), min(runs), max(runs)
+    print(f"| `{label}` | {med:.3f} s | {lo:.3f} s | {hi:.3f} s | {codes} |", flush=True)
 
 
 # Whole commands, each in a fresh interpreter: a phone's code, sheets, the roster's changes.
@@ -108,6 +126,7 @@ def run_mode(tree: Path, repeat: int) -> None:
         capture_output=True,
         check=True,
     )
+    _header("whole commands, every import (python -X importtime)", repeat)
     for template in RUNS:
         argv = [a.format(tmp=tmp) for a in template]
         runs, codes = [], []
@@ -116,7 +135,7 @@ def run_mode(tree: Path, repeat: int) -> None:
             runs.append(seconds)
             codes.append(rc)
         label = " ".join(template[:2]) + (f" {Path(argv[4]).suffix}" if "sheet" in template else "")
-        print(f"{label:<22} {statistics.median(runs):6.3f} s  (min {min(runs):.3f})  exit {codes}")
+        _row(label, runs, " ".join(sorted({str(c) for c in codes})))
 
 
 def main() -> None:
@@ -129,9 +148,10 @@ def main() -> None:
     if args.run:
         run_mode(args.tree, args.repeat)
         return
-    for command in COMMANDS:
-        runs = [import_seconds(args.tree, command) for _ in range(args.repeat)]
-        print(f"{command:<10} {statistics.median(runs):6.3f} s  (min {min(runs):.3f})")
+    _header("building the parser and parsing (python -X importtime)", args.repeat)
+    for argv in PARSES:
+        runs = [import_seconds(args.tree, argv) for _ in range(args.repeat)]
+        _row(" ".join(argv), runs, "-")
 
 
 if __name__ == "__main__":

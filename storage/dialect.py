@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def insert_ignore(session: AsyncSession, table: Table, index_elements: list[str]) -> Any:
     """INSERT … ON CONFLICT (index_elements) DO NOTHING for the session's database."""
-    name = session.get_bind().dialect.name
-    module = postgresql if name == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    # Each dialect module is imported when first used: an admin command on SQLite does not
+    # pay for the PostgreSQL dialect (and asyncpg's) at start-up.
+    if is_postgres(session):
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 def is_postgres(session: AsyncSession) -> bool:

@@ -18,6 +18,7 @@ import pytest
 from bot.cli.parsers import lazy
 
 HEAVY = (
+    "asyncio",
     "sqlalchemy",
     "pydantic",
     "pydantic_settings",

@@ -9,7 +9,6 @@ and the start of any admin command pay for no SQLAlchemy, pydantic, Alembic or c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -36,6 +35,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     args.clock = clock
+    import asyncio  # not before parsing: asyncio alone is a tenth of a second to import
+
     from bot.config import ConfigError
 
     try:
