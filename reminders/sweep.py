@@ -166,6 +166,9 @@ def _group(
         replies = {a.language: build_reply(name, items, today, a.language) for a in accs}
         keys = [d.key for d in items]
         msgs = _messages(cadre_id, replies, accs, keys, today, not_before)
+        # The round goes out most overdue first: the message carries its earliest due date.
+        earliest = min(d.due_on for d in items)
+        msgs = tuple(replace(m, due_on=earliest) for m in msgs)
         out.append(CadreReminder(cadre_id, name, tuple(items), msgs))
     return out
 

@@ -406,6 +406,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # A reminder: the earliest due date of its duties. Among due rows the most overdue are
+    # claimed first; rows without one (digests, notices) before any reminder.
+    due_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ReminderMark(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, case, delete, func, or_, select, update
@@ -44,6 +44,7 @@ class NewMessage:
     cadre_id: int | None = None
     group_id: int | None = None
     not_before: datetime | None = None
+    due_on: date | None = None  # a reminder's most overdue duty: claimed first
 
 
 async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *, now: datetime) -> int:
@@ -57,6 +58,7 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *, now:
             "payload": m.payload,
             "cadre_id": m.cadre_id,
             "group_id": m.group_id,
+            "due_on": m.due_on,
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": m.not_before or now,
@@ -124,9 +126,12 @@ async def claim_due(
     cond = _due(now, lease)
     if channels is not None:
         cond = and_(cond, _T.c.channel.in_(list(channels)))
-    # Answers to people waiting (kind "reply") first, then the oldest due.
+    # Answers to people waiting (kind "reply") first; then rows without a due date (digests,
+    # notices: few); then reminders, the most overdue first (a 50,000-cadre round takes the
+    # bot half an hour); then the oldest due.
     first = case((_T.c.kind == REPLY, 0), else_=1)
-    pick = select(_T.c.id).where(cond).order_by(first, _T.c.next_attempt_at, _T.c.id).limit(limit)
+    order = (first, _T.c.due_on.asc().nulls_first(), _T.c.next_attempt_at, _T.c.id)
+    pick = select(_T.c.id).where(cond).order_by(*order).limit(limit)
     # A materialized CTE runs the locking pick once. As a plain IN (subquery) PostgreSQL may
     # rescan it per outer row, and each rescan skips the rows just claimed and locks more.
     picked = skip_locked(session, pick).cte("picked").prefix_with("MATERIALIZED")

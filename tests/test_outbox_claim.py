@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -79,3 +79,26 @@ async def test_concurrent_claimers_never_share_a_row(db):
     claimed = [row_id for ids in results for row_id in ids]
     assert len(claimed) == 300 and len(set(claimed)) == 300
     assert sum(1 for ids in results if ids) >= 2  # they really competed
+
+
+async def test_a_round_goes_most_overdue_first(db):
+    """Answers first, then digests (no due date), then reminders by how overdue they are."""
+    due = {
+        "r-today": date(2026, 11, 23),
+        "r-month": date(2026, 10, 20),
+        "r-week": date(2026, 11, 16),
+    }
+    msgs = [outbox.NewMessage(key, "telegram", key, "reminder", {"text": key}, due_on=day)
+            for key, day in due.items()]  # fmt: skip
+    msgs += [
+        outbox.NewMessage("digest", "telegram", "-100", "digest", {"text": "d"}),
+        outbox.NewMessage("reply", "telegram", "7", "reply", {"text": "r"}),
+    ]
+    async with db.transaction() as s:
+        await outbox.enqueue(s, msgs, now=NOW)
+    order = []
+    for _ in msgs:
+        async with db.transaction() as s:
+            [row] = await outbox.claim_due(s, worker="w", now=NOW, lease=LEASE, limit=1)
+        order.append(row.dedupe_key)
+    assert order == ["reply", "digest", "r-month", "r-week", "r-today"]

@@ -49,6 +49,7 @@ async def test_one_message_per_cadre_lists_every_due_household(db):
         [f"rep:h:{homes[0].id}", f"rep:h:{homes[1].id}"]
     ]
     assert result.enqueued == 1 and result.duties == 2
+    assert row.due_on == date(2026, 11, 30)  # its earliest duty's: the round's order
 
 
 async def test_english_account_gets_english_text(db):
