@@ -6,9 +6,11 @@ in memory. A unit path is split into its first three levels (县/乡镇/村).
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -79,52 +81,171 @@ CONTACT_HEADERS = [
 
 
 async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
-    """Plain columns, not ORM objects: a county's year is 2M rows."""
-    village = aliased(Unit)
+    """A county's year is 2M rows, so this reads with the database driver itself: plain
+    contact columns from a cursor in large batches (no joins, no ORM or SQLAlchemy rows);
+    the village path, household and cadre come from small maps loaded first."""
+    homes = await _home_map(session, r.path)
+    if not homes:
+        return
+    names: dict[int, str] = {i: n for i, n in await session.execute(select(Cadre.id, Cadre.name))}
     c = Contact
-    stmt = (
-        select(
-            village.path,
-            Household.code,
-            Household.head_name,
-            Cadre.name,
-            c.kind,
-            c.occurred_on,
-            c.help_tags,
-            c.summary,
-            c.problems_raised,
-            c.photo_refs,
-            c.latitude,
-            c.longitude,
-            c.reported_at,
+    stmt = select(
+        c.household_id,
+        c.cadre_id,
+        c.kind,
+        c.occurred_on,
+        c.help_tags,
+        c.summary,
+        c.problems_raised,
+        c.photo_refs,
+        c.latitude,
+        c.longitude,
+        c.reported_at,
+    ).where(c.deleted_at.is_(None))
+    if len(homes) < (await session.scalar(select(func.count()).select_from(Household)) or 0):
+        # Part of the database: filter in SQL too (the whole of it needs no filter).
+        stmt = stmt.where(
+            c.household_id.in_(
+                select(Household.id).where(Household.village_id.in_(units_under(r.path)))
+            )
         )
-        .join(Household, Household.id == c.household_id)
+    stmt = _dated(stmt, c.occurred_on, r).order_by(c.occurred_on, c.id)
+    days: dict[Any, date] = {}
+    tags_text: dict[Any, str] = {}
+    photos_n: dict[Any, int] = {}
+    kinds = KIND_ZH
+    local = _Localiser(r.tz)
+    async for batch in raw_batches(session, stmt):
+        for hid, cid, kind, day, tags, summary, raised, photos, lat, lon, at in batch:
+            home = homes.get(hid)
+            if home is None:
+                continue
+            d = days.get(day)
+            if d is None:
+                d = days[day] = day if isinstance(day, date) else date.fromisoformat(day)
+            t = tags_text.get(tags) if tags.__hash__ is not None else None
+            if t is None:
+                t = _joined(tags)
+                if tags.__hash__ is not None:
+                    tags_text[tags] = t
+            n = photos_n.get(photos) if photos.__hash__ is not None else None
+            if n is None:
+                n = _count(photos)
+                if photos.__hash__ is not None:
+                    photos_n[photos] = n
+            yield [
+                *home,
+                names.get(cid, ""),
+                kinds.get(kind, kind),
+                d,
+                t,
+                summary,
+                raised,
+                n,
+                lat,
+                lon,
+                local(at),
+            ]
+
+
+async def _home_map(session: AsyncSession, path: str) -> dict[int, list[Any]]:
+    """Household id → [县, 乡镇, 村, 户编号, 户主] for the households under `path`."""
+    village = aliased(Unit)
+    stmt = (
+        select(Household.id, village.path, Household.code, Household.head_name)
         .join(village, village.id == Household.village_id)
-        .join(Cadre, Cadre.id == c.cadre_id)
-        .where(c.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
-        .order_by(c.occurred_on, c.id)
+        .where(Household.village_id.in_(units_under(path)))
     )
     places: dict[str, list[str]] = {}
-    async for row in _stream(session, _dated(stmt, c.occurred_on, r)):
-        vpath, code, head, cadre, kind, day, tags, summary, raised, photos, lat, lon, at = row
-        place = places.get(vpath)
-        if place is None:
-            place = places[vpath] = split_path(vpath)
-        yield [
-            *place,
-            code or "",
-            head,
-            cadre,
-            KIND_ZH.get(kind, kind),
-            day,
-            "、".join(tags or []),
-            summary,
-            raised,
-            len(photos or []),
-            lat,
-            lon,
-            _local(at, r.tz),
-        ]
+    out: dict[int, list[Any]] = {}
+    async for batch in raw_batches(session, stmt):
+        for hid, vpath, code, head in batch:
+            place = places.get(vpath)
+            if place is None:
+                place = places[vpath] = split_path(vpath)
+            out[hid] = [*place, code or "", head]
+    return out
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, (str, bytes)):
+        return json.loads(value) if value else []
+    return value
+
+
+def _joined(tags: Any) -> str:
+    return "、".join(str(t) for t in _decoded(tags) or [])
+
+
+def _count(photos: Any) -> int:
+    return len(_decoded(photos) or [])
+
+
+class _Localiser:
+    """A stored timestamp as the driver gives it (SQLite: naive UTC text; PostgreSQL: aware)
+    → naive local time. The zone's offset is looked up once per hour of UTC time."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.offsets: dict[Any, timedelta] = {}
+
+    def __call__(self, at: Any) -> datetime | None:
+        if at is None:
+            return None
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is not None:
+            at = at.astimezone(UTC).replace(tzinfo=None)
+        hour = at.toordinal() * 24 + at.hour
+        off = self.offsets.get(hour)
+        if off is None:
+            aware = at.replace(tzinfo=UTC).astimezone(self.tz)
+            off = self.offsets[hour] = aware.replace(tzinfo=None) - at
+        return at + off
+
+
+RAW_BATCH = 10_000
+
+
+async def raw_batches(session: AsyncSession, stmt: Any) -> AsyncIterator[list[Any]]:
+    """Rows of `stmt` as the driver returns them (tuples or records), in large batches:
+    asyncpg through a server-side cursor, SQLite through the aiosqlite cursor's fetchmany.
+    Values are not converted: dates may be text on SQLite and JSON is text."""
+    conn = await session.connection()
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect)
+    params = compiled.construct_params()
+    names = compiled.positiontup or []
+    args = [params[k] for k in names]
+    raw: Any = (await conn.get_raw_connection()).driver_connection
+    if dialect.name == "sqlite":
+        args = [a.isoformat() if isinstance(a, date) else a for a in args]
+        cursor = await raw.execute(str(compiled), args)
+        try:
+            # The next batch is read in aiosqlite's thread while this one is written.
+            ahead = asyncio.ensure_future(cursor.fetchmany(RAW_BATCH))
+            while batch := await ahead:
+                ahead = asyncio.ensure_future(cursor.fetchmany(RAW_BATCH))
+                yield batch
+        finally:
+            if not ahead.done():
+                await asyncio.wait([ahead])
+            await cursor.close()
+    elif dialect.name == "postgresql":
+        sql = str(compiled)
+        if raw.is_in_transaction():
+            cur = await raw.cursor(sql, *args)
+            while batch := await cur.fetch(RAW_BATCH):
+                yield batch
+        else:
+            async with raw.transaction():
+                cur = await raw.cursor(sql, *args)
+                while batch := await cur.fetch(RAW_BATCH):
+                    yield batch
+    else:  # any other driver: SQLAlchemy's own streaming
+        result = await session.stream(stmt.execution_options(yield_per=RAW_BATCH))
+        async for part in result.partitions():
+            yield list(part)
 
 
 KIND_ZH = {"visit": "入户走访", "call": "电话联系", "other": "其他"}

@@ -16,7 +16,9 @@ import pytest
 from sqlalchemy import select, text
 
 from bench.roster_rows import county_rows
+from bot.config import Settings
 from bot.roster.files import write_rows_csv
+from bot.run import _recover_roster_import
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Cadre, Household, Pairing, Unit
@@ -116,19 +118,7 @@ async def test_an_import_killed_outright_is_taken_back_and_a_rerun_lands_once(
         r[8] = "7"
     path = roster(tmp_path, big, "b.csv")
 
-    proc = await asyncio.create_subprocess_exec(
-        *bangfu(db, "roster", "import", str(path)), cwd=ROOT, env=env(db),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(240):
-            while await pending(db) < 4:  # several batches committed, with their entries
-                assert proc.returncode is None, "the import ended before it could be killed"
-                await asyncio.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        await proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    await kill_mid_import(db, path)
     half = await snapshot(db)
     assert half != before  # batches of the killed import are in the database …
     assert len(half["households"]) < BIG  # … but not all of them
@@ -161,11 +151,8 @@ async def test_an_import_killed_outright_is_taken_back_and_a_rerun_lands_once(
     assert await snapshot(db) == after
 
 
-async def test_the_next_import_takes_back_a_killed_one_first(
-    cli_db: Database, tmp_path: Path
-) -> None:
-    db = cli_db
-    path = roster(tmp_path, list(county_rows(BIG)), "b.csv")
+async def kill_mid_import(db: Database, path: Path) -> None:
+    """Start a real import and SIGKILL it once several batches have committed."""
     proc = await asyncio.create_subprocess_exec(
         *bangfu(db, "roster", "import", str(path)), cwd=ROOT, env=env(db),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
@@ -178,9 +165,31 @@ async def test_the_next_import_takes_back_a_killed_one_first(
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+async def test_the_next_import_takes_back_a_killed_one_first(
+    cli_db: Database, tmp_path: Path
+) -> None:
+    db = cli_db
+    await kill_mid_import(db, roster(tmp_path, list(county_rows(BIG)), "b.csv"))
     small = list(county_rows(50))
     code, out = await run_cli(db, "roster", "import", str(roster(tmp_path, small, "s.csv")))
     assert code == 0 and "上次导入未完成" in out, out
     after = await snapshot(db)
     assert len(after["households"]) == 50 and len(after["pairings"]) == 50
     assert await pending(db) == 0
+
+
+async def test_bangfu_run_takes_back_a_killed_import_at_start_up(
+    cli_db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = cli_db
+    before = await snapshot(db)
+    await kill_mid_import(db, roster(tmp_path, list(county_rows(BIG)), "b.csv"))
+    assert await snapshot(db) != before
+    # What `bangfu run` does before it starts its parts (bot.run.serve).
+    await _recover_roster_import(Settings(database_url=db.url))
+    assert await snapshot(db) == before
+    assert await pending(db) == 0
+    assert "took back an unfinished roster import" in caplog.text

@@ -1,4 +1,4 @@
-"""Writing ledgers to .xlsx (streaming, XlsxWriter's constant-memory mode) or .csv, safely.
+"""Writing ledgers to .xlsx (sheet XML streamed straight into the zip) or .csv, safely.
 
 Dates stay real dates (Excel shows and sorts them as dates); a text cell beginning with
 = + - @ is stored as text, never as a formula. The .xlsx adds the per-cadre summary sheet.
@@ -6,6 +6,7 @@ Dates stay real dates (Excel shows and sorts them as dates); a text cell beginni
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,15 +14,11 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from xlsxwriter import Workbook
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
-
 from core.policy import Policy
 from reminders.digest import duty_start
 from storage import ledgers
 from storage.db import Database
+from webconsole.xlsx_stream import XlsxStream
 
 FORMULA_START = ("=", "+", "-", "@")
 SHEET_NAMES = {
@@ -74,32 +71,6 @@ def _rows(
     return fn(session, r)
 
 
-@dataclass(frozen=True)
-class _Formats:
-    day: Format
-    stamp: Format
-
-
-def _xlsx_row(ws: Worksheet, r: int, row: list[Any], f: _Formats) -> None:
-    """One row: text always as text (never a formula, whatever it begins with), dates as
-    real Excel dates, numbers as numbers, empty cells left out."""
-    for col, value in enumerate(row):
-        kind = type(value)
-        if kind is str:
-            if value:
-                ws.write_string(r, col, ILLEGAL_CHARACTERS_RE.sub("", value))
-        elif kind is datetime:
-            ws.write_datetime(r, col, value, f.stamp)
-        elif kind is date:
-            ws.write_datetime(r, col, value, f.day)
-        elif kind is bool:
-            ws.write_boolean(r, col, value)
-        elif kind is int or kind is float:
-            ws.write_number(r, col, value)
-        elif value is not None:
-            ws.write_string(r, col, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-
-
 def csv_cell(value: Any) -> Any:
     """CSV has no types: dates as ISO text; formula-looking text gets a leading apostrophe."""
     if isinstance(value, datetime):
@@ -132,47 +103,78 @@ async def _write_csv(
     with target.open("w", newline="", encoding="utf-8-sig") as fh:
         out = csv.writer(fh)
         out.writerow(_headers(spec.ledger))
+        batch: list[list[Any]] = []
         async with db.sessions() as session:
             async for row in _rows(session, spec.ledger, r, p):
-                out.writerow([csv_cell(v) for v in row])
-                n += 1
+                batch.append([_CSV.get(type(v), _same)(v) for v in row])
+                if len(batch) >= 2000:
+                    out.writerows(batch)
+                    n += len(batch)
+                    batch.clear()
+        out.writerows(batch)
+        n += len(batch)
     return n
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _csv_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+_CSV: dict[type, Callable[[Any], Any]] = {
+    str: _csv_text,
+    datetime: lambda v: v.strftime("%Y-%m-%d %H:%M"),
+    date: lambda v: v.isoformat(),
+    type(None): lambda v: "",
+}
 
 
 async def _write_xlsx(
     db: Database, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
 ) -> int:
-    # constant_memory: each row goes to disk as it is written (strings inline, no shared
-    # table), so a county's year of contacts never sits in memory.
-    wb = Workbook(
-        str(target),
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    f = _Formats(
-        wb.add_format({"num_format": "yyyy-mm-dd"}),
-        wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-    )
+    # Rows go to the zip stream as they come (strings inline, no shared table), so a
+    # county's year of contacts never sits in memory.
+    book = XlsxStream(target)
+    summary: asyncio.Task[list[list[Any]]] | None = None
     try:
-        n = await _sheet(db, wb, spec.ledger, r, p, f)
         if spec.ledger != "cadres":
-            await _sheet(db, wb, "cadres", r, p, f)
+            # The summary's query runs on its own connection while the ledger streams (its
+            # few rows per cadre wait in memory), so its fixed cost overlaps the long sheet.
+            summary = asyncio.create_task(_all_rows(db, "cadres", r, p))
+        n = await _sheet(db, book, spec.ledger, r, p)
+        if summary is not None:
+            rows = await summary
+            with book.add_sheet(SHEET_NAMES["cadres"], *_head("cadres")) as ws:
+                for row in rows:
+                    ws.row(row)
     finally:
-        wb.close()
+        if summary is not None and not summary.done():
+            summary.cancel()
+            await asyncio.gather(summary, return_exceptions=True)
+        book.close()
     return n
+
+
+async def _all_rows(
+    db: Database, ledger: str, r: ledgers.Range, p: ledgers.Periods
+) -> list[list[Any]]:
+    async with db.sessions() as session:
+        return [row async for row in _rows(session, ledger, r, p)]
+
+
+def _head(ledger: str) -> tuple[list[str], list[float]]:
+    headers = _headers(ledger)
+    return headers, [float(max(8, min(30, len(h) * 2 + 4))) for h in headers]
 
 
 async def _sheet(
-    db: Database, wb: Workbook, ledger: str, r: ledgers.Range, p: ledgers.Periods, f: _Formats
+    db: Database, book: XlsxStream, ledger: str, r: ledgers.Range, p: ledgers.Periods
 ) -> int:
-    ws = wb.add_worksheet(SHEET_NAMES[ledger])
-    headers = _headers(ledger)
-    ws.freeze_panes(1, 0)
-    for i, h in enumerate(headers):
-        ws.set_column(i, i, max(8, min(30, len(h) * 2 + 4)))
-    ws.write_row(0, 0, headers)
-    n = 0
-    async with db.sessions() as session:
-        async for row in _rows(session, ledger, r, p):
-            n += 1
-            _xlsx_row(ws, n, row, f)
-    return n
+    with book.add_sheet(SHEET_NAMES[ledger], *_head(ledger)) as ws:
+        async with db.sessions() as session:
+            async for row in _rows(session, ledger, r, p):
+                ws.row(row)
+        return ws.rows - 1  # less the header row
