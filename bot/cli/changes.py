@@ -82,34 +82,30 @@ async def _pairing_end(args: argparse.Namespace) -> int:
 
 @admin_command
 async def _household_exit(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    now = adminkit.admin_clock(settings).now()
     status = args.status.strip()
     if not status or len(status) > 20:
         raise AdminError("changes.bad_status", value=args.status)
-    day = _record_date(args.date, now.date()) if args.date.strip() else now.date()
-    async with open_db(settings) as db, db.transaction() as s:
-        household = await household_of(s, args.id)
-        if household.status == HOUSEHOLD_EXITED:
-            raise AdminError("changes.already_exited", head=household.head_name)
-        count = await set_household_status(
-            s, household, HOUSEHOLD_EXIT, on=day, now=now, actor="cli", reason=status
-        )
-    say("changes.household_exited", head=household.head_name, status=status, count=count)
-    return 0
+    return await _set_status(args, HOUSEHOLD_EXIT, reason=status, shown=status)
 
 
 @admin_command
 async def _household_status(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    now = adminkit.admin_clock(settings).now()
     label = args.status.strip()
     if label not in HOUSEHOLD_STATUSES:
         raise AdminError(
             "changes.unknown_status", value=args.status, known="、".join(HOUSEHOLD_STATUSES)
         )
+    return await _set_status(args, label, reason=args.reason.strip()[:50], shown=label)
+
+
+async def _set_status(args: argparse.Namespace, label: str, *, reason: str, shown: str) -> int:
+    """`household exit` and `household status`: one household's status from a given day.
+
+    `shown` is what the exit message names: exit's own reason (迁出), or the label (退出).
+    """
+    settings = load_settings()
+    now = adminkit.admin_clock(settings).now()
     day = _record_date(args.date, now.date()) if args.date.strip() else now.date()
-    reason = args.reason.strip()[:50]
     async with open_db(settings) as db, db.transaction() as s:
         household = await household_of(s, args.id)
         if household.status == HOUSEHOLD_EXITED:
@@ -118,7 +114,7 @@ async def _household_status(args: argparse.Namespace) -> int:
             s, household, label, on=day, now=now, actor="cli", reason=reason
         )
     if label == HOUSEHOLD_EXIT:
-        say("changes.household_exited", head=household.head_name, status=label, count=count)
+        say("changes.household_exited", head=household.head_name, status=shown, count=count)
     else:
         say("changes.household_status", head=household.head_name, status=label, day=day)
     return 0
