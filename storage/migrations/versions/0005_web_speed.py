@@ -96,6 +96,28 @@ PG_FUNCTIONS = [
 ]
 
 
+SQLITE_TRIGGER_NAMES = (
+    "contact_months_insert",
+    "contact_months_delete",
+    "contact_months_update",
+    "contact_months_village",
+)
+PG_TRIGGERS = (("contacts", "contact_months_keep"), ("households", "contact_months_village"))
+
+
+def backfill(sqlite: bool) -> str:
+    """The months from the contacts (used by bench/make_county.py too, after a load without
+    the triggers)."""
+    month = "date(c.occurred_on, 'start of month')" if sqlite else "date_trunc('month', c.occurred_on)::date"
+    return f"""
+        INSERT INTO contact_months (household_id, month, village_id, n)
+        SELECT c.household_id, {month}, h.village_id, count(*)
+        FROM contacts c JOIN households h ON h.id = c.household_id
+        WHERE c.deleted_at IS NULL AND c.kind IN {DUTY}
+        GROUP BY c.household_id, {month}, h.village_id
+    """
+
+
 def upgrade() -> None:
     op.create_table(
         "contact_months",
@@ -113,25 +135,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_diary_day_id", ["written_on", "id"], unique=False)
 
     sqlite = op.get_bind().dialect.name == "sqlite"
-    month = "date(c.occurred_on, 'start of month')" if sqlite else "date_trunc('month', c.occurred_on)::date"
-    op.execute(
-        f"""
-        INSERT INTO contact_months (household_id, month, village_id, n)
-        SELECT c.household_id, {month}, h.village_id, count(*)
-        FROM contacts c JOIN households h ON h.id = c.household_id
-        WHERE c.deleted_at IS NULL AND c.kind IN {DUTY}
-        GROUP BY c.household_id, {month}, h.village_id
-        """
-    )
+    op.execute(backfill(sqlite))
     for sql in SQLITE_TRIGGERS if sqlite else PG_FUNCTIONS:
         op.execute(sql)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("contact_months_insert", "contact_months_delete", "contact_months_update"):
+        for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-        op.execute("DROP TRIGGER IF EXISTS contact_months_village")
     else:
         op.execute("DROP TRIGGER IF EXISTS contact_months_keep ON contacts")
         op.execute("DROP TRIGGER IF EXISTS contact_months_village ON households")

@@ -134,6 +134,19 @@ PG_FUNCTIONS = [
     """,
 ]
 
+# Used by bench/make_county.py too: it loads contacts with the triggers off, then backfills.
+BACKFILL = f"""
+    INSERT INTO contact_state (cadre_id, household_id, last_call_on, last_visit_on, last_contact_on)
+    SELECT cadre_id, household_id,
+           max(CASE WHEN kind = 'call' THEN occurred_on END),
+           max(CASE WHEN kind = 'visit' THEN occurred_on END),
+           max(occurred_on)
+    FROM contacts WHERE deleted_at IS NULL AND kind IN {DUTY}
+    GROUP BY cadre_id, household_id
+"""
+SQLITE_TRIGGER_NAMES = ("contact_state_insert", "contact_state_delete", "contact_state_update")
+PG_TRIGGERS = (("contacts", "contact_state_keep"),)  # (table, trigger)
+
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -147,17 +160,7 @@ def upgrade() -> None:
         sa.Column("last_contact_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("cadre_id", "household_id", name=op.f("pk_contact_state")),
     )
-    op.execute(
-        f"""
-        INSERT INTO contact_state (cadre_id, household_id, last_call_on, last_visit_on, last_contact_on)
-        SELECT cadre_id, household_id,
-               max(CASE WHEN kind = 'call' THEN occurred_on END),
-               max(CASE WHEN kind = 'visit' THEN occurred_on END),
-               max(occurred_on)
-        FROM contacts WHERE deleted_at IS NULL AND kind IN {DUTY}
-        GROUP BY cadre_id, household_id
-        """
-    )
+    op.execute(BACKFILL)
     sqlite = op.get_bind().dialect.name == "sqlite"
     for sql in SQLITE_TRIGGERS if sqlite else PG_FUNCTIONS:
         op.execute(sql)
@@ -165,7 +168,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("contact_state_insert", "contact_state_delete", "contact_state_update"):
+        for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
         op.execute("DROP TRIGGER IF EXISTS contact_state_keep ON contacts")
