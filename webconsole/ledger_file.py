@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -80,6 +80,32 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return "" if value is None else value
+
+
+def write_table(target: Path, sheet: str, headers: list[str], rows: Iterable[list[Any]]) -> int:
+    """A small table (not a ledger) to .xlsx or .csv with the ledgers' protection.
+
+    Text beginning with = + - @ stays text: inline strings in the .xlsx, a leading apostrophe
+    in the .csv. Returns the number of rows below the header.
+    """
+    n = 0
+    if target.suffix.lower() == ".csv":
+        with target.open("w", newline="", encoding="utf-8-sig") as fh:
+            out = csv.writer(fh)
+            out.writerow(headers)
+            for row in rows:
+                out.writerow([csv_cell(v) for v in row])
+                n += 1
+        return n
+    book = XlsxStream(target)
+    try:
+        with book.add_sheet(sheet, *_widths(headers)) as ws:
+            for row in rows:
+                ws.row(row)
+                n += 1
+    finally:
+        book.close()
+    return n
 
 
 async def write_ledger(
@@ -166,7 +192,10 @@ async def _all_rows(
 
 
 def _head(ledger: str) -> tuple[list[str], list[float]]:
-    headers = _headers(ledger)
+    return _widths(_headers(ledger))
+
+
+def _widths(headers: list[str]) -> tuple[list[str], list[float]]:
     return headers, [float(max(8, min(30, len(h) * 2 + 4))) for h in headers]
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, time, tzinfo
 
 from bot.cli.moment import Moment, moment
 from bot.config import Settings, load_settings
+from core.i18n import t
 from reminders.digest import DigestKind, build_digest
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import quiet_until
@@ -51,7 +52,7 @@ async def _preview(args: argparse.Namespace) -> int:
         async with db.sessions() as session:
             unit = await unit_by_path(session, args.unit)
         if unit is None:
-            print(f"找不到单位 / no such unit: {args.unit}", file=sys.stderr)
+            print(t("digest_cli.no_unit", settings.language, unit=args.unit), file=sys.stderr)
             return 1
         kind: DigestKind = "monthly" if args.monthly else "weekly"
         replies = await build_digest(db, unit.id, at, settings.policy, kind=kind, lang=args.lang)
@@ -76,16 +77,12 @@ async def _schedule(args: argparse.Namespace, settings: Settings, when: Moment) 
             added = await schedule_job(s, job, when.at, now=when.now)
     finally:
         await db.dispose()
-    at = _hm(when.at)
+    at, lang = _hm(when.at), settings.language
     if not added:
-        print(f"{at} 的汇总已经安排过了，未重复安排 / a digest at {at} was already scheduled")
+        print(t("digest_cli.already_scheduled", lang, at=at))
         return 0
     go = _hm(max(when.at, quiet_until(when.at, settings.policy) or when.at))
-    print(
-        f"已安排：{at} 计算并发送汇总（按那时的数据），{go} 起发出；需要 bangfu run 在运行。 / "
-        f"Scheduled: the digest is computed at {at} (figures as they are then) and goes out "
-        f"from {go}; bangfu run must be running."
-    )
+    print(t("digest_cli.scheduled", lang, at=at, go=go))
     return 0
 
 
@@ -103,14 +100,14 @@ async def _send(args: argparse.Namespace) -> int:
     if when.future:
         # Queued now, it would carry today's figures under that week's key and take the
         # real run's place.
-        print(
-            f"--at {args.at}（{_hm(when.at)}）是将来的时间，现在是 {_hm(when.now)}：不会发送。"
-            f"预览请用 bangfu digest preview；到时定时任务会自动发送；"
-            f"确要在那时单独发送一次，请加 --schedule。 / "
-            f"{_hm(when.at)} is in the future: nothing is sent; the scheduled run sends it then "
-            f"(add --schedule to send one at that moment).",
-            file=sys.stderr,
+        text = t(
+            "digest_cli.future",
+            settings.language,
+            value=args.at,
+            at=_hm(when.at),
+            now=_hm(when.now),
         )
+        print(text, file=sys.stderr)
         return 2
     at = when.at
     db = Database(args.url or settings.database_url)
@@ -119,8 +116,8 @@ async def _send(args: argparse.Namespace) -> int:
         n = await enqueue_digests(db, at, settings.policy, kind=kind, tz=settings.tz)
     finally:
         await db.dispose()
-    print(f"已放入发送队列 {n} 个群 / digests enqueued for {n} groups")
+    print(t("digest_cli.enqueued", settings.language, count=n))
     if n:
         go = max(when.now, quiet_until(when.now, settings.policy) or when.now)
-        print(f"将于 {_hm(go)} 起发送 / goes out from {_hm(go)}")
+        print(t("digest_cli.goes_at", settings.language, at=_hm(go)))
     return 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -24,10 +24,12 @@ from storage.batch import Tally
 from storage.cadres import unit_by_path
 from storage.db import Database, is_sqlite
 from storage.roster_journal import ImportBusy, recover
+from storage.roster_report import CadreLoad
 from storage.snapshot import sqlite_copy
 
 MAX_ERRORS_SHOWN = 200
 MAX_QUOTA_SHOWN = 20
+T = TypeVar("T")
 PROGRESS_FROM = 5000  # smaller files finish before anyone wonders
 
 
@@ -216,19 +218,15 @@ def print_category_misses(report: ImportReport, policy: Policy) -> None:
         wanted="、".join(wanted),
         count=len(report.category_misses),
     )
-    for miss in report.category_misses[:MAX_QUOTA_SHOWN]:
-        load = miss.load
-        say(
+    _first_then_more(
+        report.category_misses,
+        lambda miss: say(
             "roster.category_miss",
-            name=load.name,
-            rank=load.rank,
-            phone=load.phone,
-            unit=load.unit_path,
+            **_leader(miss.load),
             missing="、".join(miss.missing) or "—",
             doubled="、".join(miss.doubled) or "—",
-        )
-    if len(report.category_misses) > MAX_QUOTA_SHOWN:
-        say("roster.quota_more", count=len(report.category_misses) - MAX_QUOTA_SHOWN)
+        ),
+    )
 
 
 def _tally(tally: Tally) -> dict[str, Any]:
@@ -236,19 +234,24 @@ def _tally(tally: Tally) -> dict[str, Any]:
 
 
 def _print_quota(key: str, issues: list[QuotaIssue]) -> None:
-    for issue in issues[:MAX_QUOTA_SHOWN]:
-        load = issue.load
-        say(
-            key,
-            name=load.name,
-            rank=load.rank,
-            phone=load.phone,
-            unit=load.unit_path,
-            count=load.households,
-            quota=issue.quota,
-        )
-    if len(issues) > MAX_QUOTA_SHOWN:
-        say("roster.quota_more", count=len(issues) - MAX_QUOTA_SHOWN)
+    _first_then_more(
+        issues,
+        lambda issue: say(
+            key, **_leader(issue.load), count=issue.load.households, quota=issue.quota
+        ),
+    )
+
+
+def _first_then_more(items: Sequence[T], show: Callable[[T], None]) -> None:
+    """The first MAX_QUOTA_SHOWN items, then one line saying how many more there are."""
+    for item in items[:MAX_QUOTA_SHOWN]:
+        show(item)
+    if len(items) > MAX_QUOTA_SHOWN:
+        say("roster.quota_more", count=len(items) - MAX_QUOTA_SHOWN)
+
+
+def _leader(load: CadreLoad) -> dict[str, Any]:
+    return {"name": load.name, "rank": load.rank, "phone": load.phone, "unit": load.unit_path}
 
 
 def _template(args: argparse.Namespace) -> int:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
-
-from openpyxl import Workbook
 
 from bot.cli.digest import parse_at
 from bot.config import load_settings
@@ -17,9 +14,12 @@ from core.programme import INDICATORS
 from reminders.score import CadreScore, parse_period, unit_scores
 from storage.db import Database
 from storage.stats import unit_by_path
+from webconsole.ledger_file import write_table
+
+SHEET = "考核得分"
 
 
-def header() -> list[object]:
+def header() -> list[str]:
     names = [t(f"score.indicator.{n}") for n in INDICATORS]
     return ["排名", "干部", "得分", "等级", *names, "扣分", "失分原因"]
 
@@ -31,18 +31,9 @@ def row(rank: int, s: CadreScore) -> list[object]:
 
 
 def write(path: Path, scores: list[CadreScore]) -> None:
-    rows: list[list[object]] = [header(), *(row(n, s) for n, s in enumerate(scores, start=1))]
-    if path.suffix.lower() == ".xlsx":
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        for r in rows:
-            sheet.append(r)
-        book.save(path)
-        return
-    # utf-8-sig: Excel opens the Chinese correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows(rows)
+    """The ranking to .xlsx or .csv; names and reasons that look like formulas stay text."""
+    rows = (row(n, s) for n, s in enumerate(scores, start=1))
+    write_table(path, SHEET, header(), rows)
 
 
 async def _export(args: argparse.Namespace) -> int:
