@@ -15,6 +15,7 @@ import weakref
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import normalize_lang, t
@@ -26,6 +27,7 @@ from handlers.flows import FLOWS
 from handlers.groups import handle_group
 from handlers.inputs import storable
 from storage.conversations import load_for_update, mark_processed
+from storage.db import is_stale_connection
 from storage.models import Conversation
 from storage.people import account_cadre, account_view, clear_blocked
 
@@ -47,9 +49,21 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Reply]:
     inbound = _storable(inbound)
     lock = _lock_for(inbound)
     async with lock:
+        # A private chat's update is a few short statements; a group's may read a whole
+        # unit's figures (/digest), so it does not take the short transactions' path.
+        begin = ctx.db.transaction if inbound.is_group else ctx.db.short_transaction
         try:
-            async with ctx.db.writer(), ctx.db.transaction() as session:
-                return await _handle(session, ctx, inbound)
+            for attempt in (1, 2):
+                try:
+                    async with ctx.db.writer(), begin() as session:
+                        return await _handle(session, ctx, inbound)
+                except DBAPIError as err:
+                    # A pooled connection found dead rolled back everything: once more,
+                    # on a fresh one. (Had it died during COMMIT, the ledger of processed
+                    # messages makes the second attempt a no-op.)
+                    if attempt == 2 or not is_stale_connection(err):
+                        raise
+            raise AssertionError("unreachable")
         except Exception:
             # The transaction rolled back: the draft is as it was before this message.
             log.exception("handler failed for %s message %s", inbound.channel, inbound.message_id)

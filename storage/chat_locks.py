@@ -44,7 +44,13 @@ class ConversationLocks:
         self.enabled = db.dialect == "postgresql"
         self._engine = (
             create_engine(
-                db.url, schema=db.schema, pool_size=size, max_overflow=0, pool_timeout=3600
+                db.url,
+                schema=db.schema,
+                pool_size=size,
+                max_overflow=0,
+                pool_timeout=3600,
+                # Each lock and unlock is one statement, no BEGIN/COMMIT around it.
+                isolation_level="AUTOCOMMIT",
             )
             if self.enabled
             else None
@@ -57,8 +63,7 @@ class ConversationLocks:
             yield
             return
         async with self._engine.connect() as conn:
-            await conn.execute(_LOCK, {"k": key})
-            await conn.commit()  # the lock is the session's: no transaction left open
+            await conn.execute(_LOCK, {"k": key})  # the session's lock, no transaction
             try:
                 yield
             finally:
@@ -73,7 +78,6 @@ class ConversationLocks:
 
     async def _unlock(self, conn: object, key: str) -> None:
         await conn.execute(_UNLOCK, {"k": key})  # type: ignore[attr-defined]
-        await conn.commit()  # type: ignore[attr-defined]
 
     async def close(self) -> None:
         if self._engine is not None:

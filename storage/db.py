@@ -11,12 +11,15 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_inline import inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -43,6 +46,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _no_busy_wait(dbapi_conn: Any, _record: Any) -> None:
+    # Inline connections (storage/sqlite_inline.py) wait for a busy database themselves,
+    # asynchronously; SQLite's busy handler would sleep on the event loop.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=0")
     cur.close()
 
 
@@ -94,6 +105,16 @@ def create_engine(url: str, *, schema: str | None = None, **kw: Any) -> AsyncEng
     return create_async_engine(url, connect_args=connect_args, **kw)
 
 
+def create_inline_engine(url: str, path: str, **kw: Any) -> AsyncEngine:
+    """A SQLite engine whose statements run on the event loop (storage/sqlite_inline.py)."""
+    kw.setdefault("hide_parameters", True)
+    creator = inline_creator(path, SQLITE_BUSY_TIMEOUT_MS / 1000)
+    engine = create_async_engine(normalize_url(url), async_creator=creator, **kw)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _no_busy_wait)
+    return engine
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -105,6 +126,11 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         yield session
 
 
+def is_stale_connection(err: BaseException) -> bool:
+    """A transaction failed because its pooled connection was dead (now discarded)."""
+    return isinstance(err, DBAPIError) and bool(err.connection_invalidated)
+
+
 class Database:
     """An engine and its session factory, opened from a URL."""
 
@@ -114,6 +140,8 @@ class Database:
         self.engine = create_engine(self.url, schema=schema, **engine_kw)
         self.sessions = session_factory(self.engine)
         self._writers: asyncio.Lock | None = None
+        self._short: async_sessionmaker[AsyncSession] | None = None
+        self.short_engine = self.engine  # until short_transaction() opens its own
 
     def writer(self) -> Any:
         """Held around a write transaction that many tasks may open at once.
@@ -128,6 +156,37 @@ class Database:
             self._writers = asyncio.Lock()
         return self._writers
 
+    def short_transaction(self) -> Any:
+        """A transaction of a few short statements, such as one update's.
+
+        On a SQLite file its statements run on the event loop instead of a worker thread
+        (no thread hops while it holds the write lock): not for long reads, they would
+        hold up the loop. On PostgreSQL its connections are not pinged before use: the
+        first transaction on a connection that died (a server restart) fails with
+        `is_stale_connection(err)` true, and may simply be run again.
+        """
+        return transaction(self._short_sessions())
+
+    def _short_sessions(self) -> async_sessionmaker[AsyncSession]:
+        if self._short is None:
+            path = sqlite_path(self.url)
+            if self.dialect == "postgresql":
+                # No ping before each transaction (three round trips on asyncpg: BEGIN, ;,
+                # ROLLBACK); a connection found dead fails its transaction, which the
+                # caller may run again (`is_stale_connection`).
+                self.short_engine = create_engine(
+                    self.url, schema=self.schema, pool_pre_ping=False, max_overflow=0
+                )
+            elif path is not None:
+                self.short_engine = create_inline_engine(self.url, path)
+            self._short = session_factory(self.short_engine)
+        return self._short
+
+    def engines(self) -> list[AsyncEngine]:
+        """Every engine this database opens (the short transactions' one made now)."""
+        self._short_sessions()
+        return list(dict.fromkeys([self.engine, self.short_engine]))
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -137,3 +196,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.short_engine is not self.engine:
+            await self.short_engine.dispose()

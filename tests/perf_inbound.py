@@ -1,7 +1,8 @@
 """Inbound throughput, closed loop: three bots against one fake Bot API, side by side.
 
-A benchmark, not a test (it prints figures); it lives with the tests because it drives the
-fake Bot API in tests/fakes, which bench/ may not import.
+A benchmark, not a test (it prints figures). `python -m bench.inbound` runs it (several
+times, with the load average); it lives with the tests because it drives the fake Bot API
+in tests/fakes, which bench/ may not import.
 
     python -m tests.perf_inbound                      # SQLite in a temporary file
     python -m tests.perf_inbound --pg postgresql://postgres@127.0.0.1:5432/test
@@ -17,7 +18,9 @@ when the bot has answered the previous one (closed loop, as people do). Bots, in
   ✅ 确认保存 (the record is committed → 已保存).
 
 Prints replies/s, p50 and p99 of the time from the update being available to the answer
-arriving at the fake API, and for bangfu the database round trips per update. The per-chat
+arriving at the fake API, the process's CPU time per update (the fake API and the
+simulated cadres included: the same for the three bots), for bangfu the database round
+trips per update, and bangfu's replies/s as a ratio of each echo bot's. The per-chat
 pacing of answers (1 a second by default) would cap a closed loop at one answer a second a
 cadre; `--per-chat` sets it (the default here, 100/s, measures the machinery, not the rule).
 """
@@ -34,6 +37,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,9 +67,14 @@ class LoopFake(FakeTelegram):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.inbox: dict[int, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
+        self.confirm: dict[int, str] = {}  # each chat's last ✅ button (no scan of all sent)
 
     async def _m_sendMessage(self, p: dict[str, Any], files: dict[str, bytes]) -> Any:
         msg = await super()._m_sendMessage(p, files)
+        for line in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in line:
+                if "确认保存" in button.get("text", ""):
+                    self.confirm[int(p["chat_id"])] = str(button["callback_data"])
         self.inbox[int(p["chat_id"])].put_nowait(msg)
         return msg
 
@@ -78,6 +87,29 @@ class LoopFake(FakeTelegram):
 async def answer(tg: LoopFake, chat: int, want: Callable[[dict[str, Any]], bool]) -> None:
     while not want(await tg.inbox[chat].get()):
         pass
+
+
+@dataclass
+class Result:
+    name: str
+    elapsed: float
+    latencies: list[float]
+    cpu: float  # process CPU seconds over the loop
+    extra: str = ""
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def row(self) -> str:
+        lat = sorted(self.latencies)
+        p50 = statistics.median(lat) * 1000
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        cpu = self.cpu / len(lat) * 1000
+        return (
+            f"| {self.name} | {self.rate:,.0f} | {p50:,.0f} ms | {p99:,.0f} ms "
+            f"| {cpu:.2f} ms | {self.extra} |"
+        )
 
 
 async def closed_loop(users: list[TgUser], messages: int, step: Step) -> tuple[float, list[float]]:
@@ -94,15 +126,7 @@ async def closed_loop(users: list[TgUser], messages: int, step: Step) -> tuple[f
     return time.perf_counter() - began, latencies
 
 
-def row(name: str, elapsed: float, lat: list[float], extra: str = "") -> str:
-    lat = sorted(lat)
-    p50 = statistics.median(lat) * 1000
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
-    rate = len(lat) / elapsed
-    return f"| {name} | {rate:,.0f} | {p50:,.0f} ms | {p99:,.0f} ms | {extra} |"
-
-
-async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool) -> str:
+async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool) -> Result:
     async def echo(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None
         await update.message.reply_text(update.message.text)
@@ -125,10 +149,12 @@ async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(timeout=10)
+        cpu = time.process_time()
         elapsed, lat = await closed_loop(users, messages, step)
+        cpu = time.process_time() - cpu
         await app.updater.stop()
         await app.stop()
-    return row("aiohttp echo bot" if fast else "stock PTB echo bot", elapsed, lat)
+    return Result("aiohttp echo bot" if fast else "stock PTB echo bot", elapsed, lat, cpu)
 
 
 async def seed_cadres(db: Database, users: list[TgUser]) -> None:
@@ -141,7 +167,9 @@ async def seed_cadres(db: Database, users: list[TgUser]) -> None:
             await f.account(s, cadre, account_id=str(user.id), chat_id=str(user.id))
 
 
-async def bangfu(tg: LoopFake, users: list[TgUser], messages: int, url: str, per_chat: str) -> str:
+async def bangfu(
+    tg: LoopFake, users: list[TgUser], messages: int, url: str, per_chat: str
+) -> Result:
     schema = None
     if url.startswith("postgresql"):
         schema = f"bench_inbound_{os.getpid()}"
@@ -155,9 +183,11 @@ async def bangfu(tg: LoopFake, users: list[TgUser], messages: int, url: str, per
     await seed_cadres(db, users)
     trips = [0]
 
-    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
     def count(*_a: Any) -> None:
         trips[0] += 1
+
+    for engine in db.engines():
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
 
     settings = bot_settings(tg, poll_timeout=10)
     settings.schedule = ScheduleSettings(enabled=False)
@@ -172,12 +202,14 @@ async def bangfu(tg: LoopFake, users: list[TgUser], messages: int, url: str, per
             tg.push(tg.updates.text(user, f"今天去户{user.id}家走访，看了新房{n}"))
             await answer(tg, user.id, is_card)
         else:
-            tg.press(user, _confirm_data(tg, user.id))
+            tg.press(user, tg.confirm.pop(user.id))
             await answer(tg, user.id, lambda m: "已保存" in (m.get("text") or ""))
 
     try:
         trips[0] = 0
+        cpu = time.process_time()
         elapsed, lat = await closed_loop(users, messages, step)
+        cpu = time.process_time() - cpu
         per_update = trips[0] / (len(users) * messages)
     finally:
         await rt.stop()
@@ -188,16 +220,8 @@ async def bangfu(tg: LoopFake, users: list[TgUser], messages: int, url: str, per
                 await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             await admin.dispose()
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    return row(f"bangfu, one-line report + confirm ({kind})", elapsed, lat, f"{per_update:.1f}")
-
-
-def _confirm_data(tg: LoopFake, chat: int) -> str:
-    for msg in reversed(tg.sent(chat)):
-        for line in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
-            for button in line:
-                if "确认保存" in button.get("text", ""):
-                    return str(button["callback_data"])
-    raise AssertionError("no confirmation card")
+    name = f"bangfu, one-line report + confirm ({kind})"
+    return Result(name, elapsed, lat, cpu, f"{per_update:.1f}")
 
 
 async def main() -> None:
@@ -215,19 +239,28 @@ async def main() -> None:
         f"# {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} cores, {platform.machine()}"
     )
-    print("| bot | replies/s | p50 | p99 | DB round trips / update |")
-    print("|---|---|---|---|---|")
+    print("| bot | replies/s | p50 | p99 | CPU / update | DB round trips / update |")
+    print("|---|---|---|---|---|---|")
+    results: dict[str, Result] = {}
     async with LoopFake() as tg:
         if "stock" in only:
-            print(await echo_bot(tg, users, args.messages, fast=False), flush=True)
+            results["stock"] = await echo_bot(tg, users, args.messages, fast=False)
+            print(results["stock"].row(), flush=True)
             tg.forget()
         if "aiohttp" in only:
-            print(await echo_bot(tg, users, args.messages, fast=True), flush=True)
+            results["aiohttp"] = await echo_bot(tg, users, args.messages, fast=True)
+            print(results["aiohttp"].row(), flush=True)
             tg.forget()
         if "bangfu" in only:
             with tempfile.TemporaryDirectory() as tmp:
                 url = args.pg or f"sqlite:///{tmp}/inbound.db"
-                print(await bangfu(tg, users, args.messages, url, args.per_chat), flush=True)
+                results["bangfu"] = await bangfu(tg, users, args.messages, url, args.per_chat)
+                print(results["bangfu"].row(), flush=True)
+    ours = results.get("bangfu")
+    for key, goal in (("stock", 2.0), ("aiohttp", 0.7)):
+        if ours is not None and key in results:
+            ratio = ours.rate / results[key].rate
+            print(f"# bangfu / {results[key].name}: {ratio:.2f}× (goal ≥ {goal}×)")
 
 
 if __name__ == "__main__":

@@ -288,13 +288,16 @@ class TelegramChannel:
         if inbound is None:
             return
         query = update.callback_query
-        if query is not None:
-            await self._stop_spinner(query)
+        # The button's spinner is stopped while the press is handled, not before.
+        spinner = None if query is None else asyncio.create_task(self._stop_spinner(query))
         try:
             replies = await self.handle(inbound)
         except Exception:
             log.exception("handling %s failed", inbound.message_id)
             replies = [Reply(t("telegram.error", inbound.language))]
+        finally:
+            if spinner is not None:
+                await asyncio.shield(spinner)
         first, done = self.delivery.submit(
             self.channel, inbound.chat_id, replies, ref=inbound.message_id, received=received
         )
