@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_ignore, is_postgres
+from storage.dialect import insert_ignore, insert_ignore_for, is_postgres
 from storage.models import ChatAccount, Conversation, ProcessedMessage
 
 
@@ -16,11 +18,33 @@ async def mark_processed(
     session: AsyncSession, channel: str, message_id: str, now: datetime
 ) -> bool:
     """Record an inbound id; False when it was already processed (a redelivery)."""
-    table = ProcessedMessage.__table__
-    stmt = insert_ignore(session, table, ["channel", "message_id"])  # type: ignore[arg-type]
-    stmt = stmt.values(channel=channel, message_id=message_id, processed_at=now)
-    result = await session.execute(stmt.returning(table.c.message_id))  # type: ignore[attr-defined]
+    params = {"channel": channel, "message_id": message_id, "processed_at": now}
+    result = await session.execute(_mark(is_postgres(session)), params)
     return result.first() is not None
+
+
+# Statements run on every update are built once (see storage/people.py).
+@functools.cache
+def _mark(postgres: bool) -> Any:
+    table = ProcessedMessage.__table__
+    stmt = insert_ignore_for(postgres, table, ["channel", "message_id"])  # type: ignore[arg-type]
+    stmt = stmt.values(
+        channel=bindparam("channel"),
+        message_id=bindparam("message_id"),
+        processed_at=bindparam("processed_at"),
+    )
+    return stmt.returning(table.c.message_id)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _conversation(postgres: bool) -> Any:
+    query = select(Conversation).where(
+        Conversation.channel == bindparam("channel"),
+        Conversation.account_id == bindparam("account_id"),
+    )
+    if postgres:
+        query = query.with_for_update()
+    return query.execution_options(populate_existing=True)
 
 
 async def load_for_update(
@@ -53,12 +77,8 @@ async def load_for_update(
 
 
 async def _locked(session: AsyncSession, channel: str, account_id: str) -> Conversation | None:
-    query = select(Conversation).where(
-        Conversation.channel == channel, Conversation.account_id == account_id
-    )
-    if is_postgres(session):
-        query = query.with_for_update()
-    return await session.scalar(query.execution_options(populate_existing=True))
+    params = {"channel": channel, "account_id": account_id}
+    return await session.scalar(_conversation(is_postgres(session)), params)  # type: ignore[no-any-return]
 
 
 async def forget_processed_before(session: AsyncSession, cutoff: datetime) -> int:

@@ -13,9 +13,14 @@ if TYPE_CHECKING:
 
 def insert_ignore(session: AsyncSession, table: Table, index_elements: list[str]) -> Any:
     """INSERT … ON CONFLICT (index_elements) DO NOTHING for the session's database."""
+    return insert_ignore_for(is_postgres(session), table, index_elements)
+
+
+def insert_ignore_for(postgres: bool, table: Table, index_elements: list[str]) -> Any:
+    """`insert_ignore` for PostgreSQL or SQLite, chosen by the caller."""
     # Each dialect module is imported when first used: an admin command on SQLite does not
     # pay for the PostgreSQL dialect (and asyncpg's) at start-up.
-    if is_postgres(session):
+    if postgres:
         from sqlalchemy.dialects import postgresql
 
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -41,14 +43,24 @@ class AccountView:
     cadre: Cadre | None  # None: not bound to an active cadre
 
 
+# Statements run on every update are built once (their SQL compiled once, too, in
+# SQLAlchemy's cache, but building and keying a new statement each time costs as much).
+@functools.cache
+def _account_view() -> Any:
+    return (
+        select(ChatAccount.language, ChatAccount.blocked_at, Cadre)
+        .outerjoin(Cadre, (Cadre.id == ChatAccount.cadre_id) & Cadre.active.is_(True))
+        .where(
+            ChatAccount.channel == bindparam("channel"),
+            ChatAccount.account_id == bindparam("account_id"),
+        )
+    )
+
+
 async def account_view(session: AsyncSession, channel: str, account_id: str) -> AccountView | None:
     """The account's language, blocked flag and active cadre in one query; None if unknown."""
     row = (
-        await session.execute(
-            select(ChatAccount.language, ChatAccount.blocked_at, Cadre)
-            .outerjoin(Cadre, (Cadre.id == ChatAccount.cadre_id) & Cadre.active.is_(True))
-            .where(ChatAccount.channel == channel, ChatAccount.account_id == account_id)
-        )
+        await session.execute(_account_view(), {"channel": channel, "account_id": account_id})
     ).first()
     if row is None:
         return None
@@ -141,14 +153,19 @@ class MyHousehold:
 
 async def my_households(session: AsyncSession, cadre_id: int) -> list[MyHousehold]:
     """The households actively paired with this cadre, by head name."""
-    rows = await session.execute(
+    rows = await session.execute(_my_households(), {"cadre_id": cadre_id})
+    return [MyHousehold(id=r[0], head_name=r[1], village=r[2], phone=r[3]) for r in rows]
+
+
+@functools.cache
+def _my_households() -> Any:
+    return (
         select(Household.id, Household.head_name, Unit.name, Household.phone)
         .join(Pairing, Pairing.household_id == Household.id)
         .join(Unit, Unit.id == Household.village_id)
-        .where(Pairing.cadre_id == cadre_id, Pairing.active.is_(True))
+        .where(Pairing.cadre_id == bindparam("cadre_id"), Pairing.active.is_(True))
         .order_by(Household.head_name, Household.id)
     )
-    return [MyHousehold(id=r[0], head_name=r[1], village=r[2], phone=r[3]) for r in rows]
 
 
 async def my_households_with_contacts(session: AsyncSession, cadre_id: int) -> list[MyHousehold]:
@@ -182,14 +199,17 @@ async def my_households_with_contacts(session: AsyncSession, cadre_id: int) -> l
 
 
 async def is_my_household(session: AsyncSession, cadre_id: int, household_id: int) -> bool:
-    found = await session.scalar(
-        select(Pairing.id).where(
-            Pairing.cadre_id == cadre_id,
-            Pairing.household_id == household_id,
-            Pairing.active.is_(True),
-        )
+    params = {"cadre_id": cadre_id, "household_id": household_id}
+    return await session.scalar(_is_mine(), params) is not None
+
+
+@functools.cache
+def _is_mine() -> Any:
+    return select(Pairing.id).where(
+        Pairing.cadre_id == bindparam("cadre_id"),
+        Pairing.household_id == bindparam("household_id"),
+        Pairing.active.is_(True),
     )
-    return found is not None
 
 
 async def household_name(session: AsyncSession, household_id: int) -> str:
