@@ -46,6 +46,7 @@ log = logging.getLogger("bangfu.deliver")
 
 FIRST_RETRY_SECONDS = 0.5  # then 1, 2, 4 … until the deadline
 HISTORY_FLUSH_SECONDS = 0.2  # direct sends are written to the send history this often
+HISTORY_PRUNE_EVERY = timedelta(minutes=1)  # and the history older than an hour forgotten
 
 
 class Outcome(Enum):
@@ -92,6 +93,7 @@ class Deliverer:
         self.worker = worker or f"answers:{secrets.token_hex(6)}"
         self._history: list[outbox.SentAnswer] = []
         self._history_task: asyncio.Task[None] | None = None
+        self._pruned_at: datetime | None = None
         self.senders = senders  # shared, live: channels add theirs as they start
         self.limiter = limiter
         self.cfg = settings
@@ -170,9 +172,14 @@ class Deliverer:
         rows, self._history = self._history, []
         if not rows or self.db is None:
             return
+        now = self.clock.now()
+        prune = self._pruned_at is None or now - self._pruned_at >= HISTORY_PRUNE_EVERY
         try:
-            async with self.db.writer(), self.db.transaction() as s:
-                await outbox.record_answers(s, rows, worker=self.worker, now=self.clock.now())
+            # A few inserts: a short transaction, like an update's (SQLite: on the loop).
+            async with self.db.writer(), self.db.short_transaction() as s:
+                await outbox.record_answers(s, rows, worker=self.worker, now=now, prune=prune)
+            if prune:
+                self._pruned_at = now
         except Exception as exc:  # the limiter of this process still knows them
             log.warning("send history not written (%d answers): %s", len(rows), exc)
 

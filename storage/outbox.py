@@ -269,9 +269,15 @@ class SentAnswer:
 
 
 async def record_answers(
-    session: AsyncSession, answers: Iterable[SentAnswer], *, worker: str, now: datetime
+    session: AsyncSession,
+    answers: Iterable[SentAnswer],
+    *,
+    worker: str,
+    now: datetime,
+    prune: bool = True,
 ) -> None:
-    """Add direct sends to the send history (and forget those older than an hour)."""
+    """Add direct sends to the send history (and, with `prune`, forget those older than an
+    hour: a range over every older sent row, so not on every write)."""
     rows = [
         {
             "dedupe_key": f"{ANSWERED}:{secrets.token_hex(12)}",
@@ -292,9 +298,10 @@ async def record_answers(
     ]
     if rows:
         await session.execute(_T.insert(), rows)
-    await session.execute(
-        delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
-    )
+    if prune:
+        await session.execute(
+            delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
+        )
 
 
 async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:
