@@ -176,7 +176,15 @@ async def my_households_with_contacts(session: AsyncSession, cadre_id: int) -> l
             func.max(Contact.occurred_on).filter(Contact.kind == "call").label("last_call"),
             func.max(Contact.occurred_on).filter(Contact.kind == "visit").label("last_visit"),
         )
-        .where(Contact.deleted_at.is_(None))
+        .where(
+            Contact.deleted_at.is_(None),
+            # Only my households' contacts: not an aggregate over the whole county's.
+            Contact.household_id.in_(
+                select(Pairing.household_id).where(
+                    Pairing.cadre_id == cadre_id, Pairing.active.is_(True)
+                )
+            ),
+        )
         .group_by(Contact.household_id)
         .subquery()
     )
