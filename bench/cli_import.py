@@ -10,7 +10,9 @@ runs); the figure is the sum of the top-level imports' cumulative times, the med
 
 `--run` measures instead whole admin commands as an administrator types them, against a small
 county in a scratch SQLite file: every import the run makes (the parser's and those each
-command makes when it needs them), the median of `--repeat` runs.
+command makes when it needs them), the median of `--repeat` runs. `--run --against OLD`
+alternates each run with the same command in the checkout OLD (same database, same load),
+so that on a loaded machine the two columns still compare.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def run_seconds(tree: Path, env: dict[str, str], argv: list[str]) -> tuple[float
     return _top_level_seconds(done.stderr), done.returncode
 
 
-def run_mode(tree: Path, repeat: int) -> None:
+def run_mode(tree: Path, repeat: int, against: Path | None = None) -> None:
     sys.path.insert(0, str(tree))
     from bench.roster_rows import county_rows
     from bot.roster.files import write_rows_csv
@@ -126,6 +128,9 @@ def run_mode(tree: Path, repeat: int) -> None:
         capture_output=True,
         check=True,
     )
+    if against is not None:
+        _compare(tree, against, env, tmp, repeat)
+        return
     _header("whole commands, every import (python -X importtime)", repeat)
     for template in RUNS:
         argv = [a.format(tmp=tmp) for a in template]
@@ -134,8 +139,35 @@ def run_mode(tree: Path, repeat: int) -> None:
             seconds, rc = run_seconds(tree, env, argv)
             runs.append(seconds)
             codes.append(rc)
-        label = " ".join(template[:2]) + (f" {Path(argv[4]).suffix}" if "sheet" in template else "")
-        _row(label, runs, " ".join(sorted({str(c) for c in codes})))
+        _row(_label(template, argv), runs, " ".join(sorted({str(c) for c in codes})))
+
+
+def _label(template: list[str], argv: list[str]) -> str:
+    return " ".join(template[:2]) + (f" {Path(argv[4]).suffix}" if "sheet" in template else "")
+
+
+def _compare(tree: Path, old: Path, env: dict[str, str], tmp: Path, repeat: int) -> None:
+    """Each command in OLD then in `tree`, alternately, `repeat` times: medians (min)."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"old: {old}\nwhole commands, old and new alternately, median (min) of {repeat}; load {load}\n"
+    )
+    print("| command | old | new | new exit |")
+    print("|---|---|---|---|")
+    old_env = {**env, "PYTHONPATH": str(old)}
+    for template in RUNS:
+        argv = [a.format(tmp=tmp) for a in template]
+        before, after, codes = [], [], set()
+        for _ in range(repeat):
+            before.append(run_seconds(old, old_env, argv)[0])
+            seconds, rc = run_seconds(tree, env, argv)
+            after.append(seconds)
+            codes.add(str(rc))
+        cells = [f"{statistics.median(r):.3f} s ({min(r):.3f} s)" for r in (before, after)]
+        print(
+            f"| `{_label(template, argv)}` | {cells[0]} | {cells[1]} | {' '.join(sorted(codes))} |"
+        )
+    print(f"\nload average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
@@ -143,10 +175,11 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--run", action="store_true", help="whole commands, every import")
+    parser.add_argument("--against", type=Path, help="with --run: alternate with this checkout")
     args = parser.parse_args()
     print(f"tree: {args.tree}")
     if args.run:
-        run_mode(args.tree, args.repeat)
+        run_mode(args.tree, args.repeat, args.against)
         return
     _header("building the parser and parsing (python -X importtime)", args.repeat)
     for argv in PARSES:

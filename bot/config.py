@@ -7,25 +7,24 @@ A wrong value stops start-up with one message naming the setting (`ConfigError`)
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
+import types
+import typing
+from collections import abc
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from core.policy import Policy
@@ -36,6 +35,10 @@ NOT_SETTINGS = ("BANGFU_CONFIG", "BANGFU_TEST_")
 
 class ConfigError(Exception):
     """A setting is wrong; the message names it and says what is expected."""
+
+
+class NoDecode:
+    """Marks a list or model setting whose environment value is not JSON ("20/min", "a,b")."""
 
 
 class TelegramSettings(BaseModel):
@@ -188,13 +191,19 @@ class DispatchSettings(BaseModel):
         return self
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BANGFU_",
-        env_nested_delimiter="__",
-        extra="forbid",
-        toml_file=None,
-    )
+class Settings(BaseModel):
+    """Every setting. `Settings(**values)` reads the TOML file and the BANGFU_* environment
+    (values given beat the environment, which beats the file), as pydantic-settings did with
+    env_prefix="BANGFU_" and env_nested_delimiter="__" — read here by a few lines instead of
+    that package, whose import was a tenth of an admin command's start."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        merged = _read_toml()
+        _deep_update(merged, _read_env(type(self), os.environ))
+        _deep_update(merged, values)
+        super().__init__(**merged)
 
     database_url: str = "sqlite+aiosqlite:///bangfu.db"
     # PostgreSQL only: the schema to use (search_path), when several deployments share
@@ -249,21 +258,6 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        toml_path = _toml_path()
-        if toml_path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
-        return tuple(sources)
-
 
 def _toml_path() -> Path | None:
     explicit = os.environ.get("BANGFU_CONFIG")
@@ -274,6 +268,90 @@ def _toml_path() -> Path | None:
         return path
     default = Path("bangfu.toml")
     return default if default.is_file() else None
+
+
+def _read_toml() -> dict[str, Any]:
+    path = _toml_path()
+    if path is None:
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _deep_update(into: dict[str, Any], more: dict[str, Any]) -> None:
+    """Merge `more` into `into`, nested tables key by key (pydantic-settings' deep_update)."""
+    for key, value in more.items():
+        old = into.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged = dict(old)
+            _deep_update(merged, value)
+            into[key] = merged
+        else:
+            into[key] = value
+
+
+def _read_env(model: type[BaseModel], environ: typing.Mapping[str, str]) -> dict[str, Any]:
+    """BANGFU_A__B=v → {"a": {"b": v}} for the settings of `model` (names in any case).
+
+    A value for a list, table or model setting is JSON unless the setting is NoDecode; what
+    does not parse is passed on as text, so validation names the setting.
+    """
+    out: dict[str, Any] = {}
+    # Shorter names first: BANGFU_POLICY (a whole table) before BANGFU_POLICY__X inside it.
+    for var, value in sorted(environ.items(), key=lambda kv: len(kv[0])):
+        name = var.lower()
+        if not name.startswith("bangfu_"):
+            continue
+        path = name.removeprefix("bangfu_").split("__")
+        if path[0] not in model.model_fields:
+            continue
+        decoded = _decode(_field_at(model, path), value)
+        here = out
+        for key in path[:-1]:
+            nested = here.get(key)
+            if not isinstance(nested, dict):
+                nested = here[key] = {}
+            here = nested
+        old = here.get(path[-1])
+        if isinstance(old, dict) and isinstance(decoded, dict):
+            _deep_update(decoded, old)
+        here[path[-1]] = decoded
+    return out
+
+
+def _field_at(model: Any, path: list[str]) -> Any:
+    """The field that `path` names under `model`, or None."""
+    field = None
+    for part in path:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        field = fields[part]
+        model = field.annotation
+    return field
+
+
+def _decode(field: Any, value: str) -> Any:
+    if field is None or NoDecode in field.metadata or not _complex(field.annotation):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _complex(annotation: Any) -> bool:
+    """A list, tuple, set, table or model (alone or in a union), as pydantic-settings sees it."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_complex(a) for a in typing.get_args(annotation) if a is not type(None))
+    if origin is Annotated:
+        return _complex(typing.get_args(annotation)[0])
+    kind = origin or annotation
+    if not isinstance(kind, type) or issubclass(kind, str | bytes):
+        return False
+    containers = (list, tuple, set, frozenset, dict, abc.Mapping, abc.Sequence)
+    return issubclass(kind, BaseModel) or issubclass(kind, containers)
 
 
 def _known(path: list[str]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
 
@@ -137,3 +138,70 @@ def test_help_for_everything_still_lists_every_command():
     text = build_parser(["--help"]).format_help()
     for command in ("run", "roster", "invite", "cadre", "pairing", "household", "record", "wecom"):
         assert command in text
+
+
+# What a whole database command may not load: migrations, charts, chat libraries, the bot,
+# the web console, the other database's driver, spreadsheets.
+NOT_FOR_ADMIN = (
+    "alembic",
+    "matplotlib",
+    "telegram",
+    "aiohttp",
+    "apscheduler",
+    "openpyxl",
+    "xlsxwriter",
+    "numpy",
+    "asyncpg",
+    "handlers",
+    "reminders",
+    "webconsole",
+    "bot.run",
+    "bot.channels",
+)
+RUN_PROBE = """
+import json, sys
+from bot.cli import main
+code = main(sys.argv[1:])
+import storage.models as models
+tables = sorted(n for n in models.__all__ if n in vars(models) and n[0].isupper() and n != "Base")
+heavy = {heavy}
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy)
+print(json.dumps([code, loaded, tables]))
+"""
+
+
+@pytest.fixture(scope="module")
+def county_url(tmp_path_factory):
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'b.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.mark.parametrize(
+    "argv, tables",
+    [
+        (["outbox", "status"], ["ChatAccount", "OutboxMessage", "SupervisorGroup"]),
+        (
+            ["invite", "create", "--phone", "13000000000"],
+            ["AuditLog", "Cadre", "ChatAccount", "Invite", "Unit"],
+        ),
+    ],
+)
+def test_a_database_command_loads_only_what_it_needs(county_url, tmp_path, argv, tables):
+    """The command runs; it declares only the tables it touches and loads nothing heavy."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
+    env["BANGFU_DATABASE_URL"] = county_url
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE.format(heavy=NOT_FOR_ADMIN), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    code, loaded, declared = json.loads(done.stdout.splitlines()[-1])
+    assert code in (0, 2), done.stderr  # 2: no such cadre in the empty database
+    assert loaded == []
+    assert declared == tables

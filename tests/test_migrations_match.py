@@ -1,4 +1,4 @@
-"""The migrated schema equals the models (storage/models.py), so neither drifts: on SQLite
+"""The migrated schema equals the models (storage/models/), so neither drifts: on SQLite
 and PostgreSQL, autogenerate finds nothing to do (column types compared too)."""
 
 from __future__ import annotations

@@ -1,0 +1,131 @@
+"""The schema. One schema for SQLite and PostgreSQL; relationships load only explicitly.
+
+Each table is declared in its own module and only when first named: `from storage.models
+import Cadre` declares the cadres table and no other, so a command pays only for the tables
+it touches (declaring all of them is a good part of an admin command's start). `Base`, whose
+metadata is the whole schema (migrations, tests), declares every table before it is returned.
+Foreign keys name their tables as strings, so a table never needs another one loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.models._base import NAMING, Base, BigId, Stamp
+    from storage.models.audit_log import AuditLog
+    from storage.models.cadre import Cadre
+    from storage.models.chat_account import ChatAccount
+    from storage.models.contact import Contact
+    from storage.models.contact_month import ContactMonth
+    from storage.models.contact_state import ContactState
+    from storage.models.conversation import Conversation
+    from storage.models.deed import Deed
+    from storage.models.diary_comment import DiaryComment
+    from storage.models.diary_entry import DiaryEntry
+    from storage.models.event import Event
+    from storage.models.help_measure import HelpMeasure
+    from storage.models.help_plan import HelpPlan
+    from storage.models.household import Household
+    from storage.models.invite import Invite
+    from storage.models.job_run import JobRun
+    from storage.models.outbox_message import OutboxMessage
+    from storage.models.pairing import Pairing
+    from storage.models.problem import Problem
+    from storage.models.problem_note import ProblemNote
+    from storage.models.processed_message import ProcessedMessage
+    from storage.models.reminder_mark import ReminderMark
+    from storage.models.roster_journal_entry import RosterJournalEntry
+    from storage.models.supervisor_group import SupervisorGroup
+    from storage.models.unit import Unit
+    from storage.models.web_user import WebUser
+
+__all__ = [
+    "NAMING",
+    "AuditLog",
+    "Base",
+    "BigId",
+    "Cadre",
+    "ChatAccount",
+    "Contact",
+    "ContactMonth",
+    "ContactState",
+    "Conversation",
+    "Deed",
+    "DiaryComment",
+    "DiaryEntry",
+    "Event",
+    "HelpMeasure",
+    "HelpPlan",
+    "Household",
+    "Invite",
+    "JobRun",
+    "OutboxMessage",
+    "Pairing",
+    "Problem",
+    "ProblemNote",
+    "ProcessedMessage",
+    "ReminderMark",
+    "RosterJournalEntry",
+    "Stamp",
+    "SupervisorGroup",
+    "Unit",
+    "WebUser",
+]
+
+_MODULES = {
+    "Unit": "unit",
+    "Cadre": "cadre",
+    "ChatAccount": "chat_account",
+    "Household": "household",
+    "Pairing": "pairing",
+    "Contact": "contact",
+    "ContactMonth": "contact_month",
+    "ContactState": "contact_state",
+    "DiaryEntry": "diary_entry",
+    "Event": "event",
+    "Problem": "problem",
+    "ProblemNote": "problem_note",
+    "HelpPlan": "help_plan",
+    "HelpMeasure": "help_measure",
+    "Deed": "deed",
+    "Conversation": "conversation",
+    "ProcessedMessage": "processed_message",
+    "Invite": "invite",
+    "SupervisorGroup": "supervisor_group",
+    "OutboxMessage": "outbox_message",
+    "ReminderMark": "reminder_mark",
+    "JobRun": "job_run",
+    "AuditLog": "audit_log",
+    "WebUser": "web_user",
+    "DiaryComment": "diary_comment",
+    "RosterJournalEntry": "roster_journal_entry",
+}
+_SHARED = ("BigId", "NAMING", "Stamp")
+
+
+def _module(name: str) -> Any:
+    # __import__, not importlib.import_module: `python -X importtime` then lists each table.
+    return __import__(f"storage.models.{name}", fromlist=["_"])
+
+
+def load_all() -> None:
+    """Declare every table (for the whole metadata)."""
+    for module in _MODULES.values():
+        _module(module)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Base":
+        load_all()
+        module = "_base"
+    elif name in _SHARED:
+        module = "_base"
+    else:
+        found = _MODULES.get(name)
+        if found is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = found
+    value = getattr(_module(module), name)
+    globals()[name] = value
+    return value

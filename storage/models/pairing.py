@@ -1,0 +1,26 @@
+"""The `Pairing` table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models._base import Base, BigId
+
+
+class Pairing(Base):
+    __tablename__ = "pairings"
+    __table_args__ = (
+        UniqueConstraint("cadre_id", "household_id"),
+        Index("ix_pairings_household_active", "household_id", "active"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"))
+    household_id: Mapped[int] = mapped_column(BigId, ForeignKey("households.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Why it ended (transfer, roster replaced, household exited): the history stays.
+    end_reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
