@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Text, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -94,10 +94,12 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
         c.cadre_id,
         c.kind,
         c.occurred_on,
-        c.help_tags,
+        # The tags as their JSON text on both databases (asyncpg would decode each row's
+        # into a new list): the few distinct texts are joined once each, cached below.
+        cast(c.help_tags, Text),
         c.summary,
         c.problems_raised,
-        c.photo_refs,
+        func.coalesce(func.json_array_length(c.photo_refs), 0),  # counted by the database
         c.latitude,
         c.longitude,
         c.reported_at,
@@ -112,7 +114,6 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
     stmt = _dated(stmt, c.occurred_on, r).order_by(c.occurred_on, c.id)
     days: dict[Any, date] = {}
     tags_text: dict[Any, str] = {}
-    photos_n: dict[Any, int] = {}
     kinds = KIND_ZH
     local = _Localiser(r.tz)
     async for batch in raw_batches(session, stmt):
@@ -123,16 +124,9 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
             d = days.get(day)
             if d is None:
                 d = days[day] = day if isinstance(day, date) else date.fromisoformat(day)
-            t = tags_text.get(tags) if tags.__hash__ is not None else None
+            t = tags_text.get(tags)
             if t is None:
-                t = _joined(tags)
-                if tags.__hash__ is not None:
-                    tags_text[tags] = t
-            n = photos_n.get(photos) if photos.__hash__ is not None else None
-            if n is None:
-                n = _count(photos)
-                if photos.__hash__ is not None:
-                    photos_n[photos] = n
+                t = tags_text[tags] = _joined(tags)
             yield [
                 *home,
                 names.get(cid, ""),
@@ -141,7 +135,7 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
                 t,
                 summary,
                 raised,
-                n,
+                photos,
                 lat,
                 lon,
                 local(at),
@@ -175,10 +169,6 @@ def _decoded(value: Any) -> Any:
 
 def _joined(tags: Any) -> str:
     return "、".join(str(t) for t in _decoded(tags) or [])
-
-
-def _count(photos: Any) -> int:
-    return len(_decoded(photos) or [])
 
 
 class _Localiser:

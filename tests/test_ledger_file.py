@@ -63,7 +63,16 @@ async def test_contacts_ledger_read_through_the_driver(db: Database, tmp_path: P
         await f.pairing(s, a, h1)
         await f.pairing(s, b, h2)
         await f.contact(s, a, h1, "visit", date(2026, 5, 9), summary="=1+1\x07响铃")
-        await f.contact(s, a, h1, "call", date(2026, 3, 2), summary="<问>&答")
+        await f.contact(
+            s,
+            a,
+            h1,
+            "call",
+            date(2026, 3, 2),
+            summary="<问>&答",
+            help_tags=["政策上帮", "技术上帮"],
+            photo_refs=["p/1.jpg", "p/2.jpg"],
+        )
         await f.contact(s, b, h2, "call", date(2026, 4, 1), summary="别镇")
         await f.contact(s, a, h1, "call", date(2025, 1, 1), summary="范围外")
     today = date(2026, 6, 1)
@@ -97,7 +106,10 @@ async def test_contacts_ledger_read_through_the_driver(db: Database, tmp_path: P
     assert [r[5] for r in rows[1:]] == ["王建国", "李红", "王建国"]
     assert rows[1][6] == "电话联系" and rows[3][6] == "入户走访"
     assert rows[1][9] == "<问>&答" and rows[3][9] == "=1+1响铃"
+    assert rows[1][8] == "政策上帮、技术上帮" and rows[2][8] is None  # 六帮, joined
+    assert [r[11] for r in rows[1:]] == [2, 0, 0]  # photos counted
     stamp = rows[1][-1]
     assert isinstance(stamp, datetime) and stamp.tzinfo is None
     text = town.read_text(encoding="utf-8-sig")
     assert "别镇" not in text and "范围外" in text and "'=1+1" in text
+    assert "政策上帮、技术上帮,<问>&答,,2," in text

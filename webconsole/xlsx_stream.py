@@ -76,48 +76,62 @@ class SheetWriter:
 
     def __init__(self, fh: IO[bytes], ncols: int) -> None:
         self._fh = fh
-        self._letters = [column_letter(i) for i in range(max(ncols, 1))]
+        self._opens: list[str] = []  # '<c r="A', '<c r="B', ...: a cell's start, by column
+        self._widen(max(ncols, 1))
         self._buf: list[str] = []
         self._n = 0
         self._days: dict[date, str] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx")
         self._pending: deque[Future[int]] = deque()
 
+    def _widen(self, ncols: int) -> None:
+        self._opens += [f'<c r="{column_letter(i)}' for i in range(len(self._opens), ncols)]
+
     def row(self, values: Iterable[Any]) -> None:
+        # The hot loop of every export (2M rows for a county's year): one f-string a cell,
+        # the cell's column start prepared once, no helper calls for the common types.
         self._n += 1
         n = str(self._n)
-        letters = self._letters
+        if not isinstance(values, list | tuple):
+            values = list(values)
+        if len(values) > len(self._opens):
+            self._widen(len(values))
+        opens = self._opens
+        days = self._days
+        care = _NEEDS_CARE.search
         out = [f'<row r="{n}">']
         add = out.append
         for i, v in enumerate(values):
-            if v is None:
-                continue
             kind = type(v)
-            if i >= len(letters):
-                letters.append(column_letter(i))
-            ref = letters[i] + n
             if kind is str:
                 if v:
-                    if _NEEDS_CARE.search(v) is not None:
+                    if care(v) is not None:
                         v = _xml_escape(_ILLEGAL.sub("", v))
-                    add(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>')
+                    add(
+                        f'{opens[i]}{n}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                    )
+            elif v is None:
+                continue
             elif kind is datetime:
-                add(f'<c r="{ref}" s="{STAMP_STYLE}"><v>{stamp_serial(v)!r}</v></c>')
+                serial = (
+                    v.toordinal() - _EPOCH_ORD + (v.hour * 3600 + v.minute * 60 + v.second) / 86400
+                )
+                add(f'{opens[i]}{n}" s="{STAMP_STYLE}"><v>{serial!r}</v></c>')
             elif kind is date:
-                s = self._days.get(v)
-                if s is None:
-                    s = self._days[v] = str(day_serial(v))
-                add(f'<c r="{ref}" s="{DAY_STYLE}"><v>{s}</v></c>')
+                d = days.get(v)
+                if d is None:
+                    d = days[v] = str(day_serial(v))
+                add(f'{opens[i]}{n}" s="{DAY_STYLE}"><v>{d}</v></c>')
             elif kind is int or kind is float:
                 if v == v and v not in (float("inf"), float("-inf")):
-                    add(f'<c r="{ref}"><v>{v!r}</v></c>')
+                    add(f'{opens[i]}{n}"><v>{v!r}</v></c>')
             elif kind is bool:
-                add(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
+                add(f'{opens[i]}{n}" t="b"><v>{int(v)}</v></c>')
             else:
                 text = clean_text(str(v))
                 if text:
                     add(
-                        f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+                        f'{opens[i]}{n}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
                     )
         add("</row>")
         self._buf.append("".join(out))
