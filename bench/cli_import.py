@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -91,7 +92,14 @@ RUNS = [
 
 
 def run_seconds(tree: Path, env: dict[str, str], argv: list[str]) -> tuple[float, int]:
+    seconds, rc, _ = run_measured(tree, env, argv)
+    return seconds, rc
+
+
+def run_measured(tree: Path, env: dict[str, str], argv: list[str]) -> tuple[float, int, float]:
+    """Import seconds, exit status and the whole process's CPU seconds (user + system)."""
     code = "import sys\nfrom bot.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code, *argv],
         cwd=tree,
@@ -100,7 +108,9 @@ def run_seconds(tree: Path, env: dict[str, str], argv: list[str]) -> tuple[float
         text=True,
         check=False,
     )
-    return _top_level_seconds(done.stderr), done.returncode
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    return _top_level_seconds(done.stderr), done.returncode, cpu
 
 
 def run_mode(tree: Path, repeat: int, against: Path | None = None) -> None:
@@ -147,26 +157,29 @@ def _label(template: list[str], argv: list[str]) -> str:
 
 
 def _compare(tree: Path, old: Path, env: dict[str, str], tmp: Path, repeat: int) -> None:
-    """Each command in OLD then in `tree`, alternately, `repeat` times: medians (min)."""
+    """Each command in OLD then in `tree`, alternately, `repeat` times: medians (min) of the
+    import time and of the process's CPU time (less swayed by other processes' load)."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"old: {old}\nwhole commands, old and new alternately, median (min) of {repeat}; load {load}\n"
     )
-    print("| command | old | new | new exit |")
-    print("|---|---|---|---|")
+    print("| command | import, old | import, new | process CPU, old | process CPU, new | exit |")
+    print("|---|---|---|---|---|---|")
     old_env = {**env, "PYTHONPATH": str(old)}
     for template in RUNS:
         argv = [a.format(tmp=tmp) for a in template]
-        before, after, codes = [], [], set()
+        runs: list[list[float]] = [[], [], [], []]
+        codes = set()
         for _ in range(repeat):
-            before.append(run_seconds(old, old_env, argv)[0])
-            seconds, rc = run_seconds(tree, env, argv)
-            after.append(seconds)
+            seconds, _rc, cpu = run_measured(old, old_env, argv)
+            runs[0].append(seconds)
+            runs[2].append(cpu)
+            seconds, rc, cpu = run_measured(tree, env, argv)
+            runs[1].append(seconds)
+            runs[3].append(cpu)
             codes.add(str(rc))
-        cells = [f"{statistics.median(r):.3f} s ({min(r):.3f} s)" for r in (before, after)]
-        print(
-            f"| `{_label(template, argv)}` | {cells[0]} | {cells[1]} | {' '.join(sorted(codes))} |"
-        )
+        cells = " | ".join(f"{statistics.median(r):.3f} s ({min(r):.3f} s)" for r in runs)
+        print(f"| `{_label(template, argv)}` | {cells} | {' '.join(sorted(codes))} |", flush=True)
     print(f"\nload average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
