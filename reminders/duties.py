@@ -2,15 +2,22 @@
 
 Periods are calendar blocks counted from January: `contact_every_months=1` is the calendar
 month, `visit_every_months=3` the calendar quarter. All dates are local dates in the
-configured zone; the SQL runs once per duty kind over all pairings, or over one range of
-cadre ids when the sweep works in chunks (storage.duties).
+configured zone.
+
+The sweep (`staged_duties`) reads each live pairing of a chunk of cadres once, with its kept
+contact dates (storage.sweep_rows), and decides every duty kind of the day from that row; the
+day's calendar and events are worked out once per sweep (`DayPlan`). `open_duties` and
+`staged_duties_per_kind` run one query per duty kind (storage.duties); the latter is the
+reference the sweep is tested against.
 """
 
 from __future__ import annotations
 
 import calendar as gregorian
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +34,16 @@ from storage.duties import (
     pairings_without_contact,
 )
 from storage.occasions import BIRTHDAY, PARTY_DAY, pairings_with_occasion
+from storage.sweep_rows import (
+    BIRTH_DATE,
+    LAST_VISIT,
+    PARTY_DATE,
+    OnDay,
+    Window,
+    contacts_between,
+    events_on,
+    sweep_rows,
+)
 
 CONTACT = "contact"  # monthly call or visit
 VISIT = "visit"  # quarterly home visit
@@ -168,13 +185,188 @@ async def _personal_duties(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One duty of the day owed by every pairing with no contact in its window (and, for a
+    birthday or 入党纪念日, only where the household's day is `on`)."""
+
+    kind: str
+    prefix: str  # the duty key is prefix + pairing id + suffix
+    suffix: str
+    window: Window
+    due_on: date
+    label: str = ""
+    on: OnDay | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _EventRow:
+    id: int
+    kind: str
+    occurred_on: date
+    visit_due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """What a sweep of `today` looks for, worked out once per sweep: the duties in the order
+    `staged_duties` lists them (those before the events, the events, those after), and the
+    events of the event stage days by household."""
+
+    today: date
+    before: tuple[_Check, ...]
+    event_days: tuple[date, ...]
+    after: tuple[_Check, ...]
+    events: dict[int, tuple[_EventRow, ...]]
+
+    @property
+    def idle(self) -> bool:
+        """Nothing can be due today: no period or occasion stage, no event, no birthday."""
+        return not (self.before or self.after or self.events)
+
+
+def _checks(today: date, policy: Policy) -> tuple[list[_Check], list[_Check]]:
+    before: list[_Check] = []
+    for kind, months, kinds, staged in (
+        (CONTACT, policy.contact_every_months, CONTACT_KINDS, contact_stage(today, policy)),
+        (VISIT, policy.visit_every_months, VISIT_KINDS, visit_stage(today, policy)),
+    ):
+        if staged:
+            start, end = period_bounds(today, months)
+            before.append(_Check(kind, f"{kind}:", f":{today}", Window(kinds, start, end), end))
+    for occasion in staged_occasions(today, policy):
+        window = Window(VISIT_KINDS, occasion.start, occasion.end)
+        prefix = _key(occasion.kind, occasion.name, today) + ":"
+        before.append(_Check(occasion.kind, prefix, "", window, occasion.end, occasion.name))
+    after: list[_Check] = []
+    occ = policy.occasions
+    for kind, column, enabled in (
+        (BIRTHDAY, BIRTH_DATE, occ.birthday),
+        (PARTY_DAY, PARTY_DATE, occ.party_anniversary),
+    ):
+        if not enabled:
+            continue
+        members_only = occ.birthday_party_members_only or kind == PARTY_DAY
+        for ahead in occ.days_before:
+            day = today + timedelta(days=ahead)
+            due = day + timedelta(days=occ.window_after)
+            window = Window(VISIT_KINDS, day - timedelta(days=max(occ.days_before)), due)
+            on = OnDay(column, day, members_only)
+            prefix = _key(kind, day, today) + ":"
+            after.append(_Check(kind, prefix, "", window, due, day_label(day), on))
+    return before, after
+
+
+async def day_plan(session: AsyncSession, today: date, policy: Policy) -> DayPlan:
+    """The sweep's plan for `today`: the calendar's stages and the stage days' events."""
+    before, after = _checks(today, policy)
+    event_days = tuple(today - timedelta(days=d) for d in policy.stages.event_days_after)
+    events: dict[int, list[_EventRow]] = {}
+    for r in await events_on(session, event_days, today):
+        events.setdefault(r[1], []).append(_EventRow(r[0], r[2], r[3], r[4]))
+    return DayPlan(
+        today,
+        tuple(before),
+        event_days,
+        tuple(after),
+        {h: tuple(items) for h, items in events.items()},
+    )
+
+
+async def _settle(
+    session: AsyncSession,
+    checks: Sequence[_Check],
+    unsure: list[tuple[int, int]],
+    rows: Sequence[Any],
+    cadres: CadreRange | None,
+) -> list[tuple[int, int]]:
+    """Of the (row, check) pairs whose kept date lies after the window, those with no
+    contact in the window either (read from the contacts themselves)."""
+    windows = [checks[c].window for _, c in unsure]
+    found: dict[tuple[int, int], list[tuple[str, date]]] = {}
+    for cadre_id, household_id, kind, day in await contacts_between(
+        session,
+        kinds={k for w in windows for k in w.kinds},
+        since=min(w.since for w in windows),
+        until=max(w.until for w in windows),
+        cadres=cadres,
+    ):
+        found.setdefault((cadre_id, household_id), []).append((kind, day))
+    due = []
+    for i, c in unsure:
+        w = checks[c].window
+        contacts = found.get((rows[i][1], rows[i][3]), ())
+        if not any(k in w.kinds and w.since <= d <= w.until for k, d in contacts):
+            due.append((i, c))
+    return due
+
+
 async def staged_duties(
-    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange | None = None
+    session: AsyncSession,
+    today: date,
+    policy: Policy,
+    cadres: CadreRange | None = None,
+    *,
+    plan: DayPlan | None = None,
 ) -> list[Duty]:
     """Every open duty whose reminder stage falls on `today`, over all live pairings.
 
-    `cadres` limits it to the pairings of one range of cadre ids (one chunk of a sweep).
+    `cadres` limits it to the pairings of one range of cadre ids (one chunk of a sweep);
+    `plan` is the day's plan when the caller made it once for many chunks.
     """
+    if plan is None:
+        plan = await day_plan(session, today, policy)
+    if plan.idle:
+        return []
+    checks = (*plan.before, *plan.after)
+    rows = await sweep_rows(
+        session,
+        today=today,
+        duties=[(c.window, c.on) for c in checks],
+        event_days=plan.event_days if plan.events else (),
+        cadres=cadres,
+    )
+    lasts = [c.window.last for c in checks]
+    found: list[list[tuple[int, Duty]]] = [[] for _ in checks]
+    events: list[Duty] = []
+    unsure: list[tuple[int, int]] = []
+    for i, r in enumerate(rows):
+        pairing: PairingRow | None = None
+        for c, check in enumerate(checks):
+            if check.on is not None and not check.on.matches(r):
+                continue
+            last = r[lasts[c]]
+            if last is not None and last >= check.window.since:
+                if last > check.window.until:
+                    unsure.append((i, c))
+                continue
+            pairing = pairing or PairingRow(*r[:6])
+            key = f"{check.prefix}{r[0]}{check.suffix}"
+            found[c].append((i, Duty(check.kind, key, pairing, check.due_on, check.label)))
+        for e in plan.events.get(r[3], ()):
+            visited = r[LAST_VISIT]  # a visit on or after the day: the last one tells
+            if visited is None or visited < e.occurred_on:
+                pairing = pairing or PairingRow(*r[:6])
+                key = _key(EVENT, e.id, r[0], today)
+                events.append(Duty(EVENT, key, pairing, e.visit_due_on, e.kind))
+    if unsure:
+        for i, c in await _settle(session, checks, unsure, rows, cadres):
+            check = checks[c]
+            key = f"{check.prefix}{rows[i][0]}{check.suffix}"
+            duty = Duty(check.kind, key, PairingRow(*rows[i][:6]), check.due_on, check.label)
+            found[c].append((i, duty))
+        for items in found:
+            items.sort(key=lambda item: item[0])  # back in row order (cadre, pairing)
+    duties = [d for items in found[: len(plan.before)] for _, d in items]
+    duties += events
+    duties += [d for items in found[len(plan.before) :] for _, d in items]
+    return duties
+
+
+async def staged_duties_per_kind(
+    session: AsyncSession, today: date, policy: Policy, cadres: CadreRange | None = None
+) -> list[Duty]:
+    """What `staged_duties` returns, found with one query per duty kind (the reference)."""
     duties: list[Duty] = []
     if contact_stage(today, policy):
         duties += await _period_duties(

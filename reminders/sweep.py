@@ -21,7 +21,7 @@ from core.i18n import normalize_lang, t
 from core.payload import reply_to_payload
 from core.policy import Policy, quiet_until
 from core.types import Button, Reply
-from reminders.duties import EVENT, Duty, staged_duties
+from reminders.duties import EVENT, DayPlan, Duty, day_plan, staged_duties
 from storage.db import Database
 from storage.duties import (
     AccountRow,
@@ -200,15 +200,16 @@ async def _sweep_chunk(
     db: Database,
     cadres: CadreRange,
     at: datetime,
-    today: date,
+    plan: DayPlan,
     policy: Policy,
     lang: str,
     not_before: datetime | None,
     dry_run: bool,
 ) -> tuple[list[CadreReminder], list[int], int]:
     """One range of cadres: their reminders, the unreachable ones, and the rows enqueued."""
+    today = plan.today
     async with db.sessions() as session:
-        duties = await staged_duties(session, today, policy, cadres)
+        duties = await staged_duties(session, today, policy, cadres, plan=plan)
         accounts = await reachable_accounts(session, {d.cadre_id for d in duties})
         if dry_run:
             done = await marked_keys(session, today, cadres)
@@ -256,14 +257,16 @@ async def run_sweep(
     today = local.date()
     not_before = quiet_until(local, policy)
     tally = _Tally()
+    async with db.sessions() as session:  # the calendar and the day's events, once
+        plan = await day_plan(session, today, policy)
     after = 0
-    while True:
+    while not plan.idle:
         async with db.sessions() as session:
             cadres = await cadre_chunk(session, after=after, size=chunk)
         if cadres is None:
             break
         reminders, unreachable, enqueued = await _sweep_chunk(
-            db, cadres, at, today, policy, lang, not_before, dry_run
+            db, cadres, at, plan, policy, lang, not_before, dry_run
         )
         tally.add(reminders, unreachable, keep)
         tally.enqueued += enqueued

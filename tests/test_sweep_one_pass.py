@@ -1,0 +1,180 @@
+"""The one-pass sweep finds exactly the duties, and says exactly the messages, that one query
+per duty kind does (`staged_duties_per_kind`, the former sweep), over generated histories.
+
+Each history mixes what changes a duty: cadres retired or on leave, households exited,
+pairings ended, not started or inactive, shared households, calls, visits and other
+contacts (some undone) before, inside and after each window, events on the stage days
+(some undone, some visited), birthdays and 入党纪念日 (29 February too). The days: a monthly
+contact stage, an ordinary day, both quarterly visit stages, festival and farming stages, a
+past day swept again (kept dates after its windows: settled from the contacts), and 28
+February of a common year.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.policy import Policy
+from core.programme import OccasionPolicy
+from reminders.duties import Duty, staged_duties, staged_duties_per_kind
+from reminders.sweep import _group, run_sweep
+from storage.db import Database
+from storage.duties import reachable_accounts
+from storage.models import Contact, Event
+from tests import factories as f
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAYS = [
+    date(2026, 11, 27),  # monthly contact stage
+    date(2026, 11, 18),  # ordinary day: events and birthdays only
+    date(2026, 12, 1),  # the quarter's last month starts: visit stage
+    date(2026, 12, 21),  # 10 days before the quarter ends: visit stage
+    date(2026, 9, 18),  # 7 days before 中秋
+    date(2026, 9, 20),  # contact, visit and 秋收 stages at once
+    date(2026, 6, 20),  # a past day: contacts recorded after its windows
+    date(2027, 2, 28),  # a common year's 28 February: 29 February birthdays
+]
+POLICIES = {
+    "博白": Policy(),
+    "保康": Policy(
+        occasions=OccasionPolicy(
+            birthday=True,
+            party_anniversary=True,
+            birthday_party_members_only=False,
+            days_before=[0, 3, 7],
+        )
+    ),
+}
+KINDS = ("call", "visit", "other")
+
+
+def _near(rng: random.Random, day: date, days: int) -> date:
+    return day + timedelta(days=rng.randint(-days, days))
+
+
+async def _history(db: Database, seed: int) -> int:
+    """Returns the highest cadre id."""
+    rng = random.Random(seed)
+    async with db.transaction() as s:
+        villages = [await f.unit(s, f"博白县/第{i}镇/第{i}村") for i in range(3)]
+        cadres = []
+        for _ in range(30):
+            cadres.append(
+                await f.cadre(
+                    s,
+                    active=rng.random() > 0.1,
+                    leave_until=_near(rng, rng.choice(DAYS), 5) if rng.random() < 0.15 else None,
+                )
+            )
+            if rng.random() < 0.85:
+                await f.account(s, cadres[-1], language=rng.choice(["zh", "zh", "en"]))
+        homes = []
+        for _ in range(70):
+            special = [d + timedelta(days=rng.choice([0, 3, 7])) for d in DAYS]
+            birth = rng.choice([*special, date(1964, 2, 29), None, None])
+            party = rng.choice([*special, None, None])
+            homes.append(
+                await f.household(
+                    s,
+                    village=rng.choice(villages),
+                    status="exited" if rng.random() < 0.07 else "active",
+                    party_member=rng.random() < 0.5,
+                    birth_date=birth.replace(year=1960) if birth and birth.day != 29 else birth,
+                    party_date=party.replace(year=1990) if party else None,
+                )
+            )
+        pairs: set[tuple[int, int]] = set()
+        for who in cadres:
+            for home in rng.sample(homes, rng.randint(2, 6)):
+                pairs.add((cadres.index(who), homes.index(home)))
+        for c, h in sorted(pairs):
+            start = rng.choice(
+                [date(2026, 1, 1), date(2025, 6, 1), _near(rng, date(2026, 10, 1), 90)]
+            )
+            end = _near(rng, date(2026, 11, 1), 120) if rng.random() < 0.1 else None
+            await f.pairing(
+                s, cadres[c], homes[h], start=start, end_date=end, active=rng.random() > 0.05
+            )
+        for _ in range(900):
+            c, h = rng.choice(sorted(pairs)) if rng.random() < 0.9 else (
+                rng.randrange(len(cadres)), rng.randrange(len(homes))
+            )  # fmt: skip
+            day = _near(rng, date(2026, 9, 1), 200)
+            gone = datetime(2026, 12, 1, tzinfo=UTC) if rng.random() < 0.08 else None
+            s.add(
+                Contact(
+                    cadre_id=cadres[c].id,
+                    household_id=homes[h].id,
+                    kind=rng.choices(KINDS, [6, 3, 1])[0],
+                    occurred_on=day,
+                    reported_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    deleted_at=gone,
+                )
+            )
+        for _ in range(60):
+            c, h = rng.choice(sorted(pairs))
+            day = rng.choice(DAYS) - timedelta(days=rng.choice([3, 6, 3, 6, 4]))
+            s.add(
+                Event(
+                    cadre_id=cadres[c].id,
+                    household_id=homes[h].id,
+                    kind=rng.choice(["illness", "death", "dispute", "hardship"]),
+                    occurred_on=day,
+                    visit_due_on=day + timedelta(days=7),
+                    reported_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    deleted_at=datetime(2026, 12, 1, tzinfo=UTC) if rng.random() < 0.1 else None,
+                )
+            )
+            if rng.random() < 0.4:  # visited on the day itself, or just before or after
+                s.add(
+                    Contact(
+                        cadre_id=cadres[c].id,
+                        household_id=homes[h].id,
+                        kind="visit",
+                        occurred_on=day + timedelta(days=rng.choice([0, 0, -1, 1])),
+                        reported_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    )
+                )
+    return max(c.id for c in cadres)
+
+
+def _facts(duties: list[Duty]) -> list[tuple[Any, ...]]:
+    return [(d.key, d.kind, d.due_on, d.label, d.pairing) for d in duties]
+
+
+async def _reference_messages(db: Database, day: date, policy: Policy) -> list[Any]:
+    async with db.sessions() as s:
+        duties = await staged_duties_per_kind(s, day, policy)
+        accounts = await reachable_accounts(s, {d.cadre_id for d in duties})
+    duties = [d for d in duties if accounts.get(d.cadre_id)]
+    return sorted(
+        (m for r in _group(duties, accounts, day, "zh", None) for m in r.messages),
+        key=lambda m: m.dedupe_key,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_one_pass_sweep_equals_one_query_per_duty_kind(db: Database, seed: int) -> None:
+    top = await _history(db, seed)
+    kinds: set[str] = set()
+    for name, policy in POLICIES.items():
+        for day in DAYS:
+            async with db.sessions() as s:
+                expected = _facts(await staged_duties_per_kind(s, day, policy))
+                assert _facts(await staged_duties(s, day, policy)) == expected, (name, day)
+                chunked = []
+                for lo in range(0, top, 7):  # cadre ids in (lo, lo + 7]: chunks of a sweep
+                    chunked += await staged_duties(s, day, policy, (lo, lo + 7))
+                assert sorted(_facts(chunked), key=str) == sorted(expected, key=str), (name, day)
+            kinds |= {fact[1] for fact in expected}
+            at = datetime(day.year, day.month, day.day, 9, tzinfo=TZ)
+            swept = await run_sweep(db, at, policy, dry_run=True, chunk=4)
+            messages = sorted(swept.messages, key=lambda m: m.dedupe_key)
+            assert messages == await _reference_messages(db, day, policy), (name, day)
+    # Every duty kind was found on some day (the comparison is not between empty lists).
+    assert kinds == {"contact", "visit", "festival", "farming", "event", "birthday", "party_day"}
