@@ -40,6 +40,16 @@ def _number(text: str) -> int:
     return int(text)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per payload kind, looked up once
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 @dataclass(frozen=True)
 class ButtonData:
     """The base of every payload kind: a prefix and typed (int or str) fields."""
@@ -47,7 +57,7 @@ class ButtonData:
     prefix: ClassVar[str]
 
     def pack(self) -> str:
-        values = [str(getattr(self, f.name)) for f in fields(self)]
+        values = [str(getattr(self, name)) for name in _field_names(type(self))]
         if any(SEP in v for v in values[:-1]):
             raise ButtonDataError(f"{self!r}: only the last field may hold {SEP!r}")
         data = SEP.join([self.prefix, *values])

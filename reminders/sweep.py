@@ -14,6 +14,8 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cache
+from typing import Any
 
 from core.buttons import ReportFor
 from core.daytext import day_label
@@ -26,6 +28,7 @@ from storage.db import Database
 from storage.duties import (
     AccountRow,
     CadreRange,
+    PairingRow,
     cadre_chunk,
     claim_marks,
     marked_keys,
@@ -125,13 +128,71 @@ def build_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) -> 
     )
 
 
+@cache
+def _reason_text(kind: str, label: str, due_on: date, overdue: bool, lang: str) -> str:
+    """`_reason` for one (kind, label, due day) — a sweep has few of them, so each once."""
+    duty = Duty(kind, "", _NO_PAIRING, due_on, label)
+    return _reason(duty, due_on + timedelta(days=1) if overdue else due_on, lang)
+
+
+_NO_PAIRING = PairingRow(0, 0, "", 0, "", "")
+
+
+@cache
+def _texts(lang: str) -> tuple[str, str, str, str, str, str]:
+    """The reminder's templates in `lang`: greeting, line, more, footer, button, separator."""
+    keys = ("greeting", "line", "more", "footer", "button", "sep")
+    return tuple(t(f"reminders.{k}", lang) for k in keys)  # type: ignore[return-value]
+
+
+def render_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) -> dict[str, Any]:
+    """`reply_to_payload(build_reply(...))`, the same payload, built with each template and
+    reason looked up once per sweep rather than once per line (the sweep's hot path)."""
+    greeting, line, more, footer, button, sep = _texts(lang)
+    by_household: dict[int, list[Duty]] = {}
+    for duty in sorted(duties, key=lambda d: (d.due_on, d.pairing.head_name, d.key)):
+        by_household.setdefault(duty.household_id, []).append(duty)
+    lines = [greeting.format(name=cadre_name)]
+    groups = list(by_household.items())
+    for _, items in groups[:MAX_LINES]:
+        p = items[0].pairing
+        reasons = sep.join(
+            _reason_text(d.kind, d.label, d.due_on, today > d.due_on, lang) for d in items
+        )
+        lines.append(line.format(household=p.head_name, village=p.village, reasons=reasons))
+    if len(groups) > MAX_LINES:
+        lines.append(more.format(count=len(groups) - MAX_LINES))
+    lines.append(footer)
+    payload: dict[str, Any] = {"text": "\n".join(lines)}
+    buttons = [
+        {
+            "label": button.format(household=items[0].pairing.head_name),
+            "data": ReportFor(hid).pack(),
+        }
+        for hid, items in groups[:MAX_BUTTONS]
+    ]
+    if buttons:
+        payload["buttons"] = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return payload
+
+
+Render = Callable[[str, list[Duty], date, str], dict[str, Any]]
+
+
+def _reference_render(
+    cadre_name: str, duties: list[Duty], today: date, lang: str
+) -> dict[str, Any]:
+    return reply_to_payload(build_reply(cadre_name, duties, today, lang))
+
+
 def _messages(
     cadre_id: int,
-    reply_for: dict[str, Reply],
+    payload_for: dict[str, dict[str, Any]],
     accounts: list[AccountRow],
     keys: list[str],
     today: date,
     not_before: datetime | None,
+    due_on: date,
 ) -> tuple[NewMessage, ...]:
     # The duty keys in the dedupe key: a later sweep that day may add new duties only.
     digest = hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:12]
@@ -141,9 +202,10 @@ def _messages(
             channel=a.channel,
             chat_id=a.chat_id,
             kind="reminder",
-            payload=reply_to_payload(reply_for[a.language]),
+            payload=payload_for[a.language],
             cadre_id=cadre_id,
             not_before=not_before,
+            due_on=due_on,  # the round goes out most overdue first
         )
         for a in accounts
     )
@@ -155,6 +217,7 @@ def _group(
     today: date,
     lang: str,
     not_before: datetime | None,
+    render: Render = render_reply,
 ) -> list[CadreReminder]:
     by_cadre: dict[int, list[Duty]] = {}
     for duty in duties:
@@ -163,12 +226,11 @@ def _group(
     for cadre_id, items in sorted(by_cadre.items()):
         accs = [replace(a, language=normalize_lang(a.language or lang)) for a in accounts[cadre_id]]
         name = items[0].pairing.cadre_name
-        replies = {a.language: build_reply(name, items, today, a.language) for a in accs}
+        payloads = {a.language: render(name, items, today, a.language) for a in accs}
         keys = [d.key for d in items]
-        msgs = _messages(cadre_id, replies, accs, keys, today, not_before)
-        # The round goes out most overdue first: the message carries its earliest due date.
+        # The message carries its earliest due date.
         earliest = min(d.due_on for d in items)
-        msgs = tuple(replace(m, due_on=earliest) for m in msgs)
+        msgs = _messages(cadre_id, payloads, accs, keys, today, not_before, earliest)
         out.append(CadreReminder(cadre_id, name, tuple(items), msgs))
     return out
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from storage.back_entry import add_back_entry
-from storage.contact_state import drift, kept_state, repair
+from storage.contact_state import check, drift, kept_state, repair
 from storage.db import Database
 from storage.duties import events_without_visit, pairings_without_contact
 from storage.models import Base, Contact, ContactState, Event, Pairing
@@ -296,6 +296,8 @@ async def test_repair_puts_back_a_damaged_state(db: Database) -> None:
         ]
     )
     assert found[0].recomputed == (None, TODAY - timedelta(days=3), TODAY - timedelta(days=3))
+    async with db.sessions() as s:  # read one cadre id at a time: the same drift, every pair
+        assert await check(s, step=1) == (found, 2)
     async with db.transaction() as s:
         assert await repair(s) == 3
     await _check(db)

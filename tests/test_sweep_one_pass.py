@@ -22,7 +22,7 @@ import pytest
 from core.policy import Policy
 from core.programme import OccasionPolicy
 from reminders.duties import Duty, staged_duties, staged_duties_per_kind
-from reminders.sweep import _group, run_sweep
+from reminders.sweep import _group, _reference_render, run_sweep
 from storage.db import Database
 from storage.duties import reachable_accounts
 from storage.models import Contact, Event
@@ -125,7 +125,7 @@ async def _history(db: Database, seed: int) -> int:
                     household_id=homes[h].id,
                     kind=rng.choice(["illness", "death", "dispute", "hardship"]),
                     occurred_on=day,
-                    visit_due_on=day + timedelta(days=7),
+                    visit_due_on=day + timedelta(days=rng.choice([7, 7, 2])),  # some overdue
                     reported_at=datetime(2026, 1, 1, tzinfo=UTC),
                     deleted_at=datetime(2026, 12, 1, tzinfo=UTC) if rng.random() < 0.1 else None,
                 )
@@ -153,7 +153,11 @@ async def _reference_messages(db: Database, day: date, policy: Policy) -> list[A
         accounts = await reachable_accounts(s, {d.cadre_id for d in duties})
     duties = [d for d in duties if accounts.get(d.cadre_id)]
     return sorted(
-        (m for r in _group(duties, accounts, day, "zh", None) for m in r.messages),
+        (
+            m
+            for r in _group(duties, accounts, day, "zh", None, _reference_render)
+            for m in r.messages
+        ),
         key=lambda m: m.dedupe_key,
     )
 

@@ -22,7 +22,7 @@ def _day(value: date | None) -> str:
 
 @admin_command
 async def _doctor(args: argparse.Namespace) -> int:
-    from storage.contact_state import drift, recomputed_state, repair
+    from storage.contact_state import check, repair
 
     settings = load_settings()
     async with open_db(settings) as db:
@@ -31,8 +31,7 @@ async def _doctor(args: argparse.Namespace) -> int:
                 fixed = await repair(session)
             say("doctor.fixed", count=fixed)
         async with db.sessions() as session:
-            found = await drift(session)
-            pairs = len(await recomputed_state(session))
+            found, pairs = await check(session)
     if not found:
         say("doctor.ok", pairs=pairs)
         return 0
