@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.duties import CadreRange, _last_on, _live_pairings, _with_state
-from storage.models import Contact, ContactState, Event, Household, Pairing
+from storage.duties import HOUSEHOLD_EXITED, CadreRange, _last_on
+from storage.models import Cadre, Contact, ContactState, Event, Household, Pairing, Unit
 from storage.occasions import _month_day
 
 # Positions in a sweep row after the six PairingRow fields.
@@ -83,35 +83,89 @@ async def sweep_rows(
     a party member. A pairing comes back when, for one of `duties`, its household's day is
     the duty's (if it names one) and the window's kept date is missing, before the window or
     after it; or when its household had an event on one of `event_days`.
+
+    Two steps in one statement: the pairings that may owe something are found from the
+    pairings and their kept state alone (materialized), and only those are joined to the
+    names — most pairings owe nothing on most days, and looking their households up first
+    cost several times the rest.
     """
     maybe: list[ColumnElement[bool]] = []
     for w, on in dict.fromkeys(duties):  # each distinct duty once, in a stable order
         last = _last_on(w.kinds)
         open_ = or_(last.is_(None), last < w.since, last > w.until)
-        maybe.append(open_ if on is None else and_(on.clause(), open_))
+        if on is not None:
+            open_ = and_(open_, exists().where(Household.id == Pairing.household_id, on.clause()))
+        maybe.append(open_)
     days = sorted({d for d in event_days if d <= today})
     if days:
-        maybe.append(
-            exists().where(
-                Event.household_id == Pairing.household_id,
-                Event.deleted_at.is_(None),
-                Event.occurred_on.in_(days),
-            )
+        # Not correlated: read once, and on a day with no other stage it leads the query.
+        evented = select(Event.household_id).where(
+            Event.deleted_at.is_(None), Event.occurred_on.in_(days)
         )
+        maybe.append(Pairing.household_id.in_(evented))
     if not maybe:
         return []
-    stmt = (
-        _with_state(_live_pairings(today, cadres), cadres)
-        .add_columns(
+    due = (
+        select(
+            Pairing.id.label("pairing_id"),
+            Pairing.cadre_id,
+            Pairing.household_id,
             ContactState.last_call_on,
             ContactState.last_visit_on,
             ContactState.last_contact_on,
+        )
+        .select_from(Cadre)
+        .join(Pairing, Pairing.cadre_id == Cadre.id)
+        .outerjoin(
+            ContactState,
+            and_(
+                ContactState.cadre_id == Pairing.cadre_id,
+                ContactState.household_id == Pairing.household_id,
+            ),
+        )
+        .where(
+            Pairing.active.is_(True),
+            Pairing.start_date <= today,
+            or_(Pairing.end_date.is_(None), Pairing.end_date >= today),
+            Cadre.active.is_(True),
+            or_(Cadre.leave_until.is_(None), Cadre.leave_until < today),
+            or_(*maybe),
+        )
+    )
+    if cadres is not None:  # on every table, so each is read by range
+        lo, hi = cadres
+        due = due.where(
+            Cadre.id > lo,
+            Cadre.id <= hi,
+            Pairing.cadre_id > lo,
+            Pairing.cadre_id <= hi,
+            or_(
+                ContactState.cadre_id.is_(None),
+                and_(ContactState.cadre_id > lo, ContactState.cadre_id <= hi),
+            ),
+        )
+    d = due.cte("due").prefix_with("MATERIALIZED")
+    stmt = (
+        select(
+            d.c.pairing_id,
+            d.c.cadre_id,
+            Cadre.name,
+            d.c.household_id,
+            Household.head_name,
+            Unit.name,
+            d.c.last_call_on,
+            d.c.last_visit_on,
+            d.c.last_contact_on,
             Household.birth_date,
             Household.party_date,
             Household.party_member,
         )
-        .where(or_(*maybe))
-        .order_by(Pairing.cadre_id, Pairing.id)
+        .select_from(d)
+        .join(Cadre, Cadre.id == d.c.cadre_id)
+        .join(Household, Household.id == d.c.household_id)
+        .join(Unit, Unit.id == Household.village_id)
+        .where(Household.status != HOUSEHOLD_EXITED)
+        .order_by(d.c.cadre_id, d.c.pairing_id)
     )
     return (await session.execute(stmt)).all()
 
