@@ -1,0 +1,79 @@
+"""Time the daily reminder sweep alone on a synthetic county (not a test).
+
+    python -m bench.bench_sweep --sqlite /tmp/county.db --at 2026-11-27T09:00:00+08:00
+    python -m bench.bench_sweep --pg postgresql://postgres@127.0.0.1:5432/test --schema bench_million
+
+Build the data with bench/make_county.py (on SQLite, sweep a copy: the sweep writes marks and
+outbox rows). Before each run the outbox and the reminder marks are emptied, so each run does
+the full work; after the last they are emptied again. Prints one Markdown row per day: duties,
+messages, wall seconds, this process's CPU seconds (SQLite runs inside the process; the
+PostgreSQL server's CPU is not counted) and the process's peak RSS so far — run one day per
+process for a per-day peak. Uses only `run_sweep`, so it times older versions of the sweep too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import time
+from datetime import datetime
+
+from sqlalchemy import delete
+
+from core.policy import Policy
+from reminders.sweep import run_sweep
+from storage.db import Database
+from storage.models import OutboxMessage, ReminderMark
+
+
+async def _forget(db: Database) -> None:
+    async with db.transaction() as s:
+        await s.execute(delete(OutboxMessage))
+        await s.execute(delete(ReminderMark))
+
+
+async def run(url: str, schema: str | None, name: str, days: list[datetime]) -> None:
+    db = Database(url, schema=schema)
+    policy = Policy()
+    try:
+        for at in days:
+            await _forget(db)
+            cpu, wall = time.process_time(), time.perf_counter()
+            result = await run_sweep(db, at, policy, keep=False)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"| {name} | {at:%m-%d} | {result.duties:,} | {result.enqueued:,} "
+                f"| {wall:.2f} | {cpu:.2f} | {rss:.0f} |",
+                flush=True,
+            )
+        await _forget(db)
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sqlite", help="SQLite file built by make_county (a copy: it is written)")
+    ap.add_argument("--pg", help="PostgreSQL URL")
+    ap.add_argument("--schema", default="bench_county")
+    ap.add_argument("--at", action="append", help="sweep moments (default 11-27 and 11-18)")
+    ap.add_argument("--label", default="", help="added to the database name in the table")
+    args = ap.parse_args()
+    days = [
+        datetime.fromisoformat(a)
+        for a in args.at or ["2026-11-27T09:00:00+08:00", "2026-11-18T09:00:00+08:00"]
+    ]
+    print("| database | day | duties | messages | wall s | CPU s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    if args.sqlite:
+        asyncio.run(run(f"sqlite:///{args.sqlite}", None, f"SQLite{args.label}", days))
+    if args.pg:
+        asyncio.run(run(args.pg, args.schema, f"PostgreSQL{args.label}", days))
+    if not (args.sqlite or args.pg):
+        ap.error("give --sqlite FILE and/or --pg URL")
+
+
+if __name__ == "__main__":
+    main()
