@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
 
-from core.buttons import ReportFor
+from core.buttons import SEP, ReportFor
 from core.daytext import day_label
 from core.i18n import normalize_lang, t
 from core.payload import reply_to_payload
@@ -29,11 +29,11 @@ from storage.duties import (
     AccountRow,
     CadreRange,
     PairingRow,
+    accounts_in,
     cadre_chunk,
     claim_marks,
     marked_keys,
     prune_marks,
-    reachable_accounts,
 )
 from storage.outbox import NewMessage, enqueue
 
@@ -167,7 +167,7 @@ def render_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) ->
     buttons = [
         {
             "label": button.format(household=items[0].pairing.head_name),
-            "data": ReportFor(hid).pack(),
+            "data": f"{ReportFor.prefix}{SEP}{hid}",  # ReportFor(hid).pack(): an int fits
         }
         for hid, items in groups[:MAX_BUTTONS]
     ]
@@ -272,7 +272,7 @@ async def _sweep_chunk(
     today = plan.today
     async with db.sessions() as session:
         duties = await staged_duties(session, today, policy, cadres, plan=plan)
-        accounts = await reachable_accounts(session, {d.cadre_id for d in duties})
+        accounts = await accounts_in(session, cadres) if duties else {}
         if dry_run:
             done = await marked_keys(session, today, cadres)
             duties = [d for d in duties if d.key not in done]

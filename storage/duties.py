@@ -238,6 +238,26 @@ async def reachable_accounts(
     return out
 
 
+async def accounts_in(session: AsyncSession, cadres: CadreRange) -> dict[int, list[AccountRow]]:
+    """`reachable_accounts` of every cadre in a range, read by range (one query, no id list)."""
+    stmt = (
+        select(
+            ChatAccount.id,
+            ChatAccount.cadre_id,
+            ChatAccount.channel,
+            ChatAccount.chat_id,
+            ChatAccount.language,
+        )
+        .where(ChatAccount.cadre_id > cadres[0], ChatAccount.cadre_id <= cadres[1])
+        .where(ChatAccount.blocked_at.is_(None))
+        .order_by(ChatAccount.id)
+    )
+    out: dict[int, list[AccountRow]] = {}
+    for row in (await session.execute(stmt)).all():
+        out.setdefault(row[1], []).append(AccountRow(*row))
+    return out
+
+
 async def cadre_chunk(session: AsyncSession, *, after: int, size: int) -> CadreRange | None:
     """The next `size` active cadres after id `after` as an id range, or None past the last.
 
