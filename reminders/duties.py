@@ -220,6 +220,12 @@ class DayPlan:
     events: dict[int, tuple[_EventRow, ...]]
 
     @property
+    def reads_all(self) -> bool:
+        """Whether every live pairing must be read (a period, occasion or birthday stage);
+        otherwise only the pairings of the households with events."""
+        return bool(self.before or self.after)
+
+    @property
     def idle(self) -> bool:
         """Nothing can be due today: no period or occasion stage, no event, no birthday."""
         return not (self.before or self.after or self.events)
@@ -323,7 +329,8 @@ async def staged_duties(
         session,
         today=today,
         duties=[(c.window, c.on) for c in checks],
-        event_days=plan.event_days if plan.events else (),
+        event_households=plan.events.keys(),
+        event_days=plan.event_days,
         cadres=cadres,
     )
     lasts = [c.window.last for c in checks]

@@ -42,6 +42,7 @@ MAX_BUTTONS = 24  # Telegram allows 100, a phone screen far fewer
 MARK_KEEP_DAYS = 400  # stages older than this can never be due again
 MAX_UNREACHABLE_IDS = 100  # ids listed with keep=False (an admin's first leads; all counted)
 CHUNK_CADRES = 2000  # cadres per chunk: bounds the sweep's memory whatever the county's size
+EVENTS_ONLY_CHUNK = 1_000_000  # cadres per chunk on a day when only events can be due
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,9 +323,11 @@ async def run_sweep(
     async with db.sessions() as session:  # the calendar and the day's events, once
         plan = await day_plan(session, today, policy)
     after = 0
+    # With only events to remind, a chunk holds their pairings only: one chunk will do.
+    size = chunk if plan.reads_all else max(chunk, EVENTS_ONLY_CHUNK)
     while not plan.idle:
         async with db.sessions() as session:
-            cadres = await cadre_chunk(session, after=after, size=chunk)
+            cadres = await cadre_chunk(session, after=after, size=size)
         if cadres is None:
             break
         reminders, unreachable, enqueued = await _sweep_chunk(

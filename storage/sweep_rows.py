@@ -9,7 +9,7 @@ pairs whose kept date lies after a duty's window (a past day swept again), to se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +23,7 @@ from storage.occasions import _month_day
 
 # Positions in a sweep row after the six PairingRow fields.
 LAST_CALL, LAST_VISIT, LAST_CONTACT, BIRTH_DATE, PARTY_DATE, PARTY_MEMBER = range(6, 12)
+MAX_LISTED = 5000  # event households named in the query; more are matched by a subquery
 LAST_FOR = {("call",): LAST_CALL, ("visit",): LAST_VISIT, ("call", "visit"): LAST_CONTACT}
 
 
@@ -73,7 +74,8 @@ async def sweep_rows(
     *,
     today: date,
     duties: Iterable[tuple[Window, OnDay | None]],
-    event_days: Iterable[date],
+    event_households: Collection[int],
+    event_days: Iterable[date] = (),
     cadres: CadreRange | None = None,
 ) -> Sequence[Any]:
     """Live pairings (of `cadres`) that may owe a duty today, by cadre and pairing id.
@@ -82,7 +84,8 @@ async def sweep_rows(
     last call, last visit and last contact, the household's birth date, 入党日期 and whether
     a party member. A pairing comes back when, for one of `duties`, its household's day is
     the duty's (if it names one) and the window's kept date is missing, before the window or
-    after it; or when its household had an event on one of `event_days`.
+    after it; or when its household is one of `event_households` (those with an event on one
+    of `event_days`, the stage days).
 
     Two steps in one statement: the pairings that may owe something are found from the
     pairings and their kept state alone (materialized), and only those are joined to the
@@ -96,13 +99,18 @@ async def sweep_rows(
         if on is not None:
             open_ = and_(open_, exists().where(Household.id == Pairing.household_id, on.clause()))
         maybe.append(open_)
-    days = sorted({d for d in event_days if d <= today})
-    if days:
-        # Not correlated: read once, and on a day with no other stage it leads the query.
-        evented = select(Event.household_id).where(
-            Event.deleted_at.is_(None), Event.occurred_on.in_(days)
+    if len(event_households) > MAX_LISTED:  # past SQLite's bound-parameter limit: no list
+        maybe.append(
+            exists().where(
+                Event.household_id == Pairing.household_id,
+                Event.deleted_at.is_(None),
+                Event.occurred_on.in_(sorted({d for d in event_days if d <= today})),
+            )
         )
-        maybe.append(Pairing.household_id.in_(evented))
+    elif event_households:
+        # The households by id (a day has few events), so on a day with no other stage they
+        # lead the query through the pairings' household index.
+        maybe.append(Pairing.household_id.in_(sorted(set(event_households))))
     if not maybe:
         return []
     due = (

@@ -23,6 +23,7 @@ from core.policy import Policy
 from core.programme import OccasionPolicy
 from reminders.duties import Duty, staged_duties, staged_duties_per_kind
 from reminders.sweep import _group, _reference_render, run_sweep
+from storage import sweep_rows
 from storage.db import Database
 from storage.duties import reachable_accounts
 from storage.models import Contact, Event
@@ -163,7 +164,11 @@ async def _reference_messages(db: Database, day: date, policy: Policy) -> list[A
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-async def test_one_pass_sweep_equals_one_query_per_duty_kind(db: Database, seed: int) -> None:
+async def test_one_pass_sweep_equals_one_query_per_duty_kind(
+    db: Database, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if seed == 2:  # events matched by the subquery used when they are too many to list
+        monkeypatch.setattr(sweep_rows, "MAX_LISTED", 0)
     top = await _history(db, seed)
     kinds: set[str] = set()
     for name, policy in POLICIES.items():
