@@ -34,6 +34,7 @@ from storage.duties import (
     claim_marks,
     marked_keys,
     prune_marks,
+    reachable_accounts,
 )
 from storage.outbox import NewMessage, enqueue
 
@@ -273,7 +274,13 @@ async def _sweep_chunk(
     today = plan.today
     async with db.sessions() as session:
         duties = await staged_duties(session, today, policy, cadres, plan=plan)
-        accounts = await accounts_in(session, cadres) if duties else {}
+        ids = {d.cadre_id for d in duties}
+        # When many of a chunk's cadres owe something (a stage day), read its accounts by
+        # range; when few do (only events), by their ids.
+        by_range = len(ids) * 4 > cadres[1] - cadres[0]
+        accounts = await (
+            accounts_in(session, cadres) if by_range else reachable_accounts(session, ids)
+        )
         if dry_run:
             done = await marked_keys(session, today, cadres)
             duties = [d for d in duties if d.key not in done]
