@@ -17,10 +17,13 @@ when the bot has answered the previous one (closed loop, as people do). Bots, in
   one-line report (今天去…家走访，看了新房 → the confirmation card) and the press of
   ✅ 确认保存 (the record is committed → 已保存).
 
-Prints replies/s, p50 and p99 of the time from the update being available to the answer
-arriving at the fake API, the process's CPU time per update (the fake API and the
-simulated cadres included: the same for the three bots), for bangfu the database round
-trips per update, and bangfu's replies/s as a ratio of each echo bot's. The per-chat
+Each bot runs in a process of its own (`--serve`, started by this one), the fake Bot API
+and the simulated cadres in this one, so the CPU time per update printed is the bot's
+alone (`--one-process` runs the bots in this process, as the first rounds did: the fake API
+and the cadres then count too). Prints replies/s, p50 and p99 of the time from the update
+being available to the answer arriving at the fake API, that CPU time per update, for
+bangfu the database round trips per update, and bangfu's replies/s as a ratio of each echo
+bot's. The per-chat
 pacing of answers (1 a second by default) would cap a closed loop at one answer a second a
 cadre; `--per-chat` sets it (the default here, 100/s, measures the machinery, not the rule).
 """
@@ -29,9 +32,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -39,7 +44,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import event, text
 from telegram import Update
@@ -57,6 +64,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_updates import TgUser
 from tests.tg_support import bot_settings
 
+ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 Beijing: no quiet hours
 Step = Callable[[TgUser, int], Awaitable[None]]
 
@@ -126,12 +134,12 @@ async def closed_loop(users: list[TgUser], messages: int, step: Step) -> tuple[f
     return time.perf_counter() - began, latencies
 
 
-async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool) -> Result:
+def echo_app(token: str, base_url: str, fast: bool) -> Application:  # type: ignore[type-arg]
     async def echo(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None
         await update.message.reply_text(update.message.text)
 
-    builder = Application.builder().token(tg.token).base_url(tg.base_url)
+    builder = Application.builder().token(token).base_url(base_url)
     if fast:
         builder = (
             builder.request(AiohttpRequest())
@@ -140,11 +148,92 @@ async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool)
         )
     app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
+async def split_run(
+    kind: str, tg: LoopFake, users: list[TgUser], messages: int, step: Step, *extra: str
+) -> tuple[float, list[float], float, int]:
+    """Run `kind` in a process of its own (`--serve`); its CPU seconds and statements."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.perf_inbound", "--serve", kind,
+        "--api-url", tg.base_url, "--token", tg.token, *extra,
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        ready = await asyncio.wait_for(proc.stdout.readline(), 120)
+        assert ready.strip() == b"ready", ready
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+        elapsed, lat = await closed_loop(users, messages, step)
+        proc.stdin.write(b"stop\n")
+        await proc.stdin.drain()
+        got = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+        await asyncio.wait_for(proc.wait(), 60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return elapsed, lat, float(got["cpu"]), int(got["trips"])
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """The bot's side of a split run: start, `ready`; CPU and statements from `go` to `stop`."""
+    loop = asyncio.get_running_loop()
+    api = cast(FakeTelegram, SimpleNamespace(token=args.token, base_url=args.api_url))
+    trips = [0]
+    stops: list[Callable[[], Awaitable[Any]]]
+    if args.serve == "bangfu":
+        db = Database(args.db, schema=args.schema or None)
+        count_statements(db, trips)
+        settings = bot_settings(api, poll_timeout=10)
+        settings.schedule = ScheduleSettings(enabled=False)
+        settings.dispatch = DispatchSettings(
+            telegram_per_chat=args.per_chat, telegram_overall="1000/s"
+        )
+        rt = await start(settings, db=db, clock=FixedClock(NOW))
+        stops = [rt.stop, db.dispose]
+    else:
+        app = echo_app(args.token, args.api_url, fast=args.serve == "aiohttp")
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=10)
+        stops = [app.updater.stop, app.stop, app.shutdown]
+    print("ready", flush=True)
+    await loop.run_in_executor(None, sys.stdin.readline)  # go
+    trips[0] = 0
+    cpu = time.process_time()
+    await loop.run_in_executor(None, sys.stdin.readline)  # stop
+    cpu = time.process_time() - cpu
+    print(json.dumps({"cpu": cpu, "trips": trips[0]}), flush=True)
+    for stop in stops:
+        await stop()
+
+
+def count_statements(db: Database, trips: list[int]) -> None:
+    def count(*_a: Any) -> None:
+        trips[0] += 1
+
+    for engine in db.engines():
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def echo_bot(
+    tg: LoopFake, users: list[TgUser], messages: int, fast: bool, split: bool
+) -> Result:
+    name = "aiohttp echo bot" if fast else "stock PTB echo bot"
 
     async def step(user: TgUser, n: int) -> None:
         tg.push(tg.updates.text(user, f"回声 {n}"))
         await answer(tg, user.id, lambda _m: True)
 
+    if split:
+        kind = "aiohttp" if fast else "stock"
+        elapsed, lat, cpu, _ = await split_run(kind, tg, users, messages, step)
+        return Result(name, elapsed, lat, cpu)
+    app = echo_app(tg.token, tg.base_url, fast)
     async with app:
         await app.start()
         assert app.updater is not None
@@ -154,7 +243,7 @@ async def echo_bot(tg: LoopFake, users: list[TgUser], messages: int, fast: bool)
         cpu = time.process_time() - cpu
         await app.updater.stop()
         await app.stop()
-    return Result("aiohttp echo bot" if fast else "stock PTB echo bot", elapsed, lat, cpu)
+    return Result(name, elapsed, lat, cpu)
 
 
 async def seed_cadres(db: Database, users: list[TgUser]) -> None:
@@ -168,7 +257,7 @@ async def seed_cadres(db: Database, users: list[TgUser]) -> None:
 
 
 async def bangfu(
-    tg: LoopFake, users: list[TgUser], messages: int, url: str, per_chat: str
+    tg: LoopFake, users: list[TgUser], messages: int, url: str, per_chat: str, split: bool
 ) -> Result:
     schema = None
     if url.startswith("postgresql"):
@@ -181,18 +270,6 @@ async def bangfu(
     await upgrade_async(url, schema=schema)
     db = Database(url, schema=schema)
     await seed_cadres(db, users)
-    trips = [0]
-
-    def count(*_a: Any) -> None:
-        trips[0] += 1
-
-    for engine in db.engines():
-        event.listen(engine.sync_engine, "before_cursor_execute", count)
-
-    settings = bot_settings(tg, poll_timeout=10)
-    settings.schedule = ScheduleSettings(enabled=False)
-    settings.dispatch = DispatchSettings(telegram_per_chat=per_chat, telegram_overall="1000/s")
-    rt = await start(settings, db=db, clock=FixedClock(NOW))
 
     def is_card(m: dict[str, Any]) -> bool:
         return "确认保存" in str(m.get("reply_markup"))
@@ -206,13 +283,29 @@ async def bangfu(
             await answer(tg, user.id, lambda m: "已保存" in (m.get("text") or ""))
 
     try:
-        trips[0] = 0
-        cpu = time.process_time()
-        elapsed, lat = await closed_loop(users, messages, step)
-        cpu = time.process_time() - cpu
-        per_update = trips[0] / (len(users) * messages)
+        if split:
+            await db.dispose()
+            extra = ["--db", url, "--schema", schema or "", "--per-chat", per_chat]
+            elapsed, lat, cpu, trips = await split_run("bangfu", tg, users, messages, step, *extra)
+        else:
+            counted = [0]
+            count_statements(db, counted)
+            settings = bot_settings(tg, poll_timeout=10)
+            settings.schedule = ScheduleSettings(enabled=False)
+            settings.dispatch = DispatchSettings(
+                telegram_per_chat=per_chat, telegram_overall="1000/s"
+            )
+            rt = await start(settings, db=db, clock=FixedClock(NOW))
+            try:
+                counted[0] = 0
+                cpu = time.process_time()
+                elapsed, lat = await closed_loop(users, messages, step)
+                cpu = time.process_time() - cpu
+                trips = counted[0]
+            finally:
+                await rt.stop()
+        per_update = trips / (len(users) * messages)
     finally:
-        await rt.stop()
         await db.dispose()
         if schema is not None:
             admin = Database(url)
@@ -231,7 +324,20 @@ async def main() -> None:
     ap.add_argument("--pg", default="", help="PostgreSQL URL (default: SQLite in a temp file)")
     ap.add_argument("--per-chat", default="100/s", help="answers per chat (Telegram: 1/s)")
     ap.add_argument("--only", choices=["stock", "aiohttp", "bangfu"], action="append")
+    ap.add_argument(
+        "--one-process", action="store_true", help="bots in this process (CPU includes the fake)"
+    )
+    # The bot's side of a split run (started by this script itself).
+    ap.add_argument("--serve", choices=["stock", "aiohttp", "bangfu"], help=argparse.SUPPRESS)
+    ap.add_argument("--api-url", help=argparse.SUPPRESS)
+    ap.add_argument("--token", help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--schema", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve:
+        await serve(args)
+        return
+    split = not args.one_process
     only = set(args.only or ["stock", "aiohttp", "bangfu"])
     users = [TgUser(700_000 + i, f"干部{i}") for i in range(args.cadres)]
     print(f"# {args.cadres} cadres × {args.messages} messages, closed loop")
@@ -239,22 +345,26 @@ async def main() -> None:
         f"# {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} cores, {platform.machine()}"
     )
+    where = "this process (the fake API and cadres included)" if not split else "its own process"
+    print(f"# each bot in {where}; CPU / update is that process's")
     print("| bot | replies/s | p50 | p99 | CPU / update | DB round trips / update |")
     print("|---|---|---|---|---|---|")
     results: dict[str, Result] = {}
     async with LoopFake() as tg:
         if "stock" in only:
-            results["stock"] = await echo_bot(tg, users, args.messages, fast=False)
+            results["stock"] = await echo_bot(tg, users, args.messages, fast=False, split=split)
             print(results["stock"].row(), flush=True)
             tg.forget()
         if "aiohttp" in only:
-            results["aiohttp"] = await echo_bot(tg, users, args.messages, fast=True)
+            results["aiohttp"] = await echo_bot(tg, users, args.messages, fast=True, split=split)
             print(results["aiohttp"].row(), flush=True)
             tg.forget()
         if "bangfu" in only:
             with tempfile.TemporaryDirectory() as tmp:
                 url = args.pg or f"sqlite:///{tmp}/inbound.db"
-                results["bangfu"] = await bangfu(tg, users, args.messages, url, args.per_chat)
+                results["bangfu"] = await bangfu(
+                    tg, users, args.messages, url, args.per_chat, split
+                )
                 print(results["bangfu"].row(), flush=True)
     ours = results.get("bangfu")
     for key, goal in (("stock", 2.0), ("aiohttp", 0.7)):
