@@ -4,10 +4,11 @@
     python -m bench.inbound --pg postgresql://postgres@127.0.0.1:5432/test --runs 5
     python -m bench.inbound --cadres 100 --messages 10 --only bangfu
 
-Each run starts, one after the other in one process against one fake Bot API, the three
-bots (tests/perf_inbound.py, which drives the fake API in tests/fakes; bench/ may not
-import tests, so it runs as its own process) and prints them side by side with bangfu's
-ratio to each echo bot. Between runs the machine's load average is printed: the machine
+Each run starts, one after the other against one fake Bot API, the three bots, each in a
+process of its own (tests/perf_inbound.py, which drives the fake API in tests/fakes and the
+simulated cadres; bench/ may not import tests, so it runs as its own process) and prints
+them side by side with the bot process's CPU per update and bangfu's ratio to each echo
+bot (`--one-process`: the bots in the driver's process, as the first rounds measured). Between runs the machine's load average is printed: the machine
 is shared, and only rows of one run compare fairly. Other arguments go to each run.
 """
 
