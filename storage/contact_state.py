@@ -1,10 +1,13 @@
-"""The kept contact state (table `contact_state`, kept by triggers) checked against the records.
+"""The kept contact state (tables `contact_state` and `contact_months`, kept by triggers)
+checked against the records.
 
 `drift` recomputes every (cadre, household)'s last call, last visit and last duty contact from
 the live contacts and lists each row where the kept state differs; `repair` rewrites the kept
 rows from the recomputation. Used by `bangfu doctor` and by the tests that prove the triggers
 keep up with every writer. Both states are read one range of cadre ids at a time, so memory
-stays bounded by the range (and the drift found), not by the county.
+stays bounded by the range (and the drift found), not by the county. `month_drift` and
+`repair_months` do the same for each household's duty contacts and home visits per month
+(by ranges of household ids).
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, insert, select, tuple_
+from sqlalchemy import Date, Select, case, cast, delete, func, insert, select, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.duties import CONTACT_KINDS as DUTY_KINDS
 from storage.duties import CadreRange
-from storage.models import Contact, ContactState
+from storage.models import Contact, ContactMonth, ContactState, Household
 
 State = tuple[date | None, date | None, date | None]  # last call, last visit, last contact
 Key = tuple[int, int]  # (cadre_id, household_id)
@@ -126,4 +129,105 @@ async def repair(session: AsyncSession) -> int:
         ]
         if rows:
             await session.execute(insert(ContactState), rows)
+    return len(found)
+
+
+RANGE_HOUSEHOLDS = 20000  # household ids whose monthly counts are read at once
+
+MonthKey = tuple[int, date]  # (household_id, the month's first day)
+MonthRow = tuple[int, int, int]  # village_id, live duty contacts, of them home visits
+
+
+@dataclass(frozen=True, slots=True)
+class MonthDrift:
+    household_id: int
+    month: date
+    kept: MonthRow | None  # None: no kept row (or an all-zero one)
+    recomputed: MonthRow | None  # None: no live duty contact that month
+
+
+async def recomputed_months(
+    session: AsyncSession, households: tuple[int, int] | None = None
+) -> dict[MonthKey, MonthRow]:
+    """contact_months as the contacts say it is: per household and month, its village, its
+    live duty contacts and how many of them were home visits (of household ids in the range
+    (low, high] when given)."""
+    c = Contact
+    if session.get_bind().dialect.name == "sqlite":
+        month: Any = type_coerce(func.date(c.occurred_on, "start of month"), Date)
+    else:
+        month = cast(func.date_trunc("month", c.occurred_on), Date)
+    stmt = (
+        select(
+            c.household_id,
+            month,
+            Household.village_id,
+            func.count(),
+            func.sum(case((c.kind == "visit", 1), else_=0)),
+        )
+        .join(Household, Household.id == c.household_id)
+        .where(c.deleted_at.is_(None), c.kind.in_(DUTY_KINDS))
+        .group_by(c.household_id, month, Household.village_id)
+    )
+    rows = await session.execute(_in(stmt, c.household_id, households))
+    return {(r[0], r[1]): (r[2], int(r[3]), int(r[4])) for r in rows}
+
+
+async def kept_months(
+    session: AsyncSession, households: tuple[int, int] | None = None
+) -> dict[MonthKey, MonthRow]:
+    stmt = select(
+        ContactMonth.household_id,
+        ContactMonth.month,
+        ContactMonth.village_id,
+        ContactMonth.n,
+        ContactMonth.visits,
+    )
+    rows = await session.execute(_in(stmt, ContactMonth.household_id, households))
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows if r[3] or r[4]}
+
+
+async def month_drift(session: AsyncSession, *, step: int = RANGE_HOUSEHOLDS) -> list[MonthDrift]:
+    """Every (household, month) whose kept counts differ from its contacts, in key order;
+    read `step` household ids at a time."""
+    top = await session.scalar(select(func.max(Household.id))) or 0
+    top = max(top, await session.scalar(select(func.max(ContactMonth.household_id))) or 0)
+    found: list[MonthDrift] = []
+    for low in range(0, top, step):
+        part = (low, low + step)
+        kept = await kept_months(session, part)
+        true = await recomputed_months(session, part)
+        found += [
+            MonthDrift(k[0], k[1], kept.get(k), true.get(k))
+            for k in sorted(kept.keys() | true.keys())
+            if kept.get(k) != true.get(k)
+        ]
+    return found
+
+
+async def repair_months(session: AsyncSession) -> int:
+    """Rewrite the drifted contact_months rows from the contacts; returns how many drifted."""
+    found = await month_drift(session)
+    for start in range(0, len(found), 400):
+        part = found[start : start + 400]
+        await session.execute(
+            delete(ContactMonth).where(
+                tuple_(ContactMonth.household_id, ContactMonth.month).in_(
+                    [(d.household_id, d.month) for d in part]
+                )
+            )
+        )
+        rows = [
+            {
+                "household_id": d.household_id,
+                "month": d.month,
+                "village_id": d.recomputed[0],
+                "n": d.recomputed[1],
+                "visits": d.recomputed[2],
+            }
+            for d in part
+            if d.recomputed is not None
+        ]
+        if rows:
+            await session.execute(insert(ContactMonth), rows)
     return len(found)

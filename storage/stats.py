@@ -3,6 +3,13 @@
 A pairing is in a unit's scope when its household lives in the subtree (village under the
 unit) or its cadre works in the subtree (a department's own cadres). Everything aggregates
 in SQL; only a handful of summary rows and capped name lists reach Python.
+
+The figures are read from the kept state (`contact_state`: each cadre and household's last
+call, visit and duty contact; `contact_months`: each household's duty contacts and visits per
+month; both kept by triggers) when that state can answer: when no household in scope has a
+live duty contact dated after the digest's day (a last date on or before it then tells
+whether a contact fell in any period ending on it). Otherwise (a digest as of a past day, the
+monthly review) they are counted from the contacts themselves; both give the same figures.
 """
 
 from __future__ import annotations
@@ -11,14 +18,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import FromClause, Select, and_, case, func, or_, select, union
+from sqlalchemy import (
+    FromClause,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
     Contact,
+    ContactMonth,
+    ContactState,
     DiaryEntry,
+    Event,
     OutboxMessage,
+    Pairing,
     Problem,
     SupervisorGroup,
     Unit,
@@ -27,6 +49,7 @@ from storage.stats_people import (
     NamedCount,
     OverdueEvent,
     behind_in_scope,
+    behind_named,
     cadres_behind,
     on_leave_in_scope,
     overdue_events,
@@ -36,6 +59,7 @@ from storage.stats_scope import (
     DUTY_KINDS,
     SCOPE_COLUMNS,
     Window,
+    in_subtree,
     materialized,
     open_events,
     scope_select,
@@ -55,6 +79,7 @@ __all__ = [
     "unit_by_id",
     "unit_by_path",
     "unit_stats",
+    "unit_stats_counted",
 ]
 
 
@@ -162,11 +187,8 @@ def _coverage(row: Any) -> Coverage:
 
 async def _totals(session: AsyncSession, scope: FromClause, hh: FromClause, st: UnitStats) -> None:
     st.pairings = int(await session.scalar(select(func.count()).select_from(scope)) or 0)
-    row = (
-        await session.execute(
-            select(*_coverage_cols(hh), func.coalesce(func.sum(hh.c.nv), 0).label("nv"))
-        )
-    ).one()
+    nv = func.coalesce(func.sum(hh.c.nv), 0) if "nv" in hh.c else literal(0)
+    row = (await session.execute(select(*_coverage_cols(hh), nv.label("nv")))).one()
     st.coverage, st.visits_quarter = _coverage(row), int(row.nv)
 
 
@@ -285,7 +307,185 @@ async def _events(session: AsyncSession, scope: FromClause, today: date, st: Uni
 
 
 async def unit_stats(session: AsyncSession, unit: Unit, w: Window, *, cap: int) -> UnitStats:
-    """Every digest figure for `unit`'s subtree as of `w.today`; name lists capped at `cap`."""
+    """Every digest figure for `unit`'s subtree as of `w.today`; name lists capped at `cap`.
+
+    From the kept state when it can answer (see the module's note), else from the contacts.
+    """
+    if w.contact_since.day == 1 and w.visit_since.day == 1:  # duty periods are whole months
+        st = await _unit_stats_kept(session, unit, w, cap)
+        if st is not None:
+            return st
+    return await unit_stats_counted(session, unit, w, cap=cap)
+
+
+KEPT_SCOPE_COLUMNS = [*SCOPE_COLUMNS, "pm"]  # pm: the pair's own duty contact this period
+KEPT_HOUSEHOLD_COLUMNS = ["household_id", "village_id", "wk", "mo", "vq", "late"]
+
+
+def _kept_scope(path: str, w: Window) -> Select[Any]:
+    """The scope, each pairing with 1/0: its cadre contacted its household this period."""
+    cs = ContactState
+    return (
+        scope_select(path, w.today)
+        .add_columns(case((cs.last_contact_on >= w.contact_since, 1), else_=0).label("pm"))
+        .outerjoin(
+            cs, and_(cs.cadre_id == Pairing.cadre_id, cs.household_id == Pairing.household_id)
+        )
+    )
+
+
+def _kept_household_marks(scope: FromClause, w: Window) -> Select[Any]:
+    """One row per household in scope, from the kept dates of every cadre who contacted it:
+    contacted in the period, in the month, visited in the quarter (1/0), and `late`: a live
+    duty contact is dated after `w.today` (then the dates cannot answer)."""
+    cs = ContactState
+    last = cs.last_contact_on
+    hh = (
+        select(scope.c.household_id, func.max(scope.c.village_id).label("village_id"))
+        .group_by(scope.c.household_id)
+        .subquery("hh")
+    )
+
+    def mark(cond: Any) -> Any:
+        return func.coalesce(func.max(case((cond, 1), else_=0)), 0)
+
+    return (
+        select(
+            hh.c.household_id,
+            hh.c.village_id,
+            mark(last >= w.period_start),
+            mark(last >= w.contact_since),
+            mark(cs.last_visit_on >= w.visit_since),
+            mark(last > w.today),
+        )
+        .select_from(hh.outerjoin(cs, cs.household_id == hh.c.household_id))
+        .group_by(hh.c.household_id, hh.c.village_id)
+    )
+
+
+async def _kept_sub_units(
+    session: AsyncSession, unit: Unit, scope: FromClause, hh: FromClause
+) -> list[SubUnitLine]:
+    """As _sub_units, in two grouped reads: households by their village's sub-unit, then the
+    few whose cadre works in another sub-unit than the one their village is in."""
+    children = list(
+        await session.execute(
+            select(Unit.id, Unit.name, Unit.path)
+            .where(Unit.parent_id == unit.id)
+            .order_by(Unit.path)
+        )
+    )
+    if not children:
+        return []
+    below = await session.execute(
+        select(Unit.id, Unit.path).where(in_subtree(Unit.path, unit.path))
+    )
+    by_path = {c.path: c.id for c in children}
+    prefix = len(unit.path) + 1
+    pairs = [
+        {"unit_id": u.id, "child_id": by_path[u.path[:prefix] + u.path[prefix:].split("/")[0]]}
+        for u in below
+        if u.path != unit.path and u.path[:prefix] + u.path[prefix:].split("/")[0] in by_path
+    ]
+    sums: dict[int, list[int]] = {c.id: [0, 0, 0, 0] for c in children}
+    async with materialized(session, ["unit_id", "child_id"], pairs, key="unit_id") as umap:
+        vm, cm = umap.alias("vm"), umap.alias("cm")
+        by_village = (
+            select(vm.c.child_id, *_coverage_cols(hh))
+            .select_from(hh.join(vm, vm.c.unit_id == hh.c.village_id))
+            .group_by(vm.c.child_id)
+        )
+        elsewhere = (
+            select(cm.c.child_id, scope.c.household_id)
+            .select_from(
+                scope.join(cm, cm.c.unit_id == scope.c.cadre_unit_id).outerjoin(
+                    vm, vm.c.unit_id == scope.c.village_id
+                )
+            )
+            .where(or_(vm.c.child_id.is_(None), vm.c.child_id != cm.c.child_id))
+            .distinct()
+            .subquery("elsewhere")
+        )
+        by_cadre = (
+            select(elsewhere.c.child_id, *_coverage_cols(hh))
+            .select_from(elsewhere.join(hh, hh.c.household_id == elsewhere.c.household_id))
+            .group_by(elsewhere.c.child_id)
+        )
+        for stmt in (by_village, by_cadre):
+            for r in await session.execute(stmt):
+                acc = sums[int(r.child_id)]
+                for i, v in enumerate((r.n, r.wk, r.mo, r.vq)):
+                    acc[i] += int(v or 0)
+    return [SubUnitLine(c.id, c.name, Coverage(*sums[c.id])) for c in children]
+
+
+async def _kept_visits(session: AsyncSession, hh: FromClause, w: Window) -> int:
+    """Home visits this quarter to the households in scope, from their kept monthly counts
+    (only households visited this quarter can have any)."""
+    cm = ContactMonth
+    visited = select(hh.c.household_id).where(hh.c.vq == 1)
+    n = await session.scalar(
+        select(func.coalesce(func.sum(cm.visits), 0)).where(
+            cm.household_id.in_(visited), cm.month >= w.visit_since, cm.month <= w.today
+        )
+    )
+    return int(n or 0)
+
+
+async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: UnitStats) -> None:
+    """Events with no home visit on or after their day: the household's last visit tells."""
+    cs = ContactState
+    visited = exists().where(
+        cs.household_id == Event.household_id, cs.last_visit_on >= Event.occurred_on
+    )
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((Event.visit_due_on < today, 1), else_=0)), 0),
+            )
+            .select_from(Event)
+            .join(hh, hh.c.household_id == Event.household_id)
+            .where(Event.deleted_at.is_(None), Event.occurred_on <= today, ~visited)
+        )
+    ).one()
+    st.events_open, st.events_overdue = int(row[0]), int(row[1])
+
+
+async def _unit_stats_kept(
+    session: AsyncSession, unit: Unit, w: Window, cap: int
+) -> UnitStats | None:
+    """The figures from the kept state; None when a contact after `w.today` is in scope."""
+    st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
+    async with (
+        materialized(session, KEPT_SCOPE_COLUMNS, _kept_scope(unit.path, w)) as sc,
+        materialized(
+            session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(sc, w), key="household_id"
+        ) as hh,
+    ):
+        if await session.scalar(select(func.max(hh.c.late))):
+            return None
+        await _totals(session, sc, hh, st)
+        st.visits_quarter = await _kept_visits(session, hh, w)
+        await _activity(session, sc, hh, w, st)
+        await _kept_events(session, hh, w.today, st)
+        missing = (
+            select(sc.c.cadre_id, func.count().label("missing"))
+            .where(sc.c.pm == 0)
+            .group_by(sc.c.cadre_id)
+            .subquery("missing")
+        )
+        st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
+        st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
+        st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
+        st.sub_units = await _kept_sub_units(session, unit, sc, hh)
+    return st
+
+
+async def unit_stats_counted(
+    session: AsyncSession, unit: Unit, w: Window, *, cap: int
+) -> UnitStats:
+    """Every digest figure counted from the contacts themselves (any day, any window)."""
     st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
     async with (
         materialized(session, SCOPE_COLUMNS, scope_select(unit.path, w.today)) as sc,

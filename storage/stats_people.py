@@ -63,6 +63,13 @@ async def behind_in_scope(
         .group_by(scope.c.cadre_id)
         .subquery("missing")
     )
+    return await behind_named(session, missing, w.today, cap)
+
+
+async def behind_named(
+    session: AsyncSession, missing: FromClause, today: date, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """`missing` (cadre_id, missing) named, cadres on leave left out, worst first."""
     rows = await session.execute(
         select(
             Cadre.id,
@@ -73,7 +80,7 @@ async def behind_in_scope(
         )
         .join(missing, missing.c.cadre_id == Cadre.id)
         .join(Unit, Unit.id == Cadre.unit_id)
-        .where(or_(Cadre.leave_until.is_(None), Cadre.leave_until < w.today))
+        .where(or_(Cadre.leave_until.is_(None), Cadre.leave_until < today))
         .order_by(missing.c.missing.desc(), Cadre.name, Cadre.id)
         .limit(cap)
     )

@@ -86,21 +86,35 @@ def scope(path: str, today: date) -> CTE:
 
 @asynccontextmanager
 async def materialized(
-    session: AsyncSession, columns: list[str], stmt: Select[Any]
+    session: AsyncSession,
+    columns: list[str],
+    stmt: Select[Any] | list[dict[str, int]],
+    *,
+    analyze: bool = True,
+    key: str | None = None,
 ) -> AsyncIterator[Table]:
-    """`stmt`'s rows (integer columns) in an analyzed temporary table, dropped afterwards.
+    """`stmt`'s rows (integer columns; or the rows given) in an analyzed temporary table,
+    dropped afterwards; `key`, when given, is its primary key (one row each).
 
     A digest asks a dozen questions of the same scope; computing it once and giving the
     planner its real size keeps a county-wide digest to seconds on both databases.
     """
     name = f"digest_tmp_{next(_temp_names)}"
     table = Table(
-        name, MetaData(), *[Column(c, BigInteger) for c in columns], prefixes=["TEMPORARY"]
+        name,
+        MetaData(),
+        *[Column(c, BigInteger, primary_key=c == key) for c in columns],
+        prefixes=["TEMPORARY"],
     )
     await session.run_sync(lambda s: table.create(s.connection()))
     try:
-        await session.execute(insert(table).from_select(columns, stmt))
-        await session.execute(text(f"ANALYZE {name}"))
+        if isinstance(stmt, list):
+            if stmt:
+                await session.execute(insert(table), stmt)
+        else:
+            await session.execute(insert(table).from_select(columns, stmt))
+        if analyze:
+            await session.execute(text(f"ANALYZE {name}"))
         yield table
     finally:
         # If the transaction failed, rolling it back removes the table anyway.

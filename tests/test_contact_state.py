@@ -3,8 +3,8 @@ never drifts from the records, whatever writes them: reports, back-dated entries
 correction saved or taken back, an in-place edit of date or kind, a record moved to another
 household, a deleted row, transfers that end and start pairings, concurrent reports.
 
-After every step the kept state equals the state recomputed from the contacts (what `bangfu
-doctor` checks), and the reminder queries that now read the kept state name exactly the
+After every step the kept state (and each household's contacts and home visits per month)
+equals the state recomputed from the contacts (what `bangfu doctor` checks), and the reminder queries that now read the kept state name exactly the
 pairings that a plain reading of the contacts says are due.
 """
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from storage.back_entry import add_back_entry
-from storage.contact_state import check, drift, kept_state, repair
+from storage.contact_state import check, drift, kept_state, month_drift, repair
 from storage.db import Database
 from storage.duties import events_without_visit, pairings_without_contact
 from storage.models import Base, Contact, ContactState, Event, Pairing
@@ -216,6 +216,7 @@ async def _events_from_contacts(db: Database) -> list[tuple[int, int]]:
 async def _check(db: Database) -> None:
     async with db.sessions() as s:
         assert await drift(s) == []
+        assert await month_drift(s) == []  # contact_months: contacts and visits per month
         for since, until, kinds in WINDOWS:
             rows = await pairings_without_contact(
                 s, today=TODAY, since=since, until=until, kinds=kinds

@@ -58,6 +58,17 @@ def test_doctor_finds_no_drift_after_cli_writes_then_reports_and_fixes_damage(co
     assert "已按记录修复 1 个组合" in capsys.readouterr().out
     assert main(["doctor"]) == 0
 
+    # The digests' monthly counts: a lost home visit is found and put back.
+    _execute(county, "UPDATE contact_months SET visits = 0")
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "每月联系计数有偏差：1 个农户—月份与记录不符" in out
+    assert "2026-11：保存的 联系 2 次 走访 0 次，按记录应为 联系 2 次 走访 1 次" in out
+    assert main(["doctor", "--fix"]) == 0
+    assert "已按记录修复 1 个农户—月份计数" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+
 
 def test_migration_fills_the_state_from_existing_contacts(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"

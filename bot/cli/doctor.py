@@ -1,6 +1,7 @@
 """`bangfu doctor`: recompute the kept contact state from the records and report any drift.
 
-Exit status 0 when the kept state (the reminder sweep's source) equals the state recomputed
+Exit status 0 when the kept state (the reminder sweep's and the digests' source: each pair's
+last dates, each household's contacts and visits per month) equals the state recomputed
 from the contacts, 1 when it drifted (each pair named, up to a limit), 0 after `--fix`
 rewrote the drifted rows from the records.
 """
@@ -22,19 +23,41 @@ def _day(value: date | None) -> str:
 
 @admin_command
 async def _doctor(args: argparse.Namespace) -> int:
-    from storage.contact_state import check, repair
+    from storage.contact_state import check, month_drift, repair, repair_months
 
     settings = load_settings()
     async with open_db(settings) as db:
         if args.fix:
             async with db.writer(), db.transaction() as session:
                 fixed = await repair(session)
+                fixed_months = await repair_months(session)
             say("doctor.fixed", count=fixed)
+            if fixed_months:
+                say("doctor.months_fixed", count=fixed_months)
         async with db.sessions() as session:
             found, pairs = await check(session)
-    if not found:
+            months = await month_drift(session)
+    if months:
+        say("doctor.months_drift", count=len(months))
+        for m in months[:SHOWN]:
+            mk, mt = m.kept or (0, 0, 0), m.recomputed or (0, 0, 0)
+            say(
+                "doctor.months_line",
+                household_id=m.household_id,
+                month=f"{m.month:%Y-%m}",
+                kept_n=mk[1],
+                kept_visits=mk[2],
+                true_n=mt[1],
+                true_visits=mt[2],
+            )
+        if len(months) > SHOWN:
+            say("doctor.more", count=len(months) - SHOWN)
+    if not found and not months:
         say("doctor.ok", pairs=pairs)
         return 0
+    if not found:
+        say("doctor.fix_hint")
+        return 1
     say("doctor.drift", count=len(found))
     for d in found[:SHOWN]:
         kept, true = d.kept or (None, None, None), d.recomputed or (None, None, None)
