@@ -23,6 +23,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,9 +58,13 @@ _temp_names = itertools.count(1)
 
 
 def scope_select(path: str, today: date) -> Select:  # type: ignore[type-arg]
-    """Active pairings in the subtree: (cadre_id, household_id, village_id, cadre_unit_id)."""
+    """Active pairings in the subtree: (cadre_id, household_id, village_id, cadre_unit_id).
+
+    Below a root the pairings are found through the subtree's villages and its cadres (two
+    index look-ups, merged), not by reading every pairing of the county.
+    """
     sub = select(Unit.id).where(in_subtree(Unit.path, path)).scalar_subquery()
-    return (
+    stmt = (
         select(
             Pairing.cadre_id,
             Pairing.household_id,
@@ -77,6 +82,20 @@ def scope_select(path: str, today: date) -> Select:  # type: ignore[type-arg]
             or_(Household.village_id.in_(sub), Cadre.unit_id.in_(sub)),
         )
     )
+    if "/" not in path:
+        return stmt
+    via_village = (
+        select(Pairing.id)
+        .join(Household, Household.id == Pairing.household_id)
+        .where(Household.village_id.in_(sub), Pairing.active.is_(True))
+    )
+    via_cadre = (
+        select(Pairing.id)
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+        .where(Cadre.unit_id.in_(sub), Pairing.active.is_(True))
+    )
+    found = union(via_village, via_cadre).subquery("found")
+    return stmt.join(found, found.c.id == Pairing.id)
 
 
 def scope(path: str, today: date) -> CTE:
