@@ -122,7 +122,7 @@ async def materialized(
     table = Table(
         name,
         MetaData(),
-        *[Column(c, BigInteger, primary_key=c == key) for c in columns],
+        *[Column(c, BigInteger, primary_key=c == key, autoincrement=False) for c in columns],
         prefixes=["TEMPORARY"],
     )
     await session.run_sync(lambda s: table.create(s.connection()))
