@@ -37,7 +37,8 @@ PRESETS = {
 DEFAULT_AT = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, a Monday
 
 
-KEPT_REVISIONS = ("0005_web_speed", "0007_kept_contact_state")  # each keeps a table by triggers
+# Each keeps a table by triggers (0010 replaces 0005's contact_months triggers: after them).
+KEPT_REVISIONS = ("0005_web_speed", "0007_kept_contact_state", "0010_digest_month_visits")
 
 
 def _kept_migrations(url: str) -> list[Any]:

@@ -67,9 +67,7 @@ async def _fresh(db: Database) -> World:
             await f.cadre(s, f"干部{i}", at=await f.unit(s, path))
             for i, path in enumerate(CADRE_UNITS)
         ]
-        households = [
-            await f.household(s, f"户主{i}", village=v) for i, v in enumerate(villages)
-        ]
+        households = [await f.household(s, f"户主{i}", village=v) for i, v in enumerate(villages)]
         for c, hh in zip(cadres, households, strict=True):
             await f.pairing(s, c, hh)
             await f.event(s, c, hh, "illness", date(2026, 10, 20), date(2026, 10, 27))

@@ -100,6 +100,28 @@ def _replace_triggers(visits: bool) -> None:
         op.execute(_pg_function(visits))  # the trigger stays; its function is replaced
 
 
+def backfill(sqlite: bool) -> str:
+    """Each household-month's live home visits from the contacts (used by bench/make_county.py
+    too, after a load without the triggers and migration 0005's backfill)."""
+    month = (SQLITE_MONTH if sqlite else PG_MONTH).format(row="c")
+    return f"""
+        UPDATE contact_months SET visits = v.k
+        FROM (SELECT c.household_id, {month} AS m, count(*) AS k
+              FROM contacts c WHERE c.deleted_at IS NULL AND c.kind = 'visit'
+              GROUP BY c.household_id, {month}) AS v
+        WHERE contact_months.household_id = v.household_id AND contact_months.month = v.m
+    """
+
+
+# For bench/make_county.py: this revision adds no trigger of its own (migration 0005's are
+# dropped there by name), it replaces 0005's contact_months triggers on contacts.
+SQLITE_TRIGGER_NAMES: tuple[str, ...] = ()
+SQLITE_TRIGGERS = [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_NAMES] + _sqlite_triggers(
+    visits=True
+)
+PG_TRIGGERS: tuple[tuple[str, str], ...] = ()  # the function is replaced, the trigger stays
+
+
 def upgrade() -> None:
     with op.batch_alter_table("contact_months", schema=None) as batch_op:
         batch_op.add_column(sa.Column("visits", sa.Integer(), nullable=False, server_default="0"))
@@ -109,17 +131,7 @@ def upgrade() -> None:
             ["household_id", "cadre_id", "last_contact_on", "last_visit_on"],
             unique=False,
         )
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    month = (SQLITE_MONTH if sqlite else PG_MONTH).format(row="c")
-    op.execute(
-        f"""
-        UPDATE contact_months SET visits = v.k
-        FROM (SELECT c.household_id, {month} AS m, count(*) AS k
-              FROM contacts c WHERE c.deleted_at IS NULL AND c.kind = 'visit'
-              GROUP BY c.household_id, {month}) AS v
-        WHERE contact_months.household_id = v.household_id AND contact_months.month = v.m
-        """
-    )
+    op.execute(backfill(op.get_bind().dialect.name == "sqlite"))
     _replace_triggers(visits=True)
 
 
