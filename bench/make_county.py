@@ -37,8 +37,8 @@ PRESETS = {
 DEFAULT_AT = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, a Monday
 
 
-# Each keeps a table by triggers (0010 replaces 0005's contact_months triggers: after them).
-KEPT_REVISIONS = ("0005_web_speed", "0007_kept_contact_state", "0010_digest_month_visits")
+# Each keeps a table by triggers (0011 replaces 0005's contact_months triggers: after them).
+KEPT_REVISIONS = ("0005_web_speed", "0007_kept_contact_state", "0011_digest_month_visits")
 
 
 def _kept_migrations(url: str) -> list[Any]:

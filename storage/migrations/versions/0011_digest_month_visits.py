@@ -1,16 +1,16 @@
 """digests from kept state: home visits per household and month (contact_months.visits, kept by
 the same triggers as n) and contact_state by household (a household's kept dates, any cadre)
 
-Revision ID: 0010_digest_month_visits
-Revises: 0009_scale_outbox_due_on
+Revision ID: 0011_digest_month_visits
+Revises: 0010_contacts_day_order
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_digest_month_visits"
-down_revision = "0009_scale_outbox_due_on"
+revision = "0011_digest_month_visits"
+down_revision = "0010_contacts_day_order"
 branch_labels = None
 depends_on = None
 
