@@ -49,6 +49,26 @@ async def test_long_reply_is_split_with_buttons_on_the_last_piece(
     assert [bool(m.get("reply_markup")) for m in sent] == [False, False, True]
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply("提醒"),
+        Reply.with_buttons("✅ 确认保存？", [[Button("✅ 确认保存", "c:1"), Button("取消", "x")]]),
+        Reply.with_buttons("情况良好\n" * 1500, [[Button("好", "ok")]]),
+    ],
+)
+async def test_send_makes_the_requests_send_messages_makes(
+    tg: FakeTelegram, sender: TelegramSender, reply: Reply
+) -> None:
+    """send() keeps Telegram's answer as JSON; Telegram must see exactly the same requests."""
+    await sender.send_messages(str(USER.id), reply)
+    first = [(c.method, c.params) for c in tg.calls if c.method.startswith("send")]
+    tg.calls.clear()
+    await sender.send(str(USER.id), reply)
+    again = [(c.method, c.params) for c in tg.calls if c.method.startswith("send")]
+    assert again == first and first
+
+
 async def test_image_reply_is_a_photo_with_caption(
     tg: FakeTelegram, sender: TelegramSender
 ) -> None:
