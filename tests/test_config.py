@@ -96,3 +96,37 @@ def test_the_cli_says_one_line_naming_the_setting(monkeypatch, capsys):
         root.setLevel(level)
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "BANGFU_TELEGRAM__ENABLED" in err
+
+
+def test_environment_reads_rate_limits_and_lists_as_written(monkeypatch):
+    monkeypatch.setenv("BANGFU_DISPATCH__TELEGRAM_PER_CHAT", "20/min")
+    monkeypatch.setenv("BANGFU_CHANNELS", "bot.channels.telegram_app, tests.toy_channel")
+    s = load_settings()
+    assert (s.dispatch.telegram_per_chat.count, s.dispatch.telegram_per_chat.per_seconds) == (
+        20,
+        60.0,
+    )
+    assert s.channels == ("bot.channels.telegram_app", "tests.toy_channel")
+
+
+def test_a_whole_table_in_json_then_one_key_of_it(monkeypatch):
+    monkeypatch.setenv("BANGFU_POLICY", '{"backdate_days": 4, "quota_preset": "融水"}')
+    monkeypatch.setenv("BANGFU_POLICY__BACKDATE_DAYS", "6")
+    s = load_settings()
+    assert s.policy.backdate_days == 6 and s.policy.quota_preset == "543"
+
+
+def test_one_key_from_the_environment_keeps_the_files_other_keys(monkeypatch, tmp_path):
+    path = tmp_path / "conf.toml"
+    path.write_text('[schedule]\nsweep_time = "07:30"\ndigest_day = "fri"\n', encoding="utf-8")
+    monkeypatch.setenv("BANGFU_CONFIG", str(path))
+    monkeypatch.setenv("BANGFU_SCHEDULE__SWEEP_TIME", "8:05")
+    s = load_settings()
+    assert (s.schedule.sweep_time, s.schedule.digest_day) == ("08:05", "fri")
+
+
+def test_values_given_in_code_beat_the_environment(monkeypatch):
+    monkeypatch.setenv("BANGFU_DATABASE_URL", "sqlite+aiosqlite:///env.db")
+    monkeypatch.setenv("bangfu_timezone", "Asia/Urumqi")  # names in any case
+    s = load_settings(database_url="sqlite+aiosqlite:///given.db")
+    assert s.database_url == "sqlite+aiosqlite:///given.db" and s.timezone == "Asia/Urumqi"
