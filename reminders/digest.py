@@ -17,7 +17,15 @@ from core.types import Channel, Reply
 from reminders.calendar import Occasion, next_occasion
 from reminders.digest_chart import Bar, ascii_label, coverage_chart
 from storage.db import Database
-from storage.stats import Coverage, NamedCount, UnitStats, Window, unit_by_id, unit_stats
+from storage.stats import (
+    Coverage,
+    NamedCount,
+    UnitStats,
+    Window,
+    unit_by_id,
+    unit_stats,
+    units_stats,
+)
 
 DigestKind = Literal["weekly", "monthly"]
 
@@ -72,6 +80,23 @@ async def collect_digest(
         st = await unit_stats(session, unit, w, cap=policy.digest_behind_cap)
     # next_occasion is strictly after its day: ask from yesterday so today's occasion shows.
     return Digest(kind, at, w, st, next_occasion(at.date() - timedelta(days=1), policy))
+
+
+async def collect_digests(
+    db: Database,
+    unit_ids: list[int],
+    at: datetime,
+    policy: Policy,
+    kind: DigestKind = "weekly",
+) -> dict[int, Digest]:
+    """collect_digest of each unit (by id; units that do not exist left out), the units under
+    one root sharing its scope and per-household marks (storage.stats.units_stats)."""
+    w = digest_window(at, policy, kind)
+    async with db.sessions() as session:
+        units = [u for uid in unit_ids if (u := await unit_by_id(session, uid)) is not None]
+        stats = await units_stats(session, units, w, cap=policy.digest_behind_cap)
+    occasion = next_occasion(at.date() - timedelta(days=1), policy)
+    return {uid: Digest(kind, at, w, st, occasion) for uid, st in stats.items()}
 
 
 def pct(n: int, total: int) -> str:

@@ -15,7 +15,7 @@ from core.payload import reply_to_payload
 from core.policy import Policy
 from core.textsplit import TEXT_LIMITS, split_for
 from core.types import Channel, Reply
-from reminders.digest import Digest, DigestKind, collect_digest, digest_window, render_digest
+from reminders.digest import Digest, DigestKind, collect_digests, digest_window, render_digest
 from reminders.score import month_of, unit_scores
 from storage.db import Database
 from storage.models import SupervisorGroup
@@ -101,17 +101,19 @@ async def enqueue_digests(
     at = at.astimezone(tz or at.tzinfo)
     async with db.sessions() as session:
         groups = await active_supervisor_groups(session)
-    cache: dict[int, Digest | None] = {}
+        pending: list[tuple[SupervisorGroup, str]] = []
+        for group in groups:
+            base = digest_key(group.id, at, policy, kind)
+            # Sent (or being sent) already: skip the work of building it.
+            if not await outbox_key_exists(session, f"{base}:1"):
+                pending.append((group, base))
+    # Every pending group's figures at once: the groups under one county share its scope.
+    unit_ids = list(dict.fromkeys(group.unit_id for group, _ in pending))
+    digests: dict[int, Digest] = await collect_digests(db, unit_ids, at, policy, kind)
     ranking: dict[int, str] = {}
     enqueued = 0
-    for group in groups:
-        base = digest_key(group.id, at, policy, kind)
-        async with db.sessions() as session:
-            if await outbox_key_exists(session, f"{base}:1"):
-                continue  # sent (or being sent) already: skip the work of building it
-        if group.unit_id not in cache:
-            cache[group.unit_id] = await collect_digest(db, group.unit_id, at, policy, kind)
-        digest = cache[group.unit_id]
+    for group, base in pending:
+        digest = digests.get(group.unit_id)
         if digest is None:
             continue
         messages = _messages(group, digest, base)

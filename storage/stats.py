@@ -14,6 +14,7 @@ monthly review) they are counted from the contacts themselves; both give the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -81,6 +82,7 @@ __all__ = [
     "unit_by_path",
     "unit_stats",
     "unit_stats_counted",
+    "units_stats",
 ]
 
 
@@ -453,37 +455,110 @@ async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: U
     st.events_open, st.events_overdue = int(row[0]), int(row[1])
 
 
+async def _no_jit(session: AsyncSession) -> None:
+    # Short queries on exact row counts: compiling them (JIT) costs more than it saves.
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+
+
 async def _unit_stats_kept(
     session: AsyncSession, unit: Unit, w: Window, cap: int
 ) -> UnitStats | None:
     """The figures from the kept state; None when a contact after `w.today` is in scope."""
-    st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
-    if session.get_bind().dialect.name == "postgresql":
-        # Short queries on exact row counts: compiling them (JIT) costs more than it saves.
-        await session.execute(text("SET LOCAL jit = off"))
+    await _no_jit(session)
     async with (
         materialized(session, KEPT_SCOPE_COLUMNS, _kept_scope(unit.path, w)) as sc,
         materialized(
             session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(sc, w), key="household_id"
         ) as hh,
     ):
-        if await session.scalar(select(func.max(hh.c.late))):
-            return None
-        await _totals(session, sc, hh, st)
-        st.visits_quarter = await _kept_visits(session, hh, w)
-        await _activity(session, sc, hh, w, st)
-        await _kept_events(session, hh, w.today, st)
-        missing = (
-            select(sc.c.cadre_id, func.count().label("missing"))
-            .where(sc.c.pm == 0)
-            .group_by(sc.c.cadre_id)
-            .subquery("missing")
-        )
-        st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
-        st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
-        st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
-        st.sub_units = await _kept_sub_units(session, unit, sc, hh)
+        return await _kept_figures(session, unit, w, cap, sc, hh)
+
+
+async def _kept_figures(
+    session: AsyncSession, unit: Unit, w: Window, cap: int, sc: FromClause, hh: FromClause
+) -> UnitStats | None:
+    """Every figure from a materialized kept scope and its per-household marks; None when a
+    household in it has a contact after `w.today`."""
+    st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
+    if await session.scalar(select(func.max(hh.c.late))):
+        return None
+    await _totals(session, sc, hh, st)
+    st.visits_quarter = await _kept_visits(session, hh, w)
+    await _activity(session, sc, hh, w, st)
+    await _kept_events(session, hh, w.today, st)
+    missing = (
+        select(sc.c.cadre_id, func.count().label("missing"))
+        .where(sc.c.pm == 0)
+        .group_by(sc.c.cadre_id)
+        .subquery("missing")
+    )
+    st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
+    st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
+    st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
+    st.sub_units = await _kept_sub_units(session, unit, sc, hh)
     return st
+
+
+async def units_stats(
+    session: AsyncSession, units: Sequence[Unit], w: Window, *, cap: int
+) -> dict[int, UnitStats]:
+    """unit_stats of each of `units` (by id), the same figures each would get alone.
+
+    Units under one root (the first part of their path) share the root's kept scope and
+    per-household marks, built once: a unit's scope is the root's pairings whose village or
+    cadre is in its subtree, and a household's marks do not depend on the scope. When the
+    kept state cannot answer for the root (a contact after `w.today`), each unit is computed
+    alone, as unit_stats does.
+    """
+    out: dict[int, UnitStats] = {}
+    by_root: dict[str, list[Unit]] = {}
+    for u in units:
+        by_root.setdefault(u.path.split("/")[0], []).append(u)
+    for root_path, members in by_root.items():
+        root = await unit_by_path(session, root_path) if len(members) > 1 else None
+        if root is not None and w.contact_since.day == 1 and w.visit_since.day == 1:
+            out.update(await _shared_kept(session, root, members, w, cap))
+        for u in members:
+            if u.id not in out:
+                out[u.id] = await unit_stats(session, u, w, cap=cap)
+    return out
+
+
+async def _shared_kept(
+    session: AsyncSession, root: Unit, members: list[Unit], w: Window, cap: int
+) -> dict[int, UnitStats]:
+    """The kept figures of `members` (all under `root`) from the root's scope and marks;
+    empty when the root's kept state cannot answer."""
+    await _no_jit(session)
+    out: dict[int, UnitStats] = {}
+    async with (
+        materialized(session, KEPT_SCOPE_COLUMNS, _kept_scope(root.path, w)) as rsc,
+        materialized(
+            session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(rsc, w), key="household_id"
+        ) as rhh,
+    ):
+        if await session.scalar(select(func.max(rhh.c.late))):
+            return out
+        for u in members:
+            if u.id == root.id:
+                st = await _kept_figures(session, u, w, cap, rsc, rhh)
+            else:
+                sub = select(Unit.id).where(in_subtree(Unit.path, u.path))
+                part = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS)).where(
+                    or_(rsc.c.village_id.in_(sub), rsc.c.cadre_unit_id.in_(sub))
+                )
+                async with materialized(session, KEPT_SCOPE_COLUMNS, part) as sc:
+                    marks = select(*(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS)).where(
+                        rhh.c.household_id.in_(select(sc.c.household_id))
+                    )
+                    async with materialized(
+                        session, KEPT_HOUSEHOLD_COLUMNS, marks, key="household_id"
+                    ) as hh:
+                        st = await _kept_figures(session, u, w, cap, sc, hh)
+            assert st is not None  # no household of the root's has a later contact
+            out[u.id] = st
+    return out
 
 
 async def unit_stats_counted(

@@ -5,7 +5,9 @@ moved or deleted, transfers, exited households, leave, inactive cadres, new even
 moved to another village and contacts dated after the digest's day: for a county, two
 townships, a department and a village, weekly digests and monthly reviews (as of today, of a
 past day, of a month that ended before the latest contact) give the same figures whichever way
-they are computed; the kept state is used whenever no contact in scope is dated later.
+they are computed — counted, from the kept state, or all units together from the county's
+shared scope as the weekly job does; the kept state is used whenever no contact in scope is
+dated later.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from storage.db import Database
 from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Base, Cadre, Event, Household, Unit
 from storage.records import add_contact
-from storage.stats import UnitStats, unit_by_path, unit_stats, unit_stats_counted
+from storage.stats import UnitStats, unit_by_path, unit_stats, unit_stats_counted, units_stats
 from storage.stats import _unit_stats_kept as unit_stats_kept
 from tests import factories as f
 from tests.test_contact_state import NOW, TODAY, World, _apply
@@ -141,12 +143,26 @@ async def _figures(db: Database, path: str, at: datetime, kind: DigestKind) -> t
         )
 
 
+async def _together(db: Database, at: datetime, kind: DigestKind) -> dict[str, UnitStats]:
+    """Every unit's figures computed together, as the weekly job does (one shared scope)."""
+    policy = Policy()
+    w = digest_window(at, policy, kind)
+    async with db.sessions() as s:
+        units = [u for path in UNITS if (u := await unit_by_path(s, path)) is not None]
+        assert len(units) == len(UNITS)
+        got = await units_stats(s, units, w, cap=policy.digest_behind_cap)
+    return {u.path: got[u.id] for u in units}
+
+
 async def _check(db: Database, later_contact: bool) -> int:
-    """Every digest of every unit agrees both ways; returns how many used the kept state."""
+    """Every digest of every unit agrees both ways, and with the figures computed together
+    for all units; returns how many used the kept state."""
     kept_used = 0
     for n, (at, kind) in enumerate(DIGESTS):
+        together = await _together(db, at, kind)
         for path in UNITS:
             digest, counted, kept = await _figures(db, path, at, kind)
+            assert together[path] == digest, (path, at, kind)
             assert digest == counted, (path, at, kind)
             if kept is not None:
                 assert kept == counted, (path, at, kind)
