@@ -14,7 +14,11 @@ pressed keyboard. Logs carry chat ids and message refs, never text.
 
 Every answer sent directly is also written to the database's send history (an outbox row
 of kind "answered", already sent, without its text), a few at a time, so the dispatchers
-of other processes count it against the platform's limits. The time from an update's
+of other processes count it against the platform's limits. On PostgreSQL the write goes at
+once and announces the sends (NOTIFY, in its transaction); `listen()` hears the other
+processes' announcements on one dedicated connection and counts them in this process's
+limiter within milliseconds (storage/send_feed.py). SQLite is one process: it writes a
+few at a time and hears nothing. The time from an update's
 arrival to its first answer accepted by the platform is the reply-latency metric.
 """
 
@@ -39,8 +43,9 @@ from bot.ratelimit import RateLimiter, Sleep
 from core.clock import Clock, SystemClock
 from core.payload import reply_to_payload
 from core.types import Reply
-from storage import outbox
+from storage import outbox, send_feed
 from storage.db import Database
+from storage.send_feed import Announced, SendListener
 
 log = logging.getLogger("bangfu.deliver")
 
@@ -101,6 +106,40 @@ class Deliverer:
         self.sleep = sleep
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._closing = False
+        self.listener: SendListener | None = None
+
+    def listen(self) -> None:
+        """Count the sends other processes announce (PostgreSQL; nothing on SQLite)."""
+        if self.db is None or self.listener is not None:
+            return
+        self.listener = SendListener(self.db, self._heard, catch_up=self._catch_up)
+        self.listener.start()
+
+    def _heard(self, worker: str, sends: list[Announced]) -> None:
+        if worker == self.worker:
+            return  # our own sends are in the limiter already
+        for sent in sends:
+            rules = limits_for(sent.channel, sent.chat_id, self.cfg)
+            self.limiter.record_once(sent.id, rules, sent.ended, sent.slots)
+
+    async def _catch_up(self) -> None:
+        """(Re)connected: count what was sent while nobody listened (the history window)."""
+        if self.db is None:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            recent = await outbox.recent_sends(
+                s,
+                since=now - timedelta(seconds=self.cfg.history_seconds),
+                other_than=self.worker,
+                lease_from=now,  # sends in flight: the dispatcher's own read counts those
+            )
+        for sent in recent:
+            if sent.ended is not None:
+                slots = sent.payload.get(outbox.SLOTS_KEY)
+                weight = max(1, slots) if isinstance(slots, int) else 1
+                rules = limits_for(sent.channel, sent.chat_id, self.cfg)
+                self.limiter.record_once(sent.id, rules, sent.ended, weight)
 
     @classmethod
     def standalone(cls, senders: Mapping[Any, Sender]) -> Deliverer:
@@ -166,9 +205,14 @@ class Deliverer:
         if self._history_task is not None:
             await asyncio.gather(self._history_task, return_exceptions=True)
         await self.flush_history()
+        if self.listener is not None:
+            await self.listener.stop()
 
     async def flush_history(self) -> None:
-        """Write the direct sends not yet in the database's send history."""
+        """Write the direct sends not yet in the send history (after a write under way)."""
+        task = self._history_task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.wait([task])
         rows, self._history = self._history, []
         if not rows or self.db is None:
             return
@@ -177,7 +221,12 @@ class Deliverer:
         try:
             # A few inserts: a short transaction, like an update's (SQLite: on the loop).
             async with self.db.writer(), self.db.short_transaction() as s:
-                await outbox.record_answers(s, rows, worker=self.worker, now=now, prune=prune)
+                ids = await outbox.record_answers(s, rows, worker=self.worker, now=now, prune=prune)
+                sends = [
+                    Announced(i, a.channel, a.chat_id, a.slots, a.sent_at)
+                    for i, a in zip(ids, rows, strict=True)
+                ]
+                await send_feed.announce(s, self.db.schema, self.worker, sends)
             if prune:
                 self._pruned_at = now
         except Exception as exc:  # the limiter of this process still knows them
@@ -190,7 +239,22 @@ class Deliverer:
         if self._history_task is None or self._history_task.done():
             self._history_task = asyncio.create_task(self._flush_soon())
 
+    async def history_written(self) -> None:
+        """Wait until the direct sends so far are in the send history and announced (on
+        PostgreSQL, where they are written at once; SQLite, one process, does not wait)."""
+        task = self._history_task
+        if self.db is None or self.db.dialect != "postgresql" or task is None or task.done():
+            return
+        await asyncio.wait([task])  # a failed write was logged; the lock must still go
+
     async def _flush_soon(self) -> None:
+        if self.db is not None and self.db.dialect == "postgresql":
+            # At once: the other processes hear of these sends when this commits. The
+            # answers sent meanwhile gather for the next write.
+            await asyncio.sleep(0)
+            while self._history:
+                await self.flush_history()
+            return
         await asyncio.sleep(HISTORY_FLUSH_SECONDS)  # gather the answers of this moment
         await self.flush_history()
 

@@ -32,9 +32,10 @@ from core.clock import Clock
 from core.payload import payload_to_reply
 from core.policy import Policy, quiet_until
 from core.types import Channel, Reply
-from storage import outbox
+from storage import outbox, send_feed
 from storage.db import Database
 from storage.outbox import Claimed
+from storage.send_feed import Announced
 
 log = logging.getLogger("bangfu.dispatch")
 REPLY = outbox.REPLY  # an answer to a person who wrote: goes before reminders
@@ -134,7 +135,6 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         # Shared with the interactive replies of this process (bot/deliver.py), which go first.
         self.limiter = limiter or RateLimiter(clock, sleep, margin_seconds=settings.margin_seconds)
-        self._recorded: dict[int, datetime] = {}  # others' sends already in the limiter
         self._stopping = asyncio.Event()
 
     async def run_once(self) -> DispatchStats:
@@ -182,22 +182,20 @@ class Dispatcher:
                 other_than=self.worker,
                 lease_from=now - timedelta(seconds=self.cfg.lease_seconds),
             )
-        self._recorded = {k: v for k, v in self._recorded.items() if v >= since}
         held_chats: set[tuple[str, str]] = set()
         for sent in recent:
-            if sent.ended is not None and sent.id in self._recorded:
-                continue
-            if sent.ended is None:  # in flight elsewhere (or its worker died): ends "now"
-                if (sent.channel, sent.chat_id) in held_chats:
-                    continue  # a chat's rows go one at a time: one can be in flight
-                if len(held_chats) >= self.cfg.concurrency:
-                    break  # no more were in flight than a worker sends at once
-                held_chats.add((sent.channel, sent.chat_id))
-            else:
-                self._recorded[sent.id] = sent.ended
             rules = limits_for(sent.channel, sent.chat_id, self.cfg)
             weight = self._weight_of_payload(sent.channel, sent.payload)
-            self.limiter.record(rules, sent.ended or now, weight)
+            if sent.ended is not None:  # counted once, though also heard announced
+                self.limiter.record_once(sent.id, rules, sent.ended, weight)
+                continue
+            # In flight elsewhere (or its worker died): ends "now".
+            if (sent.channel, sent.chat_id) in held_chats:
+                continue  # a chat's rows go one at a time: one can be in flight
+            if len(held_chats) >= self.cfg.concurrency:
+                break  # no more were in flight than a worker sends at once
+            held_chats.add((sent.channel, sent.chat_id))
+            self.limiter.record(rules, now, weight)
 
     def _weight_of_payload(self, channel: str, payload: dict[str, object]) -> int:
         slots = payload.get(outbox.SLOTS_KEY)
@@ -291,8 +289,12 @@ class Dispatcher:
         finally:
             self.limiter.release(rules, weight)
         if error is None:
+            now = self._now()
             async with self.db.transaction() as s:
-                kept = await outbox.mark_sent(s, row.id, worker=self.worker, now=self._now())
+                kept = await outbox.mark_sent(s, row.id, worker=self.worker, now=now)
+                if kept:  # the other processes' limiters hear of it at commit
+                    sent = Announced(row.id, row.channel, row.chat_id, weight, now)
+                    await send_feed.announce(s, self.db.schema, self.worker, [sent])
             self._count(stats, "sent" if kept else "lost", row)
             self._observe_reply(row)
             return None

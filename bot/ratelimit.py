@@ -60,6 +60,7 @@ class RateLimiter:
         self._paused: dict[str, int] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self._urgent: list[tuple[Sequence[Rule], int]] = []  # urgent sends still waiting
+        self._known: dict[int, int] = {}  # others' sends already counted: history id -> end
 
     def now_us(self) -> int:
         return micros(self._clock.now())
@@ -171,6 +172,22 @@ class RateLimiter:
             ends = self._ends.setdefault(rule.key, deque())
             for _ in range(min(weight, rule.count)):
                 bisect.insort(ends, at)
+
+    def record_once(
+        self, send_id: int, rules: Sequence[Rule], ended: datetime, weight: int = 1
+    ) -> bool:
+        """`record` a send of the shared history unless it was counted already (it may be
+        heard announced and read from the history both); False when it was."""
+        if send_id in self._known:
+            return False
+        at = micros(ended)
+        self._known[send_id] = at
+        if len(self._known) > 4096:  # forget what left every window long ago
+            horizon = self.now_us() - 3_600_000_000
+            self._known = {k: v for k, v in self._known.items() if v >= horizon}
+        self.record(rules, ended, weight)
+        self._wake()  # a waiter may now have to wait longer: let it look again
+        return True
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []

@@ -137,6 +137,7 @@ async def start(
     try:
         _build(rt, channel_plugs, service_plugs)
         await _start_parts(rt)
+        rt.host.delivery.listen()  # other processes' sends, heard at once (PostgreSQL)
     except BaseException:
         await rt.stop()
         raise

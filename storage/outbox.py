@@ -275,9 +275,10 @@ async def record_answers(
     worker: str,
     now: datetime,
     prune: bool = True,
-) -> None:
+) -> list[int]:
     """Add direct sends to the send history (and, with `prune`, forget those older than an
-    hour: a range over every older sent row, so not on every write)."""
+    hour: a range over every older sent row, so not on every write); their row ids, in
+    the order given."""
     rows = [
         {
             "dedupe_key": f"{ANSWERED}:{secrets.token_hex(12)}",
@@ -296,12 +297,15 @@ async def record_answers(
         }
         for a in answers
     ]
+    ids: list[int] = []
     if rows:
-        await session.execute(_T.insert(), rows)
+        query = _T.insert().returning(_T.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in (await session.execute(query, rows)).scalars()]
     if prune:
         await session.execute(
             delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
         )
+    return ids
 
 
 async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:

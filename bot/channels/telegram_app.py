@@ -282,6 +282,9 @@ class TelegramChannel:
                 return
             async with self.hold(self.channel, key):
                 await self._process_in_order(update, received)
+                # The answers' send history written and announced before another process
+                # may take the chat: it has heard of them when it answers the next update.
+                await self.delivery.history_written()
 
     async def _process_in_order(self, update: Update, received: float | None = None) -> None:
         inbound = to_inbound(update, self.app.bot.username or "")

@@ -1,0 +1,171 @@
+"""Two processes on one PostgreSQL answering the same chats: each hears the other's sends
+(NOTIFY on the send history's write) and the platform's limits hold over both, counted at
+the fake Bot API; the listener comes back after its connection is cut. SQLite is one
+process only: nothing to hear."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import text
+
+from bot.deliver import Deliverer, Outcome
+from bot.dispatch import Dispatcher
+from bot.ratelimit import RateLimiter
+from core.types import Reply
+from tests.dispatch_helpers import (
+    START,
+    RecordingSender,
+    VirtualTime,
+    max_in_window,
+    put,
+    settings,
+)
+
+PER = 0.5  # a fast budget, so the test takes seconds: 1 a chat and 10 overall per 0.5 s
+CHATS = [str(50_000 + i) for i in range(10)]
+
+
+def two_processes(db, time: VirtualTime, platform: RecordingSender):  # type: ignore[no-untyped-def]
+    conf = settings(
+        telegram_overall=f"10/{PER}s",
+        telegram_per_chat=f"1/{PER}s",
+        margin_seconds=0,
+        reply_deadline_seconds=60,
+    )
+
+    def process(worker: str) -> Deliverer:
+        limiter = RateLimiter(time.clock, time.sleep, margin_seconds=0)  # its own memory
+        return Deliverer(
+            db,
+            {"telegram": platform},
+            limiter=limiter,
+            settings=conf,
+            clock=time.clock,
+            sleep=time.sleep,
+            worker=worker,
+        )
+
+    return process("host-a:1"), process("host-b:2")
+
+
+async def heard(deliverer: Deliverer, n: int) -> None:
+    """Wait (a bounded while of real time: the virtual clock of the limiters and the
+    platform does not move meanwhile) until `deliverer`'s limiter counted n sends of
+    others."""
+    for _ in range(500):
+        if len(deliverer.limiter._known) >= n:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def answer_round(deliverer: Deliverer, round_: int, chats: list[str]) -> list[list[Outcome]]:
+    done = [deliverer.submit("telegram", c, [Reply(f"{round_}:{c}")])[1] for c in chats]
+    outcomes = await asyncio.gather(*done)
+    if deliverer._history_task is not None:  # the history written (and announced)
+        await deliverer._history_task
+    return outcomes
+
+
+def assert_limits_held(platform: RecordingSender) -> None:
+    by_chat = defaultdict(list)
+    for call in platform.calls:
+        by_chat[call.chat_id].append(call.at)
+    assert max(max_in_window(times, PER) for times in by_chat.values()) <= 1
+    assert max_in_window([c.at for c in platform.calls], PER) <= 10
+
+
+@pytest.mark.parametrize("listening", [True, False], ids=["listening", "deaf"])
+async def test_two_processes_answering_the_same_chats_hold_the_limits(db, listening):
+    """Deaf (before this change: only the periodic read, which comes after these rounds),
+    the platform sees two answers a chat and 20 messages in one window."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time)
+    a, b = two_processes(db, time, platform)
+    try:
+        for d in (a, b):
+            if listening:
+                d.listen()
+                assert d.listener is not None
+                await asyncio.wait_for(d.listener.listening.wait(), 10)
+        # The cadres write again at once; their next messages land on the other process,
+        # then back: each process answers every chat, one round after the other.
+        for round_, (here, there) in enumerate([(a, b), (b, a), (a, b)]):
+            outcomes = await answer_round(here, round_, CHATS)
+            assert all(o == [Outcome.SENT] for o in outcomes)
+            if listening:
+                await heard(there, 10 * ((round_ + 2) // 2))
+        assert len(platform.delivered) == 30
+        if listening:
+            assert_limits_held(platform)
+        else:
+            with pytest.raises(AssertionError):
+                assert_limits_held(platform)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_the_listener_reconnects_and_catches_up(db):
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time)
+    platform.latency = 0
+    a, b = two_processes(db, time, platform)
+    b.listen()
+    try:
+        assert b.listener is not None
+        b.listener.first_retry = 0.05
+        await asyncio.wait_for(b.listener.listening.wait(), 10)
+        pid = b.listener.backend_pid()
+        async with db.transaction() as s:  # the server drops the listening connection
+            await s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        await answer_round(a, 0, CHATS)  # sent while b may not be listening
+        for _ in range(500):
+            if b.listener.connects >= 2 and b.listener.listening.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert b.listener.connects >= 2
+        await heard(b, 10)
+        await answer_round(b, 1, CHATS)
+        assert len(platform.delivered) == 20
+        assert_limits_held(platform)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_reminders_a_dispatcher_sent_are_heard_too(db):
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time)
+    a, b = two_processes(db, time, platform)
+    dispatching = Dispatcher(
+        db,
+        {"telegram": platform},
+        settings=a.cfg,
+        clock=time.clock,
+        sleep=time.sleep,
+        limiter=a.limiter,
+        worker=a.worker,
+    )
+    b.listen()
+    try:
+        assert b.listener is not None
+        await asyncio.wait_for(b.listener.listening.wait(), 10)
+        for c in CHATS:
+            await put(db, "telegram", c, f"r{c}", f"提醒{c}", not_before=START)
+        assert (await dispatching.run_once()).sent == 10
+        await heard(b, 10)
+        await answer_round(b, 1, CHATS)  # the cadres answer their reminders at once
+        assert len(platform.delivered) == 20
+        assert_limits_held(platform)
+    finally:
+        await a.close()
+        await b.close()
