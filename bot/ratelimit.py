@@ -27,6 +27,7 @@ from core.clock import Clock
 Sleep = Callable[[float], Awaitable[None]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+KNOWN_FOR_US = 600_000_000  # a send's history id is remembered 10 minutes (past any window)
 
 
 def micros(at: datetime) -> int:
@@ -60,7 +61,9 @@ class RateLimiter:
         self._paused: dict[str, int] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self._urgent: list[tuple[Sequence[Rule], int]] = []  # urgent sends still waiting
-        self._known: dict[int, int] = {}  # others' sends already counted: history id -> end
+        # Others' sends already counted (history ids), and in the order they were counted.
+        self._known: dict[int, None] = {}
+        self._known_order: deque[tuple[int, int]] = deque()
 
     def now_us(self) -> int:
         return micros(self._clock.now())
@@ -180,14 +183,19 @@ class RateLimiter:
         heard announced and read from the history both); False when it was."""
         if send_id in self._known:
             return False
-        at = micros(ended)
-        self._known[send_id] = at
-        if len(self._known) > 4096:  # forget what left every window long ago
-            horizon = self.now_us() - 3_600_000_000
-            self._known = {k: v for k, v in self._known.items() if v >= horizon}
+        self._known[send_id] = None
+        self._known_order.append((micros(ended), send_id))
+        horizon = self.now_us() - KNOWN_FOR_US  # forget what left every window long ago
+        while self._known_order and self._known_order[0][0] < horizon:
+            self._known.pop(self._known_order.popleft()[1], None)
         self.record(rules, ended, weight)
         self._wake()  # a waiter may now have to wait longer: let it look again
         return True
+
+    @property
+    def counted_elsewhere(self) -> int:
+        """How many sends of other processes (by history id) are counted now."""
+        return len(self._known)
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []

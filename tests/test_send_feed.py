@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.deliver import Deliverer, Outcome
-from bot.dispatch import Dispatcher
+from bot.dispatch import Dispatcher, limits_for
 from bot.ratelimit import RateLimiter
 from core.types import Reply
 from tests.dispatch_helpers import (
@@ -56,7 +56,7 @@ async def heard(deliverer: Deliverer, n: int) -> None:
     platform does not move meanwhile) until `deliverer`'s limiter counted n sends of
     others."""
     for _ in range(500):
-        if len(deliverer.limiter._known) >= n:
+        if deliverer.limiter.counted_elsewhere >= n:
             return
         await asyncio.sleep(0.01)
 
@@ -166,6 +166,39 @@ async def test_reminders_a_dispatcher_sent_are_heard_too(db):
         await answer_round(b, 1, CHATS)  # the cadres answer their reminders at once
         assert len(platform.delivered) == 20
         assert_limits_held(platform)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_send_heard_and_read_again_from_the_history_counts_once(db):
+    """Counted twice, the others' answers would take the budget twice: after A's 5 answers
+    B could send nothing more in the window instead of 5."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time)
+    a, b = two_processes(db, time, platform)
+    dispatching = Dispatcher(
+        db,
+        {"telegram": platform},
+        settings=b.cfg,
+        clock=time.clock,
+        sleep=time.sleep,
+        limiter=b.limiter,
+        worker=b.worker,
+    )
+    b.listen()
+    try:
+        assert b.listener is not None
+        await asyncio.wait_for(b.listener.listening.wait(), 10)
+        await answer_round(a, 0, CHATS[:5])
+        await heard(b, 5)
+        await dispatching.run_once()  # nothing due; reads the same 5 from the history
+        assert b.limiter.counted_elsewhere == 5
+        overall = limits_for("telegram", "60000", b.cfg)[:1]
+        assert b.limiter.wait_us(overall, 5) == 0  # 5 more may go in this window
+        assert b.limiter.wait_us(overall, 6) != 0  # but not 6
     finally:
         await a.close()
         await b.close()
