@@ -475,18 +475,84 @@ async def _unit_stats_kept(
         return await _kept_figures(session, unit, w, cap, sc, hh)
 
 
+def _visits_by_household(hh: FromClause, w: Window) -> Select:  # type: ignore[type-arg]
+    """(household_id, nv): each household of `hh` visited this quarter and its visits."""
+    cm = ContactMonth
+    return (
+        select(cm.household_id, func.coalesce(func.sum(cm.visits), 0))
+        .where(
+            cm.household_id.in_(select(hh.c.household_id).where(hh.c.vq == 1)),
+            cm.month >= w.visit_since,
+            cm.month <= w.today,
+        )
+        .group_by(cm.household_id)
+    )
+
+
+def _events_by_household(hh: FromClause, today: date) -> Select[Any]:
+    """(household_id, eo, ed): each household of `hh` with open events, how many, how many
+    overdue (as _kept_events counts them)."""
+    cs = ContactState
+    visited = exists().where(
+        cs.household_id == Event.household_id, cs.last_visit_on >= Event.occurred_on
+    )
+    return (
+        select(
+            Event.household_id,
+            func.count(),
+            func.coalesce(func.sum(case((Event.visit_due_on < today, 1), else_=0)), 0),
+        )
+        .join(hh, hh.c.household_id == Event.household_id)
+        .where(Event.deleted_at.is_(None), Event.occurred_on <= today, ~visited)
+        .group_by(Event.household_id)
+    )
+
+
+async def _per_household_sums(
+    session: AsyncSession, hh: FromClause, visits: FromClause, events: FromClause, st: UnitStats
+) -> None:
+    """The quarter's visits and open events of `hh`'s households, from per-household tables."""
+    st.visits_quarter = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(visits.c.nv), 0)).select_from(
+                visits.join(hh, hh.c.household_id == visits.c.household_id)
+            )
+        )
+        or 0
+    )
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(events.c.eo), 0), func.coalesce(func.sum(events.c.ed), 0)
+            ).select_from(events.join(hh, hh.c.household_id == events.c.household_id))
+        )
+    ).one()
+    st.events_open, st.events_overdue = int(row[0]), int(row[1])
+
+
 async def _kept_figures(
-    session: AsyncSession, unit: Unit, w: Window, cap: int, sc: FromClause, hh: FromClause
+    session: AsyncSession,
+    unit: Unit,
+    w: Window,
+    cap: int,
+    sc: FromClause,
+    hh: FromClause,
+    per_household: tuple[FromClause, FromClause] | None = None,
 ) -> UnitStats | None:
     """Every figure from a materialized kept scope and its per-household marks; None when a
-    household in it has a contact after `w.today`."""
+    household in it has a contact after `w.today`. `per_household`: tables of each
+    household's visits this quarter and open events (a superset of `hh`'s households), to
+    sum instead of counting again."""
     st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
     if await session.scalar(select(func.max(hh.c.late))):
         return None
     await _totals(session, sc, hh, st)
-    st.visits_quarter = await _kept_visits(session, hh, w)
+    if per_household is None:
+        st.visits_quarter = await _kept_visits(session, hh, w)
+        await _kept_events(session, hh, w.today, st)
+    else:
+        await _per_household_sums(session, hh, *per_household, st)
     await _activity(session, sc, hh, w, st)
-    await _kept_events(session, hh, w.today, st)
     missing = (
         select(sc.c.cadre_id, func.count().label("missing"))
         .where(sc.c.pm == 0)
@@ -540,24 +606,51 @@ async def _shared_kept(
     ):
         if await session.scalar(select(func.max(rhh.c.late))):
             return out
-        for u in members:
-            if u.id == root.id:
-                st = await _kept_figures(session, u, w, cap, rsc, rhh)
-            else:
-                sub = select(Unit.id).where(in_subtree(Unit.path, u.path))
-                part = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS)).where(
-                    or_(rsc.c.village_id.in_(sub), rsc.c.cadre_unit_id.in_(sub))
+        async with (
+            materialized(
+                session, ["household_id", "nv"], _visits_by_household(rhh, w), key="household_id"
+            ) as rv,
+            materialized(
+                session,
+                ["household_id", "eo", "ed"],
+                _events_by_household(rhh, w.today),
+                key="household_id",
+            ) as rev,
+        ):
+            out.update(await _members_kept(session, root, members, w, cap, rsc, rhh, (rv, rev)))
+    return out
+
+
+async def _members_kept(
+    session: AsyncSession,
+    root: Unit,
+    members: list[Unit],
+    w: Window,
+    cap: int,
+    rsc: FromClause,
+    rhh: FromClause,
+    per_household: tuple[FromClause, FromClause],
+) -> dict[int, UnitStats]:
+    """Each member's kept figures, its scope and marks taken from the root's."""
+    out: dict[int, UnitStats] = {}
+    for u in members:
+        if u.id == root.id:
+            st = await _kept_figures(session, u, w, cap, rsc, rhh, per_household)
+        else:
+            sub = select(Unit.id).where(in_subtree(Unit.path, u.path))
+            part = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS)).where(
+                or_(rsc.c.village_id.in_(sub), rsc.c.cadre_unit_id.in_(sub))
+            )
+            async with materialized(session, KEPT_SCOPE_COLUMNS, part) as sc:
+                marks = select(*(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS)).where(
+                    rhh.c.household_id.in_(select(sc.c.household_id))
                 )
-                async with materialized(session, KEPT_SCOPE_COLUMNS, part) as sc:
-                    marks = select(*(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS)).where(
-                        rhh.c.household_id.in_(select(sc.c.household_id))
-                    )
-                    async with materialized(
-                        session, KEPT_HOUSEHOLD_COLUMNS, marks, key="household_id"
-                    ) as hh:
-                        st = await _kept_figures(session, u, w, cap, sc, hh)
-            assert st is not None  # no household of the root's has a later contact
-            out[u.id] = st
+                async with materialized(
+                    session, KEPT_HOUSEHOLD_COLUMNS, marks, key="household_id"
+                ) as hh:
+                    st = await _kept_figures(session, u, w, cap, sc, hh, per_household)
+        assert st is not None  # no household of the root's has a later contact
+        out[u.id] = st
     return out
 
 
