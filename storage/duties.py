@@ -214,33 +214,9 @@ async def events_without_visit(
     return [EventRow(_row(r), r[6], r[7], r[8], r[9]) for r in rows]
 
 
-async def reachable_accounts(
-    session: AsyncSession, cadre_ids: Iterable[int]
-) -> dict[int, list[AccountRow]]:
-    """The chat accounts of these cadres that have not blocked the bot, by cadre."""
-    ids = sorted(set(cadre_ids))
-    out: dict[int, list[AccountRow]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        stmt = (
-            select(
-                ChatAccount.id,
-                ChatAccount.cadre_id,
-                ChatAccount.channel,
-                ChatAccount.chat_id,
-                ChatAccount.language,
-            )
-            .where(ChatAccount.cadre_id.in_(ids[start : start + _CHUNK]))
-            .where(ChatAccount.blocked_at.is_(None))
-            .order_by(ChatAccount.id)
-        )
-        for row in (await session.execute(stmt)).all():
-            out.setdefault(row[1], []).append(AccountRow(*row))
-    return out
-
-
-async def accounts_in(session: AsyncSession, cadres: CadreRange) -> dict[int, list[AccountRow]]:
-    """`reachable_accounts` of every cadre in a range, read by range (one query, no id list)."""
-    stmt = (
+def _unblocked_accounts() -> Select:
+    """The AccountRow columns of chat accounts that have not blocked the bot, by id."""
+    return (
         select(
             ChatAccount.id,
             ChatAccount.cadre_id,
@@ -248,9 +224,28 @@ async def accounts_in(session: AsyncSession, cadres: CadreRange) -> dict[int, li
             ChatAccount.chat_id,
             ChatAccount.language,
         )
-        .where(ChatAccount.cadre_id > cadres[0], ChatAccount.cadre_id <= cadres[1])
         .where(ChatAccount.blocked_at.is_(None))
         .order_by(ChatAccount.id)
+    )
+
+
+async def reachable_accounts(
+    session: AsyncSession, cadre_ids: Iterable[int]
+) -> dict[int, list[AccountRow]]:
+    """The chat accounts of these cadres that have not blocked the bot, by cadre."""
+    ids = sorted(set(cadre_ids))
+    out: dict[int, list[AccountRow]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = _unblocked_accounts().where(ChatAccount.cadre_id.in_(ids[start : start + _CHUNK]))
+        for row in (await session.execute(stmt)).all():
+            out.setdefault(row[1], []).append(AccountRow(*row))
+    return out
+
+
+async def accounts_in(session: AsyncSession, cadres: CadreRange) -> dict[int, list[AccountRow]]:
+    """`reachable_accounts` of every cadre in a range, read by range (one query, no id list)."""
+    stmt = _unblocked_accounts().where(
+        ChatAccount.cadre_id > cadres[0], ChatAccount.cadre_id <= cadres[1]
     )
     out: dict[int, list[AccountRow]] = {}
     for row in (await session.execute(stmt)).all():
