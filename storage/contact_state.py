@@ -107,16 +107,12 @@ async def drift(session: AsyncSession) -> list[Drift]:
 async def repair(session: AsyncSession) -> int:
     """Rewrite the drifted kept rows from the contacts; returns how many had drifted."""
     found = await drift(session)
-    for start in range(0, len(found), 400):
-        part = found[start : start + 400]
-        await session.execute(
-            delete(ContactState).where(
-                tuple_(ContactState.cadre_id, ContactState.household_id).in_(
-                    [(d.cadre_id, d.household_id) for d in part]
-                )
-            )
-        )
-        rows = [
+    await _rewrite(
+        session,
+        ContactState,
+        (ContactState.cadre_id, ContactState.household_id),
+        [(d.cadre_id, d.household_id) for d in found],
+        [
             {
                 "cadre_id": d.cadre_id,
                 "household_id": d.household_id,
@@ -124,12 +120,22 @@ async def repair(session: AsyncSession) -> int:
                 "last_visit_on": d.recomputed[1],
                 "last_contact_on": d.recomputed[2],
             }
-            for d in part
+            for d in found
             if d.recomputed is not None
-        ]
-        if rows:
-            await session.execute(insert(ContactState), rows)
+        ],
+    )
     return len(found)
+
+
+async def _rewrite(
+    session: AsyncSession, table: Any, key: tuple[Any, Any], drifted: list[Any], rows: list[Any]
+) -> None:
+    """Delete the drifted keys' kept rows and insert the recomputed ones, 400 at a time."""
+    for start in range(0, len(drifted), 400):
+        part = drifted[start : start + 400]
+        await session.execute(delete(table).where(tuple_(*key).in_(part)))
+    for start in range(0, len(rows), 400):
+        await session.execute(insert(table), rows[start : start + 400])
 
 
 RANGE_HOUSEHOLDS = 20000  # household ids whose monthly counts are read at once
@@ -208,16 +214,12 @@ async def month_drift(session: AsyncSession, *, step: int = RANGE_HOUSEHOLDS) ->
 async def repair_months(session: AsyncSession) -> int:
     """Rewrite the drifted contact_months rows from the contacts; returns how many drifted."""
     found = await month_drift(session)
-    for start in range(0, len(found), 400):
-        part = found[start : start + 400]
-        await session.execute(
-            delete(ContactMonth).where(
-                tuple_(ContactMonth.household_id, ContactMonth.month).in_(
-                    [(d.household_id, d.month) for d in part]
-                )
-            )
-        )
-        rows = [
+    await _rewrite(
+        session,
+        ContactMonth,
+        (ContactMonth.household_id, ContactMonth.month),
+        [(d.household_id, d.month) for d in found],
+        [
             {
                 "household_id": d.household_id,
                 "month": d.month,
@@ -225,9 +227,8 @@ async def repair_months(session: AsyncSession) -> int:
                 "n": d.recomputed[1],
                 "visits": d.recomputed[2],
             }
-            for d in part
+            for d in found
             if d.recomputed is not None
-        ]
-        if rows:
-            await session.execute(insert(ContactMonth), rows)
+        ],
+    )
     return len(found)
