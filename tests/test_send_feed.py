@@ -51,6 +51,25 @@ def two_processes(db, time: VirtualTime, platform: RecordingSender):  # type: ig
     return process("host-a:1"), process("host-b:2")
 
 
+def dispatcher_of(process: Deliverer, db, platform: RecordingSender, time: VirtualTime):  # type: ignore[no-untyped-def]
+    """A dispatcher in `process`: its settings, its limiter, its worker name."""
+    return Dispatcher(
+        db,
+        {"telegram": platform},
+        settings=process.cfg,
+        clock=time.clock,
+        sleep=time.sleep,
+        limiter=process.limiter,
+        worker=process.worker,
+    )
+
+
+async def start_listening(process: Deliverer) -> None:
+    process.listen()
+    assert process.listener is not None
+    await asyncio.wait_for(process.listener.listening.wait(), 10)
+
+
 async def heard(deliverer: Deliverer, n: int) -> None:
     """Wait (a bounded while of real time: the virtual clock of the limiters and the
     platform does not move meanwhile) until `deliverer`'s limiter counted n sends of
@@ -89,9 +108,7 @@ async def test_two_processes_answering_the_same_chats_hold_the_limits(db, listen
     try:
         for d in (a, b):
             if listening:
-                d.listen()
-                assert d.listener is not None
-                await asyncio.wait_for(d.listener.listening.wait(), 10)
+                await start_listening(d)
         # The cadres write again at once; their next messages land on the other process,
         # then back: each process answers every chat, one round after the other.
         for round_, (here, there) in enumerate([(a, b), (b, a), (a, b)]):
@@ -146,19 +163,9 @@ async def test_reminders_a_dispatcher_sent_are_heard_too(db):
     time = VirtualTime()
     platform = RecordingSender("telegram", time)
     a, b = two_processes(db, time, platform)
-    dispatching = Dispatcher(
-        db,
-        {"telegram": platform},
-        settings=a.cfg,
-        clock=time.clock,
-        sleep=time.sleep,
-        limiter=a.limiter,
-        worker=a.worker,
-    )
-    b.listen()
+    dispatching = dispatcher_of(a, db, platform, time)
     try:
-        assert b.listener is not None
-        await asyncio.wait_for(b.listener.listening.wait(), 10)
+        await start_listening(b)
         for c in CHATS:
             await put(db, "telegram", c, f"r{c}", f"提醒{c}", not_before=START)
         assert (await dispatching.run_once()).sent == 10
@@ -179,19 +186,9 @@ async def test_a_send_heard_and_read_again_from_the_history_counts_once(db):
     time = VirtualTime()
     platform = RecordingSender("telegram", time)
     a, b = two_processes(db, time, platform)
-    dispatching = Dispatcher(
-        db,
-        {"telegram": platform},
-        settings=b.cfg,
-        clock=time.clock,
-        sleep=time.sleep,
-        limiter=b.limiter,
-        worker=b.worker,
-    )
-    b.listen()
+    dispatching = dispatcher_of(b, db, platform, time)
     try:
-        assert b.listener is not None
-        await asyncio.wait_for(b.listener.listening.wait(), 10)
+        await start_listening(b)
         await answer_round(a, 0, CHATS[:5])
         await heard(b, 5)
         await dispatching.run_once()  # nothing due; reads the same 5 from the history
