@@ -7,7 +7,8 @@ rows from the recomputation. Used by `bangfu doctor` and by the tests that prove
 keep up with every writer. Both states are read one range of cadre ids at a time, so memory
 stays bounded by the range (and the drift found), not by the county. `month_drift` and
 `repair_months` do the same for each household's duty contacts and home visits per month
-(by ranges of household ids).
+(by ranges of household ids), and `household_drift` and `repair_households` for each
+household's last duty contact and home visit by any cadre (`household_state`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.duties import CONTACT_KINDS as DUTY_KINDS
 from storage.duties import CadreRange
-from storage.models import Contact, ContactMonth, ContactState, Household
+from storage.models import Contact, ContactMonth, ContactState, Household, HouseholdState
 
 State = tuple[date | None, date | None, date | None]  # last call, last visit, last contact
 Key = tuple[int, int]  # (cadre_id, household_id)
@@ -128,7 +129,7 @@ async def repair(session: AsyncSession) -> int:
 
 
 async def _rewrite(
-    session: AsyncSession, table: Any, key: tuple[Any, Any], drifted: list[Any], rows: list[Any]
+    session: AsyncSession, table: Any, key: tuple[Any, ...], drifted: list[Any], rows: list[Any]
 ) -> None:
     """Delete the drifted keys' kept rows and insert the recomputed ones, 400 at a time."""
     for start in range(0, len(drifted), 400):
@@ -193,22 +194,30 @@ async def kept_months(
     return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows if r[3] or r[4]}
 
 
+async def _by_household_ranges(
+    session: AsyncSession, top: Any, kept: Any, true: Any, step: int
+) -> list[tuple[Any, Any, Any]]:
+    """(key, kept, recomputed) of every key whose two readings differ, in key order; both
+    read `step` household ids at a time, up to the largest of `top`'s ids."""
+    last = 0
+    for column in top:
+        last = max(last, await session.scalar(select(func.max(column))) or 0)
+    found: list[tuple[Any, Any, Any]] = []
+    for low in range(0, last, step):
+        part = (low, low + step)
+        a, b = await kept(session, part), await true(session, part)
+        found += [
+            (k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)
+        ]
+    return found
+
+
 async def month_drift(session: AsyncSession, *, step: int = RANGE_HOUSEHOLDS) -> list[MonthDrift]:
     """Every (household, month) whose kept counts differ from its contacts, in key order;
     read `step` household ids at a time."""
-    top = await session.scalar(select(func.max(Household.id))) or 0
-    top = max(top, await session.scalar(select(func.max(ContactMonth.household_id))) or 0)
-    found: list[MonthDrift] = []
-    for low in range(0, top, step):
-        part = (low, low + step)
-        kept = await kept_months(session, part)
-        true = await recomputed_months(session, part)
-        found += [
-            MonthDrift(k[0], k[1], kept.get(k), true.get(k))
-            for k in sorted(kept.keys() | true.keys())
-            if kept.get(k) != true.get(k)
-        ]
-    return found
+    top = (Household.id, ContactMonth.household_id)
+    found = await _by_household_ranges(session, top, kept_months, recomputed_months, step)
+    return [MonthDrift(k[0], k[1], kept, true) for k, kept, true in found]
 
 
 async def repair_months(session: AsyncSession) -> int:
@@ -231,4 +240,69 @@ async def repair_months(session: AsyncSession) -> int:
             if d.recomputed is not None
         ],
     )
+    return len(found)
+
+
+HouseholdRow = tuple[date | None, date | None]  # last live duty contact, last home visit
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdDrift:
+    household_id: int
+    kept: HouseholdRow | None  # None: no kept row (or an all-empty one)
+    recomputed: HouseholdRow | None  # None: no live duty contact
+
+
+async def recomputed_households(
+    session: AsyncSession, households: tuple[int, int] | None = None
+) -> dict[int, HouseholdRow]:
+    """household_state as the contacts say it is: each household's last live duty contact
+    and home visit by any cadre (of household ids in the range (low, high] when given)."""
+    c = Contact
+    stmt = (
+        select(
+            c.household_id,
+            func.max(c.occurred_on),
+            func.max(case((c.kind == "visit", c.occurred_on))),
+        )
+        .where(c.deleted_at.is_(None), c.kind.in_(DUTY_KINDS))
+        .group_by(c.household_id)
+    )
+    rows = await session.execute(_in(stmt, c.household_id, households))
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+async def kept_households(
+    session: AsyncSession, households: tuple[int, int] | None = None
+) -> dict[int, HouseholdRow]:
+    hs = HouseholdState
+    stmt = select(hs.household_id, hs.last_contact_on, hs.last_visit_on)
+    rows = await session.execute(_in(stmt, hs.household_id, households))
+    return {r[0]: (r[1], r[2]) for r in rows if r[1] or r[2]}
+
+
+async def household_drift(
+    session: AsyncSession, *, step: int = RANGE_HOUSEHOLDS
+) -> list[HouseholdDrift]:
+    """Every household whose kept last dates differ from its contacts, in id order."""
+    top = (Household.id, HouseholdState.household_id)
+    found = await _by_household_ranges(session, top, kept_households, recomputed_households, step)
+    return [HouseholdDrift(k, kept, true) for k, kept, true in found]
+
+
+async def repair_households(session: AsyncSession) -> int:
+    """Rewrite the drifted household_state rows from the contacts; returns how many drifted."""
+    found = await household_drift(session)
+    await _rewrite(
+        session,
+        HouseholdState,
+        (HouseholdState.household_id,),
+        [(d.household_id,) for d in found],
+        [
+            {"household_id": d.household_id, "last_contact_on": d.recomputed[0],
+             "last_visit_on": d.recomputed[1]}
+            for d in found
+            if d.recomputed is not None
+        ],
+    )  # fmt: skip
     return len(found)

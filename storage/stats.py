@@ -24,7 +24,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -41,6 +40,7 @@ from storage.models import (
     ContactState,
     DiaryEntry,
     Event,
+    HouseholdState,
     OutboxMessage,
     Pairing,
     Problem,
@@ -338,11 +338,11 @@ def _kept_scope(path: str, w: Window) -> Select[Any]:
 
 
 def _kept_household_marks(scope: FromClause, w: Window) -> Select[Any]:
-    """One row per household in scope, from the kept dates of every cadre who contacted it:
-    contacted in the period, in the month, visited in the quarter (1/0), and `late`: a live
-    duty contact is dated after `w.today` (then the dates cannot answer)."""
-    cs = ContactState
-    last = cs.last_contact_on
+    """One row per household in scope, from its kept dates (`household_state`: the latest of
+    every cadre's): contacted in the period, in the month, visited in the quarter (1/0), and
+    `late`: a live duty contact is dated after `w.today` (then the dates cannot answer)."""
+    hs = HouseholdState
+    last = hs.last_contact_on
     hh = (
         select(scope.c.household_id, func.max(scope.c.village_id).label("village_id"))
         .group_by(scope.c.household_id)
@@ -350,20 +350,16 @@ def _kept_household_marks(scope: FromClause, w: Window) -> Select[Any]:
     )
 
     def mark(cond: Any) -> Any:
-        return func.coalesce(func.max(case((cond, 1), else_=0)), 0)
+        return case((cond, 1), else_=0)
 
-    return (
-        select(
-            hh.c.household_id,
-            hh.c.village_id,
-            mark(last >= w.period_start),
-            mark(last >= w.contact_since),
-            mark(cs.last_visit_on >= w.visit_since),
-            mark(last > w.today),
-        )
-        .select_from(hh.outerjoin(cs, cs.household_id == hh.c.household_id))
-        .group_by(hh.c.household_id, hh.c.village_id)
-    )
+    return select(
+        hh.c.household_id,
+        hh.c.village_id,
+        mark(last >= w.period_start),
+        mark(last >= w.contact_since),
+        mark(hs.last_visit_on >= w.visit_since),
+        mark(last > w.today),
+    ).select_from(hh.outerjoin(hs, hs.household_id == hh.c.household_id))
 
 
 async def _kept_sub_units(
@@ -435,22 +431,27 @@ async def _kept_visits(session: AsyncSession, hh: FromClause, w: Window) -> int:
     return int(n or 0)
 
 
-async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: UnitStats) -> None:
-    """Events with no home visit on or after their day: the household's last visit tells."""
-    cs = ContactState
-    visited = exists().where(
-        cs.household_id == Event.household_id, cs.last_visit_on >= Event.occurred_on
-    )
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((Event.visit_due_on < today, 1), else_=0)), 0),
-            )
-            .select_from(Event)
-            .join(hh, hh.c.household_id == Event.household_id)
-            .where(Event.deleted_at.is_(None), Event.occurred_on <= today, ~visited)
+def _unvisited_events(hh: FromClause, today: date) -> Select[Any]:
+    """Events of `hh`'s households with no home visit on or after their day: the household's
+    kept last visit tells."""
+    hs = HouseholdState
+    return (
+        select(Event.household_id)
+        .join(hh, hh.c.household_id == Event.household_id)
+        .outerjoin(hs, hs.household_id == Event.household_id)
+        .where(
+            Event.deleted_at.is_(None),
+            Event.occurred_on <= today,
+            or_(hs.last_visit_on.is_(None), hs.last_visit_on < Event.occurred_on),
         )
+    )
+
+
+async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: UnitStats) -> None:
+    """Events with no home visit on or after their day, and of them overdue."""
+    overdue = func.coalesce(func.sum(case((Event.visit_due_on < today, 1), else_=0)), 0)
+    row = (
+        await session.execute(_unvisited_events(hh, today).with_only_columns(func.count(), overdue))
     ).one()
     st.events_open, st.events_overdue = int(row[0]), int(row[1])
 
@@ -492,19 +493,9 @@ def _visits_by_household(hh: FromClause, w: Window) -> Select:  # type: ignore[t
 def _events_by_household(hh: FromClause, today: date) -> Select[Any]:
     """(household_id, eo, ed): each household of `hh` with open events, how many, how many
     overdue (as _kept_events counts them)."""
-    cs = ContactState
-    visited = exists().where(
-        cs.household_id == Event.household_id, cs.last_visit_on >= Event.occurred_on
-    )
+    overdue = func.coalesce(func.sum(case((Event.visit_due_on < today, 1), else_=0)), 0)
     return (
-        select(
-            Event.household_id,
-            func.count(),
-            func.coalesce(func.sum(case((Event.visit_due_on < today, 1), else_=0)), 0),
-        )
-        .join(hh, hh.c.household_id == Event.household_id)
-        .where(Event.deleted_at.is_(None), Event.occurred_on <= today, ~visited)
-        .group_by(Event.household_id)
+        _unvisited_events(hh, today).add_columns(func.count(), overdue).group_by(Event.household_id)
     )
 
 

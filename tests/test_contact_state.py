@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from storage.back_entry import add_back_entry
-from storage.contact_state import check, drift, kept_state, month_drift, repair
+from storage.contact_state import (
+    check,
+    drift,
+    household_drift,
+    kept_households,
+    kept_state,
+    month_drift,
+    repair,
+)
 from storage.db import Database
 from storage.duties import events_without_visit, pairings_without_contact
 from storage.models import Base, Contact, ContactState, Event, Pairing
@@ -217,6 +225,7 @@ async def _check(db: Database) -> None:
     async with db.sessions() as s:
         assert await drift(s) == []
         assert await month_drift(s) == []  # contact_months: contacts and visits per month
+        assert await household_drift(s) == []  # household_state: last dates by any cadre
         for since, until, kinds in WINDOWS:
             rows = await pairings_without_contact(
                 s, today=TODAY, since=since, until=until, kinds=kinds
@@ -273,6 +282,7 @@ async def test_concurrent_reports_and_undos_keep_state(db: Database) -> None:
     await _check(db)
     async with db.sessions() as s:
         assert len(await kept_state(s)) == 2  # two cadres reported on the one household
+        assert list(await kept_households(s)) == [w.households[0]]
 
 
 async def test_repair_puts_back_a_damaged_state(db: Database) -> None:
@@ -329,6 +339,7 @@ async def test_a_bulk_load_and_bulk_undo_in_one_transaction(db: Database) -> Non
         await s.execute(Contact.__table__.insert(), rows)
     async with db.sessions() as s:
         assert len(await kept_state(s)) == 8000 and await drift(s) == []
+        assert len(await kept_households(s)) == 100 and await household_drift(s) == []
     async with db.transaction() as s:  # withdraw every other cadre's records at once
         await s.execute(
             update(Contact)
@@ -337,3 +348,4 @@ async def test_a_bulk_load_and_bulk_undo_in_one_transaction(db: Database) -> Non
         )
     async with db.sessions() as s:
         assert len(await kept_state(s)) == 4000 and await drift(s) == []
+        assert await household_drift(s) == []

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 
 from core.policy import Policy
 from reminders.digest import DigestKind, digest_window
+from storage.contact_state import household_drift
 from storage.db import Database
 from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Base, Cadre, Event, Household, Unit
@@ -157,6 +158,8 @@ async def _together(db: Database, at: datetime, kind: DigestKind) -> dict[str, U
 async def _check(db: Database, later_contact: bool) -> int:
     """Every digest of every unit agrees both ways, and with the figures computed together
     for all units; returns how many used the kept state."""
+    async with db.sessions() as s:  # each household's kept last dates, by any cadre
+        assert await household_drift(s) == []
     kept_used = 0
     for n, (at, kind) in enumerate(DIGESTS):
         together = await _together(db, at, kind)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select, text
 
 from bot.cli import main
-from storage.contact_state import drift, kept_state
+from storage.contact_state import drift, kept_households, kept_state
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import ContactState
@@ -69,6 +69,17 @@ def test_doctor_finds_no_drift_after_cli_writes_then_reports_and_fixes_damage(co
     assert "已按记录修复 1 个农户—月份计数" in capsys.readouterr().out
     assert main(["doctor"]) == 0
 
+    # Each household's last contact by any cadre (the digests' coverage): a lost visit date.
+    _execute(county, "UPDATE household_state SET last_visit_on = NULL")
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "农户最近联系有偏差：1 个农户与记录不符" in out
+    assert "按记录应为 最近联系 2026-11-08 走访 2026-11-05" in out
+    assert main(["doctor", "--fix"]) == 0
+    assert "已按记录修复 1 个农户的最近联系" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+
 
 def test_migration_fills_the_state_from_existing_contacts(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
@@ -100,6 +111,7 @@ def test_migration_fills_the_state_from_existing_contacts(tmp_path):
                     (cadre, hh): (date(2026, 11, 2), date(2026, 10, 3), date(2026, 11, 2))
                 }
                 assert await drift(s) == []
+                assert await kept_households(s) == {hh: (date(2026, 11, 2), date(2026, 10, 3))}
         finally:
             await db.dispose()
 

@@ -1,7 +1,8 @@
 """`bangfu doctor`: recompute the kept contact state from the records and report any drift.
 
 Exit status 0 when the kept state (the reminder sweep's and the digests' source: each pair's
-last dates, each household's contacts and visits per month) equals the state recomputed
+last dates, each household's contacts and visits per month, each household's last contact
+and visit by any cadre) equals the state recomputed
 from the contacts, 1 when it drifted (each pair named, up to a limit), 0 after `--fix`
 rewrote the drifted rows from the records.
 """
@@ -23,7 +24,14 @@ def _day(value: date | None) -> str:
 
 @admin_command
 async def _doctor(args: argparse.Namespace) -> int:
-    from storage.contact_state import check, month_drift, repair, repair_months
+    from storage.contact_state import (
+        check,
+        household_drift,
+        month_drift,
+        repair,
+        repair_households,
+        repair_months,
+    )
 
     settings = load_settings()
     async with open_db(settings) as db:
@@ -31,12 +39,17 @@ async def _doctor(args: argparse.Namespace) -> int:
             async with db.writer(), db.transaction() as session:
                 fixed = await repair(session)
                 fixed_months = await repair_months(session)
+                # After repair(): rewriting contact_state already moved its households.
+                fixed_households = await repair_households(session)
             say("doctor.fixed", count=fixed)
             if fixed_months:
                 say("doctor.months_fixed", count=fixed_months)
+            if fixed_households:
+                say("doctor.households_fixed", count=fixed_households)
         async with db.sessions() as session:
             found, pairs = await check(session)
             months = await month_drift(session)
+            households = await household_drift(session)
     if months:
         say("doctor.months_drift", count=len(months))
         for m in months[:SHOWN]:
@@ -52,7 +65,21 @@ async def _doctor(args: argparse.Namespace) -> int:
             )
         if len(months) > SHOWN:
             say("doctor.more", count=len(months) - SHOWN)
-    if not found and not months:
+    if households:
+        say("doctor.households_drift", count=len(households))
+        for h in households[:SHOWN]:
+            hk, ht = h.kept or (None, None), h.recomputed or (None, None)
+            say(
+                "doctor.households_line",
+                household_id=h.household_id,
+                kept_contact=_day(hk[0]),
+                kept_visit=_day(hk[1]),
+                true_contact=_day(ht[0]),
+                true_visit=_day(ht[1]),
+            )
+        if len(households) > SHOWN:
+            say("doctor.more", count=len(households) - SHOWN)
+    if not found and not months and not households:
         say("doctor.ok", pairs=pairs)
         return 0
     if not found:

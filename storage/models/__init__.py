@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from storage.models.help_measure import HelpMeasure
     from storage.models.help_plan import HelpPlan
     from storage.models.household import Household
+    from storage.models.household_state import HouseholdState
     from storage.models.invite import Invite
     from storage.models.job_run import JobRun
     from storage.models.outbox_message import OutboxMessage
@@ -58,6 +59,7 @@ __all__ = [
     "HelpMeasure",
     "HelpPlan",
     "Household",
+    "HouseholdState",
     "Invite",
     "JobRun",
     "OutboxMessage",
@@ -82,6 +84,7 @@ _MODULES = {
     "Contact": "contact",
     "ContactMonth": "contact_month",
     "ContactState": "contact_state",
+    "HouseholdState": "household_state",
     "DiaryEntry": "diary_entry",
     "Event": "event",
     "Problem": "problem",
