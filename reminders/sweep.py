@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
@@ -190,7 +190,7 @@ def _reference_render(
 def _messages(
     cadre_id: int,
     payload_for: dict[str, dict[str, Any]],
-    accounts: list[AccountRow],
+    accounts: list[tuple[AccountRow, str]],
     keys: list[str],
     today: date,
     not_before: datetime | None,
@@ -204,12 +204,12 @@ def _messages(
             channel=a.channel,
             chat_id=a.chat_id,
             kind="reminder",
-            payload=payload_for[a.language],
+            payload=payload_for[language],
             cadre_id=cadre_id,
             not_before=not_before,
             due_on=due_on,  # the round goes out most overdue first
         )
-        for a in accounts
+        for a, language in accounts
     )
 
 
@@ -226,9 +226,9 @@ def _group(
         by_cadre.setdefault(duty.cadre_id, []).append(duty)
     out = []
     for cadre_id, items in sorted(by_cadre.items()):
-        accs = [replace(a, language=normalize_lang(a.language or lang)) for a in accounts[cadre_id]]
+        accs = [(a, normalize_lang(a.language or lang)) for a in accounts[cadre_id]]
         name = items[0].pairing.cadre_name
-        payloads = {a.language: render(name, items, today, a.language) for a in accs}
+        payloads = {language: render(name, items, today, language) for _, language in accs}
         keys = [d.key for d in items]
         # The message carries its earliest due date.
         earliest = min(d.due_on for d in items)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Exists, Select, and_, delete, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from storage.dialect import insert_ignore
+from storage.dialect import insert_many_ignore_returning
 from storage.models import (
     Cadre,
     ChatAccount,
@@ -295,12 +295,7 @@ async def claim_marks(
     if not rows:
         return set()
     table = ReminderMark.__table__
-    stmt = insert_ignore(session, table, ["key"]).returning(table.c.key)  # type: ignore[arg-type]
-    claimed: set[str] = set()
-    for start in range(0, len(rows), _CHUNK):
-        result = await session.execute(stmt, rows[start : start + _CHUNK])
-        claimed.update(r[0] for r in result.all())
-    return claimed
+    return set(await insert_many_ignore_returning(session, table, rows, ["key"], "key"))  # type: ignore[arg-type]
 
 
 async def prune_marks(session: AsyncSession, *, before: date) -> int:
