@@ -26,9 +26,13 @@ from handlers.engine import Position, Turn, advance, interject, reprompt
 from handlers.flows import FLOWS
 from handlers.groups import handle_group
 from handlers.inputs import storable
-from storage.conversations import load_for_update, mark_processed
+from storage.conversations import (
+    ConversationState,
+    load_for_update,
+    mark_processed,
+    save_conversation,
+)
 from storage.db import is_stale_connection
-from storage.models import Conversation
 from storage.people import account_cadre, account_view, clear_blocked
 
 log = logging.getLogger(__name__)
@@ -115,17 +119,18 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         inbound=inbound,
         lang=lang,
         now=now,
-        # A deep copy: a flow may change a list inside the draft in place (photos), and
-        # the ORM only writes the column when the new value differs from the loaded one.
-        draft=copy.deepcopy(conv.draft or {}),
+        # A deep copy: a flow may change a list inside the draft in place (photos) while
+        # the loaded draft is still read (an expired draft is kept as it was).
+        draft=copy.deepcopy(conv.draft),
     )
     position, replies = await _converse(conv, turn)
     await undo.settle_correction(turn)
     _save(conv, position, turn, ctx)
+    await save_conversation(session, conv)
     return replies
 
 
-async def _converse(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+async def _converse(conv: ConversationState, turn: Turn) -> tuple[Position, list[Reply]]:
     if conv.flow and conv.expires_at is not None and conv.expires_at <= turn.now:
         turn.draft = {"_expired": {"flow": conv.flow, "step": conv.step, "draft": conv.draft}}
         turn.notes.append(menu.expired_notice(turn))
@@ -154,7 +159,7 @@ async def _converse(conv: Conversation, turn: Turn) -> tuple[Position, list[Repl
     return await advance(flow, conv.step, turn)
 
 
-def _save(conv: Conversation, position: Position, turn: Turn, ctx: Context) -> None:
+def _save(conv: ConversationState, position: Position, turn: Turn, ctx: Context) -> None:
     conv.flow, conv.step = position.flow, position.step
     if position.flow:
         conv.draft = position.draft

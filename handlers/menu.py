@@ -19,7 +19,7 @@ from handlers.plan_card import household_card
 from handlers.steps import take_household
 from storage.appeals import DONE, OPEN_STAGES, my_appeals
 from storage.audit import audit
-from storage.models import Conversation
+from storage.conversations import ConversationState
 from storage.people import set_account_language
 from storage.plans import my_measures
 
@@ -120,7 +120,9 @@ def expired_notice(turn: Turn) -> Reply:
     return notice_for(turn.lang, turn.ctx.policy)
 
 
-async def global_action(word: str, conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+async def global_action(
+    word: str, conv: ConversationState, turn: Turn
+) -> tuple[Position, list[Reply]]:
     flow = FLOWS.get(conv.flow)
     here = Position(conv.flow, conv.step, turn.draft)
     if turn.inbound.command == "start" and turn.inbound.text.strip():
@@ -176,7 +178,7 @@ async def _toggle_language(turn: Turn, here: Position) -> tuple[Position, list[R
     return here, [Reply(turn.t("menu.language_set"))]
 
 
-async def idle(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+async def idle(conv: ConversationState, turn: Turn) -> tuple[Position, list[Reply]]:
     """No flow open: start one, run an action, or read a quick report."""
     inbound = turn.inbound
     button = inbound.data if inbound.kind == InboundKind.BUTTON else ""

@@ -22,13 +22,13 @@ from core.types import Reply
 from handlers.engine import CONFIRM, Position, Turn, enter
 from handlers.flows import FLOWS
 from storage.audit import audit
-from storage.models import Conversation
+from storage.conversations import ConversationState
 from storage.records import reopen_problem, restore_record, undo_record
 
 CORRECTS = "_corrects"  # draft key: the record a corrected draft will replace when saved
 
 
-def _undoable(conv: Conversation, turn: Turn) -> dict | None:
+def _undoable(conv: ConversationState, turn: Turn) -> dict | None:
     last = conv.last_record or {}
     if not last.get("id"):
         return None
@@ -106,7 +106,7 @@ def describe(turn: Turn, flow: str, draft: dict[str, Any], at: str) -> str:
     return turn.t(key, description=description, household=household)
 
 
-async def undo_last(conv: Conversation, turn: Turn) -> Reply:
+async def undo_last(conv: ConversationState, turn: Turn) -> Reply:
     """Take back my last action; the answer names what was taken back."""
     last = _undoable(conv, turn)
     if last is None:
@@ -132,7 +132,7 @@ async def undo_last(conv: Conversation, turn: Turn) -> Reply:
     return Reply(turn.t(key, what=what)) if ok else _nothing(turn)
 
 
-async def correct_last(conv: Conversation, turn: Turn) -> tuple[Position, list[Reply]]:
+async def correct_last(conv: ConversationState, turn: Turn) -> tuple[Position, list[Reply]]:
     """Reopen my last record's draft at the confirmation card; the record stays until the
     corrected draft is saved (then it is replaced), so a cancelled correction loses nothing."""
     last = _undoable(conv, turn)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore, insert_ignore_for, is_postgres
@@ -33,24 +33,57 @@ def _mark(postgres: bool) -> Any:
         message_id=bindparam("message_id"),
         processed_at=bindparam("processed_at"),
     )
-    return stmt.returning(table.c.message_id)  # type: ignore[attr-defined]
+    return stmt.returning(table.c.message_id)
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """A conversation row as one update reads and changes it; `save_conversation` writes it.
+
+    A plain object, not an ORM instance: an update writes it back with one prebuilt UPDATE
+    instead of the unit of work's change tracking and flush.
+    """
+
+    channel: str
+    account_id: str
+    flow: str
+    step: str
+    draft: dict[str, Any]
+    updated_at: datetime
+    expires_at: datetime | None
+    last_record: dict[str, Any]
+
+
+_STATE_COLUMNS = ("flow", "step", "draft", "updated_at", "expires_at", "last_record")
 
 
 @functools.cache
 def _conversation(postgres: bool) -> Any:
-    query = select(Conversation).where(
-        Conversation.channel == bindparam("channel"),
-        Conversation.account_id == bindparam("account_id"),
+    table = cast(Table, Conversation.__table__)
+    query = select(*(table.c[name] for name in _STATE_COLUMNS)).where(
+        table.c.channel == bindparam("channel"),
+        table.c.account_id == bindparam("account_id"),
     )
-    if postgres:
-        query = query.with_for_update()
-    return query.execution_options(populate_existing=True)
+    return query.with_for_update() if postgres else query
+
+
+@functools.cache
+def _save() -> Any:
+    table = cast(Table, Conversation.__table__)
+    return (
+        update(table)
+        .where(
+            table.c.channel == bindparam("key_channel"),
+            table.c.account_id == bindparam("key_account_id"),
+        )
+        .values({name: bindparam(name) for name in _STATE_COLUMNS})
+    )
 
 
 async def load_for_update(
     session: AsyncSession, channel: str, account_id: str, now: datetime
-) -> Conversation:
-    """The account's conversation row, created if missing, locked for this transaction.
+) -> ConversationState:
+    """The account's conversation, created if missing, its row locked for this transaction.
 
     Read first (one round trip when it exists, as it nearly always does); created only if
     missing, then read again.
@@ -76,9 +109,30 @@ async def load_for_update(
     return conv
 
 
-async def _locked(session: AsyncSession, channel: str, account_id: str) -> Conversation | None:
+async def _locked(session: AsyncSession, channel: str, account_id: str) -> ConversationState | None:
     params = {"channel": channel, "account_id": account_id}
-    return await session.scalar(_conversation(is_postgres(session)), params)  # type: ignore[no-any-return]
+    row = (await session.execute(_conversation(is_postgres(session)), params)).first()
+    if row is None:
+        return None
+    flow, step, draft, updated_at, expires_at, last_record = row
+    return ConversationState(
+        channel, account_id, flow, step, draft or {}, updated_at, expires_at, last_record or {}
+    )
+
+
+async def save_conversation(session: AsyncSession, conv: ConversationState) -> None:
+    """Write the conversation back (the row `load_for_update` locked)."""
+    params = {
+        "key_channel": conv.channel,
+        "key_account_id": conv.account_id,
+        "flow": conv.flow,
+        "step": conv.step,
+        "draft": conv.draft,
+        "updated_at": conv.updated_at,
+        "expires_at": conv.expires_at,
+        "last_record": conv.last_record,
+    }
+    await session.execute(_save(), params)
 
 
 async def forget_processed_before(session: AsyncSession, cutoff: datetime) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.audit import audit
+from storage.audit import audit, audit_now
 from storage.models import Contact, Deed, DiaryEntry, Event, HelpMeasure, Problem
 
 
@@ -18,14 +19,26 @@ async def _record(
     """Store a new record (its id assigned) and note who added it in the audit log."""
     session.add(record)
     await session.flush()
+    await _audit_added(session, record.id, now=now, cadre_id=cadre_id, action=action, **detail)
+
+
+async def _audit_added(
+    session: AsyncSession,
+    record_id: int,
+    *,
+    now: datetime,
+    cadre_id: int,
+    action: str,
+    **detail: Any,
+) -> None:
     entity = action.split(".")[0]
-    audit(
+    await audit_now(
         session,
         at=now,
         actor=f"cadre:{cadre_id}",
         action=action,
         entity=entity,
-        entity_id=record.id,
+        entity_id=record_id,
         **detail,
     )
 
@@ -57,25 +70,30 @@ async def add_contact(
     source_channel: str = "",
     source_message_id: str = "",
     problem_days: int = 30,
-) -> Contact:
-    contact = Contact(
-        cadre_id=cadre_id,
-        household_id=household_id,
-        kind=kind,
-        occurred_on=occurred_on,
-        reported_at=now,
-        help_tags=help_tags,
-        summary=summary,
-        problems_raised=problems_raised,
-        latitude=latitude,
-        longitude=longitude,
-        photo_refs=photo_refs or [],
-        source_channel=source_channel,
-        source_message_id=source_message_id,
-    )
-    await _record(
+) -> int:
+    """Store a call or a visit (and the problem it raised); the new contact's id.
+
+    Core statements, not the unit of work: every confirmed report runs this.
+    """
+    row = {
+        "cadre_id": cadre_id,
+        "household_id": household_id,
+        "kind": kind,
+        "occurred_on": occurred_on,
+        "reported_at": now,
+        "help_tags": help_tags,
+        "summary": summary,
+        "problems_raised": problems_raised,
+        "latitude": latitude,
+        "longitude": longitude,
+        "photo_refs": photo_refs or [],
+        "source_channel": source_channel,
+        "source_message_id": source_message_id,
+    }
+    contact_id = int((await session.execute(_insert_contact(), row)).scalar_one())
+    await _audit_added(
         session,
-        contact,
+        contact_id,
         now=now,
         cadre_id=cadre_id,
         action="contact.add",
@@ -91,10 +109,16 @@ async def add_contact(
             description=problems_raised,
             raised_on=occurred_on,
             now=now,
-            contact_id=contact.id,
+            contact_id=contact_id,
             due_on=occurred_on + timedelta(days=problem_days),
         )
-    return contact
+    return contact_id
+
+
+@functools.cache
+def _insert_contact() -> Any:
+    table = cast(Table, Contact.__table__)
+    return insert(table).returning(table.c.id)
 
 
 async def add_diary(

@@ -115,7 +115,7 @@ async def finish(turn: Turn) -> list[Reply]:
     location = d.get("location") or [None, None]
     saved = []
     for household_id in ids:  # several households in one line: one record each
-        contact = await add_contact(
+        contact_id = await add_contact(
             turn.session,
             cadre_id=turn.cadre.id,
             household_id=household_id,
@@ -133,7 +133,7 @@ async def finish(turn: Turn) -> list[Reply]:
             source_message_id=turn.inbound.message_id,
             problem_days=turn.ctx.policy.appeals.default_days(),
         )
-        saved.append(contact.id)
+        saved.append(contact_id)
     # Undo takes back the whole line: the first record, and the others with it.
     turn.saved = {"kind": "contact", "id": saved[0], "also": saved[1:]}
     replies = [
