@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.models import AuditLog
 
 
@@ -37,7 +38,7 @@ async def audit_now(
     **detail: Any,
 ) -> None:
     """`audit`, written at once by one prebuilt INSERT: no unit of work to flush at commit."""
-    await session.execute(_insert(), _row(at, actor, action, entity, entity_id, detail))
+    await execute_core(session, _insert(), _row(at, actor, action, entity, entity_id, detail))
 
 
 def _row(

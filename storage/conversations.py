@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.dialect import insert_ignore, insert_ignore_for, is_postgres
 from storage.models import ChatAccount, Conversation, ProcessedMessage
 
@@ -19,7 +20,7 @@ async def mark_processed(
 ) -> bool:
     """Record an inbound id; False when it was already processed (a redelivery)."""
     params = {"channel": channel, "message_id": message_id, "processed_at": now}
-    result = await session.execute(_mark(is_postgres(session)), params)
+    result = await execute_core(session, _mark(is_postgres(session)), params)
     return result.first() is not None
 
 
@@ -111,7 +112,7 @@ async def load_for_update(
 
 async def _locked(session: AsyncSession, channel: str, account_id: str) -> ConversationState | None:
     params = {"channel": channel, "account_id": account_id}
-    row = (await session.execute(_conversation(is_postgres(session)), params)).first()
+    row = (await execute_core(session, _conversation(is_postgres(session)), params)).first()
     if row is None:
         return None
     flow, step, draft, updated_at, expires_at, last_record = row
@@ -132,7 +133,7 @@ async def save_conversation(session: AsyncSession, conv: ConversationState) -> N
         "expires_at": conv.expires_at,
         "last_record": conv.last_record,
     }
-    await session.execute(_save(), params)
+    await execute_core(session, _save(), params)
 
 
 async def forget_processed_before(session: AsyncSession, cutoff: datetime) -> int:

@@ -126,6 +126,16 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         yield session
 
 
+async def execute_core(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Any:
+    """Run a Core statement on the session's connection, in its transaction.
+
+    For the statements every update runs: the session's `execute` adds the ORM's
+    per-statement work (compile state, result setup) that rows of plain columns never need.
+    """
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
 def is_stale_connection(err: BaseException) -> bool:
     """A transaction failed because its pooled connection was dead (now discarded)."""
     return isinstance(err, DBAPIError) and bool(err.connection_invalidated)

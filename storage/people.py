@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.models import (
     Cadre,
     ChatAccount,
@@ -153,7 +154,7 @@ class MyHousehold:
 
 async def my_households(session: AsyncSession, cadre_id: int) -> list[MyHousehold]:
     """The households actively paired with this cadre, by head name."""
-    rows = await session.execute(_my_households(), {"cadre_id": cadre_id})
+    rows = await execute_core(session, _my_households(), {"cadre_id": cadre_id})
     return [MyHousehold(id=r[0], head_name=r[1], village=r[2], phone=r[3]) for r in rows]
 
 
@@ -208,7 +209,7 @@ async def my_households_with_contacts(session: AsyncSession, cadre_id: int) -> l
 
 async def is_my_household(session: AsyncSession, cadre_id: int, household_id: int) -> bool:
     params = {"cadre_id": cadre_id, "household_id": household_id}
-    return await session.scalar(_is_mine(), params) is not None
+    return (await execute_core(session, _is_mine(), params)).first() is not None
 
 
 @functools.cache

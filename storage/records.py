@@ -10,6 +10,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import audit, audit_now
+from storage.db import execute_core
 from storage.models import Contact, Deed, DiaryEntry, Event, HelpMeasure, Problem
 
 
@@ -90,7 +91,7 @@ async def add_contact(
         "source_channel": source_channel,
         "source_message_id": source_message_id,
     }
-    contact_id = int((await session.execute(_insert_contact(), row)).scalar_one())
+    contact_id = int((await execute_core(session, _insert_contact(), row)).scalar_one())
     await _audit_added(
         session,
         contact_id,
