@@ -458,8 +458,10 @@ async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: U
 
 async def _no_jit(session: AsyncSession) -> None:
     # Short queries on exact row counts: compiling them (JIT) costs more than it saves.
+    # A county's households grouped by id take ~20 MB: in memory, not spilled in batches.
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SET LOCAL jit = off"))
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 async def _unit_stats_kept(
@@ -589,8 +591,13 @@ async def _shared_kept(
     empty when the root's kept state cannot answer."""
     await _no_jit(session)
     out: dict[int, UnitStats] = {}
+    # Each member's pairings are found in the root's scope through its villages and cadres'
+    # units, by index, instead of reading all of it once per member.
+    rscope = _kept_scope(root.path, w)
     async with (
-        materialized(session, KEPT_SCOPE_COLUMNS, _kept_scope(root.path, w)) as rsc,
+        materialized(
+            session, KEPT_SCOPE_COLUMNS, rscope, indexes=("village_id", "cadre_unit_id")
+        ) as rsc,
         materialized(
             session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(rsc, w), key="household_id"
         ) as rhh,
@@ -628,16 +635,20 @@ async def _members_kept(
         if u.id == root.id:
             st = await _kept_figures(session, u, w, cap, rsc, rhh, per_household)
         else:
-            sub = select(Unit.id).where(in_subtree(Unit.path, u.path))
+            # The subtree's unit ids as values, so both indexes of the root's scope serve.
+            sub = list(await session.scalars(select(Unit.id).where(in_subtree(Unit.path, u.path))))
             part = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS)).where(
                 or_(rsc.c.village_id.in_(sub), rsc.c.cadre_unit_id.in_(sub))
             )
             async with materialized(session, KEPT_SCOPE_COLUMNS, part) as sc:
-                marks = select(*(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS)).where(
-                    rhh.c.household_id.in_(select(sc.c.household_id))
+                # The member's households looked up by key in the root's marks; the table is
+                # only summed and joined by key, so it needs no statistics (ANALYZE).
+                mine = select(sc.c.household_id).distinct().subquery("mine")
+                marks = select(*(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS)).join(
+                    mine, mine.c.household_id == rhh.c.household_id
                 )
                 async with materialized(
-                    session, KEPT_HOUSEHOLD_COLUMNS, marks, key="household_id"
+                    session, KEPT_HOUSEHOLD_COLUMNS, marks, key="household_id", analyze=False
                 ) as hh:
                     st = await _kept_figures(session, u, w, cap, sc, hh, per_household)
         assert st is not None  # no household of the root's has a later contact
