@@ -2,9 +2,9 @@
 
 The cadres are swept in chunks of consecutive ids (keyset pagination), each chunk set-based in
 SQL and in its own transaction, so memory stays bounded however many counties share the
-database. Idempotent: every duty-stage is claimed once in `reminder_marks` (sorted inserts, ON
-CONFLICT DO NOTHING) in the same transaction that enqueues its message, so a rerun, or a second
-process sweeping at the same time, finds nothing new to say. In quiet hours the sweep still
+database. Idempotent: every duty-stage is claimed once in `reminder_marks` (one row per cadre
+and claim holding its duty keys, storage.sweep_marks) in the same transaction that enqueues its
+message, so a rerun, or a second process sweeping at the same time, finds nothing new to say. In quiet hours the sweep still
 runs, but its messages carry not_before = the end of the quiet hours (the dispatcher waits).
 """
 
@@ -31,12 +31,11 @@ from storage.duties import (
     PairingRow,
     accounts_in,
     cadre_chunk,
-    claim_marks,
-    marked_keys,
     prune_marks,
     reachable_accounts,
 )
 from storage.outbox import NewMessage, enqueue
+from storage.sweep_marks import claim_reminders, reminded
 
 MAX_LINES = 30  # households listed in one message; the rest are counted
 MAX_BUTTONS = 24  # Telegram allows 100, a phone screen far fewer
@@ -282,8 +281,8 @@ async def _sweep_chunk(
             accounts_in(session, cadres) if by_range else reachable_accounts(session, ids)
         )
         if dry_run:
-            done = await marked_keys(session, today, cadres)
-            duties = [d for d in duties if d.key not in done]
+            done = await reminded(session, today, cadres)
+            duties = [d for d in duties if d.key not in done.get(d.cadre_id, ())]
     unreachable = sorted({d.cadre_id for d in duties if not accounts.get(d.cadre_id)})
     duties = [d for d in duties if accounts.get(d.cadre_id)]
     if dry_run:
@@ -291,12 +290,12 @@ async def _sweep_chunk(
     # Each chunk claims and enqueues in its own transaction: a crash loses no claimed duty
     # (its messages commit with the marks), and a rerun resumes with the chunks not done.
     async with db.transaction() as session:
-        claimed = await claim_marks(
-            session, [(d.key, d.cadre_id) for d in duties], stage_on=today, now=at
-        )
-        reminders = _group(
-            [d for d in duties if d.key in claimed], accounts, today, lang, not_before
-        )
+        keys: dict[int, list[str]] = {}
+        for d in duties:
+            keys.setdefault(d.cadre_id, []).append(d.key)
+        claimed = await claim_reminders(session, keys, stage_on=today, now=at, cadres=cadres)
+        duties = [d for d in duties if d.key in claimed.get(d.cadre_id, ())]
+        reminders = _group(duties, accounts, today, lang, not_before)
         enqueued = await enqueue(session, [m for r in reminders for m in r.messages], now=at)
     return reminders, unreachable, enqueued
 

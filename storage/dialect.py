@@ -195,3 +195,20 @@ async def _pg_insert_many(
 def _pg_json(value: Any) -> Any:
     """A value as json_to_recordset reads it into its column's type."""
     return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+async def hold_write_lock(session: AsyncSession, key: int, table: str) -> None:
+    """Wait until no other transaction holds `key`, and hold it until this one ends: on
+    PostgreSQL pg_advisory_xact_lock(key, <this deployment>); on SQLite the database's one
+    write lock, which a write to `table` that changes nothing takes (what this transaction
+    reads next is then what it may write on)."""
+    if is_postgres(session):
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock("
+                "CAST(:k AS integer), hashtext(current_database() || '.' || current_schema()))"
+            ),
+            {"k": _int4(key)},
+        )
+    else:
+        await session.execute(text(f'DELETE FROM "{table}" WHERE 0'))

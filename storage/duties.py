@@ -271,16 +271,6 @@ async def cadre_chunk(session: AsyncSession, *, after: int, size: int) -> CadreR
     return None if upto is None else (after, int(upto))
 
 
-async def marked_keys(
-    session: AsyncSession, stage_on: date, cadres: CadreRange | None = None
-) -> set[str]:
-    """Duty-stage keys (of `cadres` if given) already reminded for stages on this day."""
-    stmt = select(ReminderMark.key).where(ReminderMark.stage_on == stage_on)
-    if cadres is not None:
-        stmt = stmt.where(ReminderMark.cadre_id > cadres[0], ReminderMark.cadre_id <= cadres[1])
-    return set((await session.scalars(stmt)).all())
-
-
 async def claim_marks(
     session: AsyncSession, marks: Iterable[tuple[str, int]], *, stage_on: date, now: datetime
 ) -> set[str]:

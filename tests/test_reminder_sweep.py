@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.payload import payload_to_reply
 from core.policy import Policy
@@ -177,8 +177,10 @@ async def test_two_concurrent_sweeps_enqueue_each_reminder_once(db):
     assert sum(r.enqueued for r in results) == 60
     keys = [d.key for r in results for c in r.reminders for d in c.duties]
     assert len(keys) == len(set(keys)) == 180
-    async with db.sessions() as s:
-        assert await s.scalar(select(func.count()).select_from(ReminderMark)) == 180
+    async with db.sessions() as s:  # one mark a cadre, holding its three duties
+        marks = (await s.execute(select(ReminderMark.cadre_id, ReminderMark.duties))).all()
+    assert len(marks) == 60 and len({cadre for cadre, _ in marks}) == 60
+    assert sorted(k for _, duties in marks for k in duties.split("\n")) == sorted(keys)
 
 
 async def test_festival_and_farming_stages_and_their_windows(db):

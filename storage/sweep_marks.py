@@ -1,0 +1,76 @@
+"""What the reminder sweep has said: one mark row per cadre and claim, holding its duty keys.
+
+A chunk of the sweep claims, in the transaction that enqueues its messages, each cadre's duty
+keys not yet reminded that day: under one lock (PostgreSQL: an advisory lock; SQLite: its one
+write lock) it reads the chunk's claims of the day and writes one row per cadre with new
+keys. A rerun, or a concurrent sweep, finds them and says nothing twice; a duty that appears
+later the same day is claimed, and reminded, alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import hold_write_lock, insert_many_ignore
+from storage.duties import CadreRange
+from storage.models import ReminderMark
+
+_LOCK = zlib.crc32(b"bangfu.sweep_marks")  # taken by every sweep's claims, whatever the day
+_T: Table = ReminderMark.__table__  # type: ignore[assignment]
+
+
+async def reminded(
+    session: AsyncSession, stage_on: date, cadres: CadreRange
+) -> dict[int, set[str]]:
+    """The duty keys reminded for stages on this day, by cadre (of a range of cadres)."""
+    stmt = select(ReminderMark.cadre_id, ReminderMark.duties).where(
+        ReminderMark.cadre_id > cadres[0],
+        ReminderMark.cadre_id <= cadres[1],
+        ReminderMark.stage_on == stage_on,
+        ReminderMark.duties.is_not(None),
+    )
+    out: dict[int, set[str]] = {}
+    for cadre_id, duties in (await session.execute(stmt)).all():
+        out.setdefault(cadre_id, set()).update(str(duties).split("\n"))
+    return out
+
+
+async def claim_reminders(
+    session: AsyncSession,
+    duties: Mapping[int, Sequence[str]],
+    *,
+    stage_on: date,
+    now: datetime,
+    cadres: CadreRange,
+) -> dict[int, set[str]]:
+    """Claim each cadre's duty keys (cadres of the range) not reminded yet on this day;
+    returns the keys claimed now, by cadre (cadres with none left out)."""
+    await hold_write_lock(session, _LOCK, _T.name)
+    done = await reminded(session, stage_on, cadres)
+    rows = []
+    claimed: dict[int, set[str]] = {}
+    for cadre_id, keys in sorted(duties.items()):
+        seen = done.get(cadre_id, ())
+        new = sorted({k for k in keys if k not in seen})
+        if not new:
+            continue
+        text = "\n".join(new)
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        rows.append(
+            {
+                "key": f"remind:{cadre_id}:{stage_on}:{digest}",
+                "cadre_id": cadre_id,
+                "stage_on": stage_on,
+                "created_at": now,
+                "duties": text,
+            }
+        )
+        claimed[cadre_id] = set(new)
+    await insert_many_ignore(session, _T, rows, ["key"])
+    return claimed
