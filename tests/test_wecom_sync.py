@@ -128,6 +128,14 @@ def test_token_refused_after_a_refresh_stops_cleanly(county, fake, capsys):
     assert "42001" in capsys.readouterr().err
 
 
+def test_an_errcode_without_its_own_explanation_stops_with_the_general_hint(county, fake, capsys):
+    fake.inject["/cgi-bin/user/getuserid"] = [60012]  # an errcode with no explanation of its own
+    assert main(["wecom", "sync", "--per-second", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "企业微信错误 60012，同步中止，还有 4 名未查" in err
+    assert t("wecom_cli.hint_other", "zh") in err
+
+
 def test_sync_of_an_unknown_or_fully_bound_unit(county, fake, capsys):
     assert main(["wecom", "sync", "--unit", "测试县/没有"]) == 2
     assert "测试县/没有" in capsys.readouterr().err

@@ -178,4 +178,9 @@ def _sync_report(lookup: Lookup, members: list[Member], conflicts: list[tuple[in
 
 
 def hint_known(key: str) -> bool:
-    return t(key, "zh") != key
+    """The catalogue explains this errcode (most have no text of their own)."""
+    try:
+        t(key, "zh")
+    except KeyError:
+        return False
+    return True
