@@ -87,8 +87,36 @@ RUNS = [
     ["cadre", "transfer", "--phone", "13000000003", "--unit", "测试县/单位02"],
     ["pairing", "end", "--phone", "13000000000", "--household", "H000000", "--reason", "调走"],
     ["household", "exit", "--id", "H000019", "--status", "迁出"],
+    ["cadre", "deactivate", "--phone", "13000000002"],
+    [
+        "record",
+        "add",
+        "--phone",
+        "13000000001",
+        "--household",
+        "H000005",
+        "--kind",
+        "call",
+        "--date",
+        "2026-11-02",
+        "--note",
+        "补录",
+    ],
+    ["user", "create", "--name", "乡镇督导", "--unit", "测试县/单位01", "--role", "supervisor"],
+    ["export", "contacts", "--unit", "测试县", "{tmp}/contacts.xlsx"],
+    ["wecom", "sync"],  # WeCom at a closed port: every lookup fails, the sync stops (exit 1)
     ["outbox", "status"],
 ]
+# WeCom configured for `wecom sync`, its API on a port nobody listens on.
+WECOM_ENV = {
+    "BANGFU_WECOM__ENABLED": "true",
+    "BANGFU_WECOM__CORP_ID": "ww-bench",
+    "BANGFU_WECOM__AGENT_ID": "1000002",
+    "BANGFU_WECOM__SECRET": "bench-secret",
+    "BANGFU_WECOM__TOKEN": "bench-token",
+    "BANGFU_WECOM__ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "BANGFU_WECOM__API_URL": "http://127.0.0.1:9",
+}
 
 
 def run_seconds(tree: Path, env: dict[str, str], argv: list[str]) -> tuple[float, int]:
@@ -127,6 +155,7 @@ def run_mode(tree: Path, repeat: int, against: Path | None = None) -> None:
         "PYTHONPATH": str(tree),
         "BANGFU_DATABASE_URL": url,
         "BANGFU_TELEGRAM__BOT_USERNAME": "bangfu_county_bot",
+        **WECOM_ENV,
     }
     rows = list(county_rows(20))
     write_rows_csv(tmp / "r.csv", rows)

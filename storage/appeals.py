@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from storage.audit import audit
 from storage.models import Cadre, Household, Problem, ProblemNote, Unit
+from storage.unit_paths import in_subtree
 
 ACCEPTED, HANDLING, DONE, FOLLOWED = "accepted", "handling", "done", "followed"
 OPEN_STAGES = (ACCEPTED, HANDLING)
@@ -110,11 +110,6 @@ async def overdue_appeals(
     return await _fetch(session, stmt)
 
 
-def _in_subtree(path_col: Any, path: str) -> Any:
-    prefix = path + "/"
-    return or_(path_col == path, func.substr(path_col, 1, len(prefix)) == prefix)
-
-
 async def overdue_appeals_in(
     session: AsyncSession, unit_path: str, today: date, limit: int = 30
 ) -> tuple[int, list[AppealRow]]:
@@ -126,7 +121,7 @@ async def overdue_appeals_in(
         .outerjoin(handler_unit, handler_unit.id == Problem.handler_unit_id)
         .where(Problem.stage.in_(OPEN_STAGES), Problem.due_on < today)
         .where(
-            or_(_in_subtree(cadre_unit.path, unit_path), _in_subtree(handler_unit.path, unit_path))
+            or_(in_subtree(cadre_unit.path, unit_path), in_subtree(handler_unit.path, unit_path))
         )
     )
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))

@@ -27,8 +27,8 @@ from storage.models import (
     ReminderMark,
     Unit,
 )
+from storage.models.household import HOUSEHOLD_EXITED
 
-HOUSEHOLD_EXITED = "exited"  # households with this status get no more duties
 CONTACT_KINDS = ("call", "visit")  # a visit also counts as the month's contact
 VISIT_KINDS = ("visit",)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit

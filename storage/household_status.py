@@ -11,8 +11,8 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import audit
-from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Household
+from storage.models.household import HOUSEHOLD_EXITED
 from storage.roster_changes import active_pairings, end_pairings
 
 # A household's standing in the programme, with the day it took effect. 退出 ends its duties.

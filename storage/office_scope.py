@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Cadre, Household, Pairing, Unit
-from storage.stats_scope import in_subtree
+from storage.unit_paths import in_subtree
 
 
 def units_under(path: str) -> Any:

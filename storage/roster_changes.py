@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import chunks
 from storage.models import Cadre, Household, Invite, Pairing, Unit
-from storage.stats_scope import in_subtree
+from storage.unit_paths import in_subtree
 
 HOUSEHOLD_INACTIVE = "inactive"  # no longer on the roster: no duties, not "uncovered"
 

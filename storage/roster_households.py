@@ -11,8 +11,8 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import Tally, chunks
-from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Household, Pairing
+from storage.models.household import HOUSEHOLD_EXITED
 
 if TYPE_CHECKING:
     from storage.roster_journal import Journal

@@ -61,11 +61,11 @@ from storage.stats_scope import (
     DUTY_KINDS,
     SCOPE_COLUMNS,
     Window,
-    in_subtree,
     materialized,
     open_events,
     scope_select,
 )
+from storage.unit_paths import in_subtree
 
 __all__ = [
     "Coverage",

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Select,
     Table,
     exists,
-    func,
     insert,
     or_,
     select,
@@ -29,8 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
+from storage.models.household import HOUSEHOLD_EXITED
+from storage.unit_paths import in_subtree
 
 # A call or a home visit fulfils the contact duty; "other" does not.
 DUTY_KINDS = ("call", "visit")
@@ -46,12 +46,6 @@ class Window:
     visit_since: date  # start of the current visit-duty period (the quarter)
     period_start_at: datetime  # period_start 00:00 local, aware (for timestamps)
     period_end_at: datetime  # the day after `today` 00:00 local, aware
-
-
-def in_subtree(path_col: Any, path: str) -> Any:
-    """path_col is `path` or below it; substr, not LIKE, so no wildcard escaping is needed."""
-    prefix = path + "/"
-    return or_(path_col == path, func.substr(path_col, 1, len(prefix)) == prefix)
 
 
 SCOPE_COLUMNS = ["cadre_id", "household_id", "village_id", "cadre_unit_id"]

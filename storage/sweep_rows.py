@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.duties import HOUSEHOLD_EXITED, CadreRange, _last_on
+from storage.duties import CadreRange, _last_on
 from storage.models import Cadre, Contact, ContactState, Event, Household, Pairing, Unit
+from storage.models.household import HOUSEHOLD_EXITED
 from storage.occasions import _month_day
 
 # Positions in a sweep row after the six PairingRow fields.

@@ -187,14 +187,79 @@ def county_url(tmp_path_factory):
             ["invite", "create", "--phone", "13000000000"],
             ["AuditLog", "Cadre", "ChatAccount", "Invite", "Unit"],
         ),
+        (
+            ["cadre", "transfer", "--phone", "13000000000", "--unit", "测试县"],
+            ["AuditLog", "Cadre", "Household", "Invite", "Pairing", "Unit"],
+        ),
+        (
+            ["pairing", "end", "--phone", "13000000000", "--household", "H1", "--reason", "调整"],
+            ["AuditLog", "Cadre", "Household", "Invite", "Pairing", "Unit"],
+        ),
+        (
+            ["household", "exit", "--id", "H1", "--status", "迁出"],
+            ["AuditLog", "Cadre", "Household", "Invite", "Pairing", "Unit"],
+        ),
+        (
+            [
+                "record",
+                "add",
+                "--phone",
+                "13000000000",
+                "--household",
+                "H1",
+                "--kind",
+                "call",
+                "--date",
+                "2026-11-02",
+                "--note",
+                "补录",
+            ],
+            ["AuditLog", "Cadre", "Contact", "Household", "Pairing", "Unit"],
+        ),
     ],
 )
 def test_a_database_command_loads_only_what_it_needs(county_url, tmp_path, argv, tables):
     """The command runs; it declares only the tables it touches and loads nothing heavy."""
+    assert _run_loading(county_url, tmp_path, argv) == ([], tables)
+
+
+def test_user_create_loads_the_password_hasher_and_nothing_of_the_console(county_url, tmp_path):
+    argv = ["user", "create", "--name", "督导", "--unit", "测试县/没有", "--role", "viewer"]
+    loaded, tables = _run_loading(county_url, tmp_path, argv)
+    assert loaded == ["webconsole", "webconsole.passwords"]
+    assert tables == ["AuditLog", "Cadre", "Unit", "WebUser"]
+
+
+def test_wecom_sync_loads_the_directory_client_and_not_the_bot(county_url, tmp_path):
+    """It needs aiohttp's client, not the channel's server side, the dispatcher or the host."""
+    bot_parts = ("aiohttp.web", "bot.host", "bot.dispatch", "bot.channels.wecom.channel")
+    wecom = {
+        "BANGFU_WECOM__ENABLED": "true",
+        "BANGFU_WECOM__CORP_ID": "ww-test",
+        "BANGFU_WECOM__AGENT_ID": "1000002",
+        "BANGFU_WECOM__SECRET": "secret",
+        "BANGFU_WECOM__TOKEN": "token",
+        "BANGFU_WECOM__ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    }
+    heavy = (*bot_parts, *(m for m in NOT_FOR_ADMIN if m not in ("aiohttp", "bot.channels")))
+    loaded, tables = _run_loading(county_url, tmp_path, ["wecom", "sync"], heavy, wecom)
+    assert loaded == []  # nobody to look up in the empty database: exit 2 before any request
+    assert tables == ["AuditLog", "Cadre", "ChatAccount", "Invite", "Unit"]
+
+
+def _run_loading(
+    county_url: str,
+    tmp_path,
+    argv: list[str],
+    heavy: tuple[str, ...] = NOT_FOR_ADMIN,
+    more_env: dict[str, str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The heavy modules an admin command loaded, and the tables it declared."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
     env["BANGFU_DATABASE_URL"] = county_url
+    env.update(more_env or {})
     done = subprocess.run(
-        [sys.executable, "-c", RUN_PROBE.format(heavy=NOT_FOR_ADMIN), *argv],
+        [sys.executable, "-c", RUN_PROBE.format(heavy=heavy), *argv],
         capture_output=True,
         text=True,
         check=True,
@@ -202,6 +267,5 @@ def test_a_database_command_loads_only_what_it_needs(county_url, tmp_path, argv,
         env=env,
     )
     code, loaded, declared = json.loads(done.stdout.splitlines()[-1])
-    assert code in (0, 2), done.stderr  # 2: no such cadre in the empty database
-    assert loaded == []
-    assert declared == tables
+    assert code in (0, 2), done.stderr  # 2: no such cadre, household or unit: the database is empty
+    return loaded, declared

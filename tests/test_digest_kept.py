@@ -23,8 +23,8 @@ from core.policy import Policy
 from reminders.digest import DigestKind, digest_window
 from storage.contact_state import household_drift
 from storage.db import Database
-from storage.duties import HOUSEHOLD_EXITED
 from storage.models import Base, Cadre, Event, Household, Unit
+from storage.models.household import HOUSEHOLD_EXITED
 from storage.records import add_contact
 from storage.stats import UnitStats, unit_by_path, unit_stats, unit_stats_counted, units_stats
 from storage.stats import _unit_stats_kept as unit_stats_kept

@@ -8,11 +8,12 @@ channel from the process's `Host` (bot/host.py) and walks them; nothing names a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.types import Channel, Inbound, Reply
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 class SendError(Exception):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +15,14 @@ from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.names import is_mobile, normalize_phone
-from storage.audit import audit
-from storage.back_entry import add_back_entry
 from storage.cadres import cadre_by_phone
-from storage.duties import HOUSEHOLD_EXITED
-from storage.household_status import HOUSEHOLD_EXIT, HOUSEHOLD_STATUSES, set_household_status
-from storage.models import Cadre, Household, Pairing
-from storage.roster_changes import end_pairings
+from storage.models import Cadre, Household
+
+if TYPE_CHECKING:
+    from storage.models import Pairing
+
+# Each command imports its storage when it runs: a table module is declared on import, and
+# `cadre transfer` (which shares `cadre_of`) should not declare what `record add` needs.
 
 KINDS = {"call": "电话", "visit": "走访"}
 
@@ -49,6 +51,10 @@ async def household_of(session: AsyncSession, raw: str) -> Household:
 
 @admin_command
 async def _pairing_end(args: argparse.Namespace) -> int:
+    from storage.audit import audit
+    from storage.models import Pairing
+    from storage.roster_changes import end_pairings
+
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     reason = args.reason.strip()
@@ -82,6 +88,8 @@ async def _pairing_end(args: argparse.Namespace) -> int:
 
 @admin_command
 async def _household_exit(args: argparse.Namespace) -> int:
+    from storage.household_status import HOUSEHOLD_EXIT
+
     status = args.status.strip()
     if not status or len(status) > 20:
         raise AdminError("changes.bad_status", value=args.status)
@@ -90,6 +98,8 @@ async def _household_exit(args: argparse.Namespace) -> int:
 
 @admin_command
 async def _household_status(args: argparse.Namespace) -> int:
+    from storage.household_status import HOUSEHOLD_STATUSES
+
     label = args.status.strip()
     if label not in HOUSEHOLD_STATUSES:
         raise AdminError(
@@ -103,6 +113,9 @@ async def _set_status(args: argparse.Namespace, label: str, *, reason: str, show
 
     `shown` is what the exit message names: exit's own reason (迁出), or the label (退出).
     """
+    from storage.household_status import HOUSEHOLD_EXIT, set_household_status
+    from storage.models.household import HOUSEHOLD_EXITED
+
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     day = _record_date(args.date, now.date()) if args.date.strip() else now.date()
@@ -132,6 +145,9 @@ def _record_date(raw: str, today: date) -> date:
 
 @admin_command
 async def _record_add(args: argparse.Namespace) -> int:
+    from storage.back_entry import add_back_entry
+    from storage.models import Pairing
+
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     day = _record_date(args.date, now.date())

@@ -8,7 +8,7 @@ from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
 from storage.audit import audit
-from storage.stats import unit_by_path
+from storage.cadres import unit_by_path
 from storage.webusers import (
     add_user,
     list_users,
@@ -28,7 +28,7 @@ async def _create(args: argparse.Namespace) -> int:
     password = initial_password()
     now = SystemClock(settings.tz).now()
     async with open_db(settings) as db, db.transaction() as s:
-        unit = await unit_by_path(s, args.unit)
+        unit = await unit_by_path(s, args.unit.strip().strip("/"))
         if unit is None:
             raise AdminError("user_cli.unknown_unit", unit=args.unit)
         if await user_by_name(s, name) is not None:

@@ -15,9 +15,9 @@ import aiohttp
 
 from bot.channels.base import SendError
 from bot.channels.wecom.api import WecomError
-from bot.channels.wecom.channel import api_for, check_wecom_settings
 from bot.channels.wecom.directory import Lookup, Member, find_userids
 from bot.channels.wecom.robot import RobotSender, mask_key
+from bot.channels.wecom.setup import api_for, check_wecom_settings
 from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
@@ -29,7 +29,6 @@ from storage.audit import audit
 from storage.cadres import unit_by_path
 from storage.db import Database
 from storage.invites import unbound_cadres
-from storage.people import register_group
 from storage.wecom_directory import bind_wecom_users
 
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
@@ -45,6 +44,8 @@ def normalize_key(raw: str) -> str | None:
 
 @admin_command
 async def _add_wecom(args: argparse.Namespace) -> int:
+    from storage.people import register_group  # not for `wecom sync`: it declares 8 tables
+
     key = normalize_key(args.webhook_key)
     if key is None:
         raise AdminError("wecom_cli.bad_key")

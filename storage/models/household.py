@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models._base import Base, BigId
 
+HOUSEHOLD_EXITED = "exited"  # `status` of households that get no more duties
+
 
 class Household(Base):
     __tablename__ = "households"

@@ -18,11 +18,12 @@ from bot.channels.base import Sender
 from bot.channels.wecom.adapter import to_inbound
 from bot.channels.wecom.api import WecomApi
 from bot.channels.wecom.callback import Handle, WecomCallback
-from bot.channels.wecom.crypto import WXBizMsgCrypt, aes_key
+from bot.channels.wecom.crypto import WXBizMsgCrypt
 from bot.channels.wecom.media import PhotoSaver
 from bot.channels.wecom.robot import RobotSender
 from bot.channels.wecom.sender import AppSender
-from bot.config import ConfigError, WecomSettings
+from bot.channels.wecom.setup import api_for, bad_setting, check_wecom_settings
+from bot.config import WecomSettings
 from bot.deliver import Deliverer
 from bot.host import Host
 from bot.media import MediaStore
@@ -87,7 +88,7 @@ def plug(host: Host) -> WecomChannel | None:
     if not wecom.enabled:
         if wecom.corp_id or wecom.secret.get_secret_value() or wecom.token.get_secret_value():
             # else it would start without WeCom, silently
-            raise _bad(
+            raise bad_setting(
                 "ENABLED",
                 "已填写凭据但未启用，请设为 true 或删去凭据 / credentials are set but not enabled",
             )
@@ -99,40 +100,6 @@ def plug(host: Host) -> WecomChannel | None:
         lang=settings.language,
         media_dir=settings.media_dir,
         delivery=host.delivery,
-    )
-
-
-def _bad(name: str, what: str) -> ConfigError:
-    return ConfigError(f"配置错误 / bad setting BANGFU_WECOM__{name}: {what}")
-
-
-def check_wecom_settings(settings: WecomSettings) -> None:
-    """Refuse to start WeCom with settings that cannot work, naming the setting."""
-    if not settings.corp_id:
-        raise _bad("CORP_ID", "required (我的企业 → 企业信息 → 企业ID)")
-    if settings.agent_id <= 0:
-        raise _bad("AGENT_ID", "required (应用管理 → 自建应用 → AgentId)")
-    for name, value in (("SECRET", settings.secret), ("TOKEN", settings.token)):
-        if not value.get_secret_value():
-            raise _bad(name, "required")
-    try:
-        aes_key(settings.encoding_aes_key.get_secret_value())
-    except ValueError as exc:
-        raise _bad("ENCODING_AES_KEY", str(exc)) from None
-    if not settings.callback_path.startswith("/"):
-        raise _bad("CALLBACK_PATH", "a path such as /wecom/callback")
-    if not settings.api_url.startswith(("https://", "http://")):
-        raise _bad("API_URL", "a URL such as https://qyapi.weixin.qq.com")
-
-
-def api_for(settings: WecomSettings, session: aiohttp.ClientSession) -> WecomApi:
-    """The self-built app's API client for these settings, on `session`."""
-    return WecomApi(
-        session,
-        base_url=settings.api_url,
-        corp_id=settings.corp_id,
-        secret=settings.secret.get_secret_value(),
-        agent_id=settings.agent_id,
     )
 
 
