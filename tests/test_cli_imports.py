@@ -269,3 +269,24 @@ def _run_loading(
     code, loaded, declared = json.loads(done.stdout.splitlines()[-1])
     assert code in (0, 2), done.stderr  # 2: no such cadre, household or unit: the database is empty
     return loaded, declared
+
+
+def test_an_invitation_sheet_is_written_without_numpy(tmp_path):
+    """The QR codes are packed into PNG rows without numpy, whose import was a good part of it."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom bot.roster.sheet import SheetRow, write_sheet\n"
+        "rows = [SheetRow('干部', '测试县', '13000000000', 'ABCDEFGHJK', 'https://t.me/b?start=A')]\n"
+        "for suffix in ('.xlsx', '.pdf', '.html'):\n"
+        "    write_sheet(Path(sys.argv[1] + suffix), rows, expires='2026-12-01 09:00')\n"
+        "print('numpy' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["False"]
+    assert all(
+        (tmp_path / f"s{suffix}").stat().st_size > 0 for suffix in (".xlsx", ".pdf", ".html")
+    )
