@@ -6,7 +6,7 @@ presets from the source reports; nothing below is hard-coded elsewhere.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -178,6 +178,11 @@ class Policy(BaseModel):
         if self.quiet_start <= self.quiet_end:
             return self.quiet_start <= at < self.quiet_end
         return at >= self.quiet_start or at < self.quiet_end
+
+
+def duty_start(day: date, months: int) -> date:
+    """First day of the `months`-long duty block containing `day` (blocks start in January)."""
+    return date(day.year, ((day.month - 1) // months) * months + 1, 1)
 
 
 def quiet_until(at: datetime, policy: Policy) -> datetime | None:

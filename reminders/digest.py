@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from core.i18n import t
-from core.policy import Policy
+from core.policy import Policy, duty_start
 from core.textsplit import TEXT_LIMITS, TextLimit, split_text
 from core.types import Channel, Reply
 from reminders.calendar import Occasion, next_occasion
@@ -37,11 +37,6 @@ class Digest:
     window: Window
     stats: UnitStats
     occasion: Occasion | None
-
-
-def duty_start(day: date, months: int) -> date:
-    """First day of the `months`-long duty block containing `day` (blocks start in January)."""
-    return date(day.year, ((day.month - 1) // months) * months + 1, 1)
 
 
 def _midnight(day: date, tz: tzinfo) -> datetime:

@@ -247,6 +247,18 @@ def test_wecom_sync_loads_the_directory_client_and_not_the_bot(county_url, tmp_p
     assert tables == ["AuditLog", "Cadre", "ChatAccount", "Invite", "Unit"]
 
 
+def test_export_loads_its_ledger_writer_and_not_the_digest(county_url, tmp_path):
+    """The ledger needs the console's file writer, not the digest's figures, chart or calendar."""
+    argv = ["export", "contacts", "--unit", "测试县/没有", str(tmp_path / "c.xlsx")]
+    heavy = (*NOT_FOR_ADMIN, "PIL", "lunar_python", "storage.stats")
+    loaded, tables = _run_loading(county_url, tmp_path, argv, heavy)
+    assert loaded == ["webconsole", "webconsole.ledger_file", "webconsole.xlsx_stream"]
+    assert tables == [
+        *("AuditLog", "Cadre", "Contact", "DiaryEntry", "Event"),
+        *("Household", "Pairing", "Problem", "Unit"),
+    ]
+
+
 def _run_loading(
     county_url: str,
     tmp_path,

@@ -14,8 +14,7 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from core.policy import Policy
-from reminders.digest import duty_start
+from core.policy import Policy, duty_start
 from storage import ledgers
 from storage.db import Database
 from webconsole.xlsx_stream import XlsxStream

@@ -9,8 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.policy import Policy
-from reminders.digest import duty_start
+from core.policy import Policy, duty_start
 from storage.office_pages import (
     cadre_record,
     child_units,

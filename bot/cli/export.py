@@ -9,7 +9,7 @@ from bot.cli.adminkit import AdminError, admin_command, open_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
 from storage.audit import audit
-from storage.stats import unit_by_path
+from storage.cadres import unit_by_path
 from webconsole.ledger_file import Export, write_ledger
 
 
@@ -35,7 +35,7 @@ async def _export(args: argparse.Namespace) -> int:
     now = SystemClock(settings.tz).now()
     async with open_db(settings) as db:
         async with db.transaction() as s:
-            unit = await unit_by_path(s, args.unit)
+            unit = await unit_by_path(s, args.unit.strip().strip("/"))
             if unit is None:
                 raise AdminError("user_cli.unknown_unit", unit=args.unit)
             audit(
