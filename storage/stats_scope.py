@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
+from storage.models import BigId, Cadre, Contact, Event, Household, Pairing, Unit
 from storage.models.household import HOUSEHOLD_EXITED
 from storage.unit_paths import in_subtree
 
@@ -119,7 +119,12 @@ async def materialized(
     table = Table(
         name,
         MetaData(),
-        *[Column(c, BigInteger, primary_key=c == key, autoincrement=False) for c in columns],
+        # The key as SQLite's INTEGER PRIMARY KEY: the rowid itself, so a look-up by key is
+        # one b-tree search instead of an index search and then the row's.
+        *[
+            Column(c, BigId if c == key else BigInteger, primary_key=c == key, autoincrement=False)
+            for c in columns
+        ],
         prefixes=["TEMPORARY"],
     )
     await session.run_sync(lambda s: table.create(s.connection()))
