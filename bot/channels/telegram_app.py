@@ -309,9 +309,13 @@ class TelegramChannel:
             await self._remove_keyboard(query)
         await asyncio.shield(done)
 
+    # Both calls below are the requests PTB's answer_callback_query and
+    # edit_message_reply_markup make, posted as JSON: nobody reads their answers, and PTB
+    # would build a Message from the edited one on every press.
+
     async def _stop_spinner(self, query: CallbackQuery) -> None:
         try:
-            await query.answer()
+            await self.app.bot._post("answerCallbackQuery", {"callback_query_id": query.id})
         except TelegramError as err:  # too old or already answered: harmless
             log.info("answerCallbackQuery failed: %s", err)
 
@@ -319,10 +323,9 @@ class TelegramChannel:
         """Take the pressed keyboard away so it cannot be pressed again."""
         message = query.message
         if isinstance(message, Message) and message.reply_markup is not None:
+            data = {"chat_id": message.chat.id, "message_id": message.message_id}
             try:
-                await self.app.bot.edit_message_reply_markup(
-                    message.chat.id, message.message_id, reply_markup=None
-                )
+                await self.app.bot._post("editMessageReplyMarkup", data)
             except TelegramError as err:  # already removed, or the message is gone
                 log.info("removing keyboard failed: %s", err)
 
