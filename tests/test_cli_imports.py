@@ -230,6 +230,32 @@ def test_user_create_loads_the_password_hasher_and_nothing_of_the_console(county
     assert tables == ["AuditLog", "Cadre", "Unit", "WebUser"]
 
 
+def test_user_create_hashes_only_the_new_password(tmp_path):
+    """The sign-in page's hash for unknown names (a whole hash's time) is the console's, made
+    when it starts; `user create` hashes the one password it prints and nothing else."""
+    from bench.roster_rows import county_rows
+    from bot.roster.files import write_rows_csv
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    upgrade(url)
+    write_rows_csv(tmp_path / "r.csv", county_rows(1))
+    code = (
+        "import sys\nfrom bot.cli import main\n"
+        "assert main(['roster', 'import', 'r.csv']) == 0\n"
+        "assert main(['user', 'create', '--name', '县办', '--unit', '测试县', '--role', 'admin']) == 0\n"
+        "from webconsole.passwords import no_account_hash\n"
+        "print(no_account_hash.cache_info().currsize)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
+    env["BANGFU_DATABASE_URL"] = url
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "0"
+
+
 def test_wecom_sync_loads_the_directory_client_and_not_the_bot(county_url, tmp_path):
     """It needs aiohttp's client, not the channel's server side, the dispatcher or the host."""
     bot_parts = ("aiohttp.web", "bot.host", "bot.dispatch", "bot.channels.wecom.channel")

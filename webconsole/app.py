@@ -16,6 +16,7 @@ from core.policy import Policy
 from storage.db import Database
 from webconsole import account, auth, exports, lists, pages
 from webconsole.context import CONSOLE, Console
+from webconsole.passwords import no_account_hash
 from webconsole.throttle import LoginThrottle
 
 PREFIX = "/console"
@@ -32,6 +33,7 @@ def console_app(
     idle_minutes: int = 30,
 ) -> web.Application:
     """The console sub-application; mount it with `mount_console(app, ...)`."""
+    no_account_hash()  # now, so that the first unknown name is answered as slowly as any
     app = web.Application(client_max_size=64 * 1024)
     app[CONSOLE] = Console(
         db=db,

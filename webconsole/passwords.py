@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -9,11 +10,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so both answers take as long.
-_DUMMY = _hasher.hash("bangfu-no-such-account")
 # No 0/O, 1/l/I: the initial password is read aloud or copied from a phone screen.
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MIN_LENGTH = 10
+
+
+@functools.cache
+def no_account_hash() -> str:
+    """Verified against when the account does not exist, so both answers take as long.
+
+    Made once, when the console starts (a whole hash's time: `bangfu user` never needs it).
+    """
+    return _hasher.hash("bangfu-no-such-account")
 
 
 def hash_password(password: str) -> str:
@@ -23,7 +31,9 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when `password` matches; with no hash, spend the same time and say no."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY, password) and stored_hash is not None
+        return (
+            _hasher.verify(stored_hash or no_account_hash(), password) and stored_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
