@@ -114,13 +114,15 @@ async def run(
     sweep_at: datetime,
     repeat: int,
     sweep_only: bool = False,
+    no_sweep: bool = False,
 ) -> None:
     db = Database(url, schema=schema)
     try:
         if not sweep_only:
             await _digest_rows(db, name, at, repeat)
             await _job_rows(db, name, at)
-        await _sweep_row(db, name, sweep_at)
+        if not no_sweep:
+            await _sweep_row(db, name, sweep_at)
     finally:
         await db.dispose()
 
@@ -135,6 +137,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--label", default="", help="added to the database name in the table")
     ap.add_argument("--sweep-only", action="store_true", help="time the reminder sweep only")
+    ap.add_argument("--no-sweep", action="store_true", help="time the digests only")
     args = ap.parse_args()
     at, sweep_at = datetime.fromisoformat(args.at), datetime.fromisoformat(args.sweep_at)
     print("| database | measurement | best s | median s | peak heap MB |")
@@ -149,11 +152,23 @@ def main() -> None:
                 sweep_at,
                 args.repeat,
                 args.sweep_only,
+                args.no_sweep,
             )
         )
     if args.pg:
         name = f"PostgreSQL{args.label}"
-        asyncio.run(run(args.pg, args.schema, name, at, sweep_at, args.repeat, args.sweep_only))
+        asyncio.run(
+            run(
+                args.pg,
+                args.schema,
+                name,
+                at,
+                sweep_at,
+                args.repeat,
+                args.sweep_only,
+                args.no_sweep,
+            )
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak process RSS (whole run): {rss:.0f} MB")
 

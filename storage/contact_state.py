@@ -8,7 +8,9 @@ keep up with every writer. Both states are read one range of cadre ids at a time
 stays bounded by the range (and the drift found), not by the county. `month_drift` and
 `repair_months` do the same for each household's duty contacts and home visits per month
 (by ranges of household ids), and `household_drift` and `repair_households` for each
-household's last duty contact and home visit by any cadre (`household_state`).
+household's last duty contact and home visit by any cadre (`household_state`);
+`village_drift` and `repair_villages` for each village's households contacted per month
+(`village_months`, against `contact_months`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.duties import CONTACT_KINDS as DUTY_KINDS
 from storage.duties import CadreRange
-from storage.models import Contact, ContactMonth, ContactState, Household, HouseholdState
+from storage.models import (
+    Contact,
+    ContactMonth,
+    ContactState,
+    Household,
+    HouseholdState,
+    VillageMonth,
+)
 
 State = tuple[date | None, date | None, date | None]  # last call, last visit, last contact
 Key = tuple[int, int]  # (cadre_id, household_id)
@@ -305,4 +314,57 @@ async def repair_households(session: AsyncSession) -> int:
             if d.recomputed is not None
         ],
     )  # fmt: skip
+    return len(found)
+
+
+VillageKey = tuple[int, date]  # (village_id, the month's first day)
+
+
+@dataclass(frozen=True, slots=True)
+class VillageDrift:
+    village_id: int
+    month: date
+    kept: int  # households counted in the kept row (0: none)
+    recomputed: int  # its households with a live duty contact that month
+
+
+async def village_drift(session: AsyncSession) -> list[VillageDrift]:
+    """Every (village, month) whose kept count of households contacted differs from
+    `contact_months` (itself checked against the contacts by `month_drift`), in key order.
+    A county has a few thousand such rows: read at once."""
+    vm, cm = VillageMonth, ContactMonth
+    kept = {
+        (r[0], r[1]): int(r[2])
+        for r in await session.execute(select(vm.village_id, vm.month, vm.households))
+        if r[2]
+    }
+    true = {
+        (r[0], r[1]): int(r[2])
+        for r in await session.execute(
+            select(cm.village_id, cm.month, func.count())
+            .where(cm.n > 0)
+            .group_by(cm.village_id, cm.month)
+        )
+    }
+    return [
+        VillageDrift(k[0], k[1], kept.get(k, 0), true.get(k, 0))
+        for k in sorted(kept.keys() | true.keys())
+        if kept.get(k, 0) != true.get(k, 0)
+    ]
+
+
+async def repair_villages(session: AsyncSession) -> int:
+    """Rewrite the drifted village_months rows from contact_months; returns how many."""
+    found = await village_drift(session)
+    await _rewrite(
+        session,
+        VillageMonth,
+        (VillageMonth.village_id, VillageMonth.month),
+        [(d.village_id, d.month) for d in found],
+        [
+            {"village_id": d.village_id, "month": d.month, "households": d.recomputed}
+            for d in found
+            if d.recomputed
+        ],
+    )
     return len(found)

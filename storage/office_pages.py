@@ -14,7 +14,6 @@ from storage.models import (
     Cadre,
     ChatAccount,
     Contact,
-    ContactMonth,
     DiaryComment,
     DiaryEntry,
     Event,
@@ -23,6 +22,7 @@ from storage.models import (
     Pairing,
     Problem,
     Unit,
+    VillageMonth,
     WebUser,
 )
 from storage.office_scope import units_under
@@ -36,20 +36,21 @@ async def monthly_coverage(
 ) -> dict[tuple[int, int], int]:
     """Households of the subtree with a call or visit, per (year, month), since `since`.
 
-    Counted from `contact_months` (kept by triggers on every contact written, undone or
-    moved), one row per household and month, instead of a year of contacts.
+    Summed from `village_months` (each village's households contacted per month, kept by
+    triggers on every contact written, undone or moved), a row per village and month,
+    instead of a year of contacts or a row per household and month.
     """
+    vm = VillageMonth
     rows = await session.execute(
-        select(ContactMonth.month, func.count())
+        select(vm.month, func.sum(vm.households))
         .where(
-            ContactMonth.village_id.in_(units_under(path)),
-            ContactMonth.month >= since.replace(day=1),
-            ContactMonth.month <= today,
-            ContactMonth.n > 0,
+            vm.village_id.in_(units_under(path)),
+            vm.month >= since.replace(day=1),
+            vm.month <= today,
         )
-        .group_by(ContactMonth.month)
+        .group_by(vm.month)
     )
-    return {(r[0].year, r[0].month): int(r[1]) for r in rows}
+    return {(r[0].year, r[0].month): int(r[1]) for r in rows if r[1]}
 
 
 async def child_units(session: AsyncSession, unit_id: int) -> list[Unit]:

@@ -458,10 +458,8 @@ async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: U
 
 async def _no_jit(session: AsyncSession) -> None:
     # Short queries on exact row counts: compiling them (JIT) costs more than it saves.
-    # A county's households grouped by id take ~20 MB: in memory, not spilled in batches.
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SET LOCAL jit = off"))
-        await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 async def _unit_stats_kept(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from bench.county_rows import Sizes, generate
 from bench.make_county import load_sqlite
-from storage.contact_state import drift, household_drift, month_drift
+from storage.contact_state import drift, household_drift, month_drift, village_drift
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Contact
@@ -52,7 +52,7 @@ async def test_loaded_county_has_kept_state_and_live_triggers(tmp_path: Path) ->
     try:
         async with db.sessions() as s:
             assert await drift(s) == [] and await month_drift(s) == []
-            assert await household_drift(s) == []
+            assert await household_drift(s) == [] and await village_drift(s) == []
             kept = sorted((await s.execute(text("SELECT * FROM contact_months"))).all())
             assert kept == sorted((await s.execute(text(MONTHS))).all()) != []
         # The triggers are back: a new visit moves the pair's kept dates and month count.

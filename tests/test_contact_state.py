@@ -26,6 +26,7 @@ from storage.contact_state import (
     kept_state,
     month_drift,
     repair,
+    village_drift,
 )
 from storage.db import Database
 from storage.duties import events_without_visit, pairings_without_contact
@@ -226,6 +227,7 @@ async def _check(db: Database) -> None:
         assert await drift(s) == []
         assert await month_drift(s) == []  # contact_months: contacts and visits per month
         assert await household_drift(s) == []  # household_state: last dates by any cadre
+        assert await village_drift(s) == []  # village_months: households contacted
         for since, until, kinds in WINDOWS:
             rows = await pairings_without_contact(
                 s, today=TODAY, since=since, until=until, kinds=kinds

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from core.policy import Policy
 from reminders.digest import DigestKind, digest_window
-from storage.contact_state import household_drift
+from storage.contact_state import household_drift, village_drift
 from storage.db import Database
 from storage.models import Base, Cadre, Event, Household, Unit
 from storage.models.household import HOUSEHOLD_EXITED
@@ -159,7 +159,7 @@ async def _check(db: Database, later_contact: bool) -> int:
     """Every digest of every unit agrees both ways, and with the figures computed together
     for all units; returns how many used the kept state."""
     async with db.sessions() as s:  # each household's kept last dates, by any cadre
-        assert await household_drift(s) == []
+        assert await household_drift(s) == [] and await village_drift(s) == []
     kept_used = 0
     for n, (at, kind) in enumerate(DIGESTS):
         together = await _together(db, at, kind)

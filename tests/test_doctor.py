@@ -80,6 +80,17 @@ def test_doctor_finds_no_drift_after_cli_writes_then_reports_and_fixes_damage(co
     assert "已按记录修复 1 个农户的最近联系" in capsys.readouterr().out
     assert main(["doctor"]) == 0
 
+    # Each village's households contacted per month (the console's trend): a lost count.
+    _execute(county, "UPDATE village_months SET households = 5")
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "村每月联系户数有偏差：1 个村—月份与每月联系计数不符" in out
+    assert "2026-11：保存的 5 户，按每月联系计数应为 1 户" in out
+    assert main(["doctor", "--fix"]) == 0
+    assert "已修复 1 个村—月份的联系户数" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+
 
 def test_migration_fills_the_state_from_existing_contacts(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"

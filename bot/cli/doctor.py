@@ -2,7 +2,7 @@
 
 Exit status 0 when the kept state (the reminder sweep's and the digests' source: each pair's
 last dates, each household's contacts and visits per month, each household's last contact
-and visit by any cadre) equals the state recomputed
+and visit by any cadre, each village's households contacted per month) equals the state recomputed
 from the contacts, 1 when it drifted (each pair named, up to a limit), 0 after `--fix`
 rewrote the drifted rows from the records.
 """
@@ -31,6 +31,8 @@ async def _doctor(args: argparse.Namespace) -> int:
         repair,
         repair_households,
         repair_months,
+        repair_villages,
+        village_drift,
     )
 
     settings = load_settings()
@@ -41,15 +43,20 @@ async def _doctor(args: argparse.Namespace) -> int:
                 fixed_months = await repair_months(session)
                 # After repair(): rewriting contact_state already moved its households.
                 fixed_households = await repair_households(session)
+                # After repair_months(): its rewrite moves the villages' counts already.
+                fixed_villages = await repair_villages(session)
             say("doctor.fixed", count=fixed)
             if fixed_months:
                 say("doctor.months_fixed", count=fixed_months)
             if fixed_households:
                 say("doctor.households_fixed", count=fixed_households)
+            if fixed_villages:
+                say("doctor.villages_fixed", count=fixed_villages)
         async with db.sessions() as session:
             found, pairs = await check(session)
             months = await month_drift(session)
             households = await household_drift(session)
+            villages = await village_drift(session)
     if months:
         say("doctor.months_drift", count=len(months))
         for m in months[:SHOWN]:
@@ -79,7 +86,19 @@ async def _doctor(args: argparse.Namespace) -> int:
             )
         if len(households) > SHOWN:
             say("doctor.more", count=len(households) - SHOWN)
-    if not found and not months and not households:
+    if villages:
+        say("doctor.villages_drift", count=len(villages))
+        for v in villages[:SHOWN]:
+            say(
+                "doctor.villages_line",
+                village_id=v.village_id,
+                month=f"{v.month:%Y-%m}",
+                kept=v.kept,
+                true=v.recomputed,
+            )
+        if len(villages) > SHOWN:
+            say("doctor.more", count=len(villages) - SHOWN)
+    if not found and not months and not households and not villages:
         say("doctor.ok", pairs=pairs)
         return 0
     if not found:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from storage.models.roster_journal_entry import RosterJournalEntry
     from storage.models.supervisor_group import SupervisorGroup
     from storage.models.unit import Unit
+    from storage.models.village_month import VillageMonth
     from storage.models.web_user import WebUser
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Stamp",
     "SupervisorGroup",
     "Unit",
+    "VillageMonth",
     "WebUser",
 ]
 
@@ -85,6 +87,7 @@ _MODULES = {
     "ContactMonth": "contact_month",
     "ContactState": "contact_state",
     "HouseholdState": "household_state",
+    "VillageMonth": "village_month",
     "DiaryEntry": "diary_entry",
     "Event": "event",
     "Problem": "problem",
