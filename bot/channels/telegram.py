@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from telegram import (
     Chat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
     Message,
@@ -97,9 +97,13 @@ def _from_text(msg: Message, base: Inbound, bot_username: str) -> Inbound | None
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """The reply's button rows as an inline keyboard (None when it has none)."""
+    data = keyboard_json(reply)
+    return InlineKeyboardMarkup.de_json(data, None) if data else None
+
+
+def keyboard_json(reply: Reply) -> dict[str, Any] | None:
+    """`keyboard` as the Bot API's JSON, for requests posted without PTB's objects."""
     rows = [
-        [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-        for row in reply.buttons
-        if row
+        [{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons if row
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return {"inline_keyboard": rows} if rows else None

@@ -20,7 +20,7 @@ from telegram.error import (
 )
 
 from bot.channels.base import SendError
-from bot.channels.telegram import CAPTION_LIMIT, keyboard
+from bot.channels.telegram import CAPTION_LIMIT, keyboard, keyboard_json
 from core.textsplit import measure, split_for
 from core.types import Channel, Reply
 
@@ -76,7 +76,7 @@ class TelegramSender:
         if reply.image_png is not None:
             await self.send_messages(chat_id, reply)
             return
-        markup = keyboard(reply)
+        markup = keyboard_json(reply)
         pieces = [p for p in split_for(self.channel, reply.text) if p.strip()]
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
