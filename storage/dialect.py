@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import Date, DateTime, text
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -148,21 +148,30 @@ def _sqlite_values(
 ) -> list[tuple[Any, ...]]:
     """Rows as the driver's tuples, through each column's bind processor (a sweep's rows
     share a few dates and times: each converted once)."""
-    procs = [table.c[n].type._cached_bind_processor(dialect) for n in names]
-    seen: dict[tuple[int, Any], Any] = {}
+    cols = [(n, _converter(table.c[n].type, dialect)) for n in names]
+    return [tuple([r[n] if f is None else f(r[n]) for n, f in cols]) for r in rows]
 
-    def convert(i: int, value: Any) -> Any:
-        proc = procs[i]
-        if proc is None or value is None:
-            return value
-        if not isinstance(value, date):
-            return proc(value)
-        key = (i, value)
-        if key not in seen:
-            seen[key] = proc(value)
-        return seen[key]
 
-    return [tuple(convert(i, r[n]) for i, n in enumerate(names)) for r in rows]
+def _converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The column type's bind processor (None: values go as they are), remembering what it
+    made of each date or time."""
+    proc = column_type._cached_bind_processor(dialect)
+    if proc is None:
+        return None
+    if not issubclass(getattr(column_type, "impl", column_type)._type_affinity, Date | DateTime):
+
+        def convert(value: Any) -> Any:
+            return None if value is None else proc(value)
+
+        return convert
+    made: dict[Any, Any] = {None: None}
+
+    def remember(value: Any) -> Any:
+        if value not in made:
+            made[value] = proc(value)
+        return made[value]
+
+    return remember
 
 
 async def _pg_insert_many(
