@@ -4,8 +4,9 @@ The cadres are swept in chunks of consecutive ids (keyset pagination), each chun
 SQL and in its own transaction, so memory stays bounded however many counties share the
 database. Idempotent: every duty-stage is claimed once in `reminder_marks` (one row per cadre
 and claim holding its duty keys, storage.sweep_marks) in the same transaction that enqueues its
-message, so a rerun, or a second process sweeping at the same time, finds nothing new to say. In quiet hours the sweep still
-runs, but its messages carry not_before = the end of the quiet hours (the dispatcher waits).
+message, so a rerun, or a second process sweeping at the same time, finds nothing new to say.
+In quiet hours the sweep still runs, but its messages carry not_before = the end of the quiet
+hours (the dispatcher waits).
 """
 
 from __future__ import annotations
