@@ -10,9 +10,10 @@ runs); the figure is the sum of the top-level imports' cumulative times, the med
 
 `--run` measures instead whole admin commands as an administrator types them, against a small
 county in a scratch SQLite file: every import the run makes (the parser's and those each
-command makes when it needs them), the median of `--repeat` runs. `--run --against OLD`
-alternates each run with the same command in the checkout OLD (same database, same load),
-so that on a loaded machine the two columns still compare.
+command makes when it needs them), the median of `--repeat` runs. WeCom is configured with
+its API at a closed port, so `wecom sync` runs up to its first lookup and stops (exit 1).
+`--run --against OLD` alternates each run with the same command in the checkout OLD (same
+database, same load), so that on a loaded machine the two columns still compare.
 """
 
 from __future__ import annotations
