@@ -26,13 +26,35 @@ def _recompute_sqlite(row: str) -> str:
     """
 
 
+# A pair's dates that only moved forward (every new report) move the household's forward:
+# no need to read its other cadres' rows. Never NULL, so it can be negated.
+FORWARD = """NEW.household_id = OLD.household_id
+  AND (OLD.last_contact_on IS NULL
+       OR (NEW.last_contact_on IS NOT NULL AND NEW.last_contact_on >= OLD.last_contact_on))
+  AND (OLD.last_visit_on IS NULL
+       OR (NEW.last_visit_on IS NOT NULL AND NEW.last_visit_on >= OLD.last_visit_on))"""
+
+SQLITE_FORWARD = """
+      INSERT INTO household_state (household_id, last_contact_on, last_visit_on)
+      VALUES (NEW.household_id, NEW.last_contact_on, NEW.last_visit_on)
+      ON CONFLICT (household_id) DO UPDATE SET
+        last_contact_on = CASE WHEN excluded.last_contact_on > coalesce(last_contact_on, '')
+                               THEN excluded.last_contact_on ELSE last_contact_on END,
+        last_visit_on = CASE WHEN excluded.last_visit_on > coalesce(last_visit_on, '')
+                             THEN excluded.last_visit_on ELSE last_visit_on END;
+"""
+
 SQLITE_TRIGGERS = [
     f"""
     CREATE TRIGGER household_state_insert AFTER INSERT ON contact_state
-    BEGIN {_recompute_sqlite("NEW")} END
+    BEGIN {SQLITE_FORWARD} END
     """,
     f"""
-    CREATE TRIGGER household_state_update AFTER UPDATE ON contact_state
+    CREATE TRIGGER household_state_forward AFTER UPDATE ON contact_state WHEN {FORWARD}
+    BEGIN {SQLITE_FORWARD} END
+    """,
+    f"""
+    CREATE TRIGGER household_state_update AFTER UPDATE ON contact_state WHEN NOT ({FORWARD})
     BEGIN {_recompute_sqlite("NEW")} END
     """,
     f"""
@@ -72,10 +94,17 @@ PG_FUNCTIONS = [
     CREATE FUNCTION household_state_keep() RETURNS trigger LANGUAGE plpgsql
     SET search_path FROM CURRENT AS $$
     BEGIN
-      IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {_recompute_pg("OLD")}
+      IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND {FORWARD}) THEN
+        -- Only forward: the upsert's row lock orders it after any recomputation.
+        INSERT INTO household_state AS h (household_id, last_contact_on, last_visit_on)
+        VALUES (NEW.household_id, NEW.last_contact_on, NEW.last_visit_on)
+        ON CONFLICT (household_id) DO UPDATE SET
+          last_contact_on = greatest(h.last_contact_on, excluded.last_contact_on),
+          last_visit_on = greatest(h.last_visit_on, excluded.last_visit_on);
+        RETURN NULL;
       END IF;
-      IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.household_id <> OLD.household_id) THEN
+      {_recompute_pg("OLD")}
+      IF TG_OP = 'UPDATE' AND NEW.household_id <> OLD.household_id THEN
         {_recompute_pg("NEW")}
       END IF;
       RETURN NULL;
@@ -95,6 +124,7 @@ BACKFILL = """
 """
 SQLITE_TRIGGER_NAMES = (
     "household_state_insert",
+    "household_state_forward",
     "household_state_update",
     "household_state_move",
     "household_state_delete",

@@ -17,6 +17,10 @@ depends_on = None
 # A contact_months row counts while it has a live duty contact (n > 0); it may change village
 # (the household moved) or month (never, but a repair rewrites rows), so the old row's count
 # is taken off where it was and the new row's put on where it is.
+# Most updates add a contact to a month already counted: nothing to do then.
+MOVED = """(OLD.n > 0) <> (NEW.n > 0) OR OLD.village_id <> NEW.village_id
+  OR OLD.month <> NEW.month"""
+
 SQLITE_TRIGGERS = [
     """
     CREATE TRIGGER village_months_insert AFTER INSERT ON contact_months WHEN NEW.n > 0
@@ -26,8 +30,9 @@ SQLITE_TRIGGERS = [
       ON CONFLICT (village_id, month) DO UPDATE SET households = households + 1;
     END
     """,
-    """
+    f"""
     CREATE TRIGGER village_months_update AFTER UPDATE OF n, village_id, month ON contact_months
+    WHEN {MOVED}
     BEGIN
       UPDATE village_months SET households = households - 1
       WHERE OLD.n > 0 AND village_id = OLD.village_id AND month = OLD.month;
@@ -46,10 +51,13 @@ SQLITE_TRIGGERS = [
 ]
 
 PG_FUNCTIONS = [
-    """
+    f"""
     CREATE FUNCTION village_months_keep() RETURNS trigger LANGUAGE plpgsql
     SET search_path FROM CURRENT AS $$
     BEGIN
+      IF TG_OP = 'UPDATE' AND NOT ({MOVED}) THEN
+        RETURN NULL;
+      END IF;
       IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.n > 0 THEN
         UPDATE village_months SET households = households - 1
         WHERE village_id = OLD.village_id AND month = OLD.month;
