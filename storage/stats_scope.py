@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import BigId, Cadre, Contact, Event, Household, Pairing, Unit
+from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
+from storage.models._base import BigId
 from storage.models.household import HOUSEHOLD_EXITED
 from storage.unit_paths import in_subtree
 
