@@ -105,9 +105,9 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         replies = await enrol.enrol_cadre(session, ctx, inbound, lang, now)
         if replies:
             return replies
-        cadre = await account_cadre(session, str(inbound.channel), inbound.account_id)
-        assert cadre is not None
-        return [Reply(t("enrol.welcome", lang, name=cadre.name)), menu.main_menu(lang)]
+        bound = await account_cadre(session, str(inbound.channel), inbound.account_id)
+        assert bound is not None
+        return [Reply(t("enrol.welcome", lang, name=bound.name)), menu.main_menu(lang)]
     # Writing to us again means the account is reachable again (it had blocked the bot).
     if view is not None and view.blocked:
         await clear_blocked(session, str(inbound.channel), inbound.account_id)

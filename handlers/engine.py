@@ -16,7 +16,7 @@ from core.buttons import ButtonData, Menu
 from core.i18n import t
 from core.types import Button, Inbound, InboundKind, Reply
 from handlers.context import Context
-from storage.models import Cadre
+from storage.people import CadreView
 
 DONE = "__done__"
 STAY = "__stay__"
@@ -42,7 +42,7 @@ class Turn:
 
     session: AsyncSession
     ctx: Context
-    cadre: Cadre
+    cadre: CadreView
     inbound: Inbound
     lang: str
     now: datetime

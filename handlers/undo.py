@@ -22,6 +22,7 @@ from core.types import Reply
 from handlers.engine import CONFIRM, Position, Turn, enter
 from handlers.flows import FLOWS
 from storage.audit import audit
+from storage.cadres import set_leave
 from storage.conversations import ConversationState
 from storage.records import reopen_problem, restore_record, undo_record
 
@@ -161,6 +162,7 @@ async def end_leave(turn: Turn) -> Reply:
     if turn.cadre.leave_until is None:
         return Reply(turn.t("leave.not_on_leave"))
     turn.cadre.leave_until = None
+    await set_leave(turn.session, turn.cadre.id, None)
     audit(
         turn.session,
         at=turn.now,

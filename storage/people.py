@@ -35,13 +35,24 @@ async def account_cadre(session: AsyncSession, channel: str, account_id: str) ->
     )
 
 
+@dataclass(slots=True)
+class CadreView:
+    """The cadre an update is handled for, as the flows read it (plain columns, no ORM
+    instance: leave is written with `storage.cadres.set_leave`)."""
+
+    id: int
+    name: str
+    unit_id: int
+    leave_until: date | None
+
+
 @dataclass(frozen=True)
 class AccountView:
     """What handling one message needs to know about the account that sent it."""
 
     language: str
     blocked: bool
-    cadre: Cadre | None  # None: not bound to an active cadre
+    cadre: CadreView | None  # None: not bound to an active cadre
 
 
 # Statements run on every update are built once (their SQL compiled once, too, in
@@ -49,7 +60,14 @@ class AccountView:
 @functools.cache
 def _account_view() -> Any:
     return (
-        select(ChatAccount.language, ChatAccount.blocked_at, Cadre)
+        select(
+            ChatAccount.language,
+            ChatAccount.blocked_at,
+            Cadre.id,
+            Cadre.name,
+            Cadre.unit_id,
+            Cadre.leave_until,
+        )
         .outerjoin(Cadre, (Cadre.id == ChatAccount.cadre_id) & Cadre.active.is_(True))
         .where(
             ChatAccount.channel == bindparam("channel"),
@@ -60,12 +78,13 @@ def _account_view() -> Any:
 
 async def account_view(session: AsyncSession, channel: str, account_id: str) -> AccountView | None:
     """The account's language, blocked flag and active cadre in one query; None if unknown."""
-    row = (
-        await session.execute(_account_view(), {"channel": channel, "account_id": account_id})
-    ).first()
+    params = {"channel": channel, "account_id": account_id}
+    row = (await execute_core(session, _account_view(), params)).first()
     if row is None:
         return None
-    return AccountView(language=row[0] or "", blocked=row[1] is not None, cadre=row[2])
+    language, blocked_at, cadre_id, name, unit_id, leave_until = row
+    cadre = None if cadre_id is None else CadreView(cadre_id, name, unit_id, leave_until)
+    return AccountView(language=language or "", blocked=blocked_at is not None, cadre=cadre)
 
 
 async def bind_account(

@@ -12,6 +12,7 @@ from handlers.engine import Flow, Invalid, Step, Turn
 from handlers.inputs import find_date
 from handlers.steps import cancel_row, confirm_step
 from storage.audit import audit
+from storage.cadres import set_leave
 
 MAX_LEAVE_DAYS = 180
 
@@ -93,6 +94,7 @@ def render(turn: Turn) -> str:
 async def finish(turn: Turn) -> list[Reply]:
     until = date.fromisoformat(turn.draft["until"])
     turn.cadre.leave_until = until
+    await set_leave(turn.session, turn.cadre.id, until)
     audit(
         turn.session,
         at=turn.now,
