@@ -17,9 +17,11 @@ of kind "answered", already sent, without its text), a few at a time, so the dis
 of other processes count it against the platform's limits. On PostgreSQL the write goes at
 once and announces the sends (NOTIFY, in its transaction); `listen()` hears the other
 processes' announcements on one dedicated connection and counts them in this process's
-limiter within milliseconds (storage/send_feed.py). SQLite is one process: it writes a
-few at a time and hears nothing. The time from an update's
-arrival to its first answer accepted by the platform is the reply-latency metric.
+limiter within milliseconds (storage/send_feed.py). Hearing comes only once a send has
+ended, so each send also takes its slot of the platform's overall budget in the database
+before it starts (bot/budgets.py). SQLite is one process: it writes a few at a time, hears
+nothing and takes no slot. The time from an update's arrival to its first answer accepted
+by the platform is the reply-latency metric.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from enum import Enum
 from typing import Any
 
 from bot import metrics
+from bot.budgets import Turns
 from bot.channels.base import Sender, SendError
 from bot.config import DispatchSettings
 from bot.dispatch import limits_for
@@ -101,6 +104,7 @@ class Deliverer:
         self._pruned_at: datetime | None = None
         self.senders = senders  # shared, live: channels add theirs as they start
         self.limiter = limiter
+        self.turns = Turns(db, limiter, sleep, margin_seconds=settings.margin_seconds)
         self.cfg = settings
         self.clock = clock
         self.sleep = sleep
@@ -325,7 +329,7 @@ class Deliverer:
             left_us = deadline - self.limiter.now_us()
             if wait is not None and (wait > left_us or (self._closing and wait > 0)):
                 return Outcome.QUEUED
-            await self.limiter.acquire(rules, weight, urgent=True)
+            await self.turns.acquire(rules, weight, urgent=True)
             error: BaseException | None = None
             try:
                 await sender.send(chat_id, reply)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import metrics
+from bot.budgets import Turns
 from bot.channels.base import Sender, SendError
 from bot.config import DispatchSettings
 from bot.ratelimit import RateLimiter, Rule, Sleep
@@ -59,7 +60,12 @@ def limits_for(channel: str, chat_id: str, cfg: DispatchSettings) -> list[Rule]:
     """The rate rules one send to (channel, chat_id) falls under."""
     if channel == Channel.TELEGRAM:
         rules = [
-            Rule.of(str(channel), cfg.telegram_overall.count, cfg.telegram_overall.per_seconds),
+            Rule.of(
+                str(channel),
+                cfg.telegram_overall.count,
+                cfg.telegram_overall.per_seconds,
+                shared=True,
+            ),
             Rule.of(
                 f"{channel}:chat:{chat_id}",
                 cfg.telegram_per_chat.count,
@@ -76,7 +82,7 @@ def limits_for(channel: str, chat_id: str, cfg: DispatchSettings) -> list[Rule]:
     if channel == Channel.WECOM:
         overall, user = cfg.wecom_app_overall, cfg.wecom_app_per_user
         return [
-            Rule.of(str(channel), overall.count, overall.per_seconds),
+            Rule.of(str(channel), overall.count, overall.per_seconds, shared=True),
             Rule.of(f"{channel}:user:{chat_id}", user.count, user.per_seconds),
         ]
     return []
@@ -135,6 +141,7 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         # Shared with the interactive replies of this process (bot/deliver.py), which go first.
         self.limiter = limiter or RateLimiter(clock, sleep, margin_seconds=settings.margin_seconds)
+        self.turns = Turns(db, self.limiter, sleep, margin_seconds=settings.margin_seconds)
         self._stopping = asyncio.Event()
 
     async def run_once(self) -> DispatchStats:
@@ -302,7 +309,7 @@ class Dispatcher:
 
     async def _acquire_unless_stopping(self, rules: list[Rule], weight: int, urgent: bool) -> bool:
         """Wait for the rate limit; False (holding nothing) when a stop comes first."""
-        acquiring = asyncio.ensure_future(self.limiter.acquire(rules, weight, urgent=urgent))
+        acquiring = asyncio.ensure_future(self.turns.acquire(rules, weight, urgent=urgent))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait([acquiring, stopping], return_when=asyncio.FIRST_COMPLETED)

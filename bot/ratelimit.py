@@ -36,15 +36,17 @@ def micros(at: datetime) -> int:
 
 @dataclass(frozen=True)
 class Rule:
-    """At most `count` sends per `per_us` microseconds under `key`."""
+    """At most `count` sends per `per_us` microseconds under `key`; `shared`: a budget of
+    every process (the platform's overall), also held in the database (bot/budgets.py)."""
 
     key: str
     count: int
     per_us: int
+    shared: bool = False
 
     @staticmethod
-    def of(key: str, count: int, per_seconds: float) -> Rule:
-        return Rule(key, count, max(1, round(per_seconds * 1_000_000)))
+    def of(key: str, count: int, per_seconds: float, *, shared: bool = False) -> Rule:
+        return Rule(key, count, max(1, round(per_seconds * 1_000_000)), shared)
 
 
 class RateLimiter:

@@ -89,9 +89,20 @@ async def test_one_chat_in_a_flood_pause_does_not_hold_up_another(db):
     time = VirtualTime()
     tg, deliverer, _ = world(db, time, reply_deadline_seconds=60)
     tg.plan["1"] = [SendError("Too Many Requests", retry_after=20)]
+    answered = asyncio.Event()
+
+    async def pause(seconds: float) -> None:
+        # Virtual time passes 20 s at once, while chat 2's send may still wait on the
+        # database (its slot, on PostgreSQL): the pause ends no sooner than real 20 s would.
+        await time.sleep(seconds)
+        await answered.wait()
+
+    deliverer.sleep = pause
     slow = asyncio.create_task(deliverer.deliver("telegram", "1", [Reply("甲")]))
     await asyncio.sleep(0)
-    fast = await deliverer.deliver("telegram", "2", [Reply("乙")])
+    # (held up by chat 1's pause, this would never end: bounded in real time)
+    fast = await asyncio.wait_for(deliverer.deliver("telegram", "2", [Reply("乙")]), 30)
+    answered.set()
     assert fast == [Outcome.SENT]
     assert await slow == [Outcome.SENT]
     assert [d.text for d in tg.delivered] == ["乙", "甲"]

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from storage.models.processed_message import ProcessedMessage
     from storage.models.reminder_mark import ReminderMark
     from storage.models.roster_journal_entry import RosterJournalEntry
+    from storage.models.send_slot import SendSlot
     from storage.models.supervisor_group import SupervisorGroup
     from storage.models.unit import Unit
     from storage.models.village_month import VillageMonth
@@ -70,6 +71,7 @@ __all__ = [
     "ProcessedMessage",
     "ReminderMark",
     "RosterJournalEntry",
+    "SendSlot",
     "Stamp",
     "SupervisorGroup",
     "Unit",
@@ -106,6 +108,7 @@ _MODULES = {
     "WebUser": "web_user",
     "DiaryComment": "diary_comment",
     "RosterJournalEntry": "roster_journal_entry",
+    "SendSlot": "send_slot",
 }
 _SHARED = ("BigId", "NAMING", "Stamp")
 

@@ -1,0 +1,158 @@
+"""Two processes on one PostgreSQL starting answers to *different* chats at the same
+instant: the platform's overall budget holds at the fake Bot API because each send takes
+its slot in the database before it starts (bot/budgets.py). Hearing each other's sends
+(NOTIFY) is not enough: a send is heard only once it has ended. SQLite is one process only:
+its limiter alone holds the budget, and no slot is taken there."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+
+from bot.deliver import Deliverer, Outcome
+from bot.dispatch import Dispatcher
+from bot.ratelimit import RateLimiter
+from core.types import Reply
+from storage.db import Database
+from tests.dispatch_helpers import START, RecordingSender, VirtualTime, max_in_window, put, settings
+from tests.test_update_round_trips import Trips
+
+PER = 0.5  # 10 overall and 1 a chat per 0.5 s: fast, so the test takes seconds
+OVERALL = 10
+# The slot is counted from the moment it is taken; the send starts a round trip later and
+# reaches the platform within its latency. The margin covers both (as the default 0.25 s does).
+MARGIN = 0.05
+
+
+def conf():  # type: ignore[no-untyped-def]
+    return settings(
+        telegram_overall=f"{OVERALL}/{PER}s",
+        telegram_per_chat=f"1/{PER}s",
+        margin_seconds=MARGIN,
+        reply_deadline_seconds=60,
+    )
+
+
+def process(db: Database, worker: str, time: VirtualTime, platform: RecordingSender) -> Deliverer:
+    """One process's answers: its own limiter (memory), its own engine."""
+    return Deliverer(
+        db,
+        {"telegram": platform},
+        limiter=RateLimiter(time.clock, time.sleep, margin_seconds=MARGIN),
+        settings=conf(),
+        clock=time.clock,
+        sleep=time.sleep,
+        worker=worker,
+    )
+
+
+async def answer(deliverer: Deliverer, chats: list[str]) -> list[list[Outcome]]:
+    done = [deliverer.submit("telegram", c, [Reply(f"好的 {c}")])[1] for c in chats]
+    return await asyncio.gather(*done)
+
+
+def overall_in_a_window(platform: RecordingSender) -> int:
+    return max_in_window([c.at for c in platform.calls], PER)
+
+
+def assert_each_chat_once_a_window(platform: RecordingSender) -> None:
+    by_chat = defaultdict(list)
+    for call in platform.calls:
+        by_chat[call.chat_id].append(call.at)
+    assert max(max_in_window(times, PER) for times in by_chat.values()) <= 1
+
+
+@pytest.mark.parametrize("slots", [True, False], ids=["slots", "no-slots"])
+async def test_two_processes_starting_at_once_hold_the_overall_budget(db, slots):
+    """Without the slots (as before: each process's limiter, hearing the other's sends as
+    they end) each process sends its 10 at once and the platform sees 20 in one window."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time, latency=0.001)
+    other_engine = Database(db.url, schema=db.schema)
+    a = process(db, "host-a:1", time, platform)
+    b = process(other_engine, "host-b:2", time, platform)
+    try:
+        for d in (a, b):
+            d.turns.shared = slots
+            d.listen()
+            assert d.listener is not None
+            await asyncio.wait_for(d.listener.listening.wait(), 10)
+        # Twenty cadres write at once, ten reach each process: different chats, so nothing
+        # orders them but the overall budget.
+        outcomes = await asyncio.gather(
+            answer(a, [str(60_000 + i) for i in range(10)]),
+            answer(b, [str(70_000 + i) for i in range(10)]),
+        )
+        assert all(o == [Outcome.SENT] for side in outcomes for o in side)
+        assert len(platform.delivered) == 20
+        assert_each_chat_once_a_window(platform)
+        if slots:
+            assert overall_in_a_window(platform) <= OVERALL
+        else:  # both processes' ten in one window (20 in the runs so far)
+            assert overall_in_a_window(platform) > OVERALL
+    finally:
+        await a.close()
+        await b.close()
+        await other_engine.dispose()
+
+
+async def test_a_dispatcher_and_answers_elsewhere_share_the_slots(db):
+    """A reminder round in one process and answers in another, started together."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time, latency=0.001)
+    other_engine = Database(db.url, schema=db.schema)
+    answers = process(other_engine, "host-b:2", time, platform)
+    dispatcher = Dispatcher(
+        db,
+        {"telegram": platform},
+        settings=conf(),
+        clock=time.clock,
+        sleep=time.sleep,
+        limiter=RateLimiter(time.clock, time.sleep, margin_seconds=MARGIN),
+        worker="host-a:1",
+    )
+    try:
+        for i in range(10):
+            c = str(80_000 + i)
+            await put(db, "telegram", c, f"r{c}", f"提醒{c}", not_before=START)
+        stats, outcomes = await asyncio.gather(
+            dispatcher.run_once(), answer(answers, [str(90_000 + i) for i in range(10)])
+        )
+        assert stats.sent == 10 and all(o == [Outcome.SENT] for o in outcomes)
+        assert overall_in_a_window(platform) <= OVERALL
+    finally:
+        await answers.close()
+        await other_engine.dispose()
+
+
+async def test_a_direct_answer_takes_one_statement_for_its_slot(db):
+    """The cost on PostgreSQL: one short transaction of one statement before each send
+    (the first send of a process also makes sure the budget's rows exist)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time, latency=0.001)
+    d = process(db, "host-a:1", time, platform)
+    trips = Trips(db)
+    try:
+        await answer(d, ["61000"])  # the budget's rows made
+        await d.flush_history()
+        trips.take()
+        statements = []
+        for shared in (False, True):
+            d.turns.shared = shared
+            await answer(d, [str(61_001 + shared)])
+            await d.flush_history()
+            statements.append(trips.take())
+        (before, before_commits), (after, after_commits) = statements
+        print("without the slot", *before, "with it", *after, sep="\n  ")
+        assert len(after) == len(before) + 1 and after_commits == before_commits + 1
+        assert sum("send_slots" in s for s in after) == 1
+    finally:
+        await d.close()
