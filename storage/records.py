@@ -6,12 +6,12 @@ import functools
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import audit, audit_now
 from storage.db import execute_core
-from storage.models import Contact, Deed, DiaryEntry, Event, HelpMeasure, Problem
+from storage.models import Contact, Deed, DiaryEntry, Event, HelpMeasure, Pairing, Problem
 
 
 async def _record(
@@ -71,10 +71,13 @@ async def add_contact(
     source_channel: str = "",
     source_message_id: str = "",
     problem_days: int = 30,
-) -> int:
+    paired: bool = False,
+) -> int | None:
     """Store a call or a visit (and the problem it raised); the new contact's id.
 
-    Core statements, not the unit of work: every confirmed report runs this.
+    With `paired`, only while the cadre's pairing with the household is active, checked by
+    the insert itself: None when it is not, and nothing is written. Core statements, not
+    the unit of work: every confirmed report runs this.
     """
     row = {
         "cadre_id": cadre_id,
@@ -91,7 +94,10 @@ async def add_contact(
         "source_channel": source_channel,
         "source_message_id": source_message_id,
     }
-    contact_id = int((await execute_core(session, _insert_contact(), row)).scalar_one())
+    inserted = await execute_core(session, _insert_contact(paired), row)
+    contact_id = inserted.scalar_one_or_none()
+    if contact_id is None:
+        return None
     await _audit_added(
         session,
         contact_id,
@@ -117,9 +123,39 @@ async def add_contact(
 
 
 @functools.cache
-def _insert_contact() -> Any:
+def _insert_contact(paired: bool) -> Any:
     table = cast(Table, Contact.__table__)
-    return insert(table).returning(table.c.id)
+    if not paired:
+        return insert(table).returning(table.c.id)
+    # INSERT … SELECT the values WHERE the pairing is active: the check and the write in
+    # one statement. Typed parameters: PostgreSQL reads an untyped one in a select list
+    # as text.
+    columns = list(_CONTACT_COLUMNS)
+    pairings = cast(Table, Pairing.__table__)
+    active = exists().where(
+        pairings.c.cadre_id == bindparam("cadre_id"),
+        pairings.c.household_id == bindparam("household_id"),
+        pairings.c.active.is_(True),
+    )
+    values = select(*(bindparam(c, type_=table.c[c].type) for c in columns)).where(active)
+    return insert(table).from_select(columns, values).returning(table.c.id)
+
+
+_CONTACT_COLUMNS = (
+    "cadre_id",
+    "household_id",
+    "kind",
+    "occurred_on",
+    "reported_at",
+    "help_tags",
+    "summary",
+    "problems_raised",
+    "latitude",
+    "longitude",
+    "photo_refs",
+    "source_channel",
+    "source_message_id",
+)
 
 
 async def add_diary(

@@ -17,7 +17,7 @@ from tests.flowkit import bound_world, count
 # BEGIN is implicit on both drivers and not counted by SQLAlchemy's cursor events; COMMIT
 # is counted separately by the "commit" event.
 REPORT_STATEMENTS = 5
-CONFIRM_STATEMENTS = 7
+CONFIRM_STATEMENTS = 6
 
 
 class Trips:

@@ -108,9 +108,11 @@ def _household_ids(d: dict) -> list[int]:
 async def finish(turn: Turn) -> list[Reply]:
     d = turn.draft
     ids = _household_ids(d)
-    for household_id in ids:
+    # The pairing may have ended while the draft was open: never save it under a stranger.
+    # One household: its insert checks the pairing; several: all checked before any write.
+    one = len(ids) == 1
+    for household_id in [] if one else ids:
         if not await is_my_household(turn.session, turn.cadre.id, household_id):
-            # The pairing ended while the draft was open: do not save it under a stranger.
             raise Invalid("flow.not_your_household")
     location = d.get("location") or [None, None]
     saved = []
@@ -132,7 +134,10 @@ async def finish(turn: Turn) -> list[Reply]:
             source_channel=str(turn.inbound.channel),
             source_message_id=turn.inbound.message_id,
             problem_days=turn.ctx.policy.appeals.default_days(),
+            paired=one,
         )
+        if contact_id is None:
+            raise Invalid("flow.not_your_household")
         saved.append(contact_id)
     # Undo takes back the whole line: the first record, and the others with it.
     turn.saved = {"kind": "contact", "id": saved[0], "also": saved[1:]}
