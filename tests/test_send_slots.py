@@ -10,7 +10,9 @@ import asyncio
 from collections import defaultdict
 
 import pytest
+from sqlalchemy import text
 
+from bot.budgets import CONTENDED_PAUSE_SECONDS
 from bot.deliver import Deliverer, Outcome
 from bot.dispatch import Dispatcher
 from bot.ratelimit import RateLimiter
@@ -156,3 +158,71 @@ async def test_a_direct_answer_takes_one_statement_for_its_slot(db):
         assert sum("send_slots" in s for s in after) == 1
     finally:
         await d.close()
+
+
+async def test_answers_at_once_in_one_process_share_their_claims(db):
+    """Forty cadres of one process answered at once: the sends waiting while a claim is in
+    flight take their slots together in the next one (at most a quarter of the budget a
+    statement), so far fewer claims than answers, and still the budget a window at most."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    overall, answers = 40, 80
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time, latency=0.001)
+    d = Deliverer(
+        db,
+        {"telegram": platform},
+        limiter=RateLimiter(time.clock, time.sleep, margin_seconds=MARGIN),
+        settings=settings(
+            telegram_overall=f"{overall}/{PER}s",
+            telegram_per_chat=f"1/{PER}s",
+            margin_seconds=MARGIN,
+            reply_deadline_seconds=60,
+        ),
+        clock=time.clock,
+        sleep=time.sleep,
+        worker="host-a:1",
+    )
+    trips = Trips(db)
+    try:
+        outcomes = await answer(d, [str(62_000 + i) for i in range(answers)])
+        assert all(o == [Outcome.SENT] for o in outcomes)
+        claims = sum("send_slots" in s for s in trips.take()[0])
+        print(f"{claims} claims for {answers} answers")
+        assert claims <= answers // 4
+        assert len(platform.delivered) == answers
+        assert overall_in_a_window(platform) <= overall
+        assert_each_chat_once_a_window(platform)
+    finally:
+        await d.close()
+
+
+async def test_slots_held_elsewhere_are_waited_for_not_spun_on(db):
+    """Another process holds every free slot (its claim in flight): the answer looks
+    again after a short pause each time, then goes out once they are free."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = VirtualTime()
+    platform = RecordingSender("telegram", time, latency=0.001)
+    d = process(db, "host-a:1", time, platform)
+    other = Database(db.url, schema=db.schema)
+    trips = Trips(db)
+    try:
+        await answer(d, ["63000"])  # the budget's rows made
+        async with other.short_transaction() as s:
+            await s.execute(text("SELECT slot FROM send_slots FOR UPDATE"))
+            trips.take()
+            before = time.now()
+            sending = asyncio.ensure_future(answer(d, ["63001"]))
+            for _ in range(1000):  # a few tries while the slots stay held
+                if sum("send_slots" in q for q in trips.statements) >= 5:
+                    break
+                await asyncio.sleep(0.01)
+            assert not sending.done()
+            tries = sum("send_slots" in q for q in trips.take()[0])
+            paused = (time.now() - before).total_seconds()
+        assert paused >= (tries - 1) * CONTENDED_PAUSE_SECONDS
+        assert await sending == [[Outcome.SENT]]
+    finally:
+        await d.close()
+        await other.dispose()
