@@ -321,47 +321,45 @@ async def unit_stats(session: AsyncSession, unit: Unit, w: Window, *, cap: int) 
     return await unit_stats_counted(session, unit, w, cap=cap)
 
 
-MARK_COLUMNS = ["wk", "mo", "vq", "late"]
-# pm: the pair's own duty contact this period; then its household's marks.
-KEPT_SCOPE_COLUMNS = [*SCOPE_COLUMNS, "pm", *MARK_COLUMNS]
-KEPT_HOUSEHOLD_COLUMNS = ["household_id", "village_id", *MARK_COLUMNS]
+KEPT_SCOPE_COLUMNS = [*SCOPE_COLUMNS, "pm"]  # pm: the pair's own duty contact this period
+KEPT_HOUSEHOLD_COLUMNS = ["household_id", "village_id", "wk", "mo", "vq", "late"]
 
 
 def _kept_scope(path: str, w: Window) -> Select[Any]:
-    """The scope, each pairing with 1/0: its cadre contacted its household this period, and
-    its household's marks from the kept dates (`household_state`: the latest of every
-    cadre's): contacted in the period, in the month, visited in the quarter, and `late`: a
-    live duty contact is dated after `w.today` (then the dates cannot answer).
+    """The scope, each pairing with 1/0: its cadre contacted its household this period."""
+    cs = ContactState
+    return (
+        scope_select(path, w.today)
+        .add_columns(case((cs.last_contact_on >= w.contact_since, 1), else_=0).label("pm"))
+        .outerjoin(
+            cs, and_(cs.cadre_id == Pairing.cadre_id, cs.household_id == Pairing.household_id)
+        )
+    )
 
-    The marks ride on each pairing, read in the same pass, so neither the households' table
-    nor the sub-units' lines read `household_state` again."""
-    cs, hs = ContactState, HouseholdState
+
+def _kept_household_marks(scope: FromClause, w: Window) -> Select[Any]:
+    """One row per household in scope, from its kept dates (`household_state`: the latest of
+    every cadre's): contacted in the period, in the month, visited in the quarter (1/0), and
+    `late`: a live duty contact is dated after `w.today` (then the dates cannot answer)."""
+    hs = HouseholdState
     last = hs.last_contact_on
+    hh = (
+        select(scope.c.household_id, func.max(scope.c.village_id).label("village_id"))
+        .group_by(scope.c.household_id)
+        .subquery("hh")
+    )
 
     def mark(cond: Any) -> Any:
         return case((cond, 1), else_=0)
 
-    return (
-        scope_select(path, w.today)
-        .add_columns(
-            mark(cs.last_contact_on >= w.contact_since).label("pm"),
-            mark(last >= w.period_start).label("wk"),
-            mark(last >= w.contact_since).label("mo"),
-            mark(hs.last_visit_on >= w.visit_since).label("vq"),
-            mark(last > w.today).label("late"),
-        )
-        .outerjoin(
-            cs, and_(cs.cadre_id == Pairing.cadre_id, cs.household_id == Pairing.household_id)
-        )
-        .outerjoin(hs, hs.household_id == Pairing.household_id)
-    )
-
-
-def _kept_household_marks(scope: FromClause) -> Select[Any]:
-    """One row per household in scope with its marks (the same on each of its pairings)."""
     return select(
-        scope.c.household_id, *(func.max(scope.c[k]) for k in KEPT_HOUSEHOLD_COLUMNS[1:])
-    ).group_by(scope.c.household_id)
+        hh.c.household_id,
+        hh.c.village_id,
+        mark(last >= w.period_start),
+        mark(last >= w.contact_since),
+        mark(hs.last_visit_on >= w.visit_since),
+        mark(last > w.today),
+    ).select_from(hh.outerjoin(hs, hs.household_id == hh.c.household_id))
 
 
 async def _kept_sub_units(
@@ -396,9 +394,8 @@ async def _kept_sub_units(
             .select_from(hh.join(vm, vm.c.unit_id == hh.c.village_id))
             .group_by(vm.c.child_id)
         )
-        # The marks come with the scope's rows: no look-up in `hh` per household.
         elsewhere = (
-            select(cm.c.child_id, scope.c.household_id, scope.c.wk, scope.c.mo, scope.c.vq)
+            select(cm.c.child_id, scope.c.household_id)
             .select_from(
                 scope.join(cm, cm.c.unit_id == scope.c.cadre_unit_id).outerjoin(
                     vm, vm.c.unit_id == scope.c.village_id
@@ -408,8 +405,10 @@ async def _kept_sub_units(
             .distinct()
             .subquery("elsewhere")
         )
-        by_cadre = select(elsewhere.c.child_id, *_coverage_cols(elsewhere)).group_by(
-            elsewhere.c.child_id
+        by_cadre = (
+            select(elsewhere.c.child_id, *_coverage_cols(hh))
+            .select_from(elsewhere.join(hh, hh.c.household_id == elsewhere.c.household_id))
+            .group_by(elsewhere.c.child_id)
         )
         for stmt in (by_village, by_cadre):
             for r in await session.execute(stmt):
@@ -471,7 +470,7 @@ async def _unit_stats_kept(
     async with (
         materialized(session, KEPT_SCOPE_COLUMNS, _kept_scope(unit.path, w)) as sc,
         materialized(
-            session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(sc), key="household_id"
+            session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(sc, w), key="household_id"
         ) as hh,
     ):
         return await _kept_figures(session, unit, w, cap, sc, hh)
@@ -544,20 +543,16 @@ async def _kept_figures(
         await _kept_events(session, hh, w.today, st)
     else:
         await _per_household_sums(session, hh, *per_household, st)
-    # The scope's cadres, each once with its households missed this period: the four
-    # questions about cadres read this instead of grouping the scope's pairings each time.
-    # Only joined and filtered, by key: no statistics needed (ANALYZE).
-    per_cadre = select(
-        sc.c.cadre_id, func.sum(case((sc.c.pm == 0, 1), else_=0)).label("missing")
-    ).group_by(sc.c.cadre_id)
-    async with materialized(
-        session, ["cadre_id", "missing"], per_cadre, key="cadre_id", analyze=False
-    ) as cadres:
-        await _activity(session, cadres, hh, w, st)
-        missing = select(cadres).where(cadres.c.missing > 0).subquery("missing")
-        st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
-        st.on_leave_total, st.on_leave = await on_leave_in_scope(session, cadres, w.today, cap)
-        st.unreachable_total, st.unreachable = await unreachable_in_scope(session, cadres, cap)
+    await _activity(session, sc, hh, w, st)
+    missing = (
+        select(sc.c.cadre_id, func.count().label("missing"))
+        .where(sc.c.pm == 0)
+        .group_by(sc.c.cadre_id)
+        .subquery("missing")
+    )
+    st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
+    st.on_leave_total, st.on_leave = await on_leave_in_scope(session, sc, w.today, cap)
+    st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
     st.sub_units = await _kept_sub_units(session, unit, sc, hh)
     return st
 
@@ -602,7 +597,7 @@ async def _shared_kept(
             session, KEPT_SCOPE_COLUMNS, rscope, indexes=("village_id", "cadre_unit_id")
         ) as rsc,
         materialized(
-            session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(rsc), key="household_id"
+            session, KEPT_HOUSEHOLD_COLUMNS, _kept_household_marks(rsc, w), key="household_id"
         ) as rhh,
     ):
         if await session.scalar(select(func.max(rhh.c.late))):
