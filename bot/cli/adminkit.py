@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
@@ -25,6 +25,17 @@ def both(key: str, /, **params: Any) -> str:
 
 def say(key: str, /, *, file: TextIO | None = None, **params: Any) -> None:
     print(both(key, **params), file=file or sys.stdout, flush=True)
+
+
+T = TypeVar("T")
+
+
+def say_first(items: Sequence[T], show: Callable[[T], None], *, limit: int, more: str) -> None:
+    """`show` the first `limit` items, then the line `more` saying how many were left out."""
+    for item in items[:limit]:
+        show(item)
+    if len(items) > limit:
+        say(more, count=len(items) - limit)
 
 
 class AdminError(Exception):

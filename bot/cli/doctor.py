@@ -10,11 +10,17 @@ rewrote the drifted rows from the records.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.cli.adminkit import admin_command, both, open_db, say
+from bot.cli.adminkit import admin_command, both, open_db, say, say_first
 from bot.config import load_settings
 
+if TYPE_CHECKING:  # the command imports storage when it runs, not when the parser is built
+    from storage.contact_state import Drift, HouseholdDrift, MonthDrift, VillageDrift
+
+T = TypeVar("T")
 SHOWN = 20  # drifted pairs listed one by one; the rest are counted
 
 
@@ -57,66 +63,70 @@ async def _doctor(args: argparse.Namespace) -> int:
             months = await month_drift(session)
             households = await household_drift(session)
             villages = await village_drift(session)
-    if months:
-        say("doctor.months_drift", count=len(months))
-        for m in months[:SHOWN]:
-            mk, mt = m.kept or (0, 0, 0), m.recomputed or (0, 0, 0)
-            say(
-                "doctor.months_line",
-                household_id=m.household_id,
-                month=f"{m.month:%Y-%m}",
-                kept_n=mk[1],
-                kept_visits=mk[2],
-                true_n=mt[1],
-                true_visits=mt[2],
-            )
-        if len(months) > SHOWN:
-            say("doctor.more", count=len(months) - SHOWN)
-    if households:
-        say("doctor.households_drift", count=len(households))
-        for h in households[:SHOWN]:
-            hk, ht = h.kept or (None, None), h.recomputed or (None, None)
-            say(
-                "doctor.households_line",
-                household_id=h.household_id,
-                kept_contact=_day(hk[0]),
-                kept_visit=_day(hk[1]),
-                true_contact=_day(ht[0]),
-                true_visit=_day(ht[1]),
-            )
-        if len(households) > SHOWN:
-            say("doctor.more", count=len(households) - SHOWN)
-    if villages:
-        say("doctor.villages_drift", count=len(villages))
-        for v in villages[:SHOWN]:
-            say(
-                "doctor.villages_line",
-                village_id=v.village_id,
-                month=f"{v.month:%Y-%m}",
-                kept=v.kept,
-                true=v.recomputed,
-            )
-        if len(villages) > SHOWN:
-            say("doctor.more", count=len(villages) - SHOWN)
+    _listed("doctor.months_drift", months, _month_line)
+    _listed("doctor.households_drift", households, _household_line)
+    _listed("doctor.villages_drift", villages, _village_line)
     if not found and not months and not households and not villages:
         say("doctor.ok", pairs=pairs)
         return 0
     if not found:
         say("doctor.fix_hint")
         return 1
-    say("doctor.drift", count=len(found))
-    for d in found[:SHOWN]:
-        kept, true = d.kept or (None, None, None), d.recomputed or (None, None, None)
-        say(
-            "doctor.drift_line",
-            cadre_id=d.cadre_id,
-            household_id=d.household_id,
-            kept_call=_day(kept[0]),
-            kept_visit=_day(kept[1]),
-            true_call=_day(true[0]),
-            true_visit=_day(true[1]),
-        )
-    if len(found) > SHOWN:
-        say("doctor.more", count=len(found) - SHOWN)
+    _listed("doctor.drift", found, _pair_line)
     say("doctor.fix_hint")
     return 1
+
+
+def _listed(head: str, items: Sequence[T], line: Callable[[T], None]) -> None:
+    """A kind of drift: how many, then the first SHOWN one by one and how many more."""
+    if items:
+        say(head, count=len(items))
+        say_first(items, line, limit=SHOWN, more="doctor.more")
+
+
+def _pair_line(d: Drift) -> None:
+    kept, true = d.kept or (None, None, None), d.recomputed or (None, None, None)
+    say(
+        "doctor.drift_line",
+        cadre_id=d.cadre_id,
+        household_id=d.household_id,
+        kept_call=_day(kept[0]),
+        kept_visit=_day(kept[1]),
+        true_call=_day(true[0]),
+        true_visit=_day(true[1]),
+    )
+
+
+def _month_line(m: MonthDrift) -> None:
+    mk, mt = m.kept or (0, 0, 0), m.recomputed or (0, 0, 0)
+    say(
+        "doctor.months_line",
+        household_id=m.household_id,
+        month=f"{m.month:%Y-%m}",
+        kept_n=mk[1],
+        kept_visits=mk[2],
+        true_n=mt[1],
+        true_visits=mt[2],
+    )
+
+
+def _household_line(h: HouseholdDrift) -> None:
+    hk, ht = h.kept or (None, None), h.recomputed or (None, None)
+    say(
+        "doctor.households_line",
+        household_id=h.household_id,
+        kept_contact=_day(hk[0]),
+        kept_visit=_day(hk[1]),
+        true_contact=_day(ht[0]),
+        true_visit=_day(ht[1]),
+    )
+
+
+def _village_line(v: VillageDrift) -> None:
+    say(
+        "doctor.villages_line",
+        village_id=v.village_id,
+        month=f"{v.month:%Y-%m}",
+        kept=v.kept,
+        true=v.recomputed,
+    )

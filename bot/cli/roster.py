@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import make_url
 
 from bot.cli import adminkit
-from bot.cli.adminkit import AdminError, admin_command, say
+from bot.cli.adminkit import AdminError, admin_command, say, say_first
 from bot.config import load_settings
 from bot.roster.check import RowError
 from bot.roster.files import RosterFileError, read_roster, write_template
@@ -243,11 +243,7 @@ def _print_quota(key: str, issues: list[QuotaIssue]) -> None:
 
 
 def _first_then_more(items: Sequence[T], show: Callable[[T], None]) -> None:
-    """The first MAX_QUOTA_SHOWN items, then one line saying how many more there are."""
-    for item in items[:MAX_QUOTA_SHOWN]:
-        show(item)
-    if len(items) > MAX_QUOTA_SHOWN:
-        say("roster.quota_more", count=len(items) - MAX_QUOTA_SHOWN)
+    say_first(items, show, limit=MAX_QUOTA_SHOWN, more="roster.quota_more")
 
 
 def _leader(load: CadreLoad) -> dict[str, Any]:
