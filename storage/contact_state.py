@@ -15,6 +15,7 @@ household's last duty contact and home visit by any cadre (`household_state`);
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -90,23 +91,33 @@ async def kept_state(session: AsyncSession, cadres: CadreRange | None = None) ->
 async def check(session: AsyncSession, *, step: int = RANGE_CADRES) -> tuple[list[Drift], int]:
     """Every drifted (cadre, household) in key order, and how many pairs the contacts have,
     compared `step` cadre ids at a time."""
-    tops = [
-        await session.scalar(select(func.max(Contact.cadre_id))),
-        await session.scalar(select(func.max(ContactState.cadre_id))),
-    ]
-    top = max((int(t) for t in tops if t is not None), default=0)
+    top = await _top_id(session, (Contact.cadre_id, ContactState.cadre_id))
     found: list[Drift] = []
     pairs = 0
     for lo in range(0, top, step):
         cadres = (lo, lo + step)
         kept, true = await kept_state(session, cadres), await recomputed_state(session, cadres)
         pairs += len(true)
-        found += [
-            Drift(k[0], k[1], kept.get(k), true.get(k))
-            for k in sorted(kept.keys() | true.keys())
-            if kept.get(k) != true.get(k)
-        ]
+        found += [Drift(k[0], k[1], a, b) for k, a, b in _differences(kept, true)]
     return found, pairs
+
+
+async def _top_id(session: AsyncSession, columns: Sequence[Any]) -> int:
+    """The largest id in any of `columns` (0 when all are empty): where ranged reads stop."""
+    top = 0
+    for column in columns:
+        top = max(top, int(await session.scalar(select(func.max(column))) or 0))
+    return top
+
+
+def _differences(kept: dict[Any, Any], true: dict[Any, Any], missing: Any = None) -> list[Any]:
+    """(key, kept, recomputed) of every key whose two readings differ, in key order; a key
+    absent from one side reads as `missing` there."""
+    return [
+        (k, kept.get(k, missing), true.get(k, missing))
+        for k in sorted(kept.keys() | true.keys())
+        if kept.get(k, missing) != true.get(k, missing)
+    ]
 
 
 async def drift(session: AsyncSession) -> list[Drift]:
@@ -208,16 +219,10 @@ async def _by_household_ranges(
 ) -> list[tuple[Any, Any, Any]]:
     """(key, kept, recomputed) of every key whose two readings differ, in key order; both
     read `step` household ids at a time, up to the largest of `top`'s ids."""
-    last = 0
-    for column in top:
-        last = max(last, await session.scalar(select(func.max(column))) or 0)
     found: list[tuple[Any, Any, Any]] = []
-    for low in range(0, last, step):
+    for low in range(0, await _top_id(session, top), step):
         part = (low, low + step)
-        a, b = await kept(session, part), await true(session, part)
-        found += [
-            (k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)
-        ]
+        found += _differences(await kept(session, part), await true(session, part))
     return found
 
 
@@ -346,11 +351,7 @@ async def village_drift(session: AsyncSession) -> list[VillageDrift]:
             .group_by(cm.village_id, cm.month)
         )
     }
-    return [
-        VillageDrift(k[0], k[1], kept.get(k, 0), true.get(k, 0))
-        for k in sorted(kept.keys() | true.keys())
-        if kept.get(k, 0) != true.get(k, 0)
-    ]
+    return [VillageDrift(k[0], k[1], a, b) for k, a, b in _differences(kept, true, missing=0)]
 
 
 async def repair_villages(session: AsyncSession) -> int:
