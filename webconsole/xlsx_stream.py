@@ -16,7 +16,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import escape as _xml_escape
+
+
+def _xml_escape(s: str) -> str:
+    """&, < and > as entities, as xml.sax.saxutils.escape does (whose import pulls in
+    urllib.request and http.client: a twentieth of `bangfu export`'s start)."""
+    return s.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
 
 _EPOCH = date(1899, 12, 30)  # Excel's day 0 (1900 date system, past the leap-year bug)
 _EPOCH_ORD = _EPOCH.toordinal()

@@ -16,7 +16,6 @@ import aiohttp
 from bot.channels.base import SendError
 from bot.channels.wecom.api import WecomError
 from bot.channels.wecom.directory import Lookup, Member, find_userids
-from bot.channels.wecom.robot import RobotSender, mask_key
 from bot.channels.wecom.setup import api_for, check_wecom_settings
 from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, open_db, say
@@ -44,6 +43,7 @@ def normalize_key(raw: str) -> str | None:
 
 @admin_command
 async def _add_wecom(args: argparse.Namespace) -> int:
+    from bot.channels.wecom.robot import mask_key  # not for `wecom sync`
     from storage.people import register_group  # not for `wecom sync`: it declares 8 tables
 
     key = normalize_key(args.webhook_key)
@@ -84,6 +84,8 @@ async def _add_wecom(args: argparse.Namespace) -> int:
 
 async def _test_message(api_url: str, key: str, unit: str) -> int:
     """Send one short markdown through the robot, so a wrong key shows at once."""
+    from bot.channels.wecom.robot import RobotSender
+
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
         robot = RobotSender(session, base_url=api_url)
         try:

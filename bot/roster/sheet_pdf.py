@@ -6,8 +6,9 @@ supplies the glyphs, so no font file ships with bangfu and none is needed on the
 
 from __future__ import annotations
 
-import io
 import re
+import struct
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def _card(
         from PIL import Image
 
         # Greyscale, not reportlab's RGB for a 1-bit PNG: a third of the bytes to compress.
-        qr = Image.open(io.BytesIO(png)).convert("L")
+        # Built from the PNG's rows, not Image.open: opening a file first imports Pillow's
+        # format plugins (BMP, GIF, JPEG, PPM, PNG), a tenth of the PDF sheet's start.
+        qr = Image.frombytes("1", *png_rows(png)).convert("L")
         c.drawImage(reader(qr), x + pad, top - QR_SIDE, QR_SIDE, QR_SIDE)  # type: ignore[attr-defined]
         text_x = x + pad + QR_SIDE + pad
     width = x + w - pad - text_x
@@ -98,6 +101,21 @@ def _card(
     if row.link:
         c.setFont(MONO, 6.5)  # type: ignore[attr-defined]
         c.drawString(x + pad, y + pad, row.link)  # type: ignore[attr-defined]
+
+
+def png_rows(png: bytes) -> tuple[tuple[int, int], bytes]:
+    """(width, height) and the packed 1-bit rows of a PNG made by `cards.qr_png`.
+
+    Its layout is fixed (`cards._png_1bit`): IHDR, one IDAT, IEND; a filter byte of 0 before
+    each row of ceil(width / 8) bytes."""
+    width, height = struct.unpack(">II", png[16:24])
+    (length,) = struct.unpack(">I", png[33:37])  # IDAT follows the 8 + 25 bytes before it
+    if png[37:41] != b"IDAT":
+        raise ValueError("not a PNG made by cards.qr_png")
+    raw = zlib.decompress(png[41 : 41 + length])
+    stride = (width + 7) // 8
+    rows = b"".join(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)] for y in range(height))
+    return (width, height), rows
 
 
 def _wrap(text: str, font: str, size: float, width: float, measure: object) -> list[str]:

@@ -18,8 +18,10 @@ import hashlib
 import hmac
 import os
 import struct
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 BLOCK = 32  # WeCom pads to 32 bytes, not AES's 16
 
@@ -69,12 +71,17 @@ class WXBizMsgCrypt:
     """Signs, encrypts and decrypts WeCom callback messages for one app."""
 
     def __init__(self, token: str, encoding_aes_key: str, receive_id: str) -> None:
+        # cryptography only here: checking a key (`aes_key`, `bangfu wecom sync`'s settings
+        # check) does not import it, a quarter of that command's start.
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
         self.token = token
         self.key = aes_key(encoding_aes_key)
         self.receive_id = receive_id
+        self._new_cipher = lambda: Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
 
     def _cipher(self) -> Cipher[modes.CBC]:
-        return Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
+        return self._new_cipher()
 
     def check_signature(
         self, msg_signature: str, timestamp: str, nonce: str, encrypted: str
