@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.roster_rows import county_rows
-from bot.channels.wecom.api import WecomApi
+from bot.channels.wecom.api import PlainHttp, WecomApi, WecomError
 from bot.channels.wecom.directory import Member, find_userids
 from bot.cli import adminkit, main
 from bot.roster.files import write_rows_csv
@@ -144,7 +150,112 @@ def test_sync_of_an_unknown_or_fully_bound_unit(county, fake, capsys):
     assert "没有需要同步的干部" in capsys.readouterr().err
 
 
-async def test_rate_limit_waits_and_retries_paced_lookups():
+def test_sync_runs_without_aiohttp_or_cryptography(county, fake):
+    """`wecom sync` looks members up over the standard library's HTTP client: it binds the
+    same members as on aiohttp and never imports aiohttp or the callback's cipher."""
+    code = (
+        "import sys\nfrom bot.cli import main\n"
+        "status = main(['wecom', 'sync', '--per-second', '0'])\n"
+        "print(status, 'aiohttp' in sys.modules, 'cryptography' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "已绑定 2 名干部" in done.stdout
+    assert done.stdout.splitlines()[-1] == "0 False False"
+    accounts = query(county, select(ChatAccount.account_id))
+    assert sorted(a for (a,) in accounts) == ["liuyang", "zhangwei"]
+
+
+TRANSPORTS = ["aiohttp", "plain"]
+
+
+@asynccontextmanager
+async def _http(kind: str) -> AsyncIterator[aiohttp.ClientSession | PlainHttp]:
+    """The bot's aiohttp session, or the CLI's plain http.client one."""
+    if kind == "aiohttp":
+        async with aiohttp.ClientSession() as session:
+            yield session
+        return
+    plain = PlainHttp(timeout=5)
+    try:
+        yield plain
+    finally:
+        plain.close()
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+async def test_busy_is_retried_and_a_closed_port_refused_alike_on_both_transports(kind):
+    server = await FakeWecom(mobiles=dict(DIRECTORY)).start()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    def api(http: aiohttp.ClientSession | PlainHttp, url: str) -> WecomApi:
+        return WecomApi(
+            http,
+            base_url=url,
+            corp_id=server.corp_id,
+            secret=server.secret,
+            agent_id=server.agent_id,
+            sleep=sleep,
+        )
+
+    try:
+        async with _http(kind) as http:
+            server.inject["/cgi-bin/user/getuserid"] = [-1]  # 系统繁忙 once
+            data = await api(http, server.url).call(
+                "/cgi-bin/user/getuserid", {"mobile": "13000000000"}
+            )
+            assert data["userid"] == "zhangwei" and slept == [0.5]
+            with pytest.raises(WecomError) as err:
+                await api(http, "http://127.0.0.1:9").access_token()  # nobody listens there
+            assert (err.value.errcode, err.value.errmsg) == (None, "connection refused")
+            assert slept == [0.5, 0.5, 1.0]  # three attempts, backing off
+    finally:
+        await server.close()
+
+
+async def test_plain_http_reconnects_when_the_server_closed_the_kept_connection():
+    """A server that answers one request a connection and then closes it (as one does after
+    its keep-alive timeout): each lookup still gets its answer, on a new connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    accepted: list[int] = []
+
+    def serve() -> None:
+        for n in range(3):
+            conn, _ = listener.accept()
+            accepted.append(n)
+            with conn:
+                conn.recv(65536)
+                body = b'{"errcode": 0, "userid": "u%d"}' % n
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                conn.shutdown(socket.SHUT_RDWR)  # no "Connection: close": the client keeps it
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    plain = PlainHttp(timeout=5)
+    try:
+        url = f"http://127.0.0.1:{port}/cgi-bin/user/getuserid"
+        answers = [
+            await plain.exchange("POST", url, {"access_token": "t"}, b"{}") for _ in range(3)
+        ]
+    finally:
+        plain.close()
+        thread.join(5)
+        listener.close()
+    assert answers == [(200, {"errcode": 0, "userid": f"u{n}"}) for n in range(3)]
+    assert accepted == [0, 1, 2]
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+async def test_rate_limit_waits_and_retries_paced_lookups(kind):
     """45009 after three lookups a minute: the sync waits a minute and carries on."""
     server = await FakeWecom(mobiles=dict(DIRECTORY), lookups_per_minute=3).start()
     slept: list[float] = []
@@ -155,7 +266,7 @@ async def test_rate_limit_waits_and_retries_paced_lookups():
 
     members = [Member(i, f"干部{i}", f"1300000000{i}", "测试县") for i in range(5)]
     try:
-        async with aiohttp.ClientSession() as http:
+        async with _http(kind) as http:
             api = WecomApi(
                 http,
                 base_url=server.url,

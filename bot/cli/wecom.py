@@ -11,10 +11,8 @@ import re
 import sys
 from urllib.parse import parse_qs, urlsplit
 
-import aiohttp
-
 from bot.channels.base import SendError
-from bot.channels.wecom.api import WecomError
+from bot.channels.wecom.api import PlainHttp, WecomError
 from bot.channels.wecom.directory import Lookup, Member, find_userids
 from bot.channels.wecom.setup import api_for, check_wecom_settings
 from bot.cli import adminkit
@@ -84,6 +82,8 @@ async def _add_wecom(args: argparse.Namespace) -> int:
 
 async def _test_message(api_url: str, key: str, unit: str) -> int:
     """Send one short markdown through the robot, so a wrong key shows at once."""
+    import aiohttp
+
     from bot.channels.wecom.robot import RobotSender
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
@@ -102,6 +102,8 @@ HINTS = {40001, 40013, 60020, 48002, 81013, 40056}
 
 async def _check(args: argparse.Namespace) -> int:
     """Fetch a token (and send a test message): shows set-up mistakes before go-live."""
+    import aiohttp
+
     settings = load_settings()
     check_wecom_settings(settings.wecom)  # a ConfigError names the bad setting
     wc = settings.wecom
@@ -142,10 +144,13 @@ async def _sync(args: argparse.Namespace) -> int:
                 )
                 audit(s, at=now, actor="cli", action="wecom.sync", entity="cadre", count=len(found))
 
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        http = PlainHttp(timeout=15)  # JSON lookups one at a time: no aiohttp to import
+        try:
             lookup = await find_userids(
                 api_for(settings.wecom, http), members, per_second=args.per_second, found=bind
             )
+        finally:
+            http.close()
     return _sync_report(lookup, members, conflicts)
 
 

@@ -1,4 +1,5 @@
-"""The WeCom server API for a self-built app (自建应用), on aiohttp.
+"""The WeCom server API for a self-built app (自建应用), on aiohttp (or, for the directory's
+JSON lookups of `bangfu wecom sync`, on the standard library's http.client: `PlainHttp`).
 
 The access token is cached and refreshed before it expires and whenever WeCom says it is
 invalid or expired (40014/42001), once per call. A bad secret (40001) is never retried in a
@@ -16,9 +17,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
+if TYPE_CHECKING:
+    import http.client
+
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +31,6 @@ TOKEN_INVALID = {40014, 42001, 41001}  # invalid, expired, missing access_token
 SECRET_INVALID = {40001, 40013, 40091}  # bad secret, bad corp id, secret revoked
 BUSY = -1  # "系统繁忙": safe to retry, nothing was done
 RATE_LIMITED = {45009, 45033}  # frequency / concurrency limit
-# A 10 MB photo needs longer than a JSON call; the cadre waits for the answer meanwhile.
-MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=5, sock_read=20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,11 @@ class WecomError(Exception):
         self.status = status
 
 
-Reader = Callable[[aiohttp.ClientResponse], Awaitable[Any]]
+Reader = Callable[["aiohttp.ClientResponse"], Awaitable[Any]]
+
+
+class _Refused(Exception):
+    """The connection could not be made (refused, unreachable, no such host): retried."""
 
 
 async def _read_json(resp: aiohttp.ClientResponse) -> dict[str, Any]:
@@ -89,7 +96,7 @@ class WecomApi:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | PlainHttp,
         *,
         base_url: str,
         corp_id: str,
@@ -123,42 +130,75 @@ class WecomApi:
         method: str,
         path: str,
         params: dict[str, str],
-        payload: Callable[[], Any] | None = None,
+        *,
+        body: bytes | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
         read: Reader | None = None,
         client_timeout: aiohttp.ClientTimeout | None = None,
     ) -> Any:
         """One HTTP exchange, retried on refused connections, 5xx and "system busy".
 
-        `payload` builds the request body afresh for each attempt (a form is single-use);
-        `read` turns a 200 response into the result (default: its JSON object).
+        `body` is a JSON body; `form` builds a multipart form afresh for each attempt (a form
+        is single-use); `read` turns a 200 response into the result (default: its JSON
+        object). On `PlainHttp` only JSON bodies and answers go.
         """
-        read = read or _read_json
         for attempt in range(1, self.attempts + 1):
             retryable: WecomError
-            kw: dict[str, Any] = {"params": params}
-            if client_timeout is not None:
-                kw["timeout"] = client_timeout
-            if payload is not None:
-                kw["data"] = payload()
             try:
-                async with self.session.request(method, self.base_url + path, **kw) as resp:
-                    if resp.status >= 500:
-                        retryable = WecomError(None, f"HTTP {resp.status}", status=resp.status)
-                    elif resp.status != 200:
-                        raise WecomError(None, f"HTTP {resp.status}", status=resp.status)
-                    else:
-                        data = await read(resp)
-                        if not isinstance(data, dict) or data.get("errcode", 0) != BUSY:
-                            return data
-                        retryable = WecomError(BUSY, _errmsg(data))
-            except aiohttp.ClientConnectorError:
+                if isinstance(self.session, PlainHttp):
+                    status, data = await self.session.exchange(
+                        method, self.base_url + path, params, body
+                    )
+                else:
+                    status, data = await self._aiohttp(
+                        method, path, params, body, form, read, client_timeout
+                    )
+            except _Refused:
                 retryable = WecomError(None, "connection refused")
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                # Not retried here: the request may have been delivered already.
-                raise WecomError(None, type(exc).__name__) from None
+            else:
+                if status >= 500:
+                    retryable = WecomError(None, f"HTTP {status}", status=status)
+                elif status != 200:
+                    raise WecomError(None, f"HTTP {status}", status=status)
+                elif not isinstance(data, dict) or data.get("errcode", 0) != BUSY:
+                    return data
+                else:
+                    retryable = WecomError(BUSY, _errmsg(data))
             if attempt < self.attempts:
                 await self._sleep(self.backoff * 2 ** (attempt - 1))
         raise retryable
+
+    async def _aiohttp(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        body: bytes | None,
+        form: Callable[[], aiohttp.FormData] | None,
+        read: Reader | None,
+        client_timeout: aiohttp.ClientTimeout | None,
+    ) -> tuple[int, Any]:
+        """The status and, for a 200, what `read` made of the answer (not read otherwise)."""
+        import aiohttp  # the session's own library, loaded already
+
+        kw: dict[str, Any] = {"params": params}
+        if client_timeout is not None:
+            kw["timeout"] = client_timeout
+        if form is not None:
+            kw["data"] = form()
+        elif body is not None:
+            kw["data"] = aiohttp.BytesPayload(body, content_type="application/json")
+        session = cast("aiohttp.ClientSession", self.session)
+        try:
+            async with session.request(method, self.base_url + path, **kw) as resp:
+                if resp.status != 200:
+                    return resp.status, None
+                return 200, await (read or _read_json)(resp)
+        except aiohttp.ClientConnectorError:
+            raise _Refused from None
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            # Not retried here: the request may have been delivered already.
+            raise WecomError(None, type(exc).__name__) from None
 
     async def access_token(self) -> str:
         """The cached token, fetched when missing or about to expire."""
@@ -202,14 +242,11 @@ class WecomApi:
         Raises WecomError for any non-zero errcode; refreshes the token once if WeCom says
         it is invalid or expired.
         """
-        payload: Callable[[], Any] | None = form
-        if body is not None:
-            raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            payload = lambda: aiohttp.BytesPayload(raw, content_type="application/json")  # noqa: E731
+        raw = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         for refreshed in (False, True):
             token = await self.access_token()
             query = {"access_token": token, **(params or {})}
-            data = await self._http("POST", path, query, payload)
+            data = await self._http("POST", path, query, body=raw, form=form)
             code = data.get("errcode", 0)
             if code == 0:
                 return data
@@ -253,6 +290,8 @@ class WecomApi:
     async def upload_image(self, png: bytes, filename: str = "image.png") -> str:
         """media/upload a PNG; returns the media_id (valid three days)."""
 
+        import aiohttp
+
         def form() -> aiohttp.FormData:
             fd = aiohttp.FormData()
             fd.add_field("media", png, filename=filename, content_type="image/png")
@@ -282,3 +321,87 @@ class WecomApi:
                 continue
             raise WecomError(code if code else None, _errmsg(got) or "no file in the answer")
         raise AssertionError("unreachable")
+
+
+class PlainHttp:
+    """JSON calls over the standard library's http.client, one at a time on one kept-alive
+    connection, each in a worker thread.
+
+    For `bangfu wecom sync`, whose lookups are JSON calls made one after another: importing
+    aiohttp was a quarter of that command's start. Errors map as on aiohttp: a connection
+    that cannot be made is retried by the caller, anything else after the request went out
+    is a WecomError named after the exception (the request may have been delivered).
+    """
+
+    def __init__(self, *, timeout: float = 15.0) -> None:
+        self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+        self._where: tuple[str, str] = ("", "")
+        self._lock = asyncio.Lock()
+
+    async def exchange(
+        self, method: str, url: str, params: dict[str, str], body: bytes | None
+    ) -> tuple[int, Any]:
+        """The status and, for a 200, the answer's JSON object."""
+        async with self._lock:
+            return await asyncio.to_thread(self._exchange, method, url, params, body)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+        """The kept connection to `netloc` (and whether it was open already), else a new one."""
+        import http.client
+
+        if self._conn is not None and self._where == (scheme, netloc) and self._conn.sock:
+            return self._conn, True
+        self.close()
+        if scheme == "https":
+            import ssl
+
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                netloc, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        try:
+            conn.connect()
+        except OSError:  # refused, unreachable, no such host, or no answer in time
+            conn.close()
+            raise _Refused from None
+        self._conn, self._where = conn, (scheme, netloc)
+        return conn, False
+
+    def _exchange(
+        self, method: str, url: str, params: dict[str, str], body: bytes | None
+    ) -> tuple[int, Any]:
+        import http.client
+
+        parts = urlsplit(url)
+        target = f"{parts.path}?{urlencode(params)}"
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        while True:
+            conn, reused = self._connection(parts.scheme, parts.netloc)
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if reused:  # the server closed the kept connection meanwhile: a new one
+                    continue
+                raise WecomError(None, "RemoteDisconnected") from None
+            except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
+                self.close()
+                raise WecomError(None, type(exc).__name__) from None
+            if resp.status != 200:
+                return resp.status, None
+            try:
+                data = json.loads(raw)
+            except ValueError as exc:
+                raise WecomError(None, type(exc).__name__) from None
+            if not isinstance(data, dict):
+                raise WecomError(None, "not a JSON object")
+            return 200, data

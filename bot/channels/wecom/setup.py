@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.channels.wecom.api import WecomApi
+from bot.channels.wecom.api import PlainHttp, WecomApi
 from bot.channels.wecom.crypto import aes_key
 from bot.config import ConfigError
 
@@ -40,7 +40,7 @@ def check_wecom_settings(settings: WecomSettings) -> None:
         raise bad_setting("API_URL", "a URL such as https://qyapi.weixin.qq.com")
 
 
-def api_for(settings: WecomSettings, session: aiohttp.ClientSession) -> WecomApi:
+def api_for(settings: WecomSettings, session: aiohttp.ClientSession | PlainHttp) -> WecomApi:
     """The self-built app's API client for these settings, on `session`."""
     return WecomApi(
         session,
