@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from core.reminder_text import REMINDER, render_reminder
 from core.types import Button, Reply
 
 
@@ -20,6 +21,9 @@ def reply_to_payload(reply: Reply) -> dict[str, Any]:
 
 
 def payload_to_reply(payload: dict[str, Any]) -> Reply:
+    """The reply a payload stores; a reminder stored as its facts is rendered now."""
+    if REMINDER in payload:
+        payload = render_reminder(payload[REMINDER])
     rows = [
         [Button(label=str(b["label"]), data=str(b["data"])) for b in row]
         for row in payload.get("buttons", [])

@@ -307,6 +307,66 @@ async def _settle(
     return due
 
 
+# A duty found by the sweep, before it is a `Duty`: (row index, kind, key, due on, label).
+Found = tuple[int, str, str, date, str]
+
+
+async def staged_rows(
+    session: AsyncSession,
+    today: date,
+    policy: Policy,
+    cadres: CadreRange | None = None,
+    *,
+    plan: DayPlan | None = None,
+) -> tuple[Sequence[Any], list[list[Found]]]:
+    """The rows of `sweep_rows` and the duties due today found in them, in `staged_duties`'
+    order: one list per check before the events, the events, one per check after; each list
+    in row order (cadre, pairing). A row's first six fields are a `PairingRow`'s."""
+    if plan is None:
+        plan = await day_plan(session, today, policy)
+    if plan.idle:
+        return [], []
+    checks = (*plan.before, *plan.after)
+    rows = await sweep_rows(
+        session,
+        today=today,
+        duties=[(c.window, c.on) for c in checks],
+        event_households=plan.events.keys(),
+        event_days=plan.event_days,
+        cadres=cadres,
+    )
+    lasts = [c.window.last for c in checks]
+    found: list[list[Found]] = [[] for _ in checks]
+    events: list[Found] = []
+    unsure: list[tuple[int, int]] = []
+    plain = [c.on is None for c in checks]
+    for i, r in enumerate(rows):
+        for c, check in enumerate(checks):
+            if not plain[c] and not check.on.matches(r):  # type: ignore[union-attr]
+                continue
+            last = r[lasts[c]]
+            if last is not None and last >= check.window.since:
+                if last > check.window.until:
+                    unsure.append((i, c))
+                continue
+            key = f"{check.prefix}{r[0]}{check.suffix}"
+            found[c].append((i, check.kind, key, check.due_on, check.label))
+        for e in plan.events.get(r[3], ()):
+            visited = r[LAST_VISIT]  # a visit on or after the day: the last one tells
+            if visited is None or visited < e.occurred_on:
+                key = _key(EVENT, e.id, r[0], today)
+                events.append((i, EVENT, key, e.visit_due_on, e.kind))
+    if unsure:
+        for i, c in await _settle(session, checks, unsure, rows, cadres):
+            check = checks[c]
+            key = f"{check.prefix}{rows[i][0]}{check.suffix}"
+            found[c].append((i, check.kind, key, check.due_on, check.label))
+        for items in found:
+            items.sort(key=lambda item: item[0])  # back in row order (cadre, pairing)
+    n = len(plan.before)
+    return rows, [*found[:n], events, *found[n:]]
+
+
 async def staged_duties(
     session: AsyncSession,
     today: date,
@@ -320,53 +380,14 @@ async def staged_duties(
     `cadres` limits it to the pairings of one range of cadre ids (one chunk of a sweep);
     `plan` is the day's plan when the caller made it once for many chunks.
     """
-    if plan is None:
-        plan = await day_plan(session, today, policy)
-    if plan.idle:
-        return []
-    checks = (*plan.before, *plan.after)
-    rows = await sweep_rows(
-        session,
-        today=today,
-        duties=[(c.window, c.on) for c in checks],
-        event_households=plan.events.keys(),
-        event_days=plan.event_days,
-        cadres=cadres,
-    )
-    lasts = [c.window.last for c in checks]
-    found: list[list[tuple[int, Duty]]] = [[] for _ in checks]
-    events: list[Duty] = []
-    unsure: list[tuple[int, int]] = []
-    for i, r in enumerate(rows):
-        pairing: PairingRow | None = None
-        for c, check in enumerate(checks):
-            if check.on is not None and not check.on.matches(r):
-                continue
-            last = r[lasts[c]]
-            if last is not None and last >= check.window.since:
-                if last > check.window.until:
-                    unsure.append((i, c))
-                continue
-            pairing = pairing or PairingRow(*r[:6])
-            key = f"{check.prefix}{r[0]}{check.suffix}"
-            found[c].append((i, Duty(check.kind, key, pairing, check.due_on, check.label)))
-        for e in plan.events.get(r[3], ()):
-            visited = r[LAST_VISIT]  # a visit on or after the day: the last one tells
-            if visited is None or visited < e.occurred_on:
-                pairing = pairing or PairingRow(*r[:6])
-                key = _key(EVENT, e.id, r[0], today)
-                events.append(Duty(EVENT, key, pairing, e.visit_due_on, e.kind))
-    if unsure:
-        for i, c in await _settle(session, checks, unsure, rows, cadres):
-            check = checks[c]
-            key = f"{check.prefix}{rows[i][0]}{check.suffix}"
-            duty = Duty(check.kind, key, PairingRow(*rows[i][:6]), check.due_on, check.label)
-            found[c].append((i, duty))
-        for items in found:
-            items.sort(key=lambda item: item[0])  # back in row order (cadre, pairing)
-    duties = [d for items in found[: len(plan.before)] for _, d in items]
-    duties += events
-    duties += [d for items in found[len(plan.before) :] for _, d in items]
+    rows, groups = await staged_rows(session, today, policy, cadres, plan=plan)
+    pairings: dict[int, PairingRow] = {}
+    duties = []
+    for items in groups:
+        for i, kind, key, due_on, label in items:
+            if i not in pairings:
+                pairings[i] = PairingRow(*rows[i][:6])
+            duties.append(Duty(kind, key, pairings[i], due_on, label))
     return duties
 
 

@@ -11,20 +11,18 @@ hours (the dispatcher waits).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cache
 from typing import Any
 
-from core.buttons import SEP, ReportFor
+from core.buttons import ReportFor
 from core.daytext import day_label
 from core.i18n import normalize_lang, t
-from core.payload import reply_to_payload
 from core.policy import Policy, quiet_until
+from core.reminder_text import DUE, KEY, MAX_BUTTONS, MAX_LINES, reminder_data
 from core.types import Button, Reply
-from reminders.duties import EVENT, DayPlan, Duty, day_plan, staged_duties
+from reminders.duties import EVENT, DayPlan, Duty, Found, day_plan, staged_rows
 from storage.db import Database
 from storage.duties import (
     AccountRow,
@@ -35,11 +33,10 @@ from storage.duties import (
     prune_marks,
     reachable_accounts,
 )
-from storage.outbox import NewMessage, enqueue
-from storage.sweep_marks import claim_reminders, reminded
+from storage.outbox import NewMessage, enqueue_rows, pending_row
+from storage.sweep_marks import claim_digest, claim_reminders, reminded
 
-MAX_LINES = 30  # households listed in one message; the rest are counted
-MAX_BUTTONS = 24  # Telegram allows 100, a phone screen far fewer
+REMINDER_KIND = "reminder"  # the outbox rows' kind
 MARK_KEEP_DAYS = 400  # stages older than this can never be due again
 MAX_UNREACHABLE_IDS = 100  # ids listed with keep=False (an admin's first leads; all counted)
 CHUNK_CADRES = 2000  # cadres per chunk: bounds the sweep's memory whatever the county's size
@@ -130,111 +127,74 @@ def build_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) -> 
     )
 
 
-@cache
-def _reason_text(kind: str, label: str, due_on: date, overdue: bool, lang: str) -> str:
-    """`_reason` for one (kind, label, due day) — a sweep has few of them, so each once."""
-    duty = Duty(kind, "", _NO_PAIRING, due_on, label)
-    return _reason(duty, due_on + timedelta(days=1) if overdue else due_on, lang)
+# A duty as the sweep carries it and the outbox row stores it (core.reminder_text): due day
+# (ISO), head name, duty key, household id, village, kind, label.
+Item = tuple[str, str, str, int, str, str, str]
 
 
-_NO_PAIRING = PairingRow(0, 0, "", 0, "", "")
+@dataclass(slots=True)
+class _Chunk:
+    """What one chunk found: each cadre's name and items, and (when the caller wants
+    `CadreReminder`s) the sweep row of each duty key."""
+
+    rows: Any
+    day: date
+    names: dict[int, str] = field(default_factory=dict)
+    items: dict[int, list[Item]] = field(default_factory=dict)
+    dates: dict[str, date] = field(default_factory=dict)  # due days, ISO → date
+    row_of: dict[str, int] | None = None
 
 
-@cache
-def _texts(lang: str) -> tuple[str, str, str, str, str, str]:
-    """The reminder's templates in `lang`: greeting, line, more, footer, button, separator."""
-    keys = ("greeting", "line", "more", "footer", "button", "sep")
-    return tuple(t(f"reminders.{k}", lang) for k in keys)  # type: ignore[return-value]
+def _collect(day: date, rows: Any, groups: list[list[Found]], objects: bool) -> _Chunk:
+    """The found duties by cadre, each once as an `Item` (no `Duty`, no `PairingRow`)."""
+    chunk = _Chunk(rows, day)
+    iso: dict[date, str] = {}
+    names, by_cadre = chunk.names, chunk.items
+    for group in groups:
+        for i, kind, key, due_on, label in group:
+            r = rows[i]
+            cadre_id = r[1]
+            due = iso.get(due_on)
+            if due is None:
+                due = iso[due_on] = due_on.isoformat()
+            items = by_cadre.get(cadre_id)
+            if items is None:
+                items = by_cadre[cadre_id] = []
+                names[cadre_id] = r[2]
+            items.append((due, r[4], key, r[3], r[5], kind, label))
+    chunk.dates = {text: day for day, text in iso.items()}
+    if objects:
+        chunk.row_of = {key: i for group in groups for i, _, key, _, _ in group}
+    return chunk
 
 
-def render_reply(cadre_name: str, duties: list[Duty], today: date, lang: str) -> dict[str, Any]:
-    """`reply_to_payload(build_reply(...))`, the same payload, built with each template and
-    reason looked up once per sweep rather than once per line (the sweep's hot path)."""
-    greeting, line, more, footer, button, sep = _texts(lang)
-    by_household: dict[int, list[Duty]] = {}
-    for duty in sorted(duties, key=lambda d: (d.due_on, d.pairing.head_name, d.key)):
-        by_household.setdefault(duty.household_id, []).append(duty)
-    lines = [greeting.format(name=cadre_name)]
-    groups = list(by_household.items())
-    for _, items in groups[:MAX_LINES]:
-        p = items[0].pairing
-        reasons = sep.join(
-            _reason_text(d.kind, d.label, d.due_on, today > d.due_on, lang) for d in items
-        )
-        lines.append(line.format(household=p.head_name, village=p.village, reasons=reasons))
-    if len(groups) > MAX_LINES:
-        lines.append(more.format(count=len(groups) - MAX_LINES))
-    lines.append(footer)
-    payload: dict[str, Any] = {"text": "\n".join(lines)}
-    buttons = [
-        {
-            "label": button.format(household=items[0].pairing.head_name),
-            "data": f"{ReportFor.prefix}{SEP}{hid}",  # ReportFor(hid).pack(): an int fits
-        }
-        for hid, items in groups[:MAX_BUTTONS]
-    ]
-    if buttons:
-        payload["buttons"] = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return payload
-
-
-Render = Callable[[str, list[Duty], date, str], dict[str, Any]]
-
-
-def _reference_render(
-    cadre_name: str, duties: list[Duty], today: date, lang: str
-) -> dict[str, Any]:
-    return reply_to_payload(build_reply(cadre_name, duties, today, lang))
-
-
-def _messages(
+def _reminder(
+    chunk: _Chunk,
     cadre_id: int,
-    payload_for: dict[str, dict[str, Any]],
-    accounts: list[tuple[AccountRow, str]],
-    keys: list[str],
-    today: date,
+    items: list[Item],
+    rows: list[dict[str, Any]],
     not_before: datetime | None,
-    due_on: date,
-) -> tuple[NewMessage, ...]:
-    # The duty keys in the dedupe key: a later sweep that day may add new duties only.
-    digest = hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:12]
-    return tuple(
+) -> CadreReminder:
+    """A `CadreReminder` of one cadre's items and outbox rows (for callers that keep them)."""
+    assert chunk.row_of is not None
+    duties = []
+    for day, _, key, _, _, kind, label in items:
+        pairing = PairingRow(*chunk.rows[chunk.row_of[key]][:6])
+        duties.append(Duty(kind, key, pairing, chunk.dates[day], label))
+    messages = tuple(
         NewMessage(
-            dedupe_key=f"remind:{cadre_id}:{today}:{a.channel}:{a.account_id}:{digest}",
-            channel=a.channel,
-            chat_id=a.chat_id,
-            kind="reminder",
-            payload=payload_for[language],
+            dedupe_key=r["dedupe_key"],
+            channel=r["channel"],
+            chat_id=r["chat_id"],
+            kind=REMINDER_KIND,
+            payload=r["payload"],
             cadre_id=cadre_id,
             not_before=not_before,
-            due_on=due_on,  # the round goes out most overdue first
+            due_on=r["due_on"],
         )
-        for a, language in accounts
+        for r in rows
     )
-
-
-def _group(
-    duties: list[Duty],
-    accounts: dict[int, list[AccountRow]],
-    today: date,
-    lang: str,
-    not_before: datetime | None,
-    render: Render = render_reply,
-) -> list[CadreReminder]:
-    by_cadre: dict[int, list[Duty]] = {}
-    for duty in duties:
-        by_cadre.setdefault(duty.cadre_id, []).append(duty)
-    out = []
-    for cadre_id, items in sorted(by_cadre.items()):
-        accs = [(a, normalize_lang(a.language or lang)) for a in accounts[cadre_id]]
-        name = items[0].pairing.cadre_name
-        payloads = {language: render(name, items, today, language) for _, language in accs}
-        keys = [d.key for d in items]
-        # The message carries its earliest due date.
-        earliest = min(d.due_on for d in items)
-        msgs = _messages(cadre_id, payloads, accs, keys, today, not_before, earliest)
-        out.append(CadreReminder(cadre_id, name, tuple(items), msgs))
-    return out
+    return CadreReminder(cadre_id, chunk.names[cadre_id], tuple(duties), messages)
 
 
 @dataclass(slots=True)
@@ -249,10 +209,13 @@ class _Tally:
     messages: int = 0
     enqueued: int = 0
 
-    def add(self, reminders: list[CadreReminder], unreachable: list[int], keep: bool) -> None:
-        self.cadres += len(reminders)
-        self.duties += sum(len(r.duties) for r in reminders)
-        self.messages += sum(len(r.messages) for r in reminders)
+    def add(
+        self, reminders: list[CadreReminder], unreachable: list[int], counts: _Counts, keep: bool
+    ) -> None:
+        self.cadres += counts.cadres
+        self.duties += counts.duties
+        self.messages += counts.messages
+        self.enqueued += counts.enqueued
         self.unreachable_count += len(unreachable)
         if keep:
             self.kept += reminders
@@ -269,36 +232,95 @@ async def _sweep_chunk(
     lang: str,
     not_before: datetime | None,
     dry_run: bool,
-) -> tuple[list[CadreReminder], list[int], int]:
-    """One range of cadres: their reminders, the unreachable ones, and the rows enqueued."""
+    objects: bool,
+) -> tuple[list[CadreReminder], list[int], _Counts]:
+    """One range of cadres: one outbox row per cadre and account holding the cadre's new
+    duties (rendered when sent), the cadres with none, the counts; the reminders themselves
+    only with `objects`."""
     today = plan.today
     async with db.sessions() as session:
-        duties = await staged_duties(session, today, policy, cadres, plan=plan)
-        ids = {d.cadre_id for d in duties}
+        rows, groups = await staged_rows(session, today, policy, cadres, plan=plan)
+        chunk = _collect(today, rows, groups, objects)
+        ids = chunk.items.keys()
         # When many of a chunk's cadres owe something (a stage day), read its accounts by
         # range; when few do (only events), by their ids.
         by_range = len(ids) * 4 > cadres[1] - cadres[0]
         accounts = await (
             accounts_in(session, cadres) if by_range else reachable_accounts(session, ids)
         )
-        if dry_run:
-            done = await reminded(session, today, cadres)
-            duties = [d for d in duties if d.key not in done.get(d.cadre_id, ())]
-    unreachable = sorted({d.cadre_id for d in duties if not accounts.get(d.cadre_id)})
-    duties = [d for d in duties if accounts.get(d.cadre_id)]
+        done = await reminded(session, today, cadres) if dry_run else {}
+    for cadre_id, said in done.items():  # a preview leaves out what was said today
+        items = chunk.items.get(cadre_id)
+        if items is not None:
+            chunk.items[cadre_id] = [d for d in items if d[KEY] not in said]
+    unreachable = sorted(c for c, items in chunk.items.items() if items and c not in accounts)
+    keys = {c: [d[KEY] for d in items] for c, items in chunk.items.items() if c in accounts}
     if dry_run:
-        return _group(duties, accounts, today, lang, not_before), unreachable, 0
+        said_now = {c: sorted(set(k)) for c, k in keys.items() if k}
+        claimed = {c: (k, claim_digest(k)) for c, k in said_now.items()}
+        out, _, counts = _outbox_rows(chunk, claimed, accounts, at, lang, not_before)
+        return out, unreachable, counts
     # Each chunk claims and enqueues in its own transaction: a crash loses no claimed duty
     # (its messages commit with the marks), and a rerun resumes with the chunks not done.
     async with db.transaction() as session:
-        keys: dict[int, list[str]] = {}
-        for d in duties:
-            keys.setdefault(d.cadre_id, []).append(d.key)
         claimed = await claim_reminders(session, keys, stage_on=today, now=at, cadres=cadres)
-        duties = [d for d in duties if d.key in claimed.get(d.cadre_id, ())]
-        reminders = _group(duties, accounts, today, lang, not_before)
-        enqueued = await enqueue(session, [m for r in reminders for m in r.messages], now=at)
-    return reminders, unreachable, enqueued
+        out, rows, counts = _outbox_rows(chunk, claimed, accounts, at, lang, not_before)
+        counts.enqueued = await enqueue_rows(session, rows)
+    return out, unreachable, counts
+
+
+@dataclass(slots=True)
+class _Counts:
+    cadres: int = 0
+    duties: int = 0
+    messages: int = 0
+    enqueued: int = 0
+
+
+def _outbox_rows(
+    chunk: _Chunk,
+    claimed: dict[int, tuple[list[str], str]],
+    accounts: dict[int, list[AccountRow]],
+    at: datetime,
+    lang: str,
+    not_before: datetime | None,
+) -> tuple[list[CadreReminder], list[dict[str, Any]], _Counts]:
+    """One outbox row per claiming cadre and account: the claimed items, to render when
+    sent, most overdue first in the round (due_on: the earliest due day)."""
+    day = chunk.day
+    out: list[CadreReminder] = []
+    rows: list[dict[str, Any]] = []
+    counts = _Counts()
+    for cadre_id, (new, digest) in sorted(claimed.items()):
+        items = chunk.items[cadre_id]
+        if len(new) != len(items):  # some were said earlier today
+            wanted = set(new)
+            items = [d for d in items if d[KEY] in wanted]
+        earliest = chunk.dates[min(d[DUE] for d in items)]
+        name = chunk.names[cadre_id]
+        mine = []
+        for a in accounts[cadre_id]:
+            language = normalize_lang(a.language or lang)
+            mine.append(
+                pending_row(
+                    f"remind:{cadre_id}:{day}:{a.channel}:{a.account_id}:{digest}",
+                    a.channel,
+                    a.chat_id,
+                    REMINDER_KIND,
+                    reminder_data(name, day, language, items),
+                    now=at,
+                    cadre_id=cadre_id,
+                    not_before=not_before,
+                    due_on=earliest,  # the round goes out most overdue first
+                )
+            )
+        counts.cadres += 1
+        counts.duties += len(items)
+        counts.messages += len(mine)
+        rows += mine
+        if chunk.row_of is not None:
+            out.append(_reminder(chunk, cadre_id, items, mine, not_before))
+    return out, rows, counts
 
 
 async def run_sweep(
@@ -337,11 +359,10 @@ async def run_sweep(
             cadres = await cadre_chunk(session, after=after, size=size)
         if cadres is None:
             break
-        reminders, unreachable, enqueued = await _sweep_chunk(
-            db, cadres, at, plan, policy, lang, not_before, dry_run
+        reminders, unreachable, counts = await _sweep_chunk(
+            db, cadres, at, plan, policy, lang, not_before, dry_run, keep or each is not None
         )
-        tally.add(reminders, unreachable, keep)
-        tally.enqueued += enqueued
+        tally.add(reminders, unreachable, counts, keep)
         if each is not None:
             for reminder in reminders:
                 each(reminder)

@@ -50,29 +50,63 @@ class NewMessage:
     due_on: date | None = None  # a reminder's most overdue duty: claimed first
 
 
+def pending_row(
+    dedupe_key: str,
+    channel: str,
+    chat_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    cadre_id: int | None = None,
+    group_id: int | None = None,
+    not_before: datetime | None = None,
+    due_on: date | None = None,
+) -> dict[str, Any]:
+    """The row `enqueue` inserts for one message (for `enqueue_rows`)."""
+    return {
+        "dedupe_key": dedupe_key,
+        "channel": channel,
+        "chat_id": chat_id,
+        "kind": kind,
+        "payload": payload,
+        "cadre_id": cadre_id,
+        "group_id": group_id,
+        "due_on": due_on,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+        "claimed_by": "",
+        "last_error": "",
+    }
+
+
+async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert `pending_row`s, skipping any whose dedupe_key exists; how many were new.
+
+    One JSON text a statement, counted without RETURNING: a sweep enqueues 100,000s."""
+    return await insert_many_ignore(session, _T, rows, ["dedupe_key"])
+
+
 async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *, now: datetime) -> int:
     """Insert messages, skipping any whose dedupe_key exists; returns how many were new."""
     rows = [
-        {
-            "dedupe_key": m.dedupe_key,
-            "channel": m.channel,
-            "chat_id": m.chat_id,
-            "kind": m.kind,
-            "payload": m.payload,
-            "cadre_id": m.cadre_id,
-            "group_id": m.group_id,
-            "due_on": m.due_on,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": m.not_before or now,
-            "created_at": now,
-            "claimed_by": "",
-            "last_error": "",
-        }
+        pending_row(
+            m.dedupe_key,
+            m.channel,
+            m.chat_id,
+            m.kind,
+            m.payload,
+            now=now,
+            cadre_id=m.cadre_id,
+            group_id=m.group_id,
+            not_before=m.not_before,
+            due_on=m.due_on,
+        )
         for m in messages
     ]
-    # One JSON text a statement, counted without RETURNING: a sweep enqueues 100,000s.
-    return await insert_many_ignore(session, _T, rows, ["dedupe_key"])
+    return await enqueue_rows(session, rows)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,15 @@ _LOCK = zlib.crc32(b"bangfu.sweep_marks")  # taken by every sweep's claims, what
 _T: Table = ReminderMark.__table__  # type: ignore[assignment]
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def claim_digest(keys: Sequence[str]) -> str:
+    """What names a claim of these (sorted) duty keys in its mark and its messages."""
+    return _digest("\n".join(keys))
+
+
 async def reminded(
     session: AsyncSession, stage_on: date, cadres: CadreRange
 ) -> dict[int, set[str]]:
@@ -48,20 +57,21 @@ async def claim_reminders(
     stage_on: date,
     now: datetime,
     cadres: CadreRange,
-) -> dict[int, set[str]]:
+) -> dict[int, tuple[list[str], str]]:
     """Claim each cadre's duty keys (cadres of the range) not reminded yet on this day;
-    returns the keys claimed now, by cadre (cadres with none left out)."""
+    returns the keys claimed now, sorted, with their `claim_digest`, by cadre (cadres with
+    none left out)."""
     await hold_write_lock(session, _LOCK, _T.name)
     done = await reminded(session, stage_on, cadres)
     rows = []
-    claimed: dict[int, set[str]] = {}
+    claimed: dict[int, tuple[list[str], str]] = {}
     for cadre_id, keys in sorted(duties.items()):
-        seen = done.get(cadre_id, ())
-        new = sorted({k for k in keys if k not in seen})
+        seen = done.get(cadre_id)
+        new = sorted(set(keys) if seen is None else {k for k in keys if k not in seen})
         if not new:
             continue
         text = "\n".join(new)
-        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        digest = _digest(text)
         rows.append(
             {
                 "key": f"remind:{cadre_id}:{stage_on}:{digest}",
@@ -71,6 +81,6 @@ async def claim_reminders(
                 "duties": text,
             }
         )
-        claimed[cadre_id] = set(new)
+        claimed[cadre_id] = (new, digest)
     await insert_many_ignore(session, _T, rows, ["key"])
     return claimed

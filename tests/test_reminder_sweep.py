@@ -59,7 +59,7 @@ async def test_english_account_gets_english_text(db):
         await f.account(s, who, language="en")
     await run_sweep(db, NOV_20, POLICY)
     (row,) = await _outbox(db)
-    assert "contact due by Mon 30 Nov" in row.payload["text"]
+    assert "contact due by Mon 30 Nov" in payload_to_reply(row.payload).text
 
 
 async def test_nothing_on_a_day_without_stages(db):
@@ -206,7 +206,7 @@ async def test_festival_and_farming_stages_and_their_windows(db):
         (missed.id, "visit", ""),
     }
     (_, row) = await _outbox(db)
-    assert "秋收农忙必访，10月8日（周四）前" in row.payload["text"]
+    assert "秋收农忙必访，10月8日（周四）前" in payload_to_reply(row.payload).text
 
 
 async def test_overdue_event_says_so(db):
@@ -220,4 +220,4 @@ async def test_overdue_event_says_so(db):
         await f.contact(s, who, home, "visit", date(2026, 11, 9))  # before the event: no use
     await run_sweep(db, datetime(2026, 11, 13, 9, tzinfo=TZ), policy)
     (row,) = await _outbox(db)
-    assert "重病，入户已逾期，应于11月12日（周四）前" in row.payload["text"]
+    assert "重病，入户已逾期，应于11月12日（周四）前" in payload_to_reply(row.payload).text

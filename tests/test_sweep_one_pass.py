@@ -19,14 +19,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.i18n import normalize_lang
+from core.payload import payload_to_reply, reply_to_payload
 from core.policy import Policy
 from core.programme import OccasionPolicy
 from reminders.duties import Duty, staged_duties, staged_duties_per_kind
-from reminders.sweep import _group, _reference_render, run_sweep
+from reminders.sweep import build_reply, run_sweep
 from storage import sweep_rows
 from storage.db import Database
 from storage.duties import reachable_accounts
 from storage.models import Contact, Event
+from storage.sweep_marks import claim_digest
 from tests import factories as f
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -149,18 +152,25 @@ def _facts(duties: list[Duty]) -> list[tuple[Any, ...]]:
 
 
 async def _reference_messages(db: Database, day: date, policy: Policy) -> list[Any]:
+    """(dedupe key, chat, earliest due day, payload) of each message, from one query per
+    duty kind and `build_reply`: what the former sweep enqueued, text included."""
     async with db.sessions() as s:
         duties = await staged_duties_per_kind(s, day, policy)
         accounts = await reachable_accounts(s, {d.cadre_id for d in duties})
-    duties = [d for d in duties if accounts.get(d.cadre_id)]
-    return sorted(
-        (
-            m
-            for r in _group(duties, accounts, day, "zh", None, _reference_render)
-            for m in r.messages
-        ),
-        key=lambda m: m.dedupe_key,
-    )
+    by_cadre: dict[int, list[Duty]] = {}
+    for d in duties:
+        if accounts.get(d.cadre_id):
+            by_cadre.setdefault(d.cadre_id, []).append(d)
+    out = []
+    for cadre_id, items in by_cadre.items():
+        digest = claim_digest(sorted(d.key for d in items))
+        for a in accounts[cadre_id]:
+            lang = normalize_lang(a.language or "zh")
+            reply = build_reply(items[0].pairing.cadre_name, items, day, lang)
+            key = f"remind:{cadre_id}:{day}:{a.channel}:{a.account_id}:{digest}"
+            due = min(d.due_on for d in items)
+            out.append((key, a.chat_id, due, reply_to_payload(reply)))
+    return sorted(out, key=lambda m: m[0])
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -183,7 +193,11 @@ async def test_one_pass_sweep_equals_one_query_per_duty_kind(
             kinds |= {fact[1] for fact in expected}
             at = datetime(day.year, day.month, day.day, 9, tzinfo=TZ)
             swept = await run_sweep(db, at, policy, dry_run=True, chunk=4)
-            messages = sorted(swept.messages, key=lambda m: m.dedupe_key)
+            # Rendered as the dispatcher renders them when sending: build_reply's text.
+            messages = sorted(
+                (m.dedupe_key, m.chat_id, m.due_on, reply_to_payload(payload_to_reply(m.payload)))
+                for m in swept.messages
+            )
             assert messages == await _reference_messages(db, day, policy), (name, day)
     # Every duty kind was found on some day (the comparison is not between empty lists).
     assert kinds == {"contact", "visit", "festival", "farming", "event", "birthday", "party_day"}
