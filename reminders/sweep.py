@@ -7,6 +7,11 @@ and claim holding its duty keys, storage.sweep_marks) in the same transaction th
 message, so a rerun, or a second process sweeping at the same time, finds nothing new to say.
 In quiet hours the sweep still runs, but its messages carry not_before = the end of the quiet
 hours (the dispatcher waits).
+
+A message's row holds the cadre's claimed duties, not their text (core.reminder_text): the
+dispatcher renders it when it sends, as `build_reply` here would (the reference, tested).
+The sweep handles the found duties as plain tuples, one pass per cadre; `Duty` and
+`NewMessage` objects are made only for a caller that keeps the reminders or sees each.
 """
 
 from __future__ import annotations
