@@ -28,6 +28,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -170,11 +171,19 @@ def warm_up(tree: Path, env: dict[str, str], argv: list[str]) -> None:
 
 def run_mode(tree: Path, repeat: int, against: Path | None = None) -> None:
     sys.path.insert(0, str(tree))
+    tmp = Path(tempfile.mkdtemp(prefix="bangfu-cli-"))
+    try:
+        _run_in(tree, tmp, repeat, against)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_in(tree: Path, tmp: Path, repeat: int, against: Path | None) -> None:
+    """The small county in `tmp`, then every command measured against it."""
     from bench.roster_rows import county_rows
     from bot.roster.files import write_rows_csv
     from storage.migrate import upgrade
 
-    tmp = Path(tempfile.mkdtemp(prefix="bangfu-cli-"))
     url = f"sqlite:///{tmp / 'b.db'}"
     upgrade(url)
     env = {
@@ -255,16 +264,20 @@ def main() -> None:
     global PYCACHE
     if not args.no_cache:
         PYCACHE = Path(tempfile.mkdtemp(prefix="bangfu-pyc-"))
-    print(f"tree: {args.tree}; bytecode {'cached in ' + str(PYCACHE) if PYCACHE else 'not cached'}")
-    if args.run:
-        run_mode(args.tree, args.repeat, args.against)
-        return
-    _header("building the parser and parsing (python -X importtime)", args.repeat)
-    for argv in PARSES:
+    print(f"tree: {args.tree}; bytecode {'cached' if PYCACHE else 'not cached'}")
+    try:
+        if args.run:
+            run_mode(args.tree, args.repeat, args.against)
+            return
+        _header("building the parser and parsing (python -X importtime)", args.repeat)
+        for argv in PARSES:
+            if PYCACHE is not None:
+                import_seconds(args.tree, argv)  # unmeasured: writes the bytecode
+            runs = [import_seconds(args.tree, argv) for _ in range(args.repeat)]
+            _row(" ".join(argv), runs, "-")
+    finally:
         if PYCACHE is not None:
-            import_seconds(args.tree, argv)  # unmeasured: writes the bytecode
-        runs = [import_seconds(args.tree, argv) for _ in range(args.repeat)]
-        _row(" ".join(argv), runs, "-")
+            shutil.rmtree(PYCACHE, ignore_errors=True)
 
 
 if __name__ == "__main__":
