@@ -28,6 +28,7 @@ from handlers.groups import handle_group
 from handlers.inputs import storable
 from storage.conversations import (
     ConversationState,
+    account_and_conversation,
     load_for_update,
     mark_processed,
     save_conversation,
@@ -95,11 +96,15 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
         session, str(inbound.channel), inbound.message_id, now
     ):
         return []  # a redelivery: already handled
-    # One query for the account: its language, whether it had blocked us, its cadre.
-    view = await account_view(session, str(inbound.channel), inbound.account_id)
-    lang = normalize_lang((view.language if view else "") or inbound.language)
+    # One query for the account: its language, whether it had blocked us, its cadre; in a
+    # private chat the conversation row (locked) with it.
+    channel, account_id = str(inbound.channel), inbound.account_id
     if inbound.is_group:
+        view = await account_view(session, channel, account_id)
+        lang = normalize_lang((view.language if view else "") or inbound.language)
         return await handle_group(session, ctx, inbound, lang, now)
+    view, loaded = await account_and_conversation(session, channel, account_id)
+    lang = normalize_lang((view.language if view else "") or inbound.language)
     cadre = view.cadre if view else None
     if cadre is None:
         replies = await enrol.enrol_cadre(session, ctx, inbound, lang, now)
@@ -111,7 +116,7 @@ async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list
     # Writing to us again means the account is reachable again (it had blocked the bot).
     if view is not None and view.blocked:
         await clear_blocked(session, str(inbound.channel), inbound.account_id)
-    conv = await load_for_update(session, str(inbound.channel), inbound.account_id, now)
+    conv = loaded or await load_for_update(session, channel, account_id, now)
     turn = Turn(
         session=session,
         ctx=ctx,

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import execute_core
 from storage.dialect import insert_ignore, insert_ignore_for, is_postgres
 from storage.models import ChatAccount, Conversation, ProcessedMessage
+from storage.people import AccountView, account_view_query, view_of
 
 
 async def mark_processed(
@@ -79,6 +80,56 @@ def _save() -> Any:
         )
         .values({name: bindparam(name) for name in _STATE_COLUMNS})
     )
+
+
+@functools.cache
+def _account_and_conversation(postgres: bool) -> Any:
+    """The account view with the conversation's columns (NULL when it has no row yet).
+
+    PostgreSQL locks the conversation row in a LATERAL subquery (FOR UPDATE may not name
+    the nullable side of an outer join); SQLite has no row locks (the transaction took the
+    one write lock with the update's first statement) and joins the table.
+    """
+    table = cast(Table, Conversation.__table__)
+    accounts = cast(Table, ChatAccount.__table__)
+    state = [table.c.account_id, *(table.c[name] for name in _STATE_COLUMNS)]
+    query = account_view_query()
+    if postgres:
+        conv = (
+            select(*state)
+            .where(
+                table.c.channel == accounts.c.channel,
+                table.c.account_id == accounts.c.account_id,
+            )
+            .with_for_update()
+            .lateral("conv")
+        )
+        return query.add_columns(*conv.c).outerjoin(conv, true())
+    joined = (table.c.channel == accounts.c.channel) & (table.c.account_id == accounts.c.account_id)
+    return query.add_columns(*state).outerjoin(table, joined)
+
+
+async def account_and_conversation(
+    session: AsyncSession, channel: str, account_id: str
+) -> tuple[AccountView | None, ConversationState | None]:
+    """The account view and its conversation, locked for this transaction, in one query.
+
+    (None, None) for an unknown account; the conversation is None when it has no row yet
+    (`load_for_update` creates it). What a private chat's update reads first.
+    """
+    params = {"channel": channel, "account_id": account_id}
+    statement = _account_and_conversation(is_postgres(session))
+    row = (await execute_core(session, statement, params)).first()
+    if row is None:
+        return None, None
+    view = view_of(row)
+    present, flow, step, draft, updated_at, expires_at, last_record = row[-7:]
+    if present is None:
+        return view, None
+    conv = ConversationState(
+        channel, account_id, flow, step, draft or {}, updated_at, expires_at, last_record or {}
+    )
+    return view, conv
 
 
 async def load_for_update(

@@ -80,11 +80,22 @@ async def account_view(session: AsyncSession, channel: str, account_id: str) -> 
     """The account's language, blocked flag and active cadre in one query; None if unknown."""
     params = {"channel": channel, "account_id": account_id}
     row = (await execute_core(session, _account_view(), params)).first()
-    if row is None:
-        return None
-    language, blocked_at, cadre_id, name, unit_id, leave_until = row
+    return None if row is None else view_of(row)
+
+
+ACCOUNT_VIEW_COLUMNS = 6  # the leading columns of `_account_view()` that `view_of` reads
+
+
+def view_of(row: Any) -> AccountView:
+    """The AccountView in the first `ACCOUNT_VIEW_COLUMNS` columns of a row."""
+    language, blocked_at, cadre_id, name, unit_id, leave_until = row[:ACCOUNT_VIEW_COLUMNS]
     cadre = None if cadre_id is None else CadreView(cadre_id, name, unit_id, leave_until)
     return AccountView(language=language or "", blocked=blocked_at is not None, cadre=cadre)
+
+
+def account_view_query() -> Any:
+    """The account view's statement (built once), for a query that reads more with it."""
+    return _account_view()
 
 
 async def bind_account(

@@ -20,7 +20,7 @@ from tests.flowkit import CRASH, World, bound_world, conversation, saved_records
 
 
 class Meet:
-    """Wraps load_for_update so that two armed turns load the conversation at the same
+    """Wraps the conversation's load so that two armed turns load it at the same
     moment when the database lets them (a turn the database holds back, e.g. behind
     SQLite's write lock, goes on alone after a short wait)."""
 
@@ -63,8 +63,8 @@ async def twin(request: pytest.FixtureRequest, db: Database, monkeypatch: pytest
     # A second process: its own engine and pool, and no lock shared with the first.
     other_db = Database(db.url, schema=db.schema)
     monkeypatch.setattr(handlers.core, "_lock_for", lambda inbound: asyncio.Lock())
-    meet = Meet(handlers.core.load_for_update)
-    monkeypatch.setattr(handlers.core, "load_for_update", meet)
+    meet = Meet(handlers.core.account_and_conversation)
+    monkeypatch.setattr(handlers.core, "account_and_conversation", meet)
     try:
         yield Twin(world, Chat(replace(world.ctx, db=other_db), log=[]), meet)
     finally:

@@ -16,8 +16,8 @@ from tests.flowkit import bound_world, count
 
 # BEGIN is implicit on both drivers and not counted by SQLAlchemy's cursor events; COMMIT
 # is counted separately by the "commit" event.
-REPORT_STATEMENTS = 5
-CONFIRM_STATEMENTS = 6
+REPORT_STATEMENTS = 4
+CONFIRM_STATEMENTS = 5
 
 
 class Trips:
