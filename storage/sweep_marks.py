@@ -14,15 +14,16 @@ import zlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Table, select
+from sqlalchemy import Executable, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import hold_write_lock, insert_many_ignore
+from storage.dialect import hold_write_lock, insert_many_ignore, is_postgres
 from storage.duties import CadreRange
 from storage.models import ReminderMark
 
 _LOCK = zlib.crc32(b"bangfu.sweep_marks")  # taken by every sweep's claims, whatever the day
 _T: Table = ReminderMark.__table__  # type: ignore[assignment]
+_BY_CADRE = "ix_reminder_marks_cadre_stage"  # (cadre_id, stage_on)
 
 
 def _digest(text: str) -> str:
@@ -38,12 +39,20 @@ async def reminded(
     session: AsyncSession, stage_on: date, cadres: CadreRange
 ) -> dict[int, set[str]]:
     """The duty keys reminded for stages on this day, by cadre (of a range of cadres)."""
-    stmt = select(ReminderMark.cadre_id, ReminderMark.duties).where(
+    stmt: Executable = select(ReminderMark.cadre_id, ReminderMark.duties).where(
         ReminderMark.cadre_id > cadres[0],
         ReminderMark.cadre_id <= cadres[1],
         ReminderMark.stage_on == stage_on,
         ReminderMark.duties.is_not(None),
     )
+    if not is_postgres(session):
+        # SQLite would take the day's index and read every mark of the day for each chunk
+        # (a sweep's chunks then read its own marks over and over: 8 million at 1M
+        # pairings); through (cadre_id, stage_on) it reads only the chunk's.
+        stmt = text(
+            f"SELECT cadre_id, duties FROM {_T.name} INDEXED BY {_BY_CADRE} WHERE cadre_id > :lo"
+            " AND cadre_id <= :hi AND stage_on = :day AND duties IS NOT NULL"
+        ).bindparams(lo=cadres[0], hi=cadres[1], day=stage_on.isoformat())
     out: dict[int, set[str]] = {}
     for cadre_id, duties in (await session.execute(stmt)).all():
         out.setdefault(cadre_id, set()).update(str(duties).split("\n"))
