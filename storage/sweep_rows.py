@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import is_postgres
 from storage.duties import CadreRange, _last_on
 from storage.models import Cadre, Contact, ContactState, Event, Household, Pairing, Unit
 from storage.models.household import HOUSEHOLD_EXITED
@@ -114,6 +115,12 @@ async def sweep_rows(
         maybe.append(Pairing.household_id.in_(sorted(set(event_households))))
     if not maybe:
         return []
+    state_household: Any = ContactState.household_id
+    if not is_postgres(session):
+        # SQLite would probe the kept state through its (household, cadre) index, one random
+        # page each; read by its primary key (cadre, household) instead, a chunk's cadres'
+        # states lie together (a million pairings: 3.9 s of SQLite → 3.3 s).
+        state_household = ContactState.household_id + 0
     due = (
         select(
             Pairing.id.label("pairing_id"),
@@ -129,7 +136,7 @@ async def sweep_rows(
             ContactState,
             and_(
                 ContactState.cadre_id == Pairing.cadre_id,
-                ContactState.household_id == Pairing.household_id,
+                state_household == Pairing.household_id,
             ),
         )
         .where(
