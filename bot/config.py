@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -207,7 +208,8 @@ class Settings(BaseModel):
 
     database_url: str = "sqlite+aiosqlite:///bangfu.db"
     # PostgreSQL only: the schema to use (search_path), when several deployments share
-    # one database; empty means the server's default (public).
+    # one database; empty means the server's default (public). The bot, `bangfu db
+    # upgrade` and every admin command use it (bot/database.py); ignored on SQLite.
     database_schema: str = ""
     # PostgreSQL only: connections a process keeps for handling (as many again may open
     # under load) and, as many again, for conversation locks: up to 3× this per process.
@@ -243,6 +245,16 @@ class Settings(BaseModel):
     def _names(cls, v: Any) -> Any:
         if isinstance(v, str):
             return tuple(name.strip() for name in v.split(",") if name.strip())
+        return v
+
+    @field_validator("database_schema")
+    @classmethod
+    def _schema_name(cls, v: str) -> str:
+        # Used unquoted in search_path, pg_dump's --schema and CREATE SCHEMA.
+        if v and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", v):
+            raise ValueError(
+                f"{v!r} is not a schema name: lowercase letters, digits and _, up to 63"
+            )
         return v
 
     @field_validator("timezone")

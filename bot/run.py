@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.channels.base import ChannelAdapter, Part, Sender
 from bot.config import Settings
+from bot.database import open_database
 from bot.host import ChannelPlug, Host, ServicePlug
 from bot.metrics import MeteredCore
 from bot.registry import resolve_all
@@ -120,9 +121,8 @@ async def start(
     if not is_sqlite(settings.database_url):
         size = settings.database_pool_size
         pool = {"pool_size": size, "max_overflow": size}
-    database = db or Database(
-        settings.database_url,
-        schema=settings.database_schema or None,
+    database = db or open_database(
+        settings,
         hide_parameters=not settings.log.personal_data,
         **pool,
     )
@@ -190,7 +190,7 @@ async def _start_one(rt: Runtime, part: Part) -> None:
 
 async def _recover_roster_import(settings: Settings) -> None:
     """Take back a roster import that a killed process left half-written (docs/roster.md)."""
-    db = Database(settings.database_url, schema=settings.database_schema or None)
+    db = open_database(settings)
     try:
         count = await recover(db)
     except Exception as exc:  # an unmigrated database: the start-up says so, in one line

@@ -2,13 +2,15 @@
 
 SQLite: SQLite's online backup API copies a consistent snapshot (writers go on meanwhile,
 in WAL mode) into a new file. PostgreSQL: `pg_dump --format=custom`, restored with
-`pg_restore --clean`. Backup files are created owner-only (they hold personal data) and
+`pg_restore --clean`; with a schema (several deployments in one database), that schema
+only, at both ends. Backup files are created owner-only (they hold personal data) and
 appear under their name only when complete.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -65,17 +67,23 @@ def _pg_env(url: str) -> dict[str, str]:
     return env
 
 
-def _run_pg_tool(args: list[str], url: str) -> None:
+def _run_pg_tool(args: list[str], url: str) -> str:
+    """Run a PostgreSQL client tool on `url`'s database; its output."""
     tool = args[0]
     if shutil.which(tool) is None:
         raise BackupError("ops.tool_missing", tool=tool)
     done = subprocess.run(args, env=_pg_env(url), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BackupError("ops.tool_failed", tool=tool, detail=done.stderr.strip()[-500:])
+    return done.stdout
 
 
-def backup(url: str, dest: Path, *, overwrite: bool = False) -> None:
-    """Write a backup of the database at `url` to `dest`."""
+def _only(schema: str | None) -> list[str]:
+    return [f"--schema={schema}"] if schema else []
+
+
+def backup(url: str, dest: Path, *, overwrite: bool = False, schema: str | None = None) -> None:
+    """Write a backup of the database at `url` (PostgreSQL: of `schema` only, if given)."""
     if dest.exists() and not overwrite:
         raise BackupError("ops.file_exists", path=str(dest))
     if not dest.parent.is_dir():
@@ -88,14 +96,17 @@ def backup(url: str, dest: Path, *, overwrite: bool = False) -> None:
                 raise BackupError("ops.no_database_file", path=str(src))
             _sqlite_copy(src, str(tmp))
         else:
-            _run_pg_tool(["pg_dump", "--format=custom", "--no-owner", f"--file={tmp}"], url)
+            _run_pg_tool(
+                ["pg_dump", "--format=custom", "--no-owner", *_only(schema), f"--file={tmp}"], url
+            )
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def restore(url: str, source: Path) -> None:
-    """Replace everything in the database at `url` with the backup in `source`.
+def restore(url: str, source: Path, *, schema: str | None = None) -> None:
+    """Replace everything in the database at `url` (PostgreSQL: in `schema` only, if given)
+    with the backup in `source`.
 
     Stop the bot first: a running process would keep writing into what is being replaced.
     """
@@ -109,11 +120,29 @@ def restore(url: str, source: Path) -> None:
         # Through SQLite, not a file copy: a leftover -wal file must not be replayed on top.
         _sqlite_copy(str(source), dest)
     else:
+        if schema:
+            _schema_ready(url, source, schema)
         _run_pg_tool(
             ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             f"--dbname={_libpq_dbname(url)}", str(source)],
+             *_only(schema), f"--dbname={_libpq_dbname(url)}", str(source)],
             url,
         )  # fmt: skip
+
+
+def _schema_ready(url: str, source: Path, schema: str) -> None:
+    """Refuse a backup with no table of `schema` (restored with --schema it would change
+    nothing, silently), and create the schema if it is missing: pg_restore's --schema
+    leaves out the schema itself."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ValueError(f"not a schema name: {schema!r}")
+    listing = _run_pg_tool(["pg_restore", "--list", f"--schema={schema}", str(source)], url)
+    if " TABLE DATA " not in listing:
+        raise BackupError("ops.schema_not_in_backup", schema=schema, path=str(source))
+    create = (
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = "
+        f"'{schema}') THEN CREATE SCHEMA {schema}; END IF; END $$"
+    )  # looked up first: CREATE SCHEMA IF NOT EXISTS needs the right to create schemas
+    _run_pg_tool(["psql", "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "-c", create], url)
 
 
 def _libpq_dbname(url: str) -> str:

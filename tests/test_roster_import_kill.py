@@ -33,7 +33,7 @@ BIG = 10_000  # households in the killed import: dozens of batches
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def cli_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database the CLI reaches by its URL alone (PostgreSQL: a database of its own,
-    since the CLI knows no schema)."""
+    in its default schema)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'bangfu.db'}"
         await asyncio.to_thread(upgrade, url)

@@ -158,9 +158,9 @@ async def test_ranking_and_export_agree(db, tmp_path, monkeypatch) -> None:
     assert "2026年11月 考核排名（顿谷镇，2 人）" in review.payload["text"]
     assert "1. 王建国 64.3 分（合格）\n2. 李卫东 0.0 分（不合格）" in review.payload["text"]
 
-    if db.dialect != "sqlite":
-        return  # the CLI takes a URL; the PostgreSQL test schema is not reachable by one
     monkeypatch.chdir(tmp_path)  # no bangfu.toml from the working directory
+    # The CLI's URL with the test's schema, as a deployment sharing a database sets it.
+    monkeypatch.setenv("BANGFU_DATABASE_SCHEMA", db.schema or "")
 
     async def export(*args: str) -> int:
         argv = ["score", "--url", db.url, "--unit", "博白县/顿谷镇", "--at", "2026-12-02", *args]

@@ -12,6 +12,7 @@ from typing import Any, TextIO, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
+from bot.database import open_database
 from core.clock import Clock, SystemClock
 from core.i18n import t
 from storage.db import Database
@@ -84,7 +85,7 @@ def admin_command(
 
 @asynccontextmanager
 async def open_db(settings: Settings) -> AsyncIterator[Database]:
-    db = Database(settings.database_url)
+    db = open_database(settings)
     try:
         yield db
     finally:

@@ -7,13 +7,14 @@ import sys
 
 from bot.cli.adminkit import say
 from bot.config import load_settings
+from bot.database import database_target
 from storage.backup import BackupError, backup, restore
 
 
 def _backup(args: argparse.Namespace) -> int:
-    url = args.url or load_settings().database_url
+    url, schema = database_target(load_settings(), args.url)
     try:
-        backup(url, args.file, overwrite=args.force)
+        backup(url, args.file, overwrite=args.force, schema=schema)
     except BackupError as exc:
         say(exc.key, file=sys.stderr, **exc.params)
         return 2
@@ -25,9 +26,9 @@ def _restore(args: argparse.Namespace) -> int:
     if not args.yes:
         say("ops.restore_confirm", file=sys.stderr)
         return 2
-    url = args.url or load_settings().database_url
+    url, schema = database_target(load_settings(), args.url)
     try:
-        restore(url, args.file)
+        restore(url, args.file, schema=schema)
     except BackupError as exc:
         say(exc.key, file=sys.stderr, **exc.params)
         return 2

@@ -8,11 +8,11 @@ from datetime import datetime, time, tzinfo
 
 from bot.cli.moment import Moment, moment
 from bot.config import Settings, load_settings
+from bot.database import open_database
 from core.i18n import t
 from reminders.digest import DigestKind, build_digest
 from reminders.digest_send import enqueue_digests
 from reminders.sweep import quiet_until
-from storage.db import Database
 from storage.jobs import DIGEST, REVIEW
 from storage.outbox import schedule_job
 from storage.stats import unit_by_path
@@ -47,7 +47,7 @@ async def _preview(args: argparse.Namespace) -> int:
     if when is None:
         return 2
     at = when.at
-    db = Database(args.url or settings.database_url)
+    db = open_database(settings, args.url)
     try:
         async with db.sessions() as session:
             unit = await unit_by_path(session, args.unit)
@@ -71,7 +71,7 @@ async def _schedule(args: argparse.Namespace, settings: Settings, when: Moment) 
     """Queue the digest job for `when.at`: `bangfu run` computes the figures then, under
     that moment's dedupe keys, so it never takes the place of another run."""
     job = REVIEW if args.monthly else DIGEST
-    db = Database(args.url or settings.database_url)
+    db = open_database(settings, args.url)
     try:
         async with db.transaction() as s:
             added = await schedule_job(s, job, when.at, now=when.now)
@@ -110,7 +110,7 @@ async def _send(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr)
         return 2
     at = when.at
-    db = Database(args.url or settings.database_url)
+    db = open_database(settings, args.url)
     try:
         kind: DigestKind = "monthly" if args.monthly else "weekly"
         n = await enqueue_digests(db, at, settings.policy, kind=kind, tz=settings.tz)

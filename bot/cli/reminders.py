@@ -9,11 +9,11 @@ from lunar_python import Solar
 
 from bot.cli.moment import moment
 from bot.config import ConfigError, Settings, load_settings
+from bot.database import open_database
 from core.i18n import t
 from core.payload import payload_to_reply
 from reminders.calendar import occasions_in
 from reminders.sweep import CadreReminder, SweepResult, quiet_until, run_sweep
-from storage.db import Database
 from storage.jobs import SWEEP
 from storage.outbox import schedule_job
 
@@ -105,7 +105,7 @@ async def _sweep(args: argparse.Namespace, *, dry_run: bool) -> int:
             t("reminders_cli.future", lang, at=_hm(when.at), now=_hm(when.now), value=args.at)
         )
     at = when.at
-    db = Database(args.url or settings.database_url)
+    db = open_database(settings, args.url)
     try:
         result = await run_sweep(
             db,
@@ -132,7 +132,7 @@ async def _schedule(
     args: argparse.Namespace, settings: Settings, at: datetime, now: datetime
 ) -> int:
     """Queue a sweep for `at`: `bangfu run` computes and sends it then (not today's state)."""
-    db = Database(args.url or settings.database_url)
+    db = open_database(settings, args.url)
     try:
         async with db.transaction() as s:
             added = await schedule_job(s, SWEEP, at, now=now)

@@ -13,7 +13,8 @@ from sqlalchemy.engine import make_url
 
 from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, say, say_first
-from bot.config import load_settings
+from bot.config import Settings, load_settings
+from bot.database import open_database
 from bot.roster.check import RowError
 from bot.roster.files import RosterFileError, read_roster, write_template
 from bot.roster.importer import ImportReport, QuotaIssue, import_roster
@@ -58,7 +59,7 @@ async def _import(args: argparse.Namespace) -> int:
         raw = read_roster(args.file, lambda n: _progress("read", n, n))
     except RosterFileError as exc:
         raise AdminError(f"roster_file.{exc.key}", **exc.params) from None
-    async with _target(settings.database_url, dry_run=args.dry_run) as db:
+    async with _target(settings, dry_run=args.dry_run) as db:
         if unit is not None:
             await _known_unit(db, unit)
         try:
@@ -88,7 +89,7 @@ async def _import(args: argparse.Namespace) -> int:
 @admin_command
 async def _recover(args: argparse.Namespace) -> int:
     """Take back what an import killed half-way left (the next import does it too)."""
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     try:
         count = await recover(db)
     finally:
@@ -100,12 +101,13 @@ async def _recover(args: argparse.Namespace) -> int:
 
 
 @asynccontextmanager
-async def _target(url: str, *, dry_run: bool) -> AsyncIterator[Database]:
+async def _target(settings: Settings, *, dry_run: bool) -> AsyncIterator[Database]:
     """The database to import into: for a SQLite dry run, a private copy of it.
 
     A dry run on the live file would hold its write lock for the whole run; the copy is
     read without one (SQLite's online backup), so the running bot never waits.
     """
+    url = settings.database_url
     if dry_run and _sqlite_file(url):
         with sqlite_copy(url) as copy:
             db = Database(copy)
@@ -114,7 +116,7 @@ async def _target(url: str, *, dry_run: bool) -> AsyncIterator[Database]:
             finally:
                 await db.dispose()
         return
-    db = Database(url)
+    db = open_database(settings)
     try:
         yield db
     finally:

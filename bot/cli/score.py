@@ -8,11 +8,11 @@ from pathlib import Path
 
 from bot.cli.digest import parse_at
 from bot.config import load_settings
+from bot.database import open_database
 from core.clock import SystemClock
 from core.i18n import t
 from core.programme import INDICATORS
 from reminders.score import CadreScore, parse_period, unit_scores
-from storage.db import Database
 from storage.stats import unit_by_path
 from webconsole.ledger_file import write_table
 
@@ -48,7 +48,7 @@ async def _export(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     as_of = (at or SystemClock(settings.tz).now()).date()  # default: today
-    db = Database(args.url or settings.database_url)
+    db = open_database(settings, args.url)
     try:
         async with db.sessions() as session:
             unit = await unit_by_path(session, args.unit)

@@ -8,10 +8,10 @@ import logging
 import signal
 
 from bot.config import load_settings
+from bot.database import open_database
 from bot.logs import setup_logging
 from bot.web import build_web_app, database_ok, start_web
 from core.clock import SystemClock
-from storage.db import Database
 from webconsole.serve import add_console
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 async def _web(args: argparse.Namespace) -> int:
     settings = load_settings()
     setup_logging(settings)
-    db = Database(settings.database_url)
+    db = open_database(settings)
     app = build_web_app(health=lambda: database_ok(db))
     add_console(
         app,
