@@ -18,17 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
+from core.policy import Policy
+from core.validated import (
     Field,
+    Model,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
-
-from core.policy import Policy
 
 # Variables that are not settings but are read under the same prefix.
 NOT_SETTINGS = ("BANGFU_CONFIG", "BANGFU_TEST_")
@@ -42,7 +40,7 @@ class NoDecode:
     """Marks a list or model setting whose environment value is not JSON ("20/min", "a,b")."""
 
 
-class TelegramSettings(BaseModel):
+class TelegramSettings(Model):
     enabled: bool = False
     token: SecretStr = SecretStr("")
     # The Bot API base, e.g. http://127.0.0.1:8081/bot for a local Bot API server.
@@ -56,7 +54,7 @@ class TelegramSettings(BaseModel):
     poll_timeout: int = Field(default=10, ge=0, le=60)  # long-poll seconds (polling mode)
 
 
-class WecomSettings(BaseModel):
+class WecomSettings(Model):
     enabled: bool = False
     corp_id: str = ""
     agent_id: int = 0
@@ -67,7 +65,7 @@ class WecomSettings(BaseModel):
     api_url: str = "https://qyapi.weixin.qq.com"
 
 
-class LogSettings(BaseModel):
+class LogSettings(Model):
     """What the process logs, and how. Personal data stays out unless `personal_data`."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -82,7 +80,7 @@ class LogSettings(BaseModel):
         return v.upper() if isinstance(v, str) else v
 
 
-class WebSettings(BaseModel):
+class WebSettings(Model):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     console: bool = True  # the office's web console under /console
@@ -92,7 +90,7 @@ class WebSettings(BaseModel):
     idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
-class ScheduleSettings(BaseModel):
+class ScheduleSettings(Model):
     enabled: bool = True
     sweep_time: str = "09:00"  # daily reminder sweep
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
@@ -116,7 +114,7 @@ class ScheduleSettings(BaseModel):
 _UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
 
 
-class RateLimit(BaseModel):
+class RateLimit(Model):
     """At most `count` messages in any window of `per_seconds`.
 
     Written "COUNT/PERIOD" in TOML or the environment: "30/s", "20/min", "1/1s", "20/60s".
@@ -143,7 +141,7 @@ class RateLimit(BaseModel):
 Limit = Annotated[RateLimit, NoDecode]
 
 
-class DispatchSettings(BaseModel):
+class DispatchSettings(Model):
     """The outbox dispatcher: platform limits, retries and the claim lease.
 
     Limits are per process: with several dispatcher processes, divide them among them.
@@ -192,13 +190,13 @@ class DispatchSettings(BaseModel):
         return self
 
 
-class Settings(BaseModel):
+class Settings(Model):
     """Every setting. `Settings(**values)` reads the TOML file and the BANGFU_* environment
     (values given beat the environment, which beats the file), as pydantic-settings did with
     env_prefix="BANGFU_" and env_nested_delimiter="__" — read here by a few lines instead of
     that package, whose import was a tenth of an admin command's start."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    forbid_extra = True
 
     def __init__(self, **values: Any) -> None:
         merged = _read_toml()
@@ -302,7 +300,7 @@ def _deep_update(into: dict[str, Any], more: dict[str, Any]) -> None:
             into[key] = value
 
 
-def _read_env(model: type[BaseModel], environ: typing.Mapping[str, str]) -> dict[str, Any]:
+def _read_env(model: type[Model], environ: typing.Mapping[str, str]) -> dict[str, Any]:
     """BANGFU_A__B=v → {"a": {"b": v}} for the settings of `model` (names in any case).
 
     A value for a list, table or model setting is JSON unless the setting is NoDecode; what
@@ -363,7 +361,7 @@ def _complex(annotation: Any) -> bool:
     if not isinstance(kind, type) or issubclass(kind, str | bytes):
         return False
     containers = (list, tuple, set, frozenset, dict, abc.Mapping, abc.Sequence)
-    return issubclass(kind, BaseModel) or issubclass(kind, containers)
+    return issubclass(kind, Model) or issubclass(kind, containers)
 
 
 def _known(path: list[str]) -> bool:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from pydantic import BaseModel, Field, field_validator, model_validator
-
 from core.programme import (
     AppealPolicy,
     CategoryPolicy,
@@ -18,6 +16,7 @@ from core.programme import (
     PlanPolicy,
     ScorePolicy,
 )
+from core.validated import Field, Model, field_validator, model_validator
 
 # 博白 "865321", 融水 "543", 利州 "一包三 / 一包一" (quotas by rank, from the counties' rules).
 QUOTA_PRESETS: dict[str, dict[str, int]] = {
@@ -45,7 +44,7 @@ def _known_term(term: str | None) -> str | None:
     return term
 
 
-class Festival(BaseModel):
+class Festival(Model):
     """A 传统佳节必访 occasion: a lunar date, or a solar term such as 清明."""
 
     name: str
@@ -73,7 +72,7 @@ class Festival(BaseModel):
         return self
 
 
-class FarmingSeason(BaseModel):
+class FarmingSeason(Model):
     """A 生产忙季必访 season between two solar terms (inclusive)."""
 
     name: str
@@ -102,7 +101,7 @@ DEFAULT_FARMING_SEASONS = [
 ]
 
 
-class ReminderStages(BaseModel):
+class ReminderStages(Model):
     """When each duty is reminded (day numbers are calendar days in the configured zone)."""
 
     monthly_contact_days: list[int] = Field(default=[20, 27])
@@ -121,7 +120,7 @@ class ReminderStages(BaseModel):
         return sorted(set(v))
 
 
-class EnrolLimits(BaseModel):
+class EnrolLimits(Model):
     """How many wrong enrolment codes are tolerated before a wait (against guessing)."""
 
     free_attempts: int = Field(default=5, ge=1, le=100)  # per account, in `lookback_hours`
@@ -133,7 +132,7 @@ class EnrolLimits(BaseModel):
     space_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
 
-class Policy(BaseModel):
+class Policy(Model):
     """A county's programme rules; defaults are 博白's."""
 
     quota_preset: str = "865321"

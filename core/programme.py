@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from core.validated import Field, Model, field_validator, model_validator
 
 # 保康 follows every appeal until solved (诉求跟踪督办); days to solve one, per category.
 DEFAULT_APPEAL_DAYS: dict[str, int] = {
@@ -46,7 +46,7 @@ CATEGORY_QUOTA_PRESETS: dict[str, tuple[str, ...]] = {
 LEADER_RANKS = ["县级", "县处级", "厅级", "处级", "正科"]
 
 
-class AppealPolicy(BaseModel):
+class AppealPolicy(Model):
     """Appeal categories with their deadlines in days, and the units offered as handlers."""
 
     categories: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_APPEAL_DAYS))
@@ -73,7 +73,7 @@ class AppealPolicy(BaseModel):
         return self.categories.get("其他", max(self.categories.values()))
 
 
-class EscalationPolicy(BaseModel):
+class EscalationPolicy(Model):
     """Duties overdue past their grace are named once in the supervisors' group."""
 
     enabled: bool = True
@@ -123,7 +123,7 @@ INDICATORS = ("contact", "visit", "event", "diary", "appeal", "satisfaction", "d
 SATISFACTION_VALUE = {"满意": 1.0, "基本满意": 0.6, "不满意": 0.0}
 
 
-class ScorePolicy(BaseModel):
+class ScorePolicy(Model):
     """A cadre's score: weighted indicators (each 0..1) scaled to 100, minus penalties.
 
     `preset` fills every field the configuration does not give.
@@ -168,7 +168,7 @@ class ScorePolicy(BaseModel):
         return "不合格"
 
 
-class PlanPolicy(BaseModel):
+class PlanPolicy(Model):
     """Help plans (帮扶计划 / 连心卡): the help kinds a measure is tagged with."""
 
     help_kinds_preset: str = "六帮"
@@ -196,7 +196,7 @@ class PlanPolicy(BaseModel):
         )
 
 
-class CategoryPolicy(BaseModel):
+class CategoryPolicy(Model):
     """Household 类别 (a list per household) and 保康's five-category quota for leaders."""
 
     allowed: list[str] | None = None  # 类别 values the roster may use; None: any
@@ -237,7 +237,7 @@ class CategoryPolicy(BaseModel):
         return CATEGORY_QUOTA_PRESETS[self.quota_preset] if self.quota_preset else ()
 
 
-class OccasionPolicy(BaseModel):
+class OccasionPolicy(Model):
     """保康's personal occasions: visits on a party member's birthday and 入党纪念日."""
 
     birthday: bool = False

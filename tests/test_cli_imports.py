@@ -141,8 +141,11 @@ def test_help_for_everything_still_lists_every_command():
 
 
 # What a whole database command may not load: migrations, charts, chat libraries, the bot,
-# the web console, the other database's driver, spreadsheets.
+# the web console, the other database's driver, spreadsheets, pydantic (the settings, policy
+# and programme models are validated by core.validated; pydantic was half of a command's start).
 NOT_FOR_ADMIN = (
+    "pydantic",
+    "pydantic_core",
     "alembic",
     "matplotlib",
     "telegram",
@@ -334,3 +337,31 @@ def test_an_invitation_sheet_is_written_without_numpy(tmp_path):
     assert all(
         (tmp_path / f"s{suffix}").stat().st_size > 0 for suffix in (".xlsx", ".pdf", ".html")
     )
+
+
+def test_roster_import_and_the_sheets_load_no_pydantic(tmp_path):
+    """The commands of a county's first day — its roster, then the printed invitation
+    sheets — read and validate the settings without pydantic, and still do their work."""
+    from bench.roster_rows import county_rows
+    from bot.roster.files import write_rows_csv
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url)
+    write_rows_csv(tmp_path / "r.csv", county_rows(1))
+    code = (
+        "import sys\nfrom bot.cli import main\n"
+        "assert main(['roster', 'import', 'r.csv']) == 0\n"
+        "assert main(['invite', 'sheet', '--unit', '测试县', 's.xlsx']) == 0\n"
+        "assert main(['invite', 'sheet', '--unit', '测试县', '--renew', 's.pdf']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
+    env["BANGFU_DATABASE_URL"] = url
+    env["BANGFU_TELEGRAM__BOT_USERNAME"] = "bangfu_test_bot"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert (tmp_path / "s.xlsx").stat().st_size > 0 and (tmp_path / "s.pdf").stat().st_size > 0

@@ -3,7 +3,7 @@
 Every command's arguments are declared in bot.cli.parsers with argparse alone; the module of
 the command being run (bot.cli.invite, bot.cli.roster, ...) is imported only once its
 arguments have parsed, and it imports the storage it needs. So `--help`, an argument error
-and the start of any admin command pay for no SQLAlchemy, pydantic, Alembic or chat library.
+and the start of any admin command pay for no SQLAlchemy, settings models, Alembic or chat library.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-# Copies of constants kept light (the originals import pydantic or SQLAlchemy).
+# Copies of constants kept light (the originals import the policy models or SQLAlchemy).
 QUOTA_PRESET_NAMES = ("865321", "543", "一包三", "博白", "融水", "利州")  # core.policy
 HOUSEHOLD_STATUSES = ("脱贫", "监测户", "已消除风险", "退出")  # storage.household_status
 RECORD_KINDS = ("call", "visit")  # bot.cli.changes.KINDS
