@@ -12,6 +12,8 @@ runs); the figure is the sum of the top-level imports' cumulative times, the med
 county in a scratch SQLite file: every import the run makes (the parser's and those each
 command makes when it needs them), the median of `--repeat` runs. WeCom is configured with
 its API at a closed port, so `wecom sync` runs up to its first lookup and stops (exit 1).
+`--pg URL` (implies `--run`) builds that county on PostgreSQL instead, in a private schema
+(`bench_cli_PID`, named to the commands by BANGFU_DATABASE_SCHEMA) dropped at the end.
 `--run --against OLD` alternates each run with the same command in the checkout OLD (same
 database, same load), so that on a loaded machine the two columns still compare.
 
@@ -169,27 +171,51 @@ def warm_up(tree: Path, env: dict[str, str], argv: list[str]) -> None:
         run_measured(tree, env, argv)
 
 
-def run_mode(tree: Path, repeat: int, against: Path | None = None) -> None:
+def run_mode(tree: Path, repeat: int, against: Path | None = None, pg: str | None = None) -> None:
     sys.path.insert(0, str(tree))
     tmp = Path(tempfile.mkdtemp(prefix="bangfu-cli-"))
+    schema = f"bench_cli_{os.getpid()}" if pg else ""
     try:
-        _run_in(tree, tmp, repeat, against)
+        _run_in(tree, tmp, repeat, against, pg, schema)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if pg:
+            _drop_schema(pg, schema)
 
 
-def _run_in(tree: Path, tmp: Path, repeat: int, against: Path | None) -> None:
-    """The small county in `tmp`, then every command measured against it."""
+def _drop_schema(url: str, schema: str) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    async def drop() -> None:
+        db = Database(url)
+        try:
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        finally:
+            await db.dispose()
+
+    asyncio.run(drop())
+
+
+def _run_in(
+    tree: Path, tmp: Path, repeat: int, against: Path | None, pg: str | None, schema: str
+) -> None:
+    """The small county in `tmp` (or `pg`'s `schema`), then every command measured on it."""
     from bench.roster_rows import county_rows
     from bot.roster.files import write_rows_csv
     from storage.migrate import upgrade
 
-    url = f"sqlite:///{tmp / 'b.db'}"
-    upgrade(url)
+    url = pg or f"sqlite:///{tmp / 'b.db'}"
+    upgrade(url, schema=schema or None)  # creates the schema
     env = {
         **os.environ,
         "PYTHONPATH": str(tree),
         "BANGFU_DATABASE_URL": url,
+        "BANGFU_DATABASE_SCHEMA": schema,
         "BANGFU_TELEGRAM__BOT_USERNAME": "bangfu_county_bot",
         **WECOM_ENV,
     }
@@ -206,7 +232,8 @@ def _run_in(tree: Path, tmp: Path, repeat: int, against: Path | None) -> None:
     if against is not None:
         _compare(tree, against, env, tmp, repeat)
         return
-    _header("whole commands, every import (python -X importtime)", repeat)
+    where = f"PostgreSQL, schema {schema}" if pg else "SQLite"
+    _header(f"whole commands on {where}, every import (python -X importtime)", repeat)
     for template in RUNS:
         argv = [a.format(tmp=tmp) for a in template]
         runs, codes = [], []
@@ -258,16 +285,23 @@ def main() -> None:
     parser.add_argument("--run", action="store_true", help="whole commands, every import")
     parser.add_argument("--against", type=Path, help="with --run: alternate with this checkout")
     parser.add_argument(
+        "--pg", metavar="URL", help="--run on PostgreSQL at URL, in a private schema"
+    )
+    parser.add_argument(
         "--no-cache", action="store_true", help="no bytecode cache: compile from source each run"
     )
     args = parser.parse_args()
+    if args.pg and args.against and not (args.against / "bot" / "database.py").is_file():
+        # Before bot/database.py the admin commands ignored BANGFU_DATABASE_SCHEMA: the old
+        # checkout's commands would write into the server's default schema.
+        parser.error("--pg --against OLD: OLD's commands ignore BANGFU_DATABASE_SCHEMA")
     global PYCACHE
     if not args.no_cache:
         PYCACHE = Path(tempfile.mkdtemp(prefix="bangfu-pyc-"))
     print(f"tree: {args.tree}; bytecode {'cached' if PYCACHE else 'not cached'}")
     try:
-        if args.run:
-            run_mode(args.tree, args.repeat, args.against)
+        if args.run or args.pg:
+            run_mode(args.tree, args.repeat, args.against, args.pg)
             return
         _header("building the parser and parsing (python -X importtime)", args.repeat)
         for argv in PARSES:
