@@ -35,17 +35,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
+    Cadre,
+    CadreMonth,
     Contact,
     ContactMonth,
     ContactState,
     DiaryEntry,
     Event,
+    HouseholdScope,
     HouseholdState,
     OutboxMessage,
     Pairing,
     Problem,
     SupervisorGroup,
     Unit,
+    UnitBranch,
+    UnitDay,
 )
 from storage.stats_people import (
     NamedCount,
@@ -54,8 +59,10 @@ from storage.stats_people import (
     behind_named,
     cadres_behind,
     on_leave_in_scope,
+    on_leave_where,
     overdue_events,
     unreachable_in_scope,
+    unreachable_where,
 )
 from storage.stats_scope import (
     DUTY_KINDS,
@@ -315,7 +322,9 @@ async def unit_stats(session: AsyncSession, unit: Unit, w: Window, *, cap: int) 
     From the kept state when it can answer (see the module's note), else from the contacts.
     """
     if w.contact_since.day == 1 and w.visit_since.day == 1:  # duty periods are whole months
-        st = await _unit_stats_kept(session, unit, w, cap)
+        st = await root_stats_kept(session, unit, w, cap) if unit.parent_id is None else None
+        if st is None:
+            st = await _unit_stats_kept(session, unit, w, cap)
         if st is not None:
             return st
     return await unit_stats_counted(session, unit, w, cap=cap)
@@ -671,6 +680,202 @@ async def unit_stats_counted(
         st.unreachable_total, st.unreachable = await unreachable_in_scope(session, sc, cap)
         st.sub_units = await _sub_units(session, unit, sc, hh)
     return st
+
+
+async def _dated_pairings(session: AsyncSession, today: date) -> bool:
+    """Whether a pairing marked active has dates that do not cover `today` (not begun, or
+    ended): the kept counts take every active pairing as live, so they cannot answer then.
+    Two look-ups in partial indexes."""
+    for cond in ("start_date > :t", "end_date < :t"):
+        found = await session.scalar(
+            text(f"SELECT 1 FROM pairings WHERE active AND {cond} LIMIT 1"), {"t": today}
+        )
+        if found:
+            return True
+    return False
+
+
+async def root_stats_kept(
+    session: AsyncSession, root: Unit, w: Window, cap: int
+) -> UnitStats | None:
+    """A root's figures from the kept counts (`unit_days`: a few thousand rows) with no
+    pass over its pairings but the one that names the cadres behind; None when they cannot
+    answer (a contact in scope after `w.today`, a pairing not live on it, or another root
+    in the database: its scope's cadre lists are then read from the pairings)."""
+    roots = await session.scalar(select(func.count()).where(Unit.parent_id.is_(None)))
+    if roots != 1 or await _dated_pairings(session, w.today):
+        return None
+    await _no_jit(session)
+    children = list(
+        await session.execute(
+            select(Unit.id, Unit.name).where(Unit.parent_id == root.id).order_by(Unit.path)
+        )
+    )
+    below = select(UnitBranch.unit_id).where(UnitBranch.branch_id == root.id)
+    child_of = {
+        int(r.unit_id): int(r.branch_id)
+        for r in await session.execute(
+            select(UnitBranch.unit_id, UnitBranch.branch_id).where(
+                UnitBranch.unit_id.in_(below),
+                UnitBranch.branch_id.in_([c.id for c in children]),
+            )
+        )
+    }
+    sums = await _unit_day_sums(session, root.id, below, w)
+    if sums is None:
+        return None
+    totals, lines = sums
+    st = UnitStats(unit_id=root.id, unit_name=root.name, unit_path=root.path)
+    st.pairings, st.visits_quarter = totals["p"], totals["n"]
+    st.coverage = Coverage(totals["h"], totals["wk"], totals["mo"], totals["vq"])
+    per_child: dict[int, dict[str, int]] = {}
+    for unit_id, src, got in lines:
+        child = unit_id if src == 1 else child_of.get(unit_id)
+        if child is not None and (src == 0 or child != root.id):
+            acc = per_child.setdefault(child, {})
+            for k, v in got.items():
+                acc[k] = acc.get(k, 0) + v
+    st.sub_units = [
+        SubUnitLine(
+            c.id,
+            c.name,
+            Coverage(*(per_child.get(c.id, {}).get(k, 0) for k in ("h", "wk", "mo", "vq"))),
+        )
+        for c in children
+    ]
+    await _root_people(session, root, w, cap, st)
+    return st
+
+
+async def _unit_day_sums(
+    session: AsyncSession, root_id: int, below: Any, w: Window
+) -> tuple[dict[str, int], list[tuple[int, int, dict[str, int]]]] | None:
+    """The root's sums and each unit's, from `unit_days`; None when a household in scope
+    has a contact after `w.today`."""
+    ud = UnitDay
+    since = min(w.period_start, w.contact_since, w.visit_since)
+
+    def part(lo: date) -> Any:
+        return func.sum(case((and_(ud.day >= lo, ud.day <= w.today), ud.n), else_=0))
+
+    rows = await session.execute(
+        select(
+            ud.unit_id,
+            ud.src,
+            ud.kind,
+            func.sum(ud.n).label("total"),
+            part(w.period_start).label("wk"),
+            part(w.contact_since).label("mo"),
+            part(w.visit_since).label("q"),
+            func.sum(case((ud.day > w.today, ud.n), else_=0)).label("late"),
+        )
+        .where(
+            ud.unit_id.in_(below),  # src 1 rows: the root's and its sub-units' only
+            or_(ud.kind.in_(("p", "h")), ud.day >= since),
+        )
+        .group_by(ud.unit_id, ud.src, ud.kind)
+    )
+    totals = {k: 0 for k in ("p", "h", "n", "wk", "mo", "vq")}
+    lines: dict[tuple[int, int], dict[str, int]] = {}
+    late = 0
+    for r in rows:
+        unit_id, src, kind = int(r.unit_id), int(r.src), r.kind
+        got: dict[str, int] = {}
+        if kind in ("p", "h"):
+            got[kind] = int(r.total or 0)
+        elif kind == "c":
+            got = {"wk": int(r.wk or 0), "mo": int(r.mo or 0)}
+        elif kind == "v":
+            got = {"vq": int(r.q or 0)}
+        elif kind == "n":
+            got = {"n": int(r.q or 0)}
+        if src == 0 or unit_id == root_id:
+            late += int(r.late or 0) if kind == "c" else 0
+            for k, v in got.items():
+                totals[k] += v
+        acc = lines.setdefault((unit_id, src), {})
+        for k, v in got.items():
+            acc[k] = acc.get(k, 0) + v
+    if late:
+        return None
+    return totals, [(u, src, got) for (u, src), got in lines.items()]
+
+
+async def _root_people(
+    session: AsyncSession, root: Unit, w: Window, cap: int, st: UnitStats
+) -> None:
+    """Events, problems, diaries and the lists that name cadres for the only root: its
+    scope is every household of `household_scope` and every cadre of `cadre_months` (the
+    active cadres with a live pairing)."""
+    hs, cm = HouseholdScope, CadreMonth
+    hh = select(hs.household_id).subquery("hh")
+    overdue = func.coalesce(func.sum(case((Event.visit_due_on < w.today, 1), else_=0)), 0)
+    row = (
+        await session.execute(
+            _unvisited_events(hh, w.today).with_only_columns(func.count(), overdue)
+        )
+    ).one()
+    st.events_open, st.events_overdue = int(row[0]), int(row[1])
+
+    def live(cadre_id: Any) -> Any:  # the cadre holds a live pairing
+        return select(cm.cadre_id).where(cm.cadre_id == cadre_id).exists()
+
+    def household_in_scope(household_id: Any) -> Any:
+        return select(hs.household_id).where(hs.household_id == household_id).exists()
+
+    await _root_activity(session, household_in_scope, live, w, st)
+    missing = (
+        select(cm.cadre_id, func.sum(cm.pairs).label("missing"))
+        .where(cm.month < w.contact_since)  # last contacted before this month, or never
+        .group_by(cm.cadre_id)
+        .subquery("missing")
+    )
+    st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
+    in_scope = live(Cadre.id)
+    st.on_leave_total, st.on_leave = await on_leave_where(session, in_scope, w.today, cap)
+    st.unreachable_total, st.unreachable = await unreachable_where(session, in_scope, cap)
+
+
+async def _root_activity(
+    session: AsyncSession, in_scope: Any, cadre_live: Any, w: Window, st: UnitStats
+) -> None:
+    """As _activity, each diary and problem tested against the root's scope by key."""
+    d = DiaryEntry
+    diary = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((d.opinion != "", 1), else_=0)), 0),
+            ).where(
+                d.deleted_at.is_(None),
+                d.written_on >= w.period_start,
+                d.written_on <= w.today,
+                cadre_live(d.cadre_id),
+            )
+        )
+    ).one()
+    st.diaries_period, st.opinions_period = int(diary[0]), int(diary[1])
+    p = Problem
+
+    def n(cond: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    probs = (
+        await session.execute(
+            select(
+                n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
+                n(
+                    and_(
+                        p.status == "resolved",
+                        p.resolved_at >= w.period_start_at,
+                        p.resolved_at < w.period_end_at,
+                    )
+                ),
+                n(p.status == "open"),
+            ).where(p.deleted_at.is_(None), p.raised_on <= w.today, in_scope(p.household_id))
+        )
+    ).one()
+    st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)
 
 
 async def outbox_key_exists(session: AsyncSession, dedupe_key: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import FromClause, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +92,13 @@ async def behind_named(
 async def on_leave_in_scope(
     session: AsyncSession, scope: FromClause, today: date, cap: int
 ) -> tuple[int, list[NamedCount]]:
+    return await on_leave_where(session, Cadre.id.in_(select(scope.c.cadre_id)), today, cap)
+
+
+async def on_leave_where(
+    session: AsyncSession, in_scope: Any, today: date, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """Cadres for whom `in_scope` holds, on leave on `today`, longest leave first."""
     rows = await session.execute(
         select(
             Cadre.id,
@@ -100,7 +108,7 @@ async def on_leave_in_scope(
             func.count().over().label("total"),
         )
         .join(Unit, Unit.id == Cadre.unit_id)
-        .where(Cadre.id.in_(select(scope.c.cadre_id)), Cadre.leave_until >= today)
+        .where(in_scope, Cadre.leave_until >= today)
         .order_by(Cadre.leave_until.desc(), Cadre.name, Cadre.id)
         .limit(cap)
     )
@@ -112,11 +120,18 @@ async def unreachable_in_scope(
     session: AsyncSession, scope: FromClause, cap: int
 ) -> tuple[int, list[NamedCount]]:
     """Cadres with no chat account the bot can reach (none bound, or every one blocked)."""
+    return await unreachable_where(session, Cadre.id.in_(select(scope.c.cadre_id)), cap)
+
+
+async def unreachable_where(
+    session: AsyncSession, in_scope: Any, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """Cadres for whom `in_scope` holds with no chat account the bot can reach."""
     reachable = exists().where(ChatAccount.cadre_id == Cadre.id, ChatAccount.blocked_at.is_(None))
     rows = await session.execute(
         select(Cadre.id, Cadre.name, Unit.name.label("unit"), func.count().over().label("total"))
         .join(Unit, Unit.id == Cadre.unit_id)
-        .where(Cadre.id.in_(select(scope.c.cadre_id)), ~reachable)
+        .where(in_scope, ~reachable)
         .order_by(Cadre.name, Cadre.id)
         .limit(cap)
     )

@@ -144,3 +144,14 @@ async def county(
             await pairing(session, who, await household(session, village=village))
         made.append(who)
     return made
+
+
+async def clear_scope_counts(s: AsyncSession) -> None:
+    """Empty the kept scope counts after every other table was emptied row by row (their
+    triggers re-add what each deleted row took away)."""
+    from sqlalchemy import text
+
+    from storage.scope_counts import TABLES
+
+    for name in TABLES:
+        await s.execute(text(f"DELETE FROM {name}"))

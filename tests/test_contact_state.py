@@ -33,7 +33,9 @@ from storage.duties import events_without_visit, pairings_without_contact
 from storage.models import Base, Contact, ContactState, Event, Pairing
 from storage.records import add_contact, restore_record, undo_record
 from storage.roster_changes import end_pairings
+from storage.scope_counts import scope_drift
 from tests import factories as f
+from tests.factories import clear_scope_counts
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)
@@ -82,6 +84,7 @@ async def _fresh(db: Database) -> World:
     async with db.transaction() as s:
         for table in reversed(Base.metadata.sorted_tables):
             await s.execute(delete(table))
+        await clear_scope_counts(s)  # what the deletes' triggers put back
     async with db.transaction() as s:
         village = await f.unit(s, "博白县/顿谷镇/旧门村")
         cadres = [await f.cadre(s, f"干部{i}", at=village) for i in range(N_CADRES)]
@@ -228,6 +231,7 @@ async def _check(db: Database) -> None:
         assert await month_drift(s) == []  # contact_months: contacts and visits per month
         assert await household_drift(s) == []  # household_state: last dates by any cadre
         assert await village_drift(s) == []  # village_months: households contacted
+        assert await scope_drift(s) == []  # unit_days and the households it counts
         for since, until, kinds in WINDOWS:
             rows = await pairings_without_contact(
                 s, today=TODAY, since=since, until=until, kinds=kinds

@@ -26,9 +26,18 @@ from storage.db import Database
 from storage.models import Base, Cadre, Event, Household, Unit
 from storage.models.household import HOUSEHOLD_EXITED
 from storage.records import add_contact
-from storage.stats import UnitStats, unit_by_path, unit_stats, unit_stats_counted, units_stats
+from storage.scope_counts import scope_drift
+from storage.stats import (
+    UnitStats,
+    root_stats_kept,
+    unit_by_path,
+    unit_stats,
+    unit_stats_counted,
+    units_stats,
+)
 from storage.stats import _unit_stats_kept as unit_stats_kept
 from tests import factories as f
+from tests.factories import clear_scope_counts
 from tests.test_contact_state import NOW, TODAY, World, _apply
 from tests.test_contact_state import ops as contact_ops
 
@@ -63,6 +72,7 @@ async def _fresh(db: Database) -> World:
     async with db.transaction() as s:
         for table in reversed(Base.metadata.sorted_tables):
             await s.execute(delete(table))
+        await clear_scope_counts(s)  # what the deletes' triggers put back
     async with db.transaction() as s:
         villages = [await f.unit(s, path) for path in VILLAGES]
         await f.unit(s, "博白县/县直")
@@ -130,7 +140,8 @@ async def _apply_more(db: Database, w: World, op: str, args: tuple) -> bool:  # 
 
 
 async def _figures(db: Database, path: str, at: datetime, kind: DigestKind) -> tuple:  # type: ignore[type-arg]
-    """(the digest's figures, counted from the contacts, from the kept state or None)."""
+    """(the digest's figures, counted from the contacts, from the kept state or None, from
+    the kept counts or None: a root's only)."""
     policy = Policy()
     w = digest_window(at, policy, kind)
     async with db.sessions() as s:
@@ -141,6 +152,7 @@ async def _figures(db: Database, path: str, at: datetime, kind: DigestKind) -> t
             await unit_stats(s, unit, w, cap=cap),
             await unit_stats_counted(s, unit, w, cap=cap),
             await unit_stats_kept(s, unit, w, cap),
+            await root_stats_kept(s, unit, w, cap) if unit.parent_id is None else None,
         )
 
 
@@ -156,17 +168,20 @@ async def _together(db: Database, at: datetime, kind: DigestKind) -> dict[str, U
 
 
 async def _check(db: Database, later_contact: bool) -> int:
-    """Every digest of every unit agrees both ways, and with the figures computed together
-    for all units; returns how many used the kept state."""
+    """Every digest of every unit agrees both ways (three for the county root), and with the
+    figures computed together for all units; returns how many used the kept state."""
     async with db.sessions() as s:  # each household's kept last dates, by any cadre
         assert await household_drift(s) == [] and await village_drift(s) == []
+        assert await scope_drift(s) == []  # the kept counts the county root reads
     kept_used = 0
     for n, (at, kind) in enumerate(DIGESTS):
         together = await _together(db, at, kind)
         for path in UNITS:
-            digest, counted, kept = await _figures(db, path, at, kind)
+            digest, counted, kept, root = await _figures(db, path, at, kind)
             assert together[path] == digest, (path, at, kind)
             assert digest == counted, (path, at, kind)
+            if root is not None:
+                assert root == counted, (path, at, kind)
             if kept is not None:
                 assert kept == counted, (path, at, kind)
                 kept_used += 1
@@ -222,12 +237,14 @@ async def test_a_county_history_reads_the_same_and_falls_back_after_a_later_cont
     # Every digest from the kept state: as of the 10th the transferred household's pairing
     # had not begun (its later visit is out of scope) and October's last contact is in it.
     assert await _check(db, later_contact=False) == len(DIGESTS) * len(UNITS)
-    digest, counted, kept = await _figures(db, "博白县", *DIGESTS[0])
+    digest, counted, kept, root = await _figures(db, "博白县", *DIGESTS[0])
     assert kept is not None and _brief(digest) == _brief(counted)
+    assert root == counted  # the county root from its kept counts
     # Households 0 and 1 (2 exited); 0 contacted this week and this month (by cadre 0, before
     # the transfer) and visited this quarter, once; household 1's event still open; nobody
     # behind: cadre 1 is on leave and cadre 0 has no live pairing left.
     assert _brief(digest) == (2, 1, 1, 1, 1, 1, 0)
     await _apply_more(db, world, "future", (0, 1, "call", 3))
-    digest, counted, kept = await _figures(db, "博白县", *DIGESTS[0])
+    digest, counted, kept, root = await _figures(db, "博白县", *DIGESTS[0])
     assert kept is None and digest == counted  # a later contact: counted from the contacts
+    assert root is None

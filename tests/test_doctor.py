@@ -91,6 +91,21 @@ def test_doctor_finds_no_drift_after_cli_writes_then_reports_and_fixes_damage(co
     assert "已修复 1 个村—月份的联系户数" in capsys.readouterr().out
     assert main(["doctor"]) == 0
 
+    # The scope counts a county root's figures are summed from: a household counted twice.
+    _execute(
+        county,
+        "UPDATE unit_days SET n = n + 1 WHERE kind = 'h' AND src = 0 AND unit_id = "
+        "(SELECT min(unit_id) FROM unit_days WHERE kind = 'h' AND src = 0)",
+    )
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "汇总计数（县级概览用）有偏差：1 行与记录不符" in out
+    assert "保存的 2，按记录应为 1" in out
+    assert main(["doctor", "--fix"]) == 0
+    assert "已按记录重建汇总计数（1 行有偏差）" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+
 
 def test_migration_fills_the_state_from_existing_contacts(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"

@@ -20,6 +20,7 @@ from core.policy import Policy
 from reminders.digest import collect_digest
 from storage.models import Base, Contact, Problem
 from tests.chat import texts
+from tests.factories import clear_scope_counts
 from tests.flowkit import CRASH, NOW, World, bound_world
 
 HOUSEHOLDS = ("张三", "李四", "王小明", "陈美玲")
@@ -81,6 +82,7 @@ async def _fresh(db) -> World:
     async with db.transaction() as s:
         for table in reversed(Base.metadata.sorted_tables):
             await s.execute(delete(table))
+        await clear_scope_counts(s)  # what the deletes' triggers put back
     return await bound_world(db)
 
 

@@ -2,9 +2,10 @@
 
 Exit status 0 when the kept state (the reminder sweep's and the digests' source: each pair's
 last dates, each household's contacts and visits per month, each household's last contact
-and visit by any cadre, each village's households contacted per month) equals the state recomputed
-from the contacts, 1 when it drifted (each pair named, up to a limit), 0 after `--fix`
-rewrote the drifted rows from the records.
+and visit by any cadre, each village's households contacted per month, the scope counts a
+county root's figures are summed from) equals the state recomputed from the records, 1 when
+it drifted (each pair named, up to a limit), 0 after `--fix` rewrote the drifted rows from
+the records.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.config import load_settings
 
 if TYPE_CHECKING:  # the command imports storage when it runs, not when the parser is built
     from storage.contact_state import Drift, HouseholdDrift, MonthDrift, VillageDrift
+    from storage.scope_counts import ScopeDrift
 
 T = TypeVar("T")
 SHOWN = 20  # drifted pairs listed one by one; the rest are counted
@@ -40,6 +42,7 @@ async def _doctor(args: argparse.Namespace) -> int:
         repair_villages,
         village_drift,
     )
+    from storage.scope_counts import repair_scope, scope_drift
 
     settings = load_settings()
     async with open_db(settings) as db:
@@ -51,6 +54,8 @@ async def _doctor(args: argparse.Namespace) -> int:
                 fixed_households = await repair_households(session)
                 # After repair_months(): its rewrite moves the villages' counts already.
                 fixed_villages = await repair_villages(session)
+                # Last: the rewrites above moved the scope counts already.
+                fixed_scope = await repair_scope(session)
             say("doctor.fixed", count=fixed)
             if fixed_months:
                 say("doctor.months_fixed", count=fixed_months)
@@ -58,15 +63,19 @@ async def _doctor(args: argparse.Namespace) -> int:
                 say("doctor.households_fixed", count=fixed_households)
             if fixed_villages:
                 say("doctor.villages_fixed", count=fixed_villages)
+            if fixed_scope:
+                say("doctor.scope_fixed", count=fixed_scope)
         async with db.sessions() as session:
             found, pairs = await check(session)
             months = await month_drift(session)
             households = await household_drift(session)
             villages = await village_drift(session)
+            scope = await scope_drift(session)
     _listed("doctor.months_drift", months, _month_line)
     _listed("doctor.households_drift", households, _household_line)
     _listed("doctor.villages_drift", villages, _village_line)
-    if not found and not months and not households and not villages:
+    _listed("doctor.scope_drift", scope, _scope_line)
+    if not found and not months and not households and not villages and not scope:
         say("doctor.ok", pairs=pairs)
         return 0
     if not found:
@@ -129,4 +138,17 @@ def _village_line(v: VillageDrift) -> None:
         month=f"{v.month:%Y-%m}",
         kept=v.kept,
         true=v.recomputed,
+    )
+
+
+def _scope_line(d: ScopeDrift) -> None:
+    def shown(row: tuple[object, ...] | None) -> str:
+        return " ".join(str(v) for v in row) if row else both("doctor.none")
+
+    say(
+        "doctor.scope_line",
+        table=d.table,
+        key="/".join(str(k) for k in d.key),
+        kept=shown(d.kept),
+        true=shown(d.recomputed),
     )

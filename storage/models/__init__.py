@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     from storage.models.processed_message import ProcessedMessage
     from storage.models.reminder_mark import ReminderMark
     from storage.models.roster_journal_entry import RosterJournalEntry
+    from storage.models.scope_counts import (
+        CadreMonth,
+        HouseholdBranch,
+        HouseholdScope,
+        UnitBranch,
+        UnitDay,
+    )
     from storage.models.send_slot import SendSlot
     from storage.models.supervisor_group import SupervisorGroup
     from storage.models.unit import Unit
@@ -49,6 +56,7 @@ __all__ = [
     "Base",
     "BigId",
     "Cadre",
+    "CadreMonth",
     "ChatAccount",
     "Contact",
     "ContactMonth",
@@ -61,6 +69,8 @@ __all__ = [
     "HelpMeasure",
     "HelpPlan",
     "Household",
+    "HouseholdBranch",
+    "HouseholdScope",
     "HouseholdState",
     "Invite",
     "JobRun",
@@ -75,6 +85,8 @@ __all__ = [
     "Stamp",
     "SupervisorGroup",
     "Unit",
+    "UnitBranch",
+    "UnitDay",
     "VillageMonth",
     "WebUser",
 ]
@@ -90,6 +102,11 @@ _MODULES = {
     "ContactState": "contact_state",
     "HouseholdState": "household_state",
     "VillageMonth": "village_month",
+    "UnitBranch": "scope_counts",
+    "HouseholdScope": "scope_counts",
+    "HouseholdBranch": "scope_counts",
+    "UnitDay": "scope_counts",
+    "CadreMonth": "scope_counts",
     "DiaryEntry": "diary_entry",
     "Event": "event",
     "Problem": "problem",

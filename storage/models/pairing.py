@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models._base import Base, BigId
+
+_LIVE = text("active")
 
 
 class Pairing(Base):
@@ -15,6 +17,9 @@ class Pairing(Base):
     __table_args__ = (
         UniqueConstraint("cadre_id", "household_id"),
         Index("ix_pairings_household_active", "household_id", "active"),
+        # An active pairing whose dates do not cover a digest's day, found by index.
+        Index("ix_pairings_live_start", "start_date", sqlite_where=_LIVE, postgresql_where=_LIVE),
+        Index("ix_pairings_live_end", "end_date", sqlite_where=_LIVE, postgresql_where=_LIVE),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"))
