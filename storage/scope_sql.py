@@ -166,6 +166,44 @@ def cadre_refresh(d: Dialect, cset: str) -> list[str]:
     return [f"DELETE FROM cadre_months WHERE cadre_id IN {cset}", fill]
 
 
+def dates_moved(d: Dialect, h: str, contact_on: str, visit_on: str) -> list[str]:
+    """A household's last dates are now `contact_on` and `visit_on` (expressions; NULL for
+    none): move its 'c' and 'v' counts from its stored dates, under its stored units, and
+    store the new dates. Nothing for a household without a live pairing."""
+    one = f"FROM household_scope s WHERE s.household_id = {h}"
+    old_v, new_v = d.month.format(x="s.last_visit_on"), d.month.format(x=visit_on)
+    moves = f"""
+      SELECT s.household_id, 'c' AS kind, s.last_contact_on AS day, -1 AS n {one}
+        AND s.last_contact_on IS NOT NULL
+      UNION ALL SELECT s.household_id, 'c', {contact_on}, 1 {one} AND {contact_on} IS NOT NULL
+      UNION ALL SELECT s.household_id, 'v', {old_v}, -1 {one} AND s.last_visit_on IS NOT NULL
+      UNION ALL SELECT s.household_id, 'v', {new_v}, 1 {one} AND {visit_on} IS NOT NULL"""
+    return [
+        f"""INSERT INTO unit_days (unit_id, src, kind, day, n)
+        SELECT m.unit_id, m.src, x.kind, x.day, sum(x.n)
+        FROM {stored_members(f"({h})")} m JOIN ({moves}) x ON x.household_id = m.household_id
+        WHERE true GROUP BY m.unit_id, m.src, x.kind, x.day HAVING sum(x.n) <> 0
+        ORDER BY 1, 2, 3, 4 {ON_CONFLICT}""",
+        f"""UPDATE household_scope SET last_contact_on = {contact_on},
+          last_visit_on = {visit_on} WHERE household_id = {h}""",
+    ]
+
+
+def pair_moved(d: Dialect, cadre: str, household: str, old_on: str, new_on: str) -> str:
+    """A pair's last contact moved from `old_on` to `new_on` (expressions; NULL for none):
+    move it between its cadre's months if the pairing is live."""
+
+    def month(x: str) -> str:
+        return f"coalesce({d.month.format(x=x)}, {d.sentinel})"
+
+    return f"""INSERT INTO cadre_months (cadre_id, month, pairs)
+      SELECT {cadre}, x.month, sum(x.n) FROM (
+        SELECT {month(old_on)} AS month, -1 AS n UNION ALL SELECT {month(new_on)}, 1) x
+      WHERE EXISTS (SELECT 1 FROM {live_pairs(f"({household})")} AND p.cadre_id = {cadre})
+      GROUP BY x.month HAVING sum(x.n) <> 0 ORDER BY 2
+      ON CONFLICT (cadre_id, month) DO UPDATE SET pairs = cadre_months.pairs + excluded.pairs"""
+
+
 def cadre_months_recomputed(d: Dialect) -> str:
     return cadre_refresh(d, "(true)")[0].split("\n", 1)[1]
 

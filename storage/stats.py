@@ -818,7 +818,7 @@ async def _root_people(
     st.events_open, st.events_overdue = int(row[0]), int(row[1])
 
     def live(cadre_id: Any) -> Any:  # the cadre holds a live pairing
-        return select(cm.cadre_id).where(cm.cadre_id == cadre_id).exists()
+        return select(cm.cadre_id).where(cm.cadre_id == cadre_id, cm.pairs > 0).exists()
 
     def household_in_scope(household_id: Any) -> Any:
         return select(hs.household_id).where(hs.household_id == household_id).exists()
@@ -828,6 +828,7 @@ async def _root_people(
         select(cm.cadre_id, func.sum(cm.pairs).label("missing"))
         .where(cm.month < w.contact_since)  # last contacted before this month, or never
         .group_by(cm.cadre_id)
+        .having(func.sum(cm.pairs) > 0)
         .subquery("missing")
     )
     st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)

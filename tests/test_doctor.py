@@ -95,7 +95,7 @@ def test_doctor_finds_no_drift_after_cli_writes_then_reports_and_fixes_damage(co
     _execute(
         county,
         "UPDATE unit_days SET n = n + 1 WHERE kind = 'h' AND src = 0 AND unit_id = "
-        "(SELECT min(unit_id) FROM unit_days WHERE kind = 'h' AND src = 0)",
+        "(SELECT min(unit_id) FROM unit_days WHERE kind = 'h' AND src = 0 AND n = 1)",
     )
     capsys.readouterr()
     assert main(["doctor"]) == 1

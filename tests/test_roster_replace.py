@@ -92,6 +92,8 @@ def test_replace_ends_missing_pairings_and_reminders_follow(county, tmp_path, ca
     (status,) = query(county, select(Household.status).where(Household.code == "H000009"))[0]
     assert status == "active"
     assert "户主000009" in reminded(county)["干部00001"]
+    capsys.readouterr()
+    assert main(["doctor"]) == 0  # every kept count followed both imports (no drift)
 
 
 def test_a_cadre_missing_from_the_file_goes_inactive(county, tmp_path, capsys):  # noqa: F811

@@ -17,6 +17,8 @@ from storage.scope_sql import (
     Dialect,
     backfill,
     cadre_refresh,
+    dates_moved,
+    pair_moved,
     refresh,
     visits_moved,
 )
@@ -36,10 +38,21 @@ PAIRING_MOVED = """OLD.active IS DISTINCT FROM NEW.active OR OLD.household_id <>
   OR OLD.cadre_id <> NEW.cadre_id"""
 CADRE_MOVED = "OLD.active IS DISTINCT FROM NEW.active OR OLD.unit_id IS DISTINCT FROM NEW.unit_id"
 HOUSEHOLD_MOVED = "OLD.status IS DISTINCT FROM NEW.status OR OLD.village_id IS DISTINCT FROM NEW.village_id"
-DATES_MOVED = """OLD.last_contact_on IS DISTINCT FROM NEW.last_contact_on
-  OR OLD.last_visit_on IS DISTINCT FROM NEW.last_visit_on OR OLD.household_id <> NEW.household_id"""
-PAIR_DATE_MOVED = """OLD.last_contact_on IS DISTINCT FROM NEW.last_contact_on
-  OR OLD.cadre_id <> NEW.cadre_id OR OLD.household_id <> NEW.household_id"""
+DATES_MOVED = """OLD.household_id = NEW.household_id
+  AND (OLD.last_contact_on IS DISTINCT FROM NEW.last_contact_on
+       OR OLD.last_visit_on IS DISTINCT FROM NEW.last_visit_on)"""
+NONE = "CAST(NULL AS date)"
+
+
+def _pair_month_moved(d: Dialect) -> str:
+    def month(x: str) -> str:
+        return f"coalesce({d.month.format(x=x)}, {d.sentinel})"
+
+    return f"""OLD.cadre_id = NEW.cadre_id AND OLD.household_id = NEW.household_id
+      AND {month("OLD.last_contact_on")} <> {month("NEW.last_contact_on")}"""
+
+
+REKEYED = "OLD.cadre_id <> NEW.cadre_id OR OLD.household_id <> NEW.household_id"
 VISITS_MOVED = """OLD.visits <> NEW.visits OR OLD.month <> NEW.month
   OR OLD.household_id <> NEW.household_id"""
 OLD_VISITS = "SELECT OLD.household_id AS household_id, OLD.month AS month, -OLD.visits AS dv"
@@ -87,23 +100,31 @@ def _sqlite(d: Dialect) -> list[str]:
             HOUSEHOLD_MOVED,
             "(SELECT cadre_id FROM pairings WHERE household_id = NEW.id)",
         ),
-        on("cadre_months_insert", "INSERT ON contact_state", "", "", "(NEW.cadre_id)"),
+        f"""CREATE TRIGGER cadre_months_insert AFTER INSERT ON contact_state BEGIN
+        {pair_moved(d, "NEW.cadre_id", "NEW.household_id", NONE, "NEW.last_contact_on")}; END""",
+        f"""CREATE TRIGGER cadre_months_update AFTER UPDATE ON contact_state
+        WHEN {_pair_month_moved(d)} BEGIN
+        {pair_moved(d, "NEW.cadre_id", "NEW.household_id", "OLD.last_contact_on",
+                    "NEW.last_contact_on")}; END""",
+        on("cadre_months_rekey", "UPDATE ON contact_state", "", REKEYED,
+           "(OLD.cadre_id, NEW.cadre_id)"),
+        f"""CREATE TRIGGER cadre_months_delete AFTER DELETE ON contact_state BEGIN
+        {pair_moved(d, "OLD.cadre_id", "OLD.household_id", "OLD.last_contact_on", NONE)}; END""",
+        f"""CREATE TRIGGER scope_dates_insert AFTER INSERT ON household_state BEGIN
+        {_body(dates_moved(d, "NEW.household_id", "NEW.last_contact_on", "NEW.last_visit_on"))}
+        END""",
+        f"""CREATE TRIGGER scope_dates_update AFTER UPDATE ON household_state
+        WHEN {DATES_MOVED} BEGIN
+        {_body(dates_moved(d, "NEW.household_id", "NEW.last_contact_on", "NEW.last_visit_on"))}
+        END""",
         on(
-            "cadre_months_update",
-            "UPDATE ON contact_state",
-            "",
-            PAIR_DATE_MOVED,
-            "(OLD.cadre_id, NEW.cadre_id)",
-        ),
-        on("cadre_months_delete", "DELETE ON contact_state", "", "", "(OLD.cadre_id)"),
-        on("scope_dates_insert", "INSERT ON household_state", "(NEW.household_id)"),
-        on(
-            "scope_dates_update",
-            "UPDATE ON household_state",
+            "scope_dates_rekey",
+            "UPDATE OF household_id ON household_state",
             "(OLD.household_id, NEW.household_id)",
-            DATES_MOVED,
+            "OLD.household_id <> NEW.household_id",
         ),
-        on("scope_dates_delete", "DELETE ON household_state", "(OLD.household_id)"),
+        f"""CREATE TRIGGER scope_dates_delete AFTER DELETE ON household_state BEGIN
+        {_body(dates_moved(d, "OLD.household_id", NONE, NONE))} END""",
         f"""CREATE TRIGGER scope_visits_insert AFTER INSERT ON contact_months
         WHEN NEW.visits > 0
         BEGIN {visits_moved(d, NEW_VISITS, "(NEW.household_id)")}; END""",
@@ -127,9 +148,11 @@ SQLITE_TRIGGER_NAMES = (
     "scope_household_update",
     "cadre_months_insert",
     "cadre_months_update",
+    "cadre_months_rekey",
     "cadre_months_delete",
     "scope_dates_insert",
     "scope_dates_update",
+    "scope_dates_rekey",
     "scope_dates_delete",
     "scope_visits_insert",
     "scope_visits_update",
@@ -219,18 +242,31 @@ def _pg(d: Dialect) -> list[str]:
         ),
         fn(
             "cadre_months_keep",
-            f"""IF TG_OP = 'INSERT' THEN PERFORM cadre_months_refresh(ARRAY[NEW.cadre_id]);
-            ELSIF TG_OP = 'DELETE' THEN PERFORM cadre_months_refresh(ARRAY[OLD.cadre_id]);
-            ELSIF {PAIR_DATE_MOVED} THEN
+            f"""IF TG_OP = 'INSERT' THEN
+              PERFORM 1 FROM cadres WHERE id = NEW.cadre_id FOR NO KEY UPDATE;
+              {pair_moved(d, "NEW.cadre_id", "NEW.household_id", NONE, "NEW.last_contact_on")};
+            ELSIF TG_OP = 'DELETE' THEN
+              PERFORM 1 FROM cadres WHERE id = OLD.cadre_id FOR NO KEY UPDATE;
+              {pair_moved(d, "OLD.cadre_id", "OLD.household_id", "OLD.last_contact_on", NONE)};
+            ELSIF {REKEYED} THEN
               PERFORM cadre_months_refresh(ARRAY[OLD.cadre_id, NEW.cadre_id]);
+            ELSIF {_pair_month_moved(d)} THEN
+              PERFORM 1 FROM cadres WHERE id = NEW.cadre_id FOR NO KEY UPDATE;
+              {pair_moved(d, "NEW.cadre_id", "NEW.household_id", "OLD.last_contact_on",
+                          "NEW.last_contact_on")};
             END IF;""",
         ),
         fn(
             "scope_dates_keep",
-            f"""IF TG_OP = 'INSERT' THEN PERFORM scope_refresh(ARRAY[NEW.household_id]);
-            ELSIF TG_OP = 'DELETE' THEN PERFORM scope_refresh(ARRAY[OLD.household_id]);
-            ELSIF {DATES_MOVED} THEN
+            f"""IF TG_OP = 'DELETE' THEN
+              PERFORM 1 FROM households WHERE id = OLD.household_id FOR NO KEY UPDATE;
+              {_body(dates_moved(d, "OLD.household_id", NONE, NONE))}
+            ELSIF TG_OP = 'UPDATE' AND OLD.household_id <> NEW.household_id THEN
               PERFORM scope_refresh(ARRAY[OLD.household_id, NEW.household_id]);
+            ELSIF TG_OP = 'INSERT' OR {DATES_MOVED} THEN
+              PERFORM 1 FROM households WHERE id = NEW.household_id FOR NO KEY UPDATE;
+              {_body(dates_moved(d, "NEW.household_id", "NEW.last_contact_on",
+                                 "NEW.last_visit_on"))}
             END IF;""",
         ),
         fn(
