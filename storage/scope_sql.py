@@ -18,9 +18,10 @@ What is kept (docs/digests.md, "The county root from kept counts"):
   households by the day of their last contact, 'v' by the month of their last visit, 'n'
   home visits by month.
 
-Every change to a household's liveness, village, cadres' units or dates recomputes that
-household: its stored contribution is taken off `unit_days`, the fresh one put on, in one
-statement (rows in key order), and its stored rows replaced. A visit count change in
+A report moves a household's 'c' and 'v' counts from its stored dates (and a pair between
+its cadre's months); any other change to a household's liveness, village or cadres' units
+recomputes it: its stored contribution is taken off `unit_days`, its stored rows replaced,
+the new contribution put on. A visit count change in
 `contact_months` moves only its month. Both databases run the same statements; the few
 spelling differences are the `Dialect` strings.
 
@@ -121,18 +122,21 @@ UPSERT_TAIL = f"""
 
 
 def refresh(d: Dialect, hset: str) -> list[str]:
-    """Statements that recompute the households in `hset` (a parenthesized list or query)."""
-    net = (
-        contributions(d, stored_members(hset), stored_dates(hset), "-")
-        + " UNION ALL "
-        + contributions(d, fresh_members(hset), fresh_dates(hset), "")
-    )
+    """Statements that recompute the households in `hset` (a parenthesized list or query):
+    their stored contribution taken off unit_days, their rows recomputed, the new
+    contribution put on (the recomputation, a join over their pairings, runs once)."""
+
+    def move(sign: str) -> str:
+        rows = contributions(d, stored_members(hset), stored_dates(hset), sign)
+        return f"""INSERT INTO unit_days (unit_id, src, kind, day, n)
+        SELECT unit_id, src, kind, day, sum(n) FROM ({rows}) x WHERE true {UPSERT_TAIL}"""
+
     return [
-        f"""INSERT INTO unit_days (unit_id, src, kind, day, n)
-        SELECT unit_id, src, kind, day, sum(n) FROM ({net}) x WHERE true {UPSERT_TAIL}""",
+        move("-"),
         f"DELETE FROM household_branches WHERE household_id IN {hset}",
         f"DELETE FROM household_scope WHERE household_id IN {hset}",
         *fill_households(hset),
+        move(""),
     ]
 
 

@@ -283,8 +283,21 @@ def _pg(d: Dialect) -> list[str]:
         """CREATE TRIGGER unit_branches_keep AFTER INSERT OR DELETE ON units
         FOR EACH ROW EXECUTE FUNCTION unit_branches_keep()""",
         """CREATE TRIGGER scope_pairing_keep
-        AFTER INSERT OR DELETE OR UPDATE OF active, household_id, cadre_id ON pairings
+        AFTER DELETE OR UPDATE OF active, household_id, cadre_id ON pairings
         FOR EACH ROW EXECUTE FUNCTION scope_pairing_keep()""",
+        # Pairings are inserted by the roster a thousand rows a statement: one recomputation
+        # of their households and cadres per statement, not per row.
+        f"""CREATE FUNCTION scope_pairings_inserted() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+        BEGIN
+        {months("ARRAY(SELECT household_id FROM new_rows)")}
+        PERFORM cadre_months_refresh(ARRAY(SELECT DISTINCT cadre_id FROM new_rows));
+        PERFORM scope_refresh(ARRAY(SELECT DISTINCT household_id FROM new_rows));
+        RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER scope_pairings_inserted AFTER INSERT ON pairings
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION scope_pairings_inserted()""",
         """CREATE TRIGGER scope_cadre_keep AFTER UPDATE OF active, unit_id ON cadres
         FOR EACH ROW EXECUTE FUNCTION scope_cadre_keep()""",
         """CREATE TRIGGER scope_household_keep AFTER UPDATE OF status, village_id ON households
@@ -303,6 +316,7 @@ PG_FUNCTIONS = _pg(POSTGRES)
 PG_TRIGGERS = (  # (table, trigger)
     ("units", "unit_branches_keep"),
     ("pairings", "scope_pairing_keep"),
+    ("pairings", "scope_pairings_inserted"),
     ("cadres", "scope_cadre_keep"),
     ("households", "scope_household_keep"),
     ("household_state", "scope_dates_keep"),
@@ -315,6 +329,7 @@ PG_FUNCTION_NAMES = (
     "cadre_months_keep()",
     "unit_branches_keep()",
     "scope_pairing_keep()",
+    "scope_pairings_inserted()",
     "scope_cadre_keep()",
     "scope_household_keep()",
     "scope_dates_keep()",
