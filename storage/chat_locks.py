@@ -22,9 +22,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import Database, create_engine, is_stale_connection
+from storage.db import Database, create_engine
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,8 @@ class ConversationLocks:
                 pool_size=size,
                 max_overflow=0,
                 pool_timeout=3600,
-                # Each lock and unlock is one statement, no BEGIN/COMMIT around it, and
-                # no ping before it (a round trip an update): a connection found dead
-                # fails the lock statement, which is run once more on a fresh one.
+                # Each lock and unlock is one statement, no BEGIN/COMMIT around it.
                 isolation_level="AUTOCOMMIT",
-                pool_pre_ping=False,
             )
             if self.enabled
             else None
@@ -66,36 +62,19 @@ class ConversationLocks:
         if self._engine is None:
             yield
             return
-        conn = await self._lock(self._engine, key)
-        try:
-            yield
-        finally:
+        async with self._engine.connect() as conn:
+            await conn.execute(_LOCK, {"k": key})  # the session's lock, no transaction
             try:
-                await asyncio.shield(self._unlock(conn, key))
-            except BaseException:
-                # Unknown whether it was released: drop the connection, and the lock
-                # with the session, rather than hand a locked session back to the pool.
-                log.warning("conversation lock: could not release; connection dropped")
-                await conn.invalidate()
-                raise
+                yield
             finally:
-                await conn.close()
-
-    @staticmethod
-    async def _lock(engine: AsyncEngine, key: str) -> AsyncConnection:
-        """A pooled connection holding the session's lock on `key` (no transaction)."""
-        for attempt in (1, 2):
-            conn = await engine.connect()
-            try:
-                await conn.execute(_LOCK, {"k": key})
-                return conn
-            except BaseException as err:
-                await conn.close()
-                # A pooled connection that died (a server restart) holds nothing: once
-                # more, on a fresh one.
-                if attempt == 2 or not is_stale_connection(err):
+                try:
+                    await asyncio.shield(self._unlock(conn, key))
+                except BaseException:
+                    # Unknown whether it was released: drop the connection, and the lock
+                    # with the session, rather than hand a locked session back to the pool.
+                    log.warning("conversation lock: could not release; connection dropped")
+                    await conn.invalidate()
                     raise
-        raise AssertionError("unreachable")
 
     async def _unlock(self, conn: object, key: str) -> None:
         await conn.execute(_UNLOCK, {"k": key})  # type: ignore[attr-defined]

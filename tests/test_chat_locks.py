@@ -1,8 +1,9 @@
 """The cross-process conversation lock (PostgreSQL) after its pooled connection died.
 
-The lock's connections are not pinged before each use (a round trip an update): a
-connection the server dropped (a restart, a proxy) fails the lock statement, which is run
-once more on a fresh connection, so the cadre's next message is handled, not refused.
+A connection the server dropped (a restart, a proxy) is found before the lock is taken
+(the lock pool pings each connection before use), so the cadre's next message is handled
+on a fresh connection, not refused. (Without the ping the lock took one round trip less an
+update but, in the inbound benchmark, twice the p99: see docs/benchmarks.md.)
 """
 
 from __future__ import annotations
