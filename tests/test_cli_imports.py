@@ -141,11 +141,12 @@ def test_help_for_everything_still_lists_every_command():
 
 
 # What a whole database command may not load: migrations, charts, chat libraries, the bot,
-# the web console, the other database's driver, spreadsheets, pydantic (the settings, policy
-# and programme models are validated by core.validated; pydantic was half of a command's start).
+# the web console, the other database's driver or SQLAlchemy dialect (on SQLite), spreadsheets,
+# pydantic (the settings, policy and programme models are validated by core.validated).
 NOT_FOR_ADMIN = (
     "pydantic",
     "pydantic_core",
+    "sqlalchemy.dialects.postgresql",
     "alembic",
     "matplotlib",
     "telegram",
@@ -365,3 +366,27 @@ def test_roster_import_and_the_sheets_load_no_pydantic(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert (tmp_path / "s.xlsx").stat().st_size > 0 and (tmp_path / "s.pdf").stat().st_size > 0
+
+
+def test_pairings_partial_indexes_keep_their_postgresql_condition():
+    """The PostgreSQL option of the pairings' partial indexes is added when the whole schema
+    is declared (so a command on SQLite does not import PostgreSQL's dialect): declared
+    first for a command, then as the whole schema (migrations), they are partial on both."""
+    code = (
+        "import sys\nfrom storage.models import Pairing\n"
+        "print('sqlalchemy.dialects.postgresql' in sys.modules)\n"
+        "from storage.models import Base\n"
+        "from sqlalchemy.schema import CreateIndex\n"
+        "from sqlalchemy.dialects import postgresql, sqlite\n"
+        "for ix in sorted(Base.metadata.tables['pairings'].indexes, key=lambda i: i.name):\n"
+        "    for d in (postgresql.dialect(), sqlite.dialect()):\n"
+        "        print(str(CreateIndex(ix).compile(dialect=d)).strip())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "False"
+    live = [line for line in lines[1:] if "_live_" in line]
+    assert live == [
+        *["CREATE INDEX ix_pairings_live_end ON pairings (end_date) WHERE active"] * 2,
+        *["CREATE INDEX ix_pairings_live_start ON pairings (start_date) WHERE active"] * 2,
+    ]

@@ -136,9 +136,10 @@ def _module(name: str) -> Any:
 
 
 def load_all() -> None:
-    """Declare every table (for the whole metadata)."""
+    """Declare every table (for the whole metadata), with every dialect's options."""
     for module in _MODULES.values():
         _module(module)
+    _module("pairing").whole_schema()
 
 
 def __getattr__(name: str) -> Any:
