@@ -11,7 +11,9 @@ limiter alone holds every budget there.
 
 A slot counts from the moment its statement was sent (the process's clock, passed in); the
 send starts a round trip later and reaches the platform within its latency. The margin
-added to the window (`margin_seconds`) covers both.
+added to the window (`margin_seconds`) covers both. A send that finds itself later than
+that (a claim that took long, a process too busy to wake it on time) takes a fresh slot
+instead of starting where its slot no longer holds the window.
 
 Claims are coalesced: while a budget's statement is in flight, the process's other sends
 needing that budget wait for the next one, which takes a slot for each of them (at most a
@@ -36,6 +38,8 @@ log = logging.getLogger("bangfu.budgets")
 CLAIM_SHARE = 4  # one statement takes at most 1/4 of a budget's slots
 # Fewer slots came back: other processes hold the free ones (SKIP LOCKED) for a moment.
 CONTENDED_PAUSE_SECONDS = 0.005
+# A send later than its slot by over half the margin takes a fresh slot, this many times.
+LATE_RETAKES = 3
 
 
 @dataclass
@@ -86,15 +90,29 @@ class Turns:
         budgets = [rule for rule in rules if rule.shared] if self.shared else []
         if not budgets or self.db is None:
             return
+        for _ in range(1 + LATE_RETAKES):
+            start = await self._claim_all(budgets, weight, urgent)
+            if start is None:  # logged; the limiter still holds what this process knows
+                return
+            wait = start - self.limiter.now_us()
+            if wait > 0:
+                await self.sleep(wait / 1_000_000)
+            late = self.limiter.now_us() - start
+            if not self.margin_us or late <= self.margin_us // 2:  # no margin: no tolerance
+                return  # to measure against, and every send is a round trip late
+            # The slot held [start, start + window + margin): a send starting this late
+            # (a slow claim, a busy process) could share a window with the slot's next use.
+        log.warning("send started %d ms after its shared slot", late // 1000)
+
+    async def _claim_all(self, budgets: Sequence[Rule], weight: int, urgent: bool) -> int | None:
+        """The moment every shared budget's slots allow the send; None if one was not taken."""
         start = 0
         for rule in budgets:
             taken = await self._claim(rule, min(weight, rule.count), urgent)
-            if taken is None:  # logged; the limiter still holds what this process knows
-                return
+            if taken is None:
+                return None
             start = max(start, taken)
-        wait = start - self.limiter.now_us()
-        if wait > 0:
-            await self.sleep(wait / 1_000_000)
+        return start
 
     async def _claim(self, rule: Rule, need: int, urgent: bool) -> int | None:
         """The moment this send's slots of `rule` allow it to start; None if not taken."""

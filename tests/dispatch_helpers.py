@@ -56,8 +56,10 @@ class RecordingSender:
         self._started += 1
         total = self.latency * (0.5, 3, 1, 2, 0.2)[n % 5]
         before = total * (0.1, 0.9, 0.5, 0.95, 0.3)[n % 7 % 5]
+        # Seen `before` after the call began: other tasks sleeping meanwhile move the virtual
+        # clock at once, which would otherwise date this call as late as their wake-up.
+        seen = Delivery(self.time.now() + timedelta(seconds=before), chat_id, reply.text)
         await self.time.sleep(before)
-        seen = Delivery(self.time.now(), chat_id, reply.text)
         self.calls.append(seen)
         await self.time.sleep(total - before)
         if self.always_fail is not None:

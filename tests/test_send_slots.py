@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.budgets import CONTENDED_PAUSE_SECONDS
 from bot.deliver import Deliverer, Outcome
@@ -26,6 +27,17 @@ OVERALL = 10
 # The slot is counted from the moment it is taken; the send starts a round trip later and
 # reaches the platform within its latency. The margin covers both (as the default 0.25 s does).
 MARGIN = 0.05
+
+
+class PatientTime(VirtualTime):
+    """Moves the clock only once the tasks ready at this instant have run: a send whose
+    turn has just come (its waiter woken a few loop turns later) is not dated at another
+    task's wake-up, which a real clock would not have reached yet."""
+
+    async def sleep(self, seconds: float) -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await super().sleep(seconds)
 
 
 def conf():  # type: ignore[no-untyped-def]
@@ -72,7 +84,7 @@ async def test_two_processes_starting_at_once_hold_the_overall_budget(db, slots)
     they end) each process sends its 10 at once and the platform sees 20 in one window."""
     if db.dialect != "postgresql":
         pytest.skip("SQLite is one process only")
-    time = VirtualTime()
+    time = PatientTime()
     platform = RecordingSender("telegram", time, latency=0.001)
     other_engine = Database(db.url, schema=db.schema)
     a = process(db, "host-a:1", time, platform)
@@ -106,7 +118,7 @@ async def test_a_dispatcher_and_answers_elsewhere_share_the_slots(db):
     """A reminder round in one process and answers in another, started together."""
     if db.dialect != "postgresql":
         pytest.skip("SQLite is one process only")
-    time = VirtualTime()
+    time = PatientTime()
     platform = RecordingSender("telegram", time, latency=0.001)
     other_engine = Database(db.url, schema=db.schema)
     answers = process(other_engine, "host-b:2", time, platform)
@@ -138,7 +150,7 @@ async def test_a_direct_answer_takes_one_statement_for_its_slot(db):
     (the first send of a process also makes sure the budget's rows exist)."""
     if db.dialect != "postgresql":
         pytest.skip("SQLite is one process only")
-    time = VirtualTime()
+    time = PatientTime()
     platform = RecordingSender("telegram", time, latency=0.001)
     d = process(db, "host-a:1", time, platform)
     trips = Trips(db)
@@ -167,7 +179,7 @@ async def test_answers_at_once_in_one_process_share_their_claims(db):
     if db.dialect != "postgresql":
         pytest.skip("SQLite is one process only")
     overall, answers = 40, 80
-    time = VirtualTime()
+    time = PatientTime()
     platform = RecordingSender("telegram", time, latency=0.001)
     d = Deliverer(
         db,
@@ -202,7 +214,7 @@ async def test_slots_held_elsewhere_are_waited_for_not_spun_on(db):
     again after a short pause each time, then goes out once they are free."""
     if db.dialect != "postgresql":
         pytest.skip("SQLite is one process only")
-    time = VirtualTime()
+    time = PatientTime()
     platform = RecordingSender("telegram", time, latency=0.001)
     d = process(db, "host-a:1", time, platform)
     other = Database(db.url, schema=db.schema)
@@ -226,3 +238,42 @@ async def test_slots_held_elsewhere_are_waited_for_not_spun_on(db):
     finally:
         await d.close()
         await other.dispose()
+
+
+async def test_a_send_later_than_its_slot_takes_a_fresh_one(db):
+    """The claim's round trip took longer than the margin covers (a slow database, a busy
+    process): starting now could share a window with the slot's next use, so the send
+    takes a fresh slot and goes out within the window that one holds."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    time = PatientTime()
+    platform = RecordingSender("telegram", time, latency=0.001)
+    d = process(db, "host-a:1", time, platform)
+    slow = {"claims": 1}  # the first claim after the budget exists is slow
+
+    def slow_claim(_conn, _cursor, sql: str, *_a) -> None:  # type: ignore[no-untyped-def]
+        if "UPDATE send_slots" in sql and slow["claims"] > 0:
+            slow["claims"] -= 1
+            time.clock.advance(timedelta(seconds=PER))  # the statement's virtual duration
+
+    try:
+        await answer(d, ["64000"])  # the budget's rows made, one slot used
+        trips = Trips(db)
+        for engine in db.engines():
+            event.listen(engine.sync_engine, "before_cursor_execute", slow_claim)
+        assert await answer(d, ["64001"]) == [[Outcome.SENT]]
+        claims = [s for s in trips.take()[0] if "send_slots" in s]
+        assert len(claims) == 2  # the late slot, then a fresh one
+        async with db.short_transaction() as s:
+            used = (
+                await s.execute(text("SELECT count(*) FROM send_slots WHERE free_at_us > 0"))
+            ).scalar_one()
+        assert used == 3
+        sent = platform.calls[-1].at
+        assert (sent - time.now()).total_seconds() <= 0  # it did go out, after the slow claim
+        assert sent >= START + timedelta(seconds=PER)
+    finally:
+        for engine in db.engines():
+            if event.contains(engine.sync_engine, "before_cursor_execute", slow_claim):
+                event.remove(engine.sync_engine, "before_cursor_execute", slow_claim)
+        await d.close()
