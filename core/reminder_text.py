@@ -5,7 +5,7 @@ the account's language and each duty (due day, household head, duty key, househo
 village, kind, label), as they stood when the sweep ran — not the text. The dispatcher
 renders it just before sending (`core.payload.payload_to_reply`): a bot sends ~30 messages a
 second whatever the sweep does, while the sweep of a stage day would otherwise render 100,000s
-of messages at once. The text is the one `reminders.sweep.build_reply` makes (tests compare).
+of messages at once. The text is the one the sweep built before (tests/reminder_reference.py; tests compare).
 """
 
 from __future__ import annotations

@@ -17,11 +17,12 @@ from bot.dispatch import Dispatcher
 from core.payload import payload_to_reply
 from core.policy import Policy
 from reminders.duties import staged_duties
-from reminders.sweep import build_reply, run_sweep
+from reminders.sweep import run_sweep
 from storage.db import Database
 from storage.models import Household, OutboxMessage, Pairing
 from tests import factories as f
 from tests.dispatch_helpers import RecordingSender, VirtualTime, put, settings
+from tests.reminder_reference import build_reply
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOV_27 = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)  # a monthly contact stage day

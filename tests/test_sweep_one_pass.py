@@ -24,13 +24,14 @@ from core.payload import payload_to_reply, reply_to_payload
 from core.policy import Policy
 from core.programme import OccasionPolicy
 from reminders.duties import Duty, staged_duties, staged_duties_per_kind
-from reminders.sweep import build_reply, run_sweep
+from reminders.sweep import run_sweep
 from storage import sweep_rows
 from storage.db import Database
 from storage.duties import reachable_accounts
 from storage.models import Contact, Event
 from storage.sweep_marks import claim_digest
 from tests import factories as f
+from tests.reminder_reference import build_reply
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAYS = [
