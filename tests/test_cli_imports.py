@@ -234,16 +234,31 @@ def test_user_create_loads_the_password_hasher_and_nothing_of_the_console(county
     assert tables == ["AuditLog", "Cadre", "Unit", "WebUser"]
 
 
-def test_user_create_hashes_only_the_new_password(tmp_path):
-    """The sign-in page's hash for unknown names (a whole hash's time) is the console's, made
-    when it starts; `user create` hashes the one password it prints and nothing else."""
+def _run_with_a_roster(
+    tmp_path, code: str, more_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter beside a new database and a one-household roster file
+    (r.csv), with no BANGFU_ setting but the database's (and `more_env`); it must succeed."""
     from bench.roster_rows import county_rows
     from bot.roster.files import write_rows_csv
     from storage.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'u.db'}"
+    url = f"sqlite:///{tmp_path / 'r.db'}"
     upgrade(url)
     write_rows_csv(tmp_path / "r.csv", county_rows(1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
+    env["BANGFU_DATABASE_URL"] = url
+    env.update(more_env or {})
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_user_create_hashes_only_the_new_password(tmp_path):
+    """The sign-in page's hash for unknown names (a whole hash's time) is the console's, made
+    when it starts; `user create` hashes the one password it prints and nothing else."""
     code = (
         "import sys\nfrom bot.cli import main\n"
         "assert main(['roster', 'import', 'r.csv']) == 0\n"
@@ -251,12 +266,7 @@ def test_user_create_hashes_only_the_new_password(tmp_path):
         "from webconsole.passwords import no_account_hash\n"
         "print(no_account_hash.cache_info().currsize)"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
-    env["BANGFU_DATABASE_URL"] = url
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_with_a_roster(tmp_path, code)
     assert done.stdout.splitlines()[-1] == "0"
 
 
@@ -343,13 +353,6 @@ def test_an_invitation_sheet_is_written_without_numpy(tmp_path):
 def test_roster_import_and_the_sheets_load_no_pydantic(tmp_path):
     """The commands of a county's first day — its roster, then the printed invitation
     sheets — read and validate the settings without pydantic, and still do their work."""
-    from bench.roster_rows import county_rows
-    from bot.roster.files import write_rows_csv
-    from storage.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    upgrade(url)
-    write_rows_csv(tmp_path / "r.csv", county_rows(1))
     code = (
         "import sys\nfrom bot.cli import main\n"
         "assert main(['roster', 'import', 'r.csv']) == 0\n"
@@ -357,13 +360,7 @@ def test_roster_import_and_the_sheets_load_no_pydantic(tmp_path):
         "assert main(['invite', 'sheet', '--unit', '测试县', '--renew', 's.pdf']) == 0\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
-    env["BANGFU_DATABASE_URL"] = url
-    env["BANGFU_TELEGRAM__BOT_USERNAME"] = "bangfu_test_bot"
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_with_a_roster(tmp_path, code, {"BANGFU_TELEGRAM__BOT_USERNAME": "bangfu_test_bot"})
     assert done.stdout.splitlines()[-1] == "[]"
     assert (tmp_path / "s.xlsx").stat().st_size > 0 and (tmp_path / "s.pdf").stat().st_size > 0
 
