@@ -152,6 +152,9 @@ class Database:
         self._writers: asyncio.Lock | None = None
         self._short: async_sessionmaker[AsyncSession] | None = None
         self.short_engine = self.engine  # until short_transaction() opens its own
+        # Statements sent on a driver connection directly, which SQLAlchemy's events do not
+        # see (the conversation locks' batches): for the benchmarks' round-trip count.
+        self.driver_round_trips = 0
 
     def writer(self) -> Any:
         """Held around a write transaction that many tasks may open at once.

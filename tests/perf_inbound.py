@@ -191,6 +191,7 @@ async def serve(args: argparse.Namespace) -> None:
     api = cast(FakeTelegram, SimpleNamespace(token=args.token, base_url=args.api_url))
     trips = [0]
     stops: list[Callable[[], Awaitable[Any]]]
+    db: Database | None = None
     if args.serve == "bangfu":
         db = Database(args.db, schema=args.schema or None)
         count_statements(db, trips)
@@ -211,9 +212,12 @@ async def serve(args: argparse.Namespace) -> None:
     print("ready", flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)  # go
     trips[0] = 0
+    direct = 0 if db is None else db.driver_round_trips
     cpu = time.process_time()
     await loop.run_in_executor(None, sys.stdin.readline)  # stop
     cpu = time.process_time() - cpu
+    if db is not None:  # and those sent on the driver's connection directly
+        trips[0] += db.driver_round_trips - direct
     print(json.dumps({"cpu": cpu, "trips": trips[0]}), flush=True)
     for stop in stops:
         await stop()
