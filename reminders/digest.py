@@ -253,7 +253,10 @@ def digest_chart(d: Digest, lang: str = "zh") -> bytes:
     st = d.stats
     bars = [_bar(s.name, s.coverage) for s in st.sub_units] or [_bar(st.unit_name, st.coverage)]
     title = t("digest.chart_title", lang, unit=st.unit_name)
-    ascii_title = f"{ascii_label(st.unit_name)}: contacted this month ({d.window.today:%Y-%m})"
+
+    def ascii_title() -> str:
+        return f"{ascii_label(st.unit_name)}: contacted this month ({d.window.today:%Y-%m})"
+
     return coverage_chart(title, bars, ascii_title=ascii_title)
 
 

@@ -12,7 +12,7 @@ from core.clock import FixedClock
 from core.policy import Policy
 from core.textsplit import TextLimit
 from reminders.digest import build_digest
-from reminders.digest_chart import ascii_label
+from reminders.digest_chart import Bar, ascii_label, cjk_font_path, coverage_chart, warm_up
 from reminders.group_commands import DigestGroupCommands
 from tests.digest_factories import CountyBuilder, sample_county
 
@@ -81,6 +81,21 @@ def test_chart_labels_fall_back_to_pinyin_without_a_chinese_font():
     # With no CJK font on the machine, labels must not become empty boxes.
     assert ascii_label("顿谷镇") == "Dunguzhen"
     assert ascii_label("第07镇").isascii()
+
+
+def test_the_chart_warms_up_once_and_asks_for_pinyin_only_without_a_chinese_font():
+    warm_up()
+    asked: list[str] = []
+
+    def ascii_title() -> str:
+        asked.append("title")
+        return "Shahezhen"
+
+    png = coverage_chart("沙河镇 本月联系", [Bar("新村", 50.0, "1/2")], ascii_title=ascii_title)
+    assert png.startswith(b"\x89PNG")
+    font = cjk_font_path()
+    assert asked == ([] if font else ["title"])
+    assert font is None or font.lower().endswith((".ttf", ".otf", ".ttc"))
 
 
 async def test_cadres_of_the_same_name_are_told_apart_by_unit(db):
