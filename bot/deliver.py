@@ -223,6 +223,13 @@ class Deliverer:
         now = self.clock.now()
         prune = self._pruned_at is None or now - self._pruned_at >= HISTORY_PRUNE_EVERY
         try:
+            if self.db.dialect == "postgresql":  # one statement, written and announced
+                await send_feed.write_and_announce(
+                    self.db, rows, worker=self.worker, now=now, prune=prune
+                )
+                if prune:
+                    self._pruned_at = now
+                return
             # A few inserts: a short transaction, like an update's (SQLite: on the loop).
             async with self.db.writer(), self.db.short_transaction() as s:
                 ids = await outbox.record_answers(s, rows, worker=self.worker, now=now, prune=prune)

@@ -306,7 +306,7 @@ async def record_answers(
     the order given."""
     rows = [
         {
-            "dedupe_key": f"{ANSWERED}:{secrets.token_hex(12)}",
+            "dedupe_key": answered_key(),
             "channel": a.channel,
             "chat_id": a.chat_id,
             "kind": ANSWERED,
@@ -327,10 +327,18 @@ async def record_answers(
         query = _T.insert().returning(_T.c.id, sort_by_parameter_order=True)
         ids = [int(i) for i in (await session.execute(query, rows)).scalars()]
     if prune:
-        await session.execute(
-            delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
-        )
+        await session.execute(answered_pruned(now))
     return ids
+
+
+def answered_key() -> str:
+    """A direct answer's history row's dedupe key (unique; nobody looks it up)."""
+    return f"{ANSWERED}:{secrets.token_hex(12)}"
+
+
+def answered_pruned(now: datetime) -> Any:
+    """The statement forgetting the direct answers sent over an hour before `now`."""
+    return delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
 
 
 async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:

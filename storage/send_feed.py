@@ -31,7 +31,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage import outbox
+from storage.db import Database, is_stale_connection
+from storage.outbox import SentAnswer
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,67 @@ async def announce(
             separators=(",", ":"),
         )
         await session.execute(_NOTIFY, {"channel": channel_name(schema), "payload": payload})
+
+
+# The direct answers' history rows and their announcement in one statement (PostgreSQL,
+# autocommit: no BEGIN or COMMIT around it; the notifications go out when it commits).
+# The same rows as outbox.record_answers writes and the payload `announce` sends, numbered
+# in the order given and announced _PER_NOTIFY to a notification.
+_WRITE_AND_ANNOUNCE = text(
+    f"""WITH given AS (
+      SELECT x.* FROM unnest(CAST(:keys AS text[]), CAST(:channels AS text[]),
+        CAST(:chats AS text[]), CAST(:slots AS int[]), CAST(:ats AS timestamptz[]))
+        WITH ORDINALITY AS x(dedupe_key, channel, chat_id, slots, at, i)
+    ), written AS (
+      INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status, attempts,
+        next_attempt_at, claimed_at, claimed_by, last_error, created_at, sent_at)
+      SELECT dedupe_key, channel, chat_id, CAST(:kind AS text),
+        json_build_object(CAST(:slots_key AS text), slots), CAST(:status AS text), 1, at, at,
+        CAST(:worker AS text), '', at, at
+      FROM given ORDER BY i
+      RETURNING id, dedupe_key
+    ), sends AS (
+      SELECT w.id, g.channel, g.chat_id, g.slots,
+        CAST(round(extract(epoch FROM g.at) * 1000000) AS bigint) AS us,
+        (g.i - 1) / {_PER_NOTIFY} AS part
+      FROM written w JOIN given g ON g.dedupe_key = w.dedupe_key
+    )
+    SELECT pg_notify(CAST(:channel AS text), json_build_object('w', CAST(:worker AS text), 's',
+        json_agg(json_build_array(id, channel, chat_id, slots, us) ORDER BY id))::text)
+    FROM sends GROUP BY part"""
+)
+
+
+async def write_and_announce(
+    db: Database, answers: Sequence[SentAnswer], *, worker: str, now: datetime, prune: bool
+) -> None:
+    """PostgreSQL: `outbox.record_answers` and `announce` of its rows as one statement on
+    its own (one round trip instead of BEGIN, INSERT, NOTIFY and COMMIT); the prune, when
+    due, is a second one."""
+    params = {
+        "keys": [outbox.answered_key() for _a in answers],
+        "channels": [a.channel for a in answers],
+        "chats": [a.chat_id for a in answers],
+        "slots": [a.slots for a in answers],
+        "ats": [a.sent_at for a in answers],
+        "kind": outbox.ANSWERED,
+        "slots_key": outbox.SLOTS_KEY,
+        "status": outbox.SENT,
+        "worker": worker,
+        "channel": channel_name(db.schema),
+    }
+    for attempt in (1, 2):
+        try:
+            async with db.short_engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                if answers:
+                    await conn.execute(_WRITE_AND_ANNOUNCE, params)
+                if prune:
+                    await conn.execute(outbox.answered_pruned(now))
+            return
+        except Exception as exc:
+            if attempt == 2 or not is_stale_connection(exc):  # a dead pooled connection
+                raise
 
 
 def parse(payload: str) -> tuple[str, list[Announced]]:

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.deliver import Deliverer, Outcome
 from bot.dispatch import Dispatcher, limits_for
 from bot.ratelimit import RateLimiter
 from core.types import Reply
+from storage import outbox, send_feed
 from tests.dispatch_helpers import (
     START,
     RecordingSender,
@@ -199,3 +201,53 @@ async def test_a_send_heard_and_read_again_from_the_history_counts_once(db):
     finally:
         await a.close()
         await b.close()
+
+
+async def test_many_answers_are_written_and_announced_in_one_statement(db):
+    """130 answers: 130 history rows and three notifications (60 a notification) carrying
+    each row's id, chat, slots and end time to the microsecond, one statement in all."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is one process only")
+    heard: list[tuple[str, list[send_feed.Announced]]] = []
+    all_heard = asyncio.Event()
+
+    def hear(worker: str, sends: list[send_feed.Announced]) -> None:
+        heard.append((worker, sends))
+        if sum(len(s) for _w, s in heard) == 130:
+            all_heard.set()
+
+    listener = send_feed.SendListener(db, hear)
+    listener.start()
+    statements: list[str] = []
+    db.engines()  # the short transactions' engine, made now
+
+    def count(_c, _cur, statement, *_a):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.short_engine.sync_engine, "before_cursor_execute", count)
+    base = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
+    answers = [
+        outbox.SentAnswer("telegram", str(70_000 + n), 1 + n % 2, base + timedelta(seconds=n))
+        for n in range(130)
+    ]
+    try:
+        await asyncio.wait_for(listener.listening.wait(), 10)
+        await send_feed.write_and_announce(db, answers, worker="w:1", now=base, prune=False)
+        await asyncio.wait_for(all_heard.wait(), 10)
+    finally:
+        event.remove(db.short_engine.sync_engine, "before_cursor_execute", count)
+        await listener.stop()
+    assert len(statements) == 1
+    assert [len(s) for _w, s in heard] == [60, 60, 10] and {w for w, _s in heard} == {"w:1"}
+    sends = sorted((s for _w, part in heard for s in part), key=lambda s: s.id)
+    async with db.transaction() as s:
+        rows = (
+            await s.execute(text("SELECT id, chat_id, payload, sent_at FROM outbox ORDER BY id"))
+        ).all()
+    assert [(r.id, r.chat_id, r.sent_at) for r in rows] == [
+        (s.id, s.chat_id, s.ended) for s in sends
+    ]
+    assert [(s.chat_id, s.slots, s.ended) for s in sends] == [
+        (a.chat_id, a.slots, a.sent_at) for a in answers
+    ]
+    assert [r.payload for r in rows] == [{outbox.SLOTS_KEY: a.slots} for a in answers]
