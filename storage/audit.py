@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import execute_core
@@ -56,7 +56,9 @@ def _row(
 
 @functools.cache
 def _insert() -> Any:
-    return insert(cast(Table, AuditLog.__table__))
+    # The columns named, so the statement's parameters are the same whatever it is run with.
+    names = ("at", "actor", "action", "entity", "entity_id", "detail")
+    return insert(cast(Table, AuditLog.__table__)).values({n: bindparam(n) for n in names})
 
 
 async def recent(

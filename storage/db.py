@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import compiled
 from storage.sqlite_inline import inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -127,13 +128,14 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
 
 
 async def execute_core(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Any:
-    """Run a Core statement on the session's connection, in its transaction.
+    """Run a Core statement on the session's connection, in its transaction: its rows.
 
-    For the statements every update runs: the session's `execute` adds the ORM's
-    per-statement work (compile state, result setup) that rows of plain columns never need.
+    For the statements every update runs, each built once (module level or
+    functools.cache): compiled once per dialect and run on the driver's connection
+    (storage/compiled.py), without the ORM's or the Core's per-statement work. The rows
+    come back fetched (`first()`, `scalar_one_or_none()`, iteration).
     """
-    connection = await session.connection()
-    return await connection.execute(statement, params)
+    return await compiled.execute(session, statement, params)
 
 
 def is_stale_connection(err: BaseException) -> bool:

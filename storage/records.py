@@ -152,7 +152,8 @@ async def add_contact(
 def _insert_contact(paired: bool) -> Any:
     table = cast(Table, Contact.__table__)
     if not paired:
-        return insert(table).returning(table.c.id)
+        named: dict[str, Any] = {c: bindparam(c) for c in _CONTACT_COLUMNS}
+        return insert(table).values(named).returning(table.c.id)
     # INSERT … SELECT the values WHERE the pairing is active: the check and the write in
     # one statement. Typed parameters: PostgreSQL reads an untyped one in a select list
     # as text.

@@ -123,6 +123,11 @@ class InlineConnection:
             await asyncio.sleep(pause)  # another connection writes: let it, meanwhile
             pause = min(pause * 2, RETRY_MAX)
 
+    async def fetch(self, sql: str, parameters: Any) -> tuple[list[Any], Any]:
+        """Run one statement and fetch its rows: (rows, the cursor's description)."""
+        cursor = await self._run(self._conn.execute, sql, parameters)
+        return cursor.fetchall(), cursor.description
+
     def cursor(self) -> InlineCursor:
         return InlineCursor(self, self._conn.cursor())
 
