@@ -7,19 +7,22 @@ Build the data with bench/make_county.py (on SQLite, sweep a copy: the sweep wri
 outbox rows). Before each run the outbox and the reminder marks are emptied, so each run does
 the full work; after the last they are emptied again. Prints one Markdown row per day: duties,
 messages, wall seconds, this process's CPU seconds (SQLite runs inside the process; the
-PostgreSQL server's CPU is not counted) and the process's peak RSS so far — run one day per
-process for a per-day peak. Uses only `run_sweep`, so it times older versions of the sweep too.
+PostgreSQL server's CPU is not counted there), on PostgreSQL the CPU seconds of this process's
+server backends (read from /proc: the server must run on this machine), and the process's peak
+RSS so far — run one day per process for a per-day peak. Uses only `run_sweep`, so it times
+older versions of the sweep too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import time
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from core.policy import Policy
 from reminders.sweep import run_sweep
@@ -33,19 +36,64 @@ async def _forget(db: Database) -> None:
         await s.execute(delete(ReminderMark))
 
 
+def _own_ports() -> list[int]:
+    """Local TCP ports of this process's sockets (its connections to the server)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.append(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def _server_cpu(db: Database) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving this process."""
+    async with db.sessions() as s:
+        pids = (
+            await s.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE client_port = ANY(:ports)"),
+                {"ports": _own_ports()},
+            )
+        ).all()
+    return {pid: _cpu_of(pid) for pid in pids}
+
+
+def _cpu_of(pid: int) -> float:
+    """User and system CPU seconds of a process on this machine."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(url: str, schema: str | None, name: str, days: list[datetime]) -> None:
     db = Database(url, schema=schema)
     policy = Policy()
     try:
         for at in days:
             await _forget(db)
+            pg = db.engine.dialect.name == "postgresql"
+            server = await _server_cpu(db) if pg else {}
             cpu, wall = time.process_time(), time.perf_counter()
             result = await run_sweep(db, at, policy, keep=False)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            used = ""
+            if pg:
+                after = await _server_cpu(db)
+                used = f"{sum(v - server.get(pid, 0.0) for pid, v in after.items()):.2f}"
             print(
                 f"| {name} | {at:%m-%d} | {result.duties:,} | {result.enqueued:,} "
-                f"| {wall:.2f} | {cpu:.2f} | {rss:.0f} |",
+                f"| {wall:.2f} | {cpu:.2f} | {used} | {rss:.0f} |",
                 flush=True,
             )
         await _forget(db)
@@ -65,8 +113,8 @@ def main() -> None:
         datetime.fromisoformat(a)
         for a in args.at or ["2026-11-27T09:00:00+08:00", "2026-11-18T09:00:00+08:00"]
     ]
-    print("| database | day | duties | messages | wall s | CPU s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| database | day | duties | messages | wall s | CPU s | server CPU s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     if args.sqlite:
         asyncio.run(run(f"sqlite:///{args.sqlite}", None, f"SQLite{args.label}", days))
     if args.pg:

@@ -44,6 +44,7 @@ from storage.sweep_rows import (
     events_on,
     sweep_rows,
 )
+from storage.sweep_sql import Check
 
 CONTACT = "contact"  # monthly call or visit
 VISIT = "visit"  # quarterly home visit
@@ -186,20 +187,6 @@ async def _personal_duties(
 
 
 @dataclass(frozen=True, slots=True)
-class _Check:
-    """One duty of the day owed by every pairing with no contact in its window (and, for a
-    birthday or 入党纪念日, only where the household's day is `on`)."""
-
-    kind: str
-    prefix: str  # the duty key is prefix + pairing id + suffix
-    suffix: str
-    window: Window
-    due_on: date
-    label: str = ""
-    on: OnDay | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _EventRow:
     id: int
     kind: str
@@ -214,9 +201,9 @@ class DayPlan:
     events of the event stage days by household."""
 
     today: date
-    before: tuple[_Check, ...]
+    before: tuple[Check, ...]
     event_days: tuple[date, ...]
-    after: tuple[_Check, ...]
+    after: tuple[Check, ...]
     events: dict[int, tuple[_EventRow, ...]]
 
     @property
@@ -231,20 +218,20 @@ class DayPlan:
         return not (self.before or self.after or self.events)
 
 
-def _checks(today: date, policy: Policy) -> tuple[list[_Check], list[_Check]]:
-    before: list[_Check] = []
+def _checks(today: date, policy: Policy) -> tuple[list[Check], list[Check]]:
+    before: list[Check] = []
     for kind, months, kinds, staged in (
         (CONTACT, policy.contact_every_months, CONTACT_KINDS, contact_stage(today, policy)),
         (VISIT, policy.visit_every_months, VISIT_KINDS, visit_stage(today, policy)),
     ):
         if staged:
             start, end = period_bounds(today, months)
-            before.append(_Check(kind, f"{kind}:", f":{today}", Window(kinds, start, end), end))
+            before.append(Check(kind, f"{kind}:", f":{today}", Window(kinds, start, end), end))
     for occasion in staged_occasions(today, policy):
         window = Window(VISIT_KINDS, occasion.start, occasion.end)
         prefix = _key(occasion.kind, occasion.name, today) + ":"
-        before.append(_Check(occasion.kind, prefix, "", window, occasion.end, occasion.name))
-    after: list[_Check] = []
+        before.append(Check(occasion.kind, prefix, "", window, occasion.end, occasion.name))
+    after: list[Check] = []
     occ = policy.occasions
     for kind, column, enabled in (
         (BIRTHDAY, BIRTH_DATE, occ.birthday),
@@ -259,7 +246,7 @@ def _checks(today: date, policy: Policy) -> tuple[list[_Check], list[_Check]]:
             window = Window(VISIT_KINDS, day - timedelta(days=max(occ.days_before)), due)
             on = OnDay(column, day, members_only)
             prefix = _key(kind, day, today) + ":"
-            after.append(_Check(kind, prefix, "", window, due, day_label(day), on))
+            after.append(Check(kind, prefix, "", window, due, day_label(day), on))
     return before, after
 
 
@@ -281,7 +268,7 @@ async def day_plan(session: AsyncSession, today: date, policy: Policy) -> DayPla
 
 async def _settle(
     session: AsyncSession,
-    checks: Sequence[_Check],
+    checks: Sequence[Check],
     unsure: list[tuple[int, int]],
     rows: Sequence[Any],
     cadres: CadreRange | None,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from core.i18n import normalize_lang
+from core.i18n import DEFAULT_LANG, normalize_lang
 from core.policy import Policy, quiet_until
 from core.reminder_text import DUE, KEY, reminder_data
 from reminders.duties import DayPlan, Duty, Found, day_plan, staged_rows
@@ -37,11 +37,15 @@ from storage.duties import (
 )
 from storage.outbox import NewMessage, enqueue_rows, pending_row
 from storage.sweep_marks import claim_digest, claim_reminders, reminded
+from storage.sweep_sql import sweep_chunk_in_db
 
 REMINDER_KIND = "reminder"  # the outbox rows' kind
 MARK_KEEP_DAYS = 400  # stages older than this can never be due again
 MAX_UNREACHABLE_IDS = 100  # ids listed with keep=False (an admin's first leads; all counted)
 CHUNK_CADRES = 2000  # cadres per chunk: bounds the sweep's memory whatever the county's size
+# Cadres per chunk when the database decides and writes (nothing held in Python): fewer,
+# larger statements; a chunk holds the claims' lock for its statement only.
+CHUNK_CADRES_IN_DB = 10_000
 EVENTS_ONLY_CHUNK = 1_000_000  # cadres per chunk on a day when only events can be due
 
 
@@ -196,6 +200,8 @@ async def _sweep_chunk(
     duties (rendered when sent), the cadres with none, the counts; the reminders themselves
     only with `objects`."""
     today = plan.today
+    if not (dry_run or objects):  # decided and written in SQL: counts come back
+        return [], *(await _sweep_chunk_in_db(db, cadres, at, plan, lang, not_before))
     async with db.sessions() as session:
         rows, groups = await staged_rows(session, today, policy, cadres, plan=plan)
         chunk = _collect(today, rows, groups, objects)
@@ -225,6 +231,31 @@ async def _sweep_chunk(
         out, rows, counts = _outbox_rows(chunk, claimed, accounts, at, lang, not_before)
         counts.enqueued = await enqueue_rows(session, rows)
     return out, unreachable, counts
+
+
+async def _sweep_chunk_in_db(
+    db: Database,
+    cadres: CadreRange,
+    at: datetime,
+    plan: DayPlan,
+    lang: str,
+    not_before: datetime | None,
+) -> tuple[list[int], _Counts]:
+    """`_sweep_chunk` of a sweep that keeps no reminders, in SQL (storage.sweep_sql)."""
+    async with db.transaction() as session:
+        done = await sweep_chunk_in_db(
+            session,
+            today=plan.today,
+            cadres=cadres,
+            checks=(*plan.before, *plan.after),
+            event_days=plan.event_days,
+            event_households=plan.events.keys(),
+            now=at,
+            not_before=not_before,
+            lang=(normalize_lang(lang), DEFAULT_LANG),
+            kind=REMINDER_KIND,
+        )
+    return list(done.unreachable), _Counts(done.cadres, done.duties, done.messages, done.enqueued)
 
 
 @dataclass(slots=True)
@@ -291,7 +322,7 @@ async def run_sweep(
     tz: tzinfo | None = None,
     keep: bool = True,
     each: Callable[[CadreReminder], None] | None = None,
-    chunk: int = CHUNK_CADRES,
+    chunk: int | None = None,
 ) -> SweepResult:
     """Remind every cadre of the duties whose stage falls on the local day of `at`.
 
@@ -299,7 +330,9 @@ async def run_sweep(
     language for accounts that have none. `dry_run` computes what would be sent, writes nothing.
     The cadres are swept `chunk` at a time, so memory does not grow with the county; with
     `keep=False` the result holds counts and the first unreachable ids only (`each` still sees
-    every reminder, in cadre order).
+    every reminder, in cadre order). A sweep that writes and keeps nothing (`keep=False`, no
+    `each`: the daily job) is decided and written in SQL (storage.sweep_sql), only counts
+    crossing to Python; a preview, or a caller that sees the reminders, finds them in Python.
     """
     if at.tzinfo is None:
         raise ValueError("run_sweep needs an aware datetime")
@@ -311,6 +344,9 @@ async def run_sweep(
         plan = await day_plan(session, today, policy)
     after = 0
     # With only events to remind, a chunk holds their pairings only: one chunk will do.
+    in_db = not (dry_run or keep or each is not None)
+    if chunk is None:
+        chunk = CHUNK_CADRES_IN_DB if in_db else CHUNK_CADRES
     size = chunk if plan.reads_all else max(chunk, EVENTS_ONLY_CHUNK)
     while not plan.idle:
         async with db.sessions() as session:

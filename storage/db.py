@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,6 +42,15 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return make_url(url_or_engine).get_backend_name() == "sqlite"
 
 
+DIGEST_FUNCTION = "bangfu_claim_digest"
+
+
+def lines_digest(keys: str) -> str:
+    """What names a reminder claim of newline-joined duty keys, in any order: the first 12
+    hex digits of the SHA-256 of the keys sorted (PostgreSQL computes it in SQL too)."""
+    return hashlib.sha256("\n".join(sorted(keys.split("\n"))).encode()).hexdigest()[:12]
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -48,6 +58,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # The reminder sweep's claims, named in SQL (storage.sweep_sql).
+    dbapi_conn.create_function(DIGEST_FUNCTION, 1, lines_digest, deterministic=True)
 
 
 def _no_busy_wait(dbapi_conn: Any, _record: Any) -> None:

@@ -9,7 +9,6 @@ later the same day is claimed, and reminded, alone.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -17,17 +16,19 @@ from datetime import date, datetime
 from sqlalchemy import Executable, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import lines_digest
 from storage.dialect import hold_write_lock, insert_many_ignore, is_postgres
 from storage.duties import CadreRange
 from storage.models import ReminderMark
 
-_LOCK = zlib.crc32(b"bangfu.sweep_marks")  # taken by every sweep's claims, whatever the day
+LOCK = zlib.crc32(b"bangfu.sweep_marks")  # taken by every sweep's claims, whatever the day
 _T: Table = ReminderMark.__table__  # type: ignore[assignment]
-_BY_CADRE = "ix_reminder_marks_cadre_stage"  # (cadre_id, stage_on)
+MARKS_TABLE = _T.name
+MARKS_BY_CADRE = "ix_reminder_marks_cadre_stage"  # (cadre_id, stage_on)
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    return lines_digest(text)  # sorted already: the same
 
 
 def claim_digest(keys: Sequence[str]) -> str:
@@ -50,7 +51,7 @@ async def reminded(
         # (a sweep's chunks then read its own marks over and over: 8 million at 1M
         # pairings); through (cadre_id, stage_on) it reads only the chunk's.
         stmt = text(
-            f"SELECT cadre_id, duties FROM {_T.name} INDEXED BY {_BY_CADRE} WHERE cadre_id > :lo"
+            f"SELECT cadre_id, duties FROM {_T.name} INDEXED BY {MARKS_BY_CADRE} WHERE cadre_id > :lo"
             " AND cadre_id <= :hi AND stage_on = :day AND duties IS NOT NULL"
         ).bindparams(lo=cadres[0], hi=cadres[1], day=stage_on.isoformat())
     out: dict[int, set[str]] = {}
@@ -70,7 +71,7 @@ async def claim_reminders(
     """Claim each cadre's duty keys (cadres of the range) not reminded yet on this day;
     returns the keys claimed now, sorted, with their `claim_digest`, by cadre (cadres with
     none left out)."""
-    await hold_write_lock(session, _LOCK, _T.name)
+    await hold_write_lock(session, LOCK, MARKS_TABLE)
     done = await reminded(session, stage_on, cadres)
     rows = []
     claimed: dict[int, tuple[list[str], str]] = {}

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete, select
 
 from core.i18n import normalize_lang
 from core.payload import payload_to_reply, reply_to_payload
@@ -28,7 +29,7 @@ from reminders.sweep import run_sweep
 from storage import sweep_rows
 from storage.db import Database
 from storage.duties import reachable_accounts
-from storage.models import Contact, Event
+from storage.models import Contact, Event, OutboxMessage, ReminderMark
 from storage.sweep_marks import claim_digest
 from tests import factories as f
 from tests.reminder_reference import build_reply
@@ -202,3 +203,48 @@ async def test_one_pass_sweep_equals_one_query_per_duty_kind(
             assert messages == await _reference_messages(db, day, policy), (name, day)
     # Every duty kind was found on some day (the comparison is not between empty lists).
     assert kinds == {"contact", "visit", "festival", "farming", "event", "birthday", "party_day"}
+
+
+async def _outbox(db: Database) -> list[Any]:
+    async with db.sessions() as s:
+        rows = (await s.scalars(select(OutboxMessage))).all()
+    return sorted(
+        (m.dedupe_key, m.chat_id, m.due_on, reply_to_payload(payload_to_reply(m.payload)))
+        for m in rows
+    )
+
+
+async def _forget(db: Database) -> None:
+    async with db.transaction() as s:
+        await s.execute(delete(OutboxMessage))
+        await s.execute(delete(ReminderMark))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_the_sweep_in_sql_enqueues_what_one_query_per_duty_kind_says(
+    db: Database, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep that keeps no reminders (the daily job) decides and writes in SQL: the same
+    outbox rows, rendered to the same text, as the reference; a second run adds nothing."""
+    if seed == 2:  # events matched by the subquery used when they are too many to list
+        monkeypatch.setattr(sweep_rows, "MAX_LISTED", 0)
+    await _history(db, seed)
+    for name, policy in POLICIES.items():
+        for day in DAYS:
+            at = datetime(day.year, day.month, day.day, 9, tzinfo=TZ)
+            expected = await _reference_messages(db, day, policy)
+            swept = await run_sweep(db, at, policy, keep=False, chunk=4)
+            assert await _outbox(db) == expected, (name, day)
+            assert swept.enqueued == swept.message_count == len(expected), (name, day)
+            python = await run_sweep(db, at, policy, dry_run=True, chunk=4)
+            assert python.messages == []  # the claims hold: nothing is left to say
+            again = await run_sweep(db, at.replace(hour=15), policy, keep=False, chunk=7)
+            assert again.enqueued == again.message_count == again.cadres == 0, (name, day)
+            await _forget(db)
+            dry = await run_sweep(db, at, policy, dry_run=True, chunk=4)
+            assert (swept.cadres, swept.duties, swept.unreachable_count) == (
+                dry.cadres,
+                dry.duties,
+                dry.unreachable_count,
+            ), (name, day)
+            assert swept.unreachable == dry.unreachable, (name, day)
