@@ -321,14 +321,15 @@ async def _pg_chunk(
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
     day = q.text(today.isoformat())
-    claims = (
+    grouped = (
         "SELECT cadre_id, string_agg(key, E'\\n' ORDER BY key COLLATE \"C\") AS keys,"
         " json_agg(item) AS items, min(due) AS due, count(*) AS n,"
         f" {_ACCOUNTS.format('due.cadre_id')} AS accounts FROM due GROUP BY cadre_id"
     )
     sql = (
-        f"{with_}, claims AS MATERIALIZED (SELECT cadre_id, keys, items, due, n, accounts,"
-        f" left(encode(sha256(convert_to(keys, 'UTF8')), 'hex'), 12) AS digest FROM ({claims}) x"
+        f"{with_}, grouped AS MATERIALIZED ({grouped}),"
+        " claims AS MATERIALIZED (SELECT cadre_id, keys, items, due, n, accounts,"
+        " left(encode(sha256(convert_to(keys, 'UTF8')), 'hex'), 12) AS digest FROM grouped"
         " WHERE accounts > 0),"
         f" marks AS (INSERT INTO {MARKS_TABLE} (key, cadre_id, stage_on, created_at, duties)"
         f" SELECT {q.text('remind:')} || cadre_id || ':' || {day} || ':' || digest, cadre_id,"
@@ -339,8 +340,7 @@ async def _pg_chunk(
         " SELECT (SELECT count(*) FROM claims), (SELECT coalesce(sum(n), 0) FROM claims),"
         " (SELECT coalesce(sum(accounts), 0) FROM claims), (SELECT count(*) FROM sent),"
         " (SELECT count(*) FROM marks),"
-        " (SELECT array_agg(cadre_id ORDER BY cadre_id) FROM (SELECT DISTINCT cadre_id FROM due"
-        f" WHERE {_ACCOUNTS.format('due.cadre_id')} = 0) u)"
+        " (SELECT array_agg(cadre_id ORDER BY cadre_id) FROM grouped WHERE accounts = 0)"
     )
     stmt = text(sql).bindparams(*stamps)
     row = (await session.execute(stmt, q.params)).one()

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import delete, select
 
+from core.payload import payload_to_reply
 from core.policy import Policy
 from reminders.sweep import CadreReminder, run_sweep
 from storage.db import Database
@@ -50,6 +52,17 @@ async def _outbox(db: Database) -> list[tuple[Any, ...]]:
         rows = (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.dedupe_key))).all()
     return [
         (r.dedupe_key, r.channel, r.chat_id, r.kind, r.payload, r.cadre_id, r.next_attempt_at)
+        for r in rows
+    ]
+
+
+async def _rendered(db: Database) -> list[tuple[Any, ...]]:
+    """`_outbox` with each payload as the dispatcher renders it (the order of a reminder's
+    stored duties is not the text's) and the due day."""
+    async with db.sessions() as s:
+        rows = (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.dedupe_key))).all()
+    return [
+        (r.dedupe_key, r.chat_id, r.kind, payload_to_reply(r.payload), r.cadre_id, r.due_on)
         for r in rows
     ]
 
@@ -96,3 +109,28 @@ async def test_concurrent_sweeps_with_different_chunks_enqueue_each_reminder_onc
     assert len({r[5] for r in rows}) == len({m.cadre_id for m in expected})
     keys = [d.key for r in results for c in r.reminders for d in c.duties]
     assert len(keys) == len(set(keys)) == results[0].duties + results[1].duties
+
+
+@pytest.mark.parametrize("python_too", [False, True])
+async def test_concurrent_sweeps_in_sql_enqueue_each_reminder_once(db, python_too):
+    """Two daily sweeps decided in SQL (keep=False), or one beside a sweep that keeps its
+    reminders (the Python path), with different chunks: each reminder once, one claim a
+    cadre, the outbox the one sweep alone writes."""
+    await _seed(db)
+    await run_sweep(db, SEP_20, POLICY, chunk=10_000)
+    expected = await _rendered(db)
+    await _forget(db)
+    other = Database(db.url, schema=db.schema)
+    try:
+        results = await asyncio.gather(
+            run_sweep(db, SEP_20, POLICY, chunk=3, keep=False),
+            run_sweep(other, SEP_20.replace(second=1), POLICY, chunk=5, keep=python_too),
+        )
+    finally:
+        await other.dispose()
+    assert await _rendered(db) == expected
+    assert sum(r.enqueued for r in results) == len(expected)
+    assert sum(r.cadres for r in results) == len({r[4] for r in expected})
+    async with db.sessions() as s:
+        marks = (await s.execute(select(ReminderMark.cadre_id))).scalars().all()
+    assert len(marks) == len(set(marks)) == sum(r.cadres for r in results)
