@@ -157,9 +157,9 @@ class Turns:
                 _settle(w, None)
 
     async def _take(self, rule: Rule, n: int) -> list[int]:
-        """One short transaction of one statement (the first also seeds the budget)."""
+        """One statement on its own, no BEGIN or COMMIT (the first also seeds the budget)."""
         assert self.db is not None
-        async with self.db.short_transaction() as s:
+        async with self.db.autocommit() as s:
             if (rule.key, rule.count) not in self._seeded:
                 await send_slots.seed(s, rule.key, rule.count)
             starts = await send_slots.take(

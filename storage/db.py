@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -208,6 +209,16 @@ class Database:
                 self.short_engine = create_inline_engine(self.url, path)
             self._short = session_factory(self.short_engine)
         return self._short
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL: a connection of the short transactions' pool whose statements each
+        commit on their own, for a statement that stands alone: one round trip instead of
+        BEGIN, the statement and COMMIT. Not pinged, like the short transactions."""
+        assert self.dialect == "postgresql"
+        self._short_sessions()
+        async with self.short_engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def engines(self) -> list[AsyncEngine]:
         """Every engine this database opens (the short transactions' one made now)."""

@@ -132,8 +132,7 @@ async def write_and_announce(
     }
     for attempt in (1, 2):
         try:
-            async with db.short_engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with db.autocommit() as conn:
                 if answers:
                     await conn.execute(_WRITE_AND_ANNOUNCE, params)
                 if prune:

@@ -12,7 +12,7 @@ for. `now` is a parameter (the caller's injected clock), never the server's time
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _SEED = text(
     "INSERT INTO send_slots (budget, slot, free_at_us) "
@@ -30,14 +30,20 @@ _TAKE = text(
 )
 
 
-async def seed(session: AsyncSession, budget: str, count: int) -> None:
+async def seed(session: AsyncSession | AsyncConnection, budget: str, count: int) -> None:
     """Make sure the budget has its `count` slots (a raised count adds the missing ones;
     a lowered one leaves the extra rows unused)."""
     await session.execute(_SEED, {"budget": budget, "count": count})
 
 
 async def take(
-    session: AsyncSession, budget: str, *, count: int, n: int, now_us: int, hold_us: int
+    session: AsyncSession | AsyncConnection,
+    budget: str,
+    *,
+    count: int,
+    n: int,
+    now_us: int,
+    hold_us: int,
 ) -> list[int]:
     """Take up to `n` slots of `budget` for a send about to start; the moments (µs) each
     allows it to start. Fewer than `n` when others are taking the rest at this instant."""
