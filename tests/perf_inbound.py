@@ -22,7 +22,8 @@ and the simulated cadres in this one, so the CPU time per update printed is the 
 alone (`--one-process` runs the bots in this process, as the first rounds did: the fake API
 and the cadres then count too). Prints replies/s, p50 and p99 of the time from the update
 being available to the answer arriving at the fake API, that CPU time per update, for
-bangfu the database round trips per update, and bangfu's replies/s as a ratio of each echo
+bangfu the database round trips per update (on PostgreSQL with each transaction's BEGIN
+and COMMIT, the statements alone in brackets), and bangfu's replies/s as a ratio of each echo
 bot's, and (split runs) the CPU this process spent meanwhile per update: the fake API and
 the cadres, which a bot making more Bot API calls an update (a press: three) costs more
 of, on the same two cores. The per-chat
@@ -182,14 +183,14 @@ async def split_run(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    return elapsed, lat, float(got["cpu"]), int(got["trips"]), driver
+    return elapsed, lat, float(got["cpu"]), [int(got["trips"]), int(got["txns"])], driver
 
 
 async def serve(args: argparse.Namespace) -> None:
     """The bot's side of a split run: start, `ready`; CPU and statements from `go` to `stop`."""
     loop = asyncio.get_running_loop()
     api = cast(FakeTelegram, SimpleNamespace(token=args.token, base_url=args.api_url))
-    trips = [0]
+    trips = [0, 0]
     stops: list[Callable[[], Awaitable[Any]]]
     db: Database | None = None
     if args.serve == "bangfu":
@@ -211,24 +212,34 @@ async def serve(args: argparse.Namespace) -> None:
         stops = [app.updater.stop, app.stop, app.shutdown]
     print("ready", flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)  # go
-    trips[0] = 0
+    trips[:] = [0, 0]
     direct = 0 if db is None else db.driver_round_trips
     cpu = time.process_time()
     await loop.run_in_executor(None, sys.stdin.readline)  # stop
     cpu = time.process_time() - cpu
     if db is not None:  # and those sent on the driver's connection directly
         trips[0] += db.driver_round_trips - direct
-    print(json.dumps({"cpu": cpu, "trips": trips[0]}), flush=True)
+    print(json.dumps({"cpu": cpu, "trips": trips[0], "txns": trips[1]}), flush=True)
     for stop in stops:
         await stop()
 
 
 def count_statements(db: Database, trips: list[int]) -> None:
+    """trips[0] += 1 a statement; trips[1] += 1 a transaction ended (PostgreSQL, not in
+    autocommit: its BEGIN and its COMMIT or ROLLBACK are two more round trips)."""
+
     def count(*_a: Any) -> None:
         trips[0] += 1
 
+    def ended(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            trips[1] += 1
+
     for engine in db.engines():
         event.listen(engine.sync_engine, "before_cursor_execute", count)
+        if db.dialect == "postgresql":
+            event.listen(engine.sync_engine, "commit", ended)
+            event.listen(engine.sync_engine, "rollback", ended)
 
 
 async def echo_bot(
@@ -302,7 +313,7 @@ async def bangfu(
             )
         else:
             driver = None
-            counted = [0]
+            counted = [0, 0]
             count_statements(db, counted)
             settings = bot_settings(tg, poll_timeout=10)
             settings.schedule = ScheduleSettings(enabled=False)
@@ -311,14 +322,21 @@ async def bangfu(
             )
             rt = await start(settings, db=db, clock=FixedClock(NOW))
             try:
-                counted[0] = 0
+                counted[:] = [0, 0]
                 cpu = time.process_time()
                 elapsed, lat = await closed_loop(users, messages, step)
                 cpu = time.process_time() - cpu
-                trips = counted[0]
+                trips = counted
             finally:
                 await rt.stop()
-        per_update = trips / (len(users) * messages)
+        n = len(users) * messages
+        statements, transactions = trips[0] / n, trips[1] / n
+        # PostgreSQL: with BEGIN and COMMIT (the statements alone in brackets).
+        per_update = (
+            f"{statements + 2 * transactions:.1f} ({statements:.1f})"
+            if transactions
+            else f"{statements:.1f}"
+        )
     finally:
         await db.dispose()
         if schema is not None:
@@ -328,7 +346,7 @@ async def bangfu(
             await admin.dispose()
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     name = f"bangfu, one-line report + confirm ({kind})"
-    return Result(name, elapsed, lat, cpu, f"{per_update:.1f}", driver)
+    return Result(name, elapsed, lat, cpu, per_update, driver)
 
 
 async def main() -> None:
