@@ -52,6 +52,15 @@ from storage.models import (
     UnitBranch,
     UnitDay,
 )
+from storage.stats_branches import (
+    BRANCH_CADRE_COLUMNS,
+    branch_cadres,
+    branch_diaries,
+    branch_events,
+    branch_people,
+    branch_problems,
+    deep_cadre_households,
+)
 from storage.stats_people import (
     NamedCount,
     OverdueEvent,
@@ -371,23 +380,31 @@ def _kept_household_marks(scope: FromClause, w: Window) -> Select[Any]:
     ).select_from(hh.outerjoin(hs, hs.household_id == hh.c.household_id))
 
 
-async def _kept_sub_units(
-    session: AsyncSession, unit: Unit, scope: FromClause, hh: FromClause
-) -> list[SubUnitLine]:
-    """As _sub_units, in two grouped reads: households by their village's sub-unit, then the
-    few whose cadre works in another sub-unit than the one their village is in."""
-    children = list(
+async def _units_below(session: AsyncSession, path: str) -> list[Any]:
+    """(id, name, path, parent_id) of the units of `path`'s subtree, itself included."""
+    return list(
         await session.execute(
-            select(Unit.id, Unit.name, Unit.path)
-            .where(Unit.parent_id == unit.id)
-            .order_by(Unit.path)
+            select(Unit.id, Unit.name, Unit.path, Unit.parent_id).where(in_subtree(Unit.path, path))
         )
     )
+
+
+async def _kept_sub_units(
+    session: AsyncSession,
+    unit: Unit,
+    scope: FromClause,
+    hh: FromClause,
+    units: list[Any] | None = None,
+) -> list[SubUnitLine]:
+    """As _sub_units, in two grouped reads: households by their village's sub-unit, then the
+    few whose cadre works in another sub-unit than the one their village is in. `units`: the
+    units of a subtree holding `unit`'s (_units_below), when the caller has read them."""
+    if units is None:
+        units = await _units_below(session, unit.path)
+    below = [u for u in units if u.path == unit.path or u.path.startswith(unit.path + "/")]
+    children = sorted((u for u in below if u.parent_id == unit.id), key=lambda u: u.path)
     if not children:
         return []
-    below = await session.execute(
-        select(Unit.id, Unit.path).where(in_subtree(Unit.path, unit.path))
-    )
     by_path = {c.path: c.id for c in children}
     prefix = len(unit.path) + 1
     pairs = [
@@ -396,7 +413,9 @@ async def _kept_sub_units(
         if u.path != unit.path and u.path[:prefix] + u.path[prefix:].split("/")[0] in by_path
     ]
     sums: dict[int, list[int]] = {c.id: [0, 0, 0, 0] for c in children}
-    async with materialized(session, ["unit_id", "child_id"], pairs, key="unit_id") as umap:
+    async with materialized(
+        session, ["unit_id", "child_id"], pairs, key="unit_id", name="digest_sub_units"
+    ) as umap:
         vm, cm = umap.alias("vm"), umap.alias("cm")
         by_village = (
             select(vm.c.child_id, *_coverage_cols(hh))
@@ -508,28 +527,6 @@ def _events_by_household(hh: FromClause, today: date) -> Select[Any]:
     )
 
 
-async def _per_household_sums(
-    session: AsyncSession, hh: FromClause, visits: FromClause, events: FromClause, st: UnitStats
-) -> None:
-    """The quarter's visits and open events of `hh`'s households, from per-household tables."""
-    st.visits_quarter = int(
-        await session.scalar(
-            select(func.coalesce(func.sum(visits.c.nv), 0)).select_from(
-                visits.join(hh, hh.c.household_id == visits.c.household_id)
-            )
-        )
-        or 0
-    )
-    row = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(events.c.eo), 0), func.coalesce(func.sum(events.c.ed), 0)
-            ).select_from(events.join(hh, hh.c.household_id == events.c.household_id))
-        )
-    ).one()
-    st.events_open, st.events_overdue = int(row[0]), int(row[1])
-
-
 async def _kept_figures(
     session: AsyncSession,
     unit: Unit,
@@ -537,21 +534,15 @@ async def _kept_figures(
     cap: int,
     sc: FromClause,
     hh: FromClause,
-    per_household: tuple[FromClause, FromClause] | None = None,
 ) -> UnitStats | None:
     """Every figure from a materialized kept scope and its per-household marks; None when a
-    household in it has a contact after `w.today`. `per_household`: tables of each
-    household's visits this quarter and open events (a superset of `hh`'s households), to
-    sum instead of counting again."""
+    household in it has a contact after `w.today`."""
     st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
     if await session.scalar(select(func.max(hh.c.late))):
         return None
     await _totals(session, sc, hh, st)
-    if per_household is None:
-        st.visits_quarter = await _kept_visits(session, hh, w)
-        await _kept_events(session, hh, w.today, st)
-    else:
-        await _per_household_sums(session, hh, *per_household, st)
+    st.visits_quarter = await _kept_visits(session, hh, w)
+    await _kept_events(session, hh, w.today, st)
     await _activity(session, sc, hh, w, st)
     missing = (
         select(sc.c.cadre_id, func.count().label("missing"))
@@ -591,13 +582,86 @@ async def units_stats(
     return out
 
 
+# A member's households with everything the weekly job sums for them: the kept marks, then
+# the quarter's visits, open and overdue events, problems raised, resolved and open.
+MEMBER_HOUSEHOLD_COLUMNS = [*KEPT_HOUSEHOLD_COLUMNS, "nv", "eo", "ed", "pr", "pv", "po"]
+# A member's cadres: live pairings in its scope, and of them not contacted this month.
+MEMBER_CADRE_COLUMNS = ["cadre_id", "pairs", "missing"]
+
+
+def _problems_by_household(hh: FromClause, w: Window) -> Select[Any]:
+    """(household_id, pr, pv, po): each household of `hh` with problems, how many raised in
+    the period, resolved in it, open now (as _activity counts them)."""
+    p = Problem
+
+    def n(cond: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    return (
+        select(
+            p.household_id,
+            n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
+            n(
+                and_(
+                    p.status == "resolved",
+                    p.resolved_at >= w.period_start_at,
+                    p.resolved_at < w.period_end_at,
+                )
+            ),
+            n(p.status == "open"),
+        )
+        .join(hh, hh.c.household_id == p.household_id)
+        .where(p.deleted_at.is_(None), p.raised_on <= w.today)
+        .group_by(p.household_id)
+    )
+
+
+def _diaries_by_cadre(w: Window) -> Select[Any]:
+    """(cadre_id, n, op): each cadre's diaries in the period and those with a 民意 view."""
+    d = DiaryEntry
+    return (
+        select(
+            d.cadre_id,
+            func.count(),
+            func.coalesce(func.sum(case((d.opinion != "", 1), else_=0)), 0),
+        )
+        .where(d.deleted_at.is_(None), d.written_on >= w.period_start, d.written_on <= w.today)
+        .group_by(d.cadre_id)
+    )
+
+
+@dataclass(frozen=True)
+class _RootTables:
+    """The root's kept scope and marks, and its per-household and per-cadre sums."""
+
+    scope: FromClause
+    households: FromClause
+    visits: FromClause
+    events: FromClause
+    problems: FromClause
+    diaries: FromClause
+    units: list[Any]  # _units_below the root
+
+
 async def _shared_kept(
     session: AsyncSession, root: Unit, members: list[Unit], w: Window, cap: int
 ) -> dict[int, UnitStats]:
     """The kept figures of `members` (all under `root`) from the root's scope and marks;
-    empty when the root's kept state cannot answer."""
+    empty when the root's kept state cannot answer. The root itself, when a member, is read
+    from its kept counts (root_stats_kept) when they can answer."""
     await _no_jit(session)
     out: dict[int, UnitStats] = {}
+    kl = await _root_lines(session, root, w)
+    if kl is not None:
+        # The root and its sub-units (a county's townships and departments: its weekly
+        # job's groups) from the kept counts; other units from the root's scope below.
+        if any(u.id == root.id for u in members):
+            out[root.id] = await _root_from_lines(session, root, w, cap, kl)
+        branches = [u for u in members if u.parent_id == root.id]
+        if branches:
+            out.update(await _branches_kept(session, root, branches, w, cap, kl))
+        if all(u.id in out for u in members):
+            return out
     # Each member's pairings are found in the root's scope through its villages and cadres'
     # units, by index, instead of reading all of it once per member.
     rscope = _kept_scope(root.path, w)
@@ -610,7 +674,7 @@ async def _shared_kept(
         ) as rhh,
     ):
         if await session.scalar(select(func.max(rhh.c.late))):
-            return out
+            return {}
         async with (
             materialized(
                 session, ["household_id", "nv"], _visits_by_household(rhh, w), key="household_id"
@@ -621,46 +685,131 @@ async def _shared_kept(
                 _events_by_household(rhh, w.today),
                 key="household_id",
             ) as rev,
+            materialized(
+                session,
+                ["household_id", "pr", "pv", "po"],
+                _problems_by_household(rhh, w),
+                key="household_id",
+            ) as rpr,
+            materialized(
+                session, ["cadre_id", "n", "op"], _diaries_by_cadre(w), key="cadre_id"
+            ) as rdi,
         ):
-            out.update(await _members_kept(session, root, members, w, cap, rsc, rhh, (rv, rev)))
+            tables = _RootTables(
+                rsc, rhh, rv, rev, rpr, rdi, await _units_below(session, root.path)
+            )
+            for u in members:
+                if u.id not in out:
+                    out[u.id] = await _member_kept(session, root, u, w, cap, tables)
     return out
 
 
-async def _members_kept(
+async def _member_kept(
+    session: AsyncSession, root: Unit, u: Unit, w: Window, cap: int, rt: _RootTables
+) -> UnitStats:
+    """One member's kept figures, its scope, households and cadres taken from the root's."""
+    rsc = rt.scope
+    if u.id == root.id:
+        part: Select[Any] = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS))
+    else:
+        # The subtree's unit ids as values, so both indexes of the root's scope serve.
+        sub = [x.id for x in rt.units if x.path == u.path or x.path.startswith(u.path + "/")]
+        part = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS)).where(
+            or_(rsc.c.village_id.in_(sub), rsc.c.cadre_unit_id.in_(sub))
+        )
+    async with materialized(session, KEPT_SCOPE_COLUMNS, part, name="digest_member_scope") as sc:
+        # Its households looked up by key in the root's tables, its cadres grouped from its
+        # scope; both only summed and joined by key, so they need no statistics (ANALYZE).
+        mine = select(sc.c.household_id).distinct().subquery("mine")
+        rhh, rv, rev, rpr = rt.households, rt.visits, rt.events, rt.problems
+        marks = (
+            select(
+                *(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS),
+                func.coalesce(rv.c.nv, 0),
+                func.coalesce(rev.c.eo, 0),
+                func.coalesce(rev.c.ed, 0),
+                func.coalesce(rpr.c.pr, 0),
+                func.coalesce(rpr.c.pv, 0),
+                func.coalesce(rpr.c.po, 0),
+            )
+            .select_from(mine)
+            .join(rhh, rhh.c.household_id == mine.c.household_id)
+            .outerjoin(rv, rv.c.household_id == mine.c.household_id)
+            .outerjoin(rev, rev.c.household_id == mine.c.household_id)
+            .outerjoin(rpr, rpr.c.household_id == mine.c.household_id)
+        )
+        cadres = select(
+            sc.c.cadre_id, func.count(), func.sum(case((sc.c.pm == 0, 1), else_=0))
+        ).group_by(sc.c.cadre_id)
+        async with (
+            materialized(
+                session,
+                MEMBER_HOUSEHOLD_COLUMNS,
+                marks,
+                key="household_id",
+                analyze=False,
+                name="digest_member_households",
+            ) as hh,
+            materialized(
+                session,
+                MEMBER_CADRE_COLUMNS,
+                cadres,
+                key="cadre_id",
+                analyze=False,
+                name="digest_member_cadres",
+            ) as mc,
+        ):
+            return await _member_figures(session, u, w, cap, sc, hh, mc, rt)
+
+
+async def _member_figures(
     session: AsyncSession,
-    root: Unit,
-    members: list[Unit],
+    unit: Unit,
     w: Window,
     cap: int,
-    rsc: FromClause,
-    rhh: FromClause,
-    per_household: tuple[FromClause, FromClause],
-) -> dict[int, UnitStats]:
-    """Each member's kept figures, its scope and marks taken from the root's."""
-    out: dict[int, UnitStats] = {}
-    for u in members:
-        if u.id == root.id:
-            st = await _kept_figures(session, u, w, cap, rsc, rhh, per_household)
-        else:
-            # The subtree's unit ids as values, so both indexes of the root's scope serve.
-            sub = list(await session.scalars(select(Unit.id).where(in_subtree(Unit.path, u.path))))
-            part = select(*(rsc.c[k] for k in KEPT_SCOPE_COLUMNS)).where(
-                or_(rsc.c.village_id.in_(sub), rsc.c.cadre_unit_id.in_(sub))
+    sc: FromClause,
+    hh: FromClause,
+    mc: FromClause,
+    rt: _RootTables,
+) -> UnitStats:
+    """The figures of a member of the weekly job from its households' sums (one statement),
+    its cadres' and the sub-unit lines."""
+    st = UnitStats(unit_id=unit.id, unit_name=unit.name, unit_path=unit.path)
+
+    def total(c: Any) -> Any:
+        return func.coalesce(func.sum(c), 0)
+
+    row = (
+        await session.execute(
+            select(
+                *_coverage_cols(hh),
+                *(total(hh.c[k]).label(k) for k in ("nv", "eo", "ed", "pr", "pv", "po")),
             )
-            async with materialized(session, KEPT_SCOPE_COLUMNS, part) as sc:
-                # The member's households looked up by key in the root's marks; the table is
-                # only summed and joined by key, so it needs no statistics (ANALYZE).
-                mine = select(sc.c.household_id).distinct().subquery("mine")
-                marks = select(*(rhh.c[k] for k in KEPT_HOUSEHOLD_COLUMNS)).join(
-                    mine, mine.c.household_id == rhh.c.household_id
-                )
-                async with materialized(
-                    session, KEPT_HOUSEHOLD_COLUMNS, marks, key="household_id", analyze=False
-                ) as hh:
-                    st = await _kept_figures(session, u, w, cap, sc, hh, per_household)
-        assert st is not None  # no household of the root's has a later contact
-        out[u.id] = st
-    return out
+        )
+    ).one()
+    st.coverage, st.visits_quarter = _coverage(row), int(row.nv)
+    st.events_open, st.events_overdue = int(row.eo), int(row.ed)
+    st.problems_raised, st.problems_resolved, st.problems_open = (
+        int(row.pr),
+        int(row.pv),
+        int(row.po),
+    )
+    diaries = rt.diaries
+    cad = (
+        await session.execute(
+            select(total(mc.c.pairs), total(diaries.c.n), total(diaries.c.op)).select_from(
+                mc.outerjoin(diaries, diaries.c.cadre_id == mc.c.cadre_id)
+            )
+        )
+    ).one()
+    st.pairings, st.diaries_period, st.opinions_period = (int(x) for x in cad)
+    missing = select(mc.c.cadre_id, mc.c.missing).where(mc.c.missing > 0).subquery("missing")
+    st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
+    in_scope = Cadre.id.in_(select(mc.c.cadre_id))
+    st.on_leave_total, st.on_leave = await on_leave_where(session, in_scope, w.today, cap)
+    st.unreachable_total, st.unreachable = await unreachable_where(session, in_scope, cap)
+    st.sub_units = await _kept_sub_units(session, unit, sc, hh, rt.units)
+    return st
 
 
 async def unit_stats_counted(
@@ -695,29 +844,29 @@ async def _dated_pairings(session: AsyncSession, today: date) -> bool:
     return False
 
 
-async def root_stats_kept(
-    session: AsyncSession, root: Unit, w: Window, cap: int
-) -> UnitStats | None:
-    """A root's figures from the kept counts (`unit_days`: a few thousand rows) with no
-    pass over its pairings but the one that names the cadres behind; None when they cannot
-    answer (a contact in scope after `w.today`, a pairing not live on it, or another root
-    in the database: its scope's cadre lists are then read from the pairings)."""
+@dataclass(frozen=True)
+class _RootLines:
+    """A root's sums from `unit_days` and each of its sub-units' (keys 'p', 'h', 'wk',
+    'mo', 'vq', 'n'), and each unit's own rows (unit_id, src) → sums."""
+
+    totals: dict[str, int]
+    per_child: dict[int, dict[str, int]]
+    lines: dict[tuple[int, int], dict[str, int]]
+
+
+async def _root_lines(session: AsyncSession, root: Unit, w: Window) -> _RootLines | None:
+    """The root's kept sums; None when they cannot answer (a contact in scope after
+    `w.today`, a pairing not live on it, or another root in the database)."""
     roots = await session.scalar(select(func.count()).where(Unit.parent_id.is_(None)))
     if roots != 1 or await _dated_pairings(session, w.today):
         return None
     await _no_jit(session)
-    children = list(
-        await session.execute(
-            select(Unit.id, Unit.name).where(Unit.parent_id == root.id).order_by(Unit.path)
-        )
-    )
     below = select(UnitBranch.unit_id).where(UnitBranch.branch_id == root.id)
     child_of = {
         int(r.unit_id): int(r.branch_id)
         for r in await session.execute(
             select(UnitBranch.unit_id, UnitBranch.branch_id).where(
-                UnitBranch.unit_id.in_(below),
-                UnitBranch.branch_id.in_([c.id for c in children]),
+                UnitBranch.unit_id.in_(below), UnitBranch.branch_id != root.id
             )
         )
     }
@@ -725,9 +874,6 @@ async def root_stats_kept(
     if sums is None:
         return None
     totals, lines = sums
-    st = UnitStats(unit_id=root.id, unit_name=root.name, unit_path=root.path)
-    st.pairings, st.visits_quarter = totals["p"], totals["n"]
-    st.coverage = Coverage(totals["h"], totals["wk"], totals["mo"], totals["vq"])
     per_child: dict[int, dict[str, int]] = {}
     for unit_id, src, got in lines:
         child = unit_id if src == 1 else child_of.get(unit_id)
@@ -735,16 +881,136 @@ async def root_stats_kept(
             acc = per_child.setdefault(child, {})
             for k, v in got.items():
                 acc[k] = acc.get(k, 0) + v
-    st.sub_units = [
-        SubUnitLine(
-            c.id,
-            c.name,
-            Coverage(*(per_child.get(c.id, {}).get(k, 0) for k in ("h", "wk", "mo", "vq"))),
+    return _RootLines(totals, per_child, {(u, src): got for u, src, got in lines})
+
+
+def _line_coverage(sums: dict[str, int]) -> Coverage:
+    return Coverage(*(sums.get(k, 0) for k in ("h", "wk", "mo", "vq")))
+
+
+async def root_stats_kept(
+    session: AsyncSession, root: Unit, w: Window, cap: int
+) -> UnitStats | None:
+    """A root's figures from the kept counts (`unit_days`: a few thousand rows) with no
+    pass over its pairings but the one that names the cadres behind; None when they cannot
+    answer (a contact in scope after `w.today`, a pairing not live on it, or another root
+    in the database: its scope's cadre lists are then read from the pairings)."""
+    kl = await _root_lines(session, root, w)
+    if kl is None:
+        return None
+    return await _root_from_lines(session, root, w, cap, kl)
+
+
+async def _root_from_lines(
+    session: AsyncSession, root: Unit, w: Window, cap: int, kl: _RootLines
+) -> UnitStats:
+    children = list(
+        await session.execute(
+            select(Unit.id, Unit.name).where(Unit.parent_id == root.id).order_by(Unit.path)
         )
-        for c in children
+    )
+    st = UnitStats(unit_id=root.id, unit_name=root.name, unit_path=root.path)
+    st.pairings, st.visits_quarter = kl.totals["p"], kl.totals["n"]
+    st.coverage = _line_coverage(kl.totals)
+    st.sub_units = [
+        SubUnitLine(c.id, c.name, _line_coverage(kl.per_child.get(c.id, {}))) for c in children
     ]
     await _root_people(session, root, w, cap, st)
     return st
+
+
+async def _branches_kept(
+    session: AsyncSession,
+    root: Unit,
+    branches: list[Unit],
+    w: Window,
+    cap: int,
+    kl: _RootLines,
+) -> dict[int, UnitStats]:
+    """The figures of `branches` (sub-units of the only root) from the kept counts and a
+    few grouped reads for all of them (storage/stats_branches.py)."""
+    ids = [b.id for b in branches]
+    units = await _units_below(session, root.path)
+    async with materialized(
+        session, BRANCH_CADRE_COLUMNS, branch_cadres(root.id, ids, w), indexes=("branch_id",)
+    ) as bc:
+        behind, leave, unreachable = await branch_people(session, bc, w.today, cap)
+        diaries = await branch_diaries(session, bc, w)
+    events = await branch_events(session, ids, w.today)
+    problems = await branch_problems(session, ids, w)
+    elsewhere = await _deep_elsewhere(session, units, w)
+    out: dict[int, UnitStats] = {}
+    for b in branches:
+        sums = kl.per_child.get(b.id, {})
+        st = UnitStats(unit_id=b.id, unit_name=b.name, unit_path=b.path)
+        st.pairings, st.visits_quarter = sums.get("p", 0), sums.get("n", 0)
+        st.coverage = _line_coverage(sums)
+        st.diaries_period, st.opinions_period = diaries.get(b.id, (0, 0))
+        st.events_open, st.events_overdue = events.get(b.id, (0, 0))
+        st.problems_raised, st.problems_resolved, st.problems_open = problems.get(b.id, (0, 0, 0))
+        st.behind_total, st.behind = behind.get(b.id, (0, []))
+        st.on_leave_total, st.on_leave = leave.get(b.id, (0, []))
+        st.unreachable_total, st.unreachable = unreachable.get(b.id, (0, []))
+        st.sub_units = _branch_sub_units(b, units, kl, elsewhere)
+        out[b.id] = st
+    return out
+
+
+def _in(u: Any, path: str) -> bool:
+    return bool(u.path == path or u.path.startswith(path + "/"))
+
+
+async def _deep_elsewhere(
+    session: AsyncSession, units: list[Any], w: Window
+) -> dict[int, dict[int, tuple[int, int, int]]]:
+    """For each unit two levels below the root: the households living outside it paired
+    with its (or its sub-units') cadres, with their marks (wk, mo, vq)."""
+    second = {u.path: u for u in units if u.path.count("/") == 2}
+    anc: dict[int, Any] = {}  # unit → its ancestor two levels below the root
+    for u in units:
+        top = "/".join(u.path.split("/")[:3])
+        if top in second:
+            anc[u.id] = second[top]
+    by_id = {u.id: u for u in units}
+    out: dict[int, dict[int, tuple[int, int, int]]] = {}
+    for r in await deep_cadre_households(session, list(anc)):
+        c2 = anc[int(r.unit_id)]
+        village = by_id.get(int(r.village_id))
+        if village is not None and _in(village, c2.path):
+            continue
+        last, visit = r.last_contact_on, r.last_visit_on
+        out.setdefault(c2.id, {})[int(r.household_id)] = (
+            int(last is not None and last >= w.period_start),
+            int(last is not None and last >= w.contact_since),
+            int(visit is not None and visit >= w.visit_since),
+        )
+    return out
+
+
+def _branch_sub_units(
+    branch: Unit,
+    units: list[Any],
+    kl: _RootLines,
+    elsewhere: dict[int, dict[int, tuple[int, int, int]]],
+) -> list[SubUnitLine]:
+    """A branch's sub-unit lines: each child's households living in it (its units' own
+    `unit_days` rows) and those elsewhere paired with its cadres."""
+    children = sorted((u for u in units if u.parent_id == branch.id), key=lambda u: u.path)
+    lines = []
+    for c in children:
+        acc = {"h": 0, "wk": 0, "mo": 0, "vq": 0}
+        for u in units:
+            if _in(u, c.path):
+                for k, v in kl.lines.get((u.id, 0), {}).items():
+                    if k in acc:
+                        acc[k] += v
+        for wk, mo, vq in elsewhere.get(c.id, {}).values():
+            acc["h"] += 1
+            acc["wk"] += wk
+            acc["mo"] += mo
+            acc["vq"] += vq
+        lines.append(SubUnitLine(c.id, c.name, _line_coverage(acc)))
+    return lines
 
 
 async def _unit_day_sums(

@@ -108,6 +108,7 @@ async def materialized(
     analyze: bool = True,
     key: str | None = None,
     indexes: tuple[str, ...] = (),
+    name: str | None = None,
 ) -> AsyncIterator[Table]:
     """`stmt`'s rows (integer columns; or the rows given) in an analyzed temporary table,
     dropped afterwards; `key`, when given, is its primary key (one row each); each of
@@ -115,8 +116,37 @@ async def materialized(
 
     A digest asks a dozen questions of the same scope; computing it once and giving the
     planner its real size keeps a county-wide digest to seconds on both databases.
+
+    `name`: a fixed name for a table made again and again (the weekly job's one per group);
+    the same Table object is then reused, so SQLAlchemy compiles the statements that read it
+    once, not once per group. Never nest two tables of one name.
     """
-    name = f"digest_tmp_{next(_temp_names)}"
+    table = _table(name or f"digest_tmp_{next(_temp_names)}", tuple(columns), key)
+    await session.run_sync(lambda s: table.create(s.connection()))
+    try:
+        if isinstance(stmt, list):
+            if stmt:
+                await session.execute(insert(table), stmt)
+        else:
+            await session.execute(insert(table).from_select(columns, stmt))
+        for column in indexes:
+            await session.run_sync(_create_index, Index(f"{table.name}_{column}", table.c[column]))
+        if analyze:
+            await session.execute(text(f"ANALYZE {table.name}"))
+        yield table
+    finally:
+        # If the transaction failed, rolling it back removes the table anyway.
+        with suppress(DBAPIError):
+            await session.run_sync(lambda s: table.drop(s.connection()))
+
+
+_named_tables: dict[tuple[str, tuple[str, ...], str | None], Table] = {}
+
+
+def _table(name: str, columns: tuple[str, ...], key: str | None) -> Table:
+    cached = _named_tables.get((name, columns, key))
+    if cached is not None:
+        return cached
     table = Table(
         name,
         MetaData(),
@@ -128,22 +158,9 @@ async def materialized(
         ],
         prefixes=["TEMPORARY"],
     )
-    await session.run_sync(lambda s: table.create(s.connection()))
-    try:
-        if isinstance(stmt, list):
-            if stmt:
-                await session.execute(insert(table), stmt)
-        else:
-            await session.execute(insert(table).from_select(columns, stmt))
-        for column in indexes:
-            await session.run_sync(_create_index, Index(f"{name}_{column}", table.c[column]))
-        if analyze:
-            await session.execute(text(f"ANALYZE {name}"))
-        yield table
-    finally:
-        # If the transaction failed, rolling it back removes the table anyway.
-        with suppress(DBAPIError):
-            await session.run_sync(lambda s: table.drop(s.connection()))
+    if not name.startswith("digest_tmp_"):
+        _named_tables[(name, columns, key)] = table
+    return table
 
 
 def _create_index(sync_session: Any, index: Index) -> None:

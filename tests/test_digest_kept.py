@@ -248,3 +248,39 @@ async def test_a_county_history_reads_the_same_and_falls_back_after_a_later_cont
     digest, counted, kept, root = await _figures(db, "博白县", *DIGESTS[0])
     assert kept is None and digest == counted  # a later contact: counted from the contacts
     assert root is None
+
+
+async def test_the_weekly_job_names_the_same_cadres_when_lists_pass_the_cap(db: Database) -> None:
+    """Townships and departments read together from the kept counts (ranked within each
+    one, cut at the cap, totals kept) name the same cadres as each unit's own digest: ties
+    on the count broken by name, cadres on leave or unreachable, a village's own cadre whose
+    households live elsewhere, a cadre paired across townships."""
+    async with db.transaction() as s:
+        towns = ["博白县/顿谷镇", "博白县/沙河镇", "博白县/县直/组织部"]
+        villages = [await f.unit(s, f"{t}/村{i}") for t in towns[:2] for i in range(2)]
+        homes = [await f.unit(s, p) for p in (*towns, "博白县/顿谷镇/村0")]
+        hhs = [await f.household(s, village=villages[i % 4]) for i in range(14)]
+        for n in range(9):
+            who = await f.cadre(s, f"干部{n % 4}", at=homes[n % 4])
+            if n % 3:
+                await f.account(s, who)
+            if n == 5:
+                who.leave_until = TODAY + timedelta(days=3)
+            for k in range(1 + n % 3):
+                hh = hhs[(n * 3 + k * 5) % 14]
+                await f.pairing(s, who, hh)
+                if (n + k) % 4 == 0:
+                    await f.contact(s, who, hh, "call", TODAY - timedelta(days=n % 2))
+        await f.event(s, who, hhs[0], "illness", TODAY - timedelta(days=9), TODAY - timedelta(2))
+    policy = Policy()
+    w = digest_window(DIGESTS[0][0], policy, "weekly")
+    paths = ("博白县", "博白县/顿谷镇", "博白县/沙河镇", "博白县/县直", "博白县/顿谷镇/村0")
+    async with db.sessions() as s:
+        units = [u for p in paths if (u := await unit_by_path(s, p)) is not None]
+        for cap in (1, 2, 10):
+            together = await units_stats(s, units, w, cap=cap)
+            for u in units:
+                alone = await unit_stats_counted(s, u, w, cap=cap)
+                assert together[u.id] == alone, (u.path, cap)
+            town = together[units[1].id]
+            assert town.behind_total > 1 and len(town.behind) == min(cap, town.behind_total)
