@@ -3,9 +3,9 @@
     python -m bench.bench_sweep --sqlite /tmp/county.db --at 2026-11-27T09:00:00+08:00
     python -m bench.bench_sweep --pg postgresql://postgres@127.0.0.1:5432/test --schema bench_million
 
-Build the data with bench/make_county.py (on SQLite, sweep a copy: the sweep writes marks and
-outbox rows). Before each run the outbox and the reminder marks are emptied, so each run does
-the full work; after the last they are emptied again. Prints one Markdown row per day: duties,
+Build the data with bench/make_county.py (sweep a copy: the sweep writes marks and outbox
+rows). Before each run the outbox and the reminder marks are emptied (TRUNCATE on
+PostgreSQL), so each run does the full work; after the last they are emptied again. Prints one Markdown row per day: duties,
 messages, wall seconds, this process's CPU seconds (SQLite runs inside the process; the
 PostgreSQL server's CPU is not counted there), on PostgreSQL the CPU seconds of this process's
 server backends (read from /proc: the server must run on this machine), and the process's peak
@@ -32,6 +32,11 @@ from storage.models import OutboxMessage, ReminderMark
 
 async def _forget(db: Database) -> None:
     async with db.transaction() as s:
+        if db.engine.dialect.name == "postgresql":
+            # Emptied, not deleted: the next run's inserts would otherwise check the unique
+            # keys against the last run's dead rows (the same keys: the same day).
+            await s.execute(text("TRUNCATE outbox, reminder_marks"))
+            return
         await s.execute(delete(OutboxMessage))
         await s.execute(delete(ReminderMark))
 
