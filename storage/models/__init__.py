@@ -1,10 +1,11 @@
 """The schema. One schema for SQLite and PostgreSQL; relationships load only explicitly.
 
-Each table is declared in its own module and only when first named: `from storage.models
-import Cadre` declares the cadres table and no other, so a command pays only for the tables
-it touches (declaring all of them is a good part of an admin command's start). `Base`, whose
-metadata is the whole schema (migrations, tests), declares every table before it is returned.
-Foreign keys name their tables as strings, so a table never needs another one loaded.
+The tables themselves are Core tables (storage.tables, which imports no ORM); each class here
+maps one of them (`__table__`) for the bot's code that works with objects. Each class is in
+its own module and mapped only when first named: `from storage.models import Cadre` maps the
+cadres table and no other. `Base`, whose metadata is the whole schema (migrations, tests),
+declares and maps every table before it is returned. Foreign keys name their tables as
+strings, so a table never needs another one loaded.
 """
 
 from __future__ import annotations
@@ -136,10 +137,12 @@ def _module(name: str) -> Any:
 
 
 def load_all() -> None:
-    """Declare every table (for the whole metadata), with every dialect's options."""
-    for module in _MODULES.values():
+    """Map every table (the whole metadata), with every dialect's options."""
+    for module in dict.fromkeys(_MODULES.values()):
         _module(module)
-    _module("pairing").whole_schema()
+    from storage.tables import load_all as load_all_tables
+
+    load_all_tables()
 
 
 def __getattr__(name: str) -> Any:

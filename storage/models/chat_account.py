@@ -1,25 +1,25 @@
-"""The `ChatAccount` table."""
+"""`ChatAccount`: mapped on the Core table `chat_accounts` (storage/tables/chat_account.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.chat_account import chat_accounts
 
 
 class ChatAccount(Base):
     """A chat identity bound to a cadre: (channel, account_id) → cadre, answered at chat_id."""
 
     __tablename__ = "chat_accounts"
-    __table_args__ = (UniqueConstraint("channel", "account_id"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20))
-    account_id: Mapped[str] = mapped_column(String(100))
-    chat_id: Mapped[str] = mapped_column(String(100))
-    cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"), index=True)
-    language: Mapped[str] = mapped_column(String(10), default="zh")
+    __table__ = chat_accounts
+    id: Mapped[int]
+    channel: Mapped[str]
+    account_id: Mapped[str]
+    chat_id: Mapped[str]
+    cadre_id: Mapped[int]
+    language: Mapped[str]
     bound_at: Mapped[datetime]
-    blocked_at: Mapped[datetime | None]  # the account blocked the bot; set by the dispatcher
+    blocked_at: Mapped[datetime | None]

@@ -1,13 +1,13 @@
-"""The `ContactMonth` table."""
+"""`ContactMonth`: mapped on the Core table `contact_months` (storage/tables/contact_month.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Index, Integer
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.contact_month import contact_months
 
 
 class ContactMonth(Base):
@@ -20,9 +20,9 @@ class ContactMonth(Base):
     """
 
     __tablename__ = "contact_months"
-    __table_args__ = (Index("ix_contact_months_village_month", "village_id", "month", "n"),)
-    household_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
-    village_id: Mapped[int] = mapped_column(BigId)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-    visits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table__ = contact_months
+    household_id: Mapped[int]
+    month: Mapped[date]
+    village_id: Mapped[int]
+    n: Mapped[int]
+    visits: Mapped[int]

@@ -1,13 +1,13 @@
-"""The `ContactState` table."""
+"""`ContactState`: mapped on the Core table `contact_state` (storage/tables/contact_state.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Index
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.contact_state import contact_state
 
 
 class ContactState(Base):
@@ -20,19 +20,9 @@ class ContactState(Base):
     """
 
     __tablename__ = "contact_state"
-    # A household's kept dates whoever made the contact (the digests' coverage and events),
-    # and a pair's, read from the index alone.
-    __table_args__ = (
-        Index(
-            "ix_contact_state_household",
-            "household_id",
-            "cadre_id",
-            "last_contact_on",
-            "last_visit_on",
-        ),
-    )
-    cadre_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    household_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    last_call_on: Mapped[date | None] = mapped_column(Date)
-    last_visit_on: Mapped[date | None] = mapped_column(Date)
-    last_contact_on: Mapped[date | None] = mapped_column(Date)  # call or visit
+    __table__ = contact_state
+    cadre_id: Mapped[int]
+    household_id: Mapped[int]
+    last_call_on: Mapped[date | None]
+    last_visit_on: Mapped[date | None]
+    last_contact_on: Mapped[date | None]

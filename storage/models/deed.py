@@ -1,25 +1,25 @@
-"""The `Deed` table."""
+"""`Deed`: mapped on the Core table `deeds` (storage/tables/deed.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.deed import deeds
 
 
 class Deed(Base):
     """办实事: a practical thing done for a household, when, and its cost or value."""
 
     __tablename__ = "deeds"
-    __table_args__ = (Index("ix_deeds_cadre_day", "cadre_id", "done_on"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    household_id: Mapped[int] = mapped_column(BigId, ForeignKey("households.id"), index=True)
-    cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"))
-    what: Mapped[str] = mapped_column(Text)
-    done_on: Mapped[date] = mapped_column(Date)
-    value: Mapped[float | None] = mapped_column(Float)  # yuan
+    __table__ = deeds
+    id: Mapped[int]
+    household_id: Mapped[int]
+    cadre_id: Mapped[int]
+    what: Mapped[str]
+    done_on: Mapped[date]
+    value: Mapped[float | None]
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]

@@ -1,20 +1,21 @@
-"""The `HelpPlan` table."""
+"""`HelpPlan`: mapped on the Core table `help_plans` (storage/tables/help_plan.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.help_plan import help_plans
 
 
 class HelpPlan(Base):
     """A household's help plan (帮扶计划 / 连心卡): income target and 主导产业."""
 
     __tablename__ = "help_plans"
-    household_id: Mapped[int] = mapped_column(BigId, ForeignKey("households.id"), primary_key=True)
-    income_target: Mapped[float | None] = mapped_column(Float)  # yuan per year
-    main_industry: Mapped[str] = mapped_column(String(100), default="")
+    __table__ = help_plans
+    household_id: Mapped[int]
+    income_target: Mapped[float | None]
+    main_industry: Mapped[str]
     updated_at: Mapped[datetime]

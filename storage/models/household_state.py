@@ -1,13 +1,13 @@
-"""The `HouseholdState` table."""
+"""`HouseholdState`: mapped on the Core table `household_state` (storage/tables/household_state.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.household_state import household_state
 
 
 class HouseholdState(Base):
@@ -21,6 +21,7 @@ class HouseholdState(Base):
     """
 
     __tablename__ = "household_state"
-    household_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    last_contact_on: Mapped[date | None] = mapped_column(Date)  # call or visit
-    last_visit_on: Mapped[date | None] = mapped_column(Date)
+    __table__ = household_state
+    household_id: Mapped[int]
+    last_contact_on: Mapped[date | None]
+    last_visit_on: Mapped[date | None]

@@ -1,23 +1,24 @@
-"""The `JobRun` table."""
+"""`JobRun`: mapped on the Core table `job_runs` (storage/tables/job_run.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
 from storage.models._base import Base
+from storage.tables.job_run import job_runs
 
 
 class JobRun(Base):
     """A scheduled run claimed in the database, so a rerun or a second process skips it."""
 
     __tablename__ = "job_runs"
-    job: Mapped[str] = mapped_column(String(50), primary_key=True)
-    run_key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    __table__ = job_runs
+    job: Mapped[str]
+    run_key: Mapped[str]
     claimed_at: Mapped[datetime]
-    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    claimed_by: Mapped[str]
     finished_at: Mapped[datetime | None]
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]]

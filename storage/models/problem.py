@@ -1,13 +1,13 @@
-"""The `Problem` table."""
+"""`Problem`: mapped on the Core table `problems` (storage/tables/problem.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.problem import problems
 
 
 class Problem(Base):
@@ -18,22 +18,22 @@ class Problem(Base):
     """
 
     __tablename__ = "problems"
-    __table_args__ = (Index("ix_problems_cadre_status", "cadre_id", "status"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    household_id: Mapped[int] = mapped_column(BigId, ForeignKey("households.id"))
-    cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"))
-    contact_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("contacts.id"))
-    description: Mapped[str] = mapped_column(Text)
-    raised_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
-    resolution: Mapped[str] = mapped_column(Text, default="")
+    __table__ = problems
+    id: Mapped[int]
+    household_id: Mapped[int]
+    cadre_id: Mapped[int]
+    contact_id: Mapped[int | None]
+    description: Mapped[str]
+    raised_on: Mapped[date]
+    status: Mapped[str]
+    resolution: Mapped[str]
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
-    category: Mapped[str] = mapped_column(String(20), default="其他")
-    handler_unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"))
-    due_on: Mapped[date | None] = mapped_column(Date)
-    stage: Mapped[str] = mapped_column(String(12), default="accepted")
-    satisfaction: Mapped[str] = mapped_column(String(10), default="")
+    category: Mapped[str]
+    handler_unit_id: Mapped[int | None]
+    due_on: Mapped[date | None]
+    stage: Mapped[str]
+    satisfaction: Mapped[str]
     followed_at: Mapped[datetime | None]
-    round: Mapped[int] = mapped_column(Integer, default=0)  # times reopened
+    round: Mapped[int]

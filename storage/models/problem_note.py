@@ -1,22 +1,23 @@
-"""The `ProblemNote` table."""
+"""`ProblemNote`: mapped on the Core table `problem_notes` (storage/tables/problem_note.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.problem_note import problem_notes
 
 
 class ProblemNote(Base):
     """One step in an appeal's history: progress noted, settled, called back, reopened."""
 
     __tablename__ = "problem_notes"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    problem_id: Mapped[int] = mapped_column(BigId, ForeignKey("problems.id"), index=True)
-    cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"))
-    kind: Mapped[str] = mapped_column(String(12))  # progress | done | followup | reopen
-    text: Mapped[str] = mapped_column(Text, default="")
+    __table__ = problem_notes
+    id: Mapped[int]
+    problem_id: Mapped[int]
+    cadre_id: Mapped[int]
+    kind: Mapped[str]
+    text: Mapped[str]
     at: Mapped[datetime]

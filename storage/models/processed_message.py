@@ -1,19 +1,20 @@
-"""The `ProcessedMessage` table."""
+"""`ProcessedMessage`: mapped on the Core table `processed_messages` (storage/tables/processed_message.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
 from storage.models._base import Base
+from storage.tables.processed_message import processed_messages
 
 
 class ProcessedMessage(Base):
     """Inbound ids already handled; inserted in the same transaction as their effect."""
 
     __tablename__ = "processed_messages"
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(index=True)
+    __table__ = processed_messages
+    channel: Mapped[str]
+    message_id: Mapped[str]
+    processed_at: Mapped[datetime]

@@ -1,13 +1,13 @@
-"""The `ReminderMark` table."""
+"""`ReminderMark`: mapped on the Core table `reminder_marks` (storage/tables/reminder_mark.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.reminder_mark import reminder_marks
 
 
 class ReminderMark(Base):
@@ -16,12 +16,9 @@ class ReminderMark(Base):
     "contact:{pairing}:{day}"); an escalated lapse: one row per lapse ("esc:…", no duties)."""
 
     __tablename__ = "reminder_marks"
-    __table_args__ = (
-        # A sweep's chunk reads its cadres' claims of the day by this.
-        Index("ix_reminder_marks_cadre_stage", "cadre_id", "stage_on"),
-    )
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    cadre_id: Mapped[int] = mapped_column(BigId, ForeignKey("cadres.id"))
-    stage_on: Mapped[date] = mapped_column(Date, index=True)
+    __table__ = reminder_marks
+    key: Mapped[str]
+    cadre_id: Mapped[int]
+    stage_on: Mapped[date]
     created_at: Mapped[datetime]
-    duties: Mapped[str | None] = mapped_column(Text)
+    duties: Mapped[str | None]

@@ -1,13 +1,13 @@
-"""The `RosterJournalEntry` table."""
+"""`RosterJournalEntry`: mapped on the Core table `roster_journal` (storage/tables/roster_journal_entry.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.roster_journal_entry import roster_journal
 
 
 class RosterJournalEntry(Base):
@@ -17,8 +17,9 @@ class RosterJournalEntry(Base):
     """
 
     __tablename__ = "roster_journal"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    import_id: Mapped[str] = mapped_column(String(32), index=True)
-    entity: Mapped[str] = mapped_column(String(30))  # a table name: units, cadres, ...
-    kind: Mapped[str] = mapped_column(String(10))  # created | old
-    payload: Mapped[list[Any]] = mapped_column(JSON)
+    __table__ = roster_journal
+    id: Mapped[int]
+    import_id: Mapped[str]
+    entity: Mapped[str]
+    kind: Mapped[str]
+    payload: Mapped[list[Any]]

@@ -1,30 +1,28 @@
-"""The kept scope counts: `UnitBranch`, `HouseholdScope`, `HouseholdBranch`, `CadreMonth`,
-`UnitDay`.
-
-Kept by database triggers (migration 0016, SQL in storage/scope_sql.py) on pairings, cadres,
-households, units, household_state and contact_months, so in the transaction of every
-report, undo, correction, transfer, pairing end, household exit and roster change. A county
-root's digest and overview sum a few thousand `unit_days` rows instead of passing over every
-pairing; `bangfu doctor` recomputes all four from the records.
-"""
+"""`UnitBranch`, `HouseholdScope`, `HouseholdBranch`, `CadreMonth`, `UnitDay`: mapped on the Core tables of storage/tables/scope_counts.py."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.scope_counts import (
+    cadre_months,
+    household_branches,
+    household_scope,
+    unit_branches,
+    unit_days,
+)
 
 
 class UnitBranch(Base):
     """A unit's root and its ancestor one level below the root (itself included)."""
 
     __tablename__ = "unit_branches"
-    __table_args__ = (Index("ix_unit_branches_branch_id", "branch_id"),)
-    unit_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    branch_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    __table__ = unit_branches
+    unit_id: Mapped[int]
+    branch_id: Mapped[int]
 
 
 class HouseholdScope(Base):
@@ -32,12 +30,12 @@ class HouseholdScope(Base):
     `household_state`) it is counted under in `unit_days`."""
 
     __tablename__ = "household_scope"
-    __table_args__ = (Index("ix_household_scope_village_id", "village_id"),)
-    household_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    village_id: Mapped[int] = mapped_column(BigId)
-    pairings: Mapped[int] = mapped_column(Integer)
-    last_contact_on: Mapped[date | None] = mapped_column(Date)
-    last_visit_on: Mapped[date | None] = mapped_column(Date)
+    __table__ = household_scope
+    household_id: Mapped[int]
+    village_id: Mapped[int]
+    pairings: Mapped[int]
+    last_contact_on: Mapped[date | None]
+    last_visit_on: Mapped[date | None]
 
 
 class HouseholdBranch(Base):
@@ -45,10 +43,10 @@ class HouseholdBranch(Base):
     outside it, and how many."""
 
     __tablename__ = "household_branches"
-    __table_args__ = (Index("ix_household_branches_unit_id", "unit_id"),)
-    household_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    unit_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    pairings: Mapped[int] = mapped_column(Integer)
+    __table__ = household_branches
+    household_id: Mapped[int]
+    unit_id: Mapped[int]
+    pairings: Mapped[int]
 
 
 class CadreMonth(Base):
@@ -56,10 +54,10 @@ class CadreMonth(Base):
     (1900-01-01: never contacted)."""
 
     __tablename__ = "cadre_months"
-    __table_args__ = (Index("ix_cadre_months_month", "month"),)
-    cadre_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    pairs: Mapped[int] = mapped_column(Integer)
+    __table__ = cadre_months
+    cadre_id: Mapped[int]
+    month: Mapped[date]
+    pairs: Mapped[int]
 
 
 class UnitDay(Base):
@@ -68,8 +66,9 @@ class UnitDay(Base):
     households by day of last contact, 'v' by month of last visit, 'n' visits by month."""
 
     __tablename__ = "unit_days"
-    unit_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    src: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
+    __table__ = unit_days
+    unit_id: Mapped[int]
+    src: Mapped[int]
+    kind: Mapped[str]
+    day: Mapped[date]
+    n: Mapped[int]

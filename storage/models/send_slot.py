@@ -1,11 +1,11 @@
-"""The `SendSlot` table."""
+"""`SendSlot`: mapped on the Core table `send_slots` (storage/tables/send_slot.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
 from storage.models._base import Base
+from storage.tables.send_slot import send_slots
 
 
 class SendSlot(Base):
@@ -15,10 +15,7 @@ class SendSlot(Base):
     PostgreSQL only: SQLite serves one process, whose limiter holds the budget alone."""
 
     __tablename__ = "send_slots"
-    __table_args__ = (
-        # A send takes the slot free first: the budget's slots in that order.
-        Index("ix_send_slots_budget_free", "budget", "free_at_us"),
-    )
-    budget: Mapped[str] = mapped_column(String(64), primary_key=True)  # the rule's key
-    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    free_at_us: Mapped[int] = mapped_column(BigInteger)  # microseconds since the epoch
+    __table__ = send_slots
+    budget: Mapped[str]
+    slot: Mapped[int]
+    free_at_us: Mapped[int]

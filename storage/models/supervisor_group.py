@@ -1,13 +1,13 @@
-"""The `SupervisorGroup` table."""
+"""`SupervisorGroup`: mapped on the Core table `supervisor_groups` (storage/tables/supervisor_group.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.supervisor_group import supervisor_groups
 
 
 class SupervisorGroup(Base):
@@ -17,11 +17,11 @@ class SupervisorGroup(Base):
     """
 
     __tablename__ = "supervisor_groups"
-    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("units.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(20))  # telegram | wecom_robot
-    chat_id: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(200), default="")
+    __table__ = supervisor_groups
+    id: Mapped[int]
+    unit_id: Mapped[int]
+    channel: Mapped[str]
+    chat_id: Mapped[str]
+    title: Mapped[str]
     bound_at: Mapped[datetime]
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool]

@@ -1,19 +1,20 @@
-"""The `Unit` table."""
+"""`Unit`: mapped on the Core table `units` (storage/tables/unit.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.unit import units
 
 
 class Unit(Base):
     """County → township → village, and departments; `path` is "博白县/顿谷镇/旧门村"."""
 
     __tablename__ = "units"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    path: Mapped[str] = mapped_column(String(500), unique=True)
-    depth: Mapped[int] = mapped_column(Integer, default=0)
+    __table__ = units
+    id: Mapped[int]
+    parent_id: Mapped[int | None]
+    name: Mapped[str]
+    path: Mapped[str]
+    depth: Mapped[int]

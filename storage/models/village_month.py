@@ -1,13 +1,13 @@
-"""The `VillageMonth` table."""
+"""`VillageMonth`: mapped on the Core table `village_months` (storage/tables/village_month.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from storage.models._base import Base, BigId
+from storage.models._base import Base
+from storage.tables.village_month import village_months
 
 
 class VillageMonth(Base):
@@ -21,6 +21,7 @@ class VillageMonth(Base):
     """
 
     __tablename__ = "village_months"
-    village_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
-    households: Mapped[int] = mapped_column(Integer, default=0)
+    __table__ = village_months
+    village_id: Mapped[int]
+    month: Mapped[date]
+    households: Mapped[int]
