@@ -8,10 +8,13 @@ and Alembic's version table all live there. On SQLite it is ignored, as `Databas
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from storage.db import Database, is_sqlite
+from storage.core_db import CoreDatabase, is_sqlite
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def database_target(settings: Settings, url: str | None = None) -> tuple[str, str | None]:
@@ -24,5 +27,13 @@ def database_target(settings: Settings, url: str | None = None) -> tuple[str, st
 
 def open_database(settings: Settings, url: str | None = None, **engine_kw: Any) -> Database:
     """A `Database` on the configured URL (or `url`) and schema."""
+    from storage.db import Database
+
     url, schema = database_target(settings, url)
     return Database(url, schema=schema, **engine_kw)
+
+
+def open_core_database(settings: Settings, url: str | None = None) -> CoreDatabase:
+    """A `CoreDatabase` (Core connections, no ORM: admin commands) on the same target."""
+    url, schema = database_target(settings, url)
+    return CoreDatabase(url, schema=schema)

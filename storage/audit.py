@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, insert, select
 
-from storage.db import execute_core
-from storage.models import AuditLog
+from storage.core_db import Executor, execute_core
+from storage.tables import audit_log
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def audit(
@@ -23,12 +25,15 @@ def audit(
     entity_id: object = "",
     **detail: Any,
 ) -> None:
-    """Note a change; the row is written with the session's other changes."""
+    """Note a change; the row is written with the session's other changes (an ORM session's
+    unit of work: `audit_now` writes it at once, on any `Executor`)."""
+    from storage.models import AuditLog
+
     session.add(AuditLog(**_row(at, actor, action, entity, entity_id, detail)))
 
 
 async def audit_now(
-    session: AsyncSession,
+    session: Executor,
     *,
     at: datetime,
     actor: str,
@@ -58,11 +63,11 @@ def _row(
 def _insert() -> Any:
     # The columns named, so the statement's parameters are the same whatever it is run with.
     names = ("at", "actor", "action", "entity", "entity_id", "detail")
-    return insert(cast(Table, AuditLog.__table__)).values({n: bindparam(n) for n in names})
+    return insert(audit_log).values({n: bindparam(n) for n in names})
 
 
 async def recent(
-    session: AsyncSession,
+    session: Executor,
     *,
     action: str,
     since: datetime,
@@ -70,12 +75,12 @@ async def recent(
     entity_id: str | None = None,
 ) -> tuple[int, datetime | None]:
     """How many `action` rows since `since` (by one actor, about one entity), and the last."""
-    query = select(func.count(), func.max(AuditLog.at)).where(
-        AuditLog.action == action, AuditLog.at >= since
+    query = select(func.count(), func.max(audit_log.c.at)).where(
+        audit_log.c.action == action, audit_log.c.at >= since
     )
     if actor is not None:
-        query = query.where(AuditLog.actor == actor)
+        query = query.where(audit_log.c.actor == actor)
     if entity_id is not None:
-        query = query.where(AuditLog.entity_id == entity_id)
+        query = query.where(audit_log.c.entity_id == entity_id)
     count, last = (await session.execute(query)).one()
     return int(count), last

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert
 
-from storage.audit import audit
-from storage.models import Contact
+from storage.audit import audit_now
+from storage.core_db import Executor
+from storage.tables import contacts
 
 
 async def add_back_entry(
-    session: AsyncSession,
+    session: Executor,
     *,
     cadre_id: int,
     household_id: int,
@@ -20,31 +21,33 @@ async def add_back_entry(
     note: str,
     entered_by: str,
     now: datetime,
-) -> Contact:
-    """A call or visit the cadre could not report in time, entered by `entered_by`."""
-    contact = Contact(
-        cadre_id=cadre_id,
-        household_id=household_id,
-        kind=kind,
-        occurred_on=occurred_on,
-        reported_at=now,
-        help_tags=[],
-        summary=note,
-        source_channel="admin",
-        entered_by=entered_by,
+) -> int:
+    """A call or visit the cadre could not report in time, entered by `entered_by`; the new
+    contact's id."""
+    result = await session.execute(
+        insert(contacts).values(
+            cadre_id=cadre_id,
+            household_id=household_id,
+            kind=kind,
+            occurred_on=occurred_on,
+            reported_at=now,
+            help_tags=[],
+            summary=note,
+            source_channel="admin",
+            entered_by=entered_by,
+        )
     )
-    session.add(contact)
-    await session.flush()
-    audit(
+    contact_id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+    await audit_now(
         session,
         at=now,
         actor=entered_by,
         action="contact.back_entry",
         entity="contact",
-        entity_id=contact.id,
+        entity_id=contact_id,
         cadre_id=cadre_id,
         household_id=household_id,
         kind=kind,
         occurred_on=occurred_on.isoformat(),
     )
-    return contact
+    return contact_id

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, select, update
 
-from storage.models import Cadre, Unit
-
-
-async def cadre_by_phone(session: AsyncSession, phone: str) -> Cadre | None:
-    """The cadre with this (normalised) phone number."""
-    return await session.scalar(select(Cadre).where(Cadre.phone == phone))
+from storage.core_db import Executor
+from storage.tables import cadres, units
 
 
-async def unit_by_path(session: AsyncSession, path: str) -> Unit | None:
-    """The unit at this (normalised) path such as 博白县/顿谷镇."""
-    return await session.scalar(select(Unit).where(Unit.path == path))
+async def cadre_by_phone(session: Executor, phone: str) -> Row[Any] | None:
+    """The cadre with this (normalised) phone number: its row of the cadres table."""
+    return (await session.execute(select(cadres).where(cadres.c.phone == phone))).first()
 
 
-async def set_leave(session: AsyncSession, cadre_id: int, until: date | None) -> None:
+async def unit_by_path(session: Executor, path: str) -> Row[Any] | None:
+    """The unit at this (normalised) path such as 博白县/顿谷镇: its row of the units table."""
+    return (await session.execute(select(units).where(units.c.path == path))).first()
+
+
+async def set_leave(session: Executor, cadre_id: int, until: date | None) -> None:
     """On leave through `until` (inclusive); None ends the leave."""
-    await session.execute(update(Cadre).where(Cadre.id == cadre_id).values(leave_until=until))
+    await session.execute(update(cadres).where(cadres.c.id == cadre_id).values(leave_until=until))

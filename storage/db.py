@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -22,45 +19,35 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import compiled
+from storage.core_db import (
+    DIGEST_FUNCTION,
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_private_file,
+    engine_options,
+    is_sqlite,
+    lines_digest,
+    normalize_url,
+    sqlite_path,
+    sqlite_pragmas,
+)
 from storage.sqlite_inline import inline_creator
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-def normalize_url(url: str) -> str:
-    """Accept plain sqlite:// and postgresql:// URLs and pick the async drivers."""
-    u = make_url(url)
-    if u.drivername in ("sqlite", "sqlite+pysqlite"):
-        u = u.set(drivername="sqlite+aiosqlite")
-    elif u.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
-        u = u.set(drivername="postgresql+asyncpg")
-    return u.render_as_string(hide_password=False)
-
-
-def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
-    if isinstance(url_or_engine, AsyncEngine):
-        return url_or_engine.dialect.name == "sqlite"
-    return make_url(url_or_engine).get_backend_name() == "sqlite"
-
-
-DIGEST_FUNCTION = "bangfu_claim_digest"
-
-
-def lines_digest(keys: str) -> str:
-    """What names a reminder claim of newline-joined duty keys, in any order: the first 12
-    hex digits of the SHA-256 of the keys sorted (PostgreSQL computes it in SQL too)."""
-    return hashlib.sha256("\n".join(sorted(keys.split("\n"))).encode()).hexdigest()[:12]
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-    # The reminder sweep's claims, named in SQL (storage.sweep_sql).
-    dbapi_conn.create_function(DIGEST_FUNCTION, 1, lines_digest, deterministic=True)
+__all__ = [
+    "DIGEST_FUNCTION",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "create_engine",
+    "create_inline_engine",
+    "create_private_file",
+    "execute_core",
+    "is_sqlite",
+    "is_stale_connection",
+    "lines_digest",
+    "normalize_url",
+    "session_factory",
+    "sqlite_path",
+    "transaction",
+]
 
 
 def _no_busy_wait(dbapi_conn: Any, _record: Any) -> None:
@@ -71,30 +58,6 @@ def _no_busy_wait(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def sqlite_path(url: str) -> str | None:
-    """The file behind a SQLite URL; None for other databases and in-memory ones."""
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite":
-        return None
-    path = u.database or ""
-    if path in ("", ":memory:") or path.startswith("file:"):
-        return None
-    return path
-
-
-def create_private_file(path: str) -> None:
-    """Create `path` owner-only (0600) if it does not exist; an existing file is left as is.
-
-    SQLite would create the database world-readable (0644 under the usual umask), and it
-    gives its -wal and -shm files the database file's permissions.
-    """
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except OSError:
-        return  # exists already, or cannot be created: SQLite says why when it connects
-    os.close(fd)
-
-
 def create_engine(url: str, *, schema: str | None = None, **kw: Any) -> AsyncEngine:
     """An async engine; `schema` (PostgreSQL only) sets the search_path, used by tests.
 
@@ -102,21 +65,10 @@ def create_engine(url: str, *, schema: str | None = None, **kw: Any) -> AsyncEng
     phone numbers and messages) unless `hide_parameters=False` is passed.
     """
     url = normalize_url(url)
-    kw.setdefault("hide_parameters", True)
+    engine = create_async_engine(url, **engine_options(url, schema, kw))
     if is_sqlite(url):
-        path = sqlite_path(url)
-        if path is not None:
-            create_private_file(path)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    connect_args: dict[str, Any] = {}
-    if schema:
-        connect_args["server_settings"] = {"search_path": schema}
-    kw.setdefault("pool_size", 10)
-    kw.setdefault("max_overflow", 10)
-    kw.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, connect_args=connect_args, **kw)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+    return engine
 
 
 def create_inline_engine(url: str, path: str, **kw: Any) -> AsyncEngine:
@@ -124,7 +76,7 @@ def create_inline_engine(url: str, path: str, **kw: Any) -> AsyncEngine:
     kw.setdefault("hide_parameters", True)
     creator = inline_creator(path, SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_async_engine(normalize_url(url), async_creator=creator, **kw)
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     event.listen(engine.sync_engine, "connect", _no_busy_wait)
     return engine
 

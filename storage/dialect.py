@@ -11,10 +11,11 @@ from sqlalchemy import Date, DateTime, text
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
-    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.core_db import Executor
 
 
-def insert_ignore(session: AsyncSession, table: Table, index_elements: list[str]) -> Any:
+def insert_ignore(session: Executor, table: Table, index_elements: list[str]) -> Any:
     """INSERT … ON CONFLICT (index_elements) DO NOTHING for the session's database."""
     return insert_ignore_for(is_postgres(session), table, index_elements)
 
@@ -32,16 +33,16 @@ def insert_ignore_for(postgres: bool, table: Table, index_elements: list[str]) -
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
-def is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: Executor) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def skip_locked(session: AsyncSession, stmt: Any) -> Any:
+def skip_locked(session: Executor, stmt: Any) -> Any:
     """SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite locks the whole file anyway."""
     return stmt.with_for_update(skip_locked=True) if is_postgres(session) else stmt
 
 
-async def try_advisory_xact_lock(session: AsyncSession, key: int) -> bool:
+async def try_advisory_xact_lock(session: Executor, key: int) -> bool:
     """pg_try_advisory_xact_lock(key, <this deployment>), held until the transaction ends.
 
     Advisory locks are server-wide, so the second half of the two-part key names the
@@ -67,7 +68,7 @@ def _int4(key: int) -> int:
     return key - (1 << 32) if key >= 1 << 31 else key
 
 
-async def refresh_statistics(session: AsyncSession, tables: list[str]) -> None:
+async def refresh_statistics(session: Executor, tables: list[str]) -> None:
     """After a bulk load, let PostgreSQL's planner see the new rows (else it may scan).
 
     SQLite picks indexes without statistics, so there is nothing to do there.
@@ -78,7 +79,7 @@ async def refresh_statistics(session: AsyncSession, tables: list[str]) -> None:
 
 
 async def insert_many_ignore(
-    session: AsyncSession,
+    session: Executor,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     index_elements: list[str],
@@ -94,7 +95,7 @@ async def insert_many_ignore(
 
 
 async def insert_many_ignore_returning(
-    session: AsyncSession,
+    session: Executor,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     index_elements: list[str],
@@ -106,7 +107,7 @@ async def insert_many_ignore_returning(
 
 
 async def _insert_many(
-    session: AsyncSession,
+    session: Executor,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     index_elements: list[str],
@@ -175,7 +176,7 @@ def _converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
 
 
 async def _pg_insert_many(
-    session: AsyncSession,
+    session: Executor,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     names: list[str],
@@ -206,7 +207,7 @@ def _pg_json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-async def hold_write_lock(session: AsyncSession, key: int, table: str) -> None:
+async def hold_write_lock(session: Executor, key: int, table: str) -> None:
     """Wait until no other transaction holds `key`, and hold it until this one ends: on
     PostgreSQL pg_advisory_xact_lock(key, <this deployment>); on SQLite the database's one
     write lock, which a write to `table` that changes nothing takes (what this transaction

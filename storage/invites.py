@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import chunks
-from storage.models import Cadre, ChatAccount, Invite, Unit
+from storage.core_db import Executor
+from storage.tables import cadres, chat_accounts, invites, units
 
 # No 0/O/1/I/L: codes are read off a screen and typed on a phone.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -41,7 +41,7 @@ def new_code() -> str:
 
 
 async def create_invite(
-    session: AsyncSession,
+    session: Executor,
     *,
     kind: str,
     now: datetime,
@@ -53,8 +53,8 @@ async def create_invite(
     if kind not in ("cadre", "group"):
         raise ValueError(kind)
     code = new_code()
-    session.add(
-        Invite(
+    await session.execute(
+        insert(invites).values(
             code_hash=hash_code(code),
             kind=kind,
             cadre_id=cadre_id,
@@ -63,7 +63,6 @@ async def create_invite(
             expires_at=now + ttl,
         )
     )
-    await session.flush()
     return code
 
 
@@ -83,10 +82,11 @@ class InviteError(Exception):
 
 
 async def redeem_invite(
-    session: AsyncSession, code: str, *, kind: str, now: datetime, used_by: str
+    session: Executor, code: str, *, kind: str, now: datetime, used_by: str
 ) -> Redeemed:
     """Mark a code used, atomically: two people racing for one code, one wins."""
-    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    found = await session.execute(select(invites).where(invites.c.code_hash == hash_code(code)))
+    invite = found.first()
     if invite is None:
         raise InviteError("unknown")
     if invite.kind != kind:
@@ -96,8 +96,8 @@ async def redeem_invite(
     if invite.expires_at <= now:
         raise InviteError("expired")
     result = await session.execute(
-        update(Invite)
-        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        update(invites)
+        .where(invites.c.id == invite.id, invites.c.used_at.is_(None))
         .values(used_at=now, used_by=used_by)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -117,11 +117,11 @@ class Invitee:
 
 def subtree(path: str) -> Any:
     """Units at `path` or below it."""
-    return or_(Unit.path == path, Unit.path.startswith(path + "/", autoescape=True))
+    return or_(units.c.path == path, units.c.path.startswith(path + "/", autoescape=True))
 
 
 async def unbound_cadres(
-    session: AsyncSession,
+    session: Executor,
     unit_path: str,
     phones: Sequence[str] = (),
     *,
@@ -129,55 +129,55 @@ async def unbound_cadres(
 ) -> list[Invitee]:
     """Active cadres in the unit's subtree ("" for all) with no bound chat account (on
     `channel`, when given), by unit then name."""
-    accounts = select(ChatAccount.id).where(ChatAccount.cadre_id == Cadre.id)
+    accounts = select(chat_accounts.c.id).where(chat_accounts.c.cadre_id == cadres.c.id)
     if channel is not None:
-        accounts = accounts.where(ChatAccount.channel == channel)
+        accounts = accounts.where(chat_accounts.c.channel == channel)
     stmt = (
-        select(Cadre.id, Cadre.name, Cadre.phone, Unit.path)
-        .join(Unit, Unit.id == Cadre.unit_id)
-        .where(Cadre.active.is_(True), ~accounts.exists())
-        .order_by(Unit.path, Cadre.name, Cadre.id)
+        select(cadres.c.id, cadres.c.name, cadres.c.phone, units.c.path)
+        .join(units, units.c.id == cadres.c.unit_id)
+        .where(cadres.c.active.is_(True), ~accounts.exists())
+        .order_by(units.c.path, cadres.c.name, cadres.c.id)
     )
     if unit_path:
         stmt = stmt.where(subtree(unit_path))
     if phones:
-        stmt = stmt.where(Cadre.phone.in_(list(phones)))
+        stmt = stmt.where(cadres.c.phone.in_(list(phones)))
     return [Invitee(*row) for row in await session.execute(stmt)]
 
 
-async def live_codes(session: AsyncSession, cadre_ids: Sequence[int], now: datetime) -> set[int]:
+async def live_codes(session: Executor, cadre_ids: Sequence[int], now: datetime) -> set[int]:
     """Cadres among these that hold an unused, unexpired code."""
     held: set[int] = set()
     for part in chunks(list(cadre_ids)):
-        rows = await session.scalars(
-            select(Invite.cadre_id).where(
-                Invite.kind == "cadre",
-                Invite.cadre_id.in_(part),
-                Invite.used_at.is_(None),
-                Invite.expires_at > now,
+        rows = await session.execute(
+            select(invites.c.cadre_id).where(
+                invites.c.kind == "cadre",
+                invites.c.cadre_id.in_(part),
+                invites.c.used_at.is_(None),
+                invites.c.expires_at > now,
             )
         )
-        held.update(cid for cid in rows if cid is not None)
+        held.update(cid for cid in rows.scalars() if cid is not None)
     return held
 
 
-async def retire_codes(session: AsyncSession, cadre_ids: Sequence[int], now: datetime) -> None:
+async def retire_codes(session: Executor, cadre_ids: Sequence[int], now: datetime) -> None:
     """End these cadres' unused codes now (kept as history); used ones stay as they are."""
     for part in chunks(list(cadre_ids)):
         await session.execute(
-            update(Invite)
+            update(invites)
             .where(
-                Invite.kind == "cadre",
-                Invite.cadre_id.in_(part),
-                Invite.used_at.is_(None),
-                Invite.expires_at > now,
+                invites.c.kind == "cadre",
+                invites.c.cadre_id.in_(part),
+                invites.c.used_at.is_(None),
+                invites.c.expires_at > now,
             )
             .values(expires_at=now)
         )
 
 
 async def create_cadre_invites(
-    session: AsyncSession, codes: dict[int, str], *, now: datetime, ttl: timedelta
+    session: Executor, codes: dict[int, str], *, now: datetime, ttl: timedelta
 ) -> None:
     """Store these plain codes (cadre id → code), hashed, in batches."""
     rows = [
@@ -193,4 +193,4 @@ async def create_cadre_invites(
         for cid, code in codes.items()
     ]
     for part in chunks(rows):
-        await session.execute(insert(Invite), part)
+        await session.execute(insert(invites), part)

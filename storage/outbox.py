@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, case, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.core_db import Executor
 from storage.dialect import insert_many_ignore, skip_locked
-from storage.models import ChatAccount, OutboxMessage, SupervisorGroup
+from storage.tables import chat_accounts, outbox, supervisor_groups
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 REPLY = "reply"  # the kind of an answer to a person, queued when it could not go at once
@@ -34,7 +34,7 @@ SLOTS_KEY = "_slots"  # payload key: platform messages one history row took
 RECEIVED_KEY = "_received_at"  # payload key: when the update this reply answers arrived
 
 
-_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_T: Table = outbox
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,14 @@ def pending_row(
     }
 
 
-async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+async def enqueue_rows(session: Executor, rows: list[dict[str, Any]]) -> int:
     """Insert `pending_row`s, skipping any whose dedupe_key exists; how many were new.
 
     One JSON text a statement, counted without RETURNING: a sweep enqueues 100,000s."""
     return await insert_many_ignore(session, _T, rows, ["dedupe_key"])
 
 
-async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *, now: datetime) -> int:
+async def enqueue(session: Executor, messages: Iterable[NewMessage], *, now: datetime) -> int:
     """Insert messages, skipping any whose dedupe_key exists; returns how many were new."""
     rows = [
         pending_row(
@@ -133,7 +133,7 @@ def _due(now: datetime, lease: timedelta) -> Any:
 
 
 async def claim_due(
-    session: AsyncSession,
+    session: Executor,
     *,
     worker: str,
     now: datetime,
@@ -185,18 +185,18 @@ def _mine(row_id: int, worker: str) -> Any:
     return and_(_T.c.id == row_id, _T.c.status == SENDING, _T.c.claimed_by == worker)
 
 
-async def _finish(session: AsyncSession, row_id: int, worker: str, **values: Any) -> bool:
+async def _finish(session: Executor, row_id: int, worker: str, **values: Any) -> bool:
     """Update a row this worker still holds; False when its lease was lost meanwhile."""
     result = await session.execute(update(_T).where(_mine(row_id, worker)).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def mark_sent(session: AsyncSession, row_id: int, *, worker: str, now: datetime) -> bool:
+async def mark_sent(session: Executor, row_id: int, *, worker: str, now: datetime) -> bool:
     return await _finish(session, row_id, worker, status=SENT, sent_at=now, last_error="")
 
 
 async def retry_later(
-    session: AsyncSession, row_id: int, *, worker: str, at: datetime, error: str
+    session: Executor, row_id: int, *, worker: str, at: datetime, error: str
 ) -> bool:
     """Back to pending until `at`; the attempt it used stays counted."""
     return await _finish(
@@ -204,7 +204,7 @@ async def retry_later(
     )
 
 
-async def defer(session: AsyncSession, row_id: int, *, worker: str, at: datetime) -> bool:
+async def defer(session: Executor, row_id: int, *, worker: str, at: datetime) -> bool:
     """Back to pending until `at` without sending (rate limit): the attempt is not counted."""
     return await _finish(
         session, row_id, worker, status=PENDING, next_attempt_at=at, attempts=_T.c.attempts - 1
@@ -212,7 +212,7 @@ async def defer(session: AsyncSession, row_id: int, *, worker: str, at: datetime
 
 
 async def mark_failed(
-    session: AsyncSession, row_id: int, *, worker: str, error: str, dead: bool = False
+    session: Executor, row_id: int, *, worker: str, error: str, dead: bool = False
 ) -> bool:
     """Give up: failed (a permanent error) or dead (too many attempts)."""
     return await _finish(
@@ -220,30 +220,30 @@ async def mark_failed(
     )
 
 
-async def mark_blocked(session: AsyncSession, channel: str, chat_id: str, *, now: datetime) -> int:
+async def mark_blocked(session: Executor, channel: str, chat_id: str, *, now: datetime) -> int:
     """Record that the account(s) answered at this chat blocked the bot; returns how many.
 
     A supervisors' group at this chat (the bot was removed, the robot deleted) stops getting
     digests until it is bound again.
     """
     await session.execute(
-        update(SupervisorGroup)
-        .where(SupervisorGroup.channel == channel, SupervisorGroup.chat_id == chat_id)
+        update(supervisor_groups)
+        .where(supervisor_groups.c.channel == channel, supervisor_groups.c.chat_id == chat_id)
         .values(active=False)
     )
     result = await session.execute(
-        update(ChatAccount)
+        update(chat_accounts)
         .where(
-            ChatAccount.channel == channel,
-            ChatAccount.chat_id == chat_id,
-            ChatAccount.blocked_at.is_(None),
+            chat_accounts.c.channel == channel,
+            chat_accounts.c.chat_id == chat_id,
+            chat_accounts.c.blocked_at.is_(None),
         )
         .values(blocked_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+async def count_by_status(session: Executor) -> dict[str, int]:
     """Outbox messages by status (the send history of direct answers is not counted)."""
     rows = await session.execute(
         select(_T.c.status, func.count())
@@ -253,7 +253,7 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
     return {status: int(n) for status, n in rows.all()}
 
 
-async def schedule_job(session: AsyncSession, job: str, at: datetime, *, now: datetime) -> bool:
+async def schedule_job(session: Executor, job: str, at: datetime, *, now: datetime) -> bool:
     """Queue `job` to run at `at`; False when exactly that is already scheduled."""
     row = NewMessage(
         dedupe_key=f"{JOB}:{job}:{at.isoformat()}",
@@ -273,7 +273,7 @@ class ScheduledJob:
     status: str
 
 
-async def scheduled_jobs(session: AsyncSession) -> list[ScheduledJob]:
+async def scheduled_jobs(session: Executor) -> list[ScheduledJob]:
     """Jobs scheduled with `--schedule` that have not run yet (pending or running)."""
     rows = await session.execute(
         select(_T.c.chat_id, _T.c.next_attempt_at, _T.c.status)
@@ -294,7 +294,7 @@ class SentAnswer:
 
 
 async def record_answers(
-    session: AsyncSession,
+    session: Executor,
     answers: Iterable[SentAnswer],
     *,
     worker: str,
@@ -341,7 +341,7 @@ def answered_pruned(now: datetime) -> Any:
     return delete(_T).where(_T.c.sent_at < now - ANSWERED_KEPT, _T.c.kind == ANSWERED)
 
 
-async def requeue(session: AsyncSession, statuses: Collection[str], *, now: datetime) -> int:
+async def requeue(session: Executor, statuses: Collection[str], *, now: datetime) -> int:
     """Give rows in `statuses` (dead, failed) a fresh start: pending now, attempts reset."""
     result = await session.execute(
         update(_T)
@@ -351,7 +351,7 @@ async def requeue(session: AsyncSession, statuses: Collection[str], *, now: date
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def release_claims(session: AsyncSession, *, worker: str) -> int:
+async def release_claims(session: Executor, *, worker: str) -> int:
     """Hand back every row `worker` still holds (it is stopping): pending at once, the
     attempt not counted. A request cut short may have reached the platform: sent twice
     at worst, never lost."""
@@ -375,7 +375,7 @@ class RecentSend:
 
 
 async def recent_sends(
-    session: AsyncSession, *, since: datetime, other_than: str, lease_from: datetime
+    session: Executor, *, since: datetime, other_than: str, lease_from: datetime
 ) -> list[RecentSend]:
     """Rows other workers sent since `since`, and rows they hold under a live lease."""
     cols = (_T.c.id, _T.c.channel, _T.c.chat_id, _T.c.payload)
@@ -393,7 +393,7 @@ async def recent_sends(
     return out
 
 
-async def replies_waiting(session: AsyncSession, channel: str, chat_id: str) -> int:
+async def replies_waiting(session: Executor, channel: str, chat_id: str) -> int:
     """Queued answers to this chat not yet sent (pending or being sent)."""
     query = select(func.count()).where(
         _T.c.channel == channel,
@@ -415,7 +415,7 @@ class Waiting:
     last_error: str
 
 
-async def pending_waits(session: AsyncSession) -> list[Waiting]:
+async def pending_waits(session: Executor) -> list[Waiting]:
     """Pending rows grouped by when they may go and why they have not gone yet."""
     retried = _T.c.attempts > 0
     handled = _T.c.claimed_by != ""

@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batch import chunks
-from storage.models import ChatAccount
+from storage.core_db import Executor
+from storage.tables import chat_accounts
 
 WECOM = "wecom"  # the app channel's name as stored
 
 
 async def bind_wecom_users(
-    session: AsyncSession, found: dict[int, str], *, now: datetime, language: str
+    session: Executor, found: dict[int, str], *, now: datetime, language: str
 ) -> list[tuple[int, str]]:
     """Bind each cadre to their WeCom userid; returns (cadre, userid) already someone else's."""
     taken: dict[str, int] = {}
     for part in chunks(sorted(set(found.values()))):
         rows = await session.execute(
-            select(ChatAccount.account_id, ChatAccount.cadre_id).where(
-                ChatAccount.channel == WECOM, ChatAccount.account_id.in_(part)
+            select(chat_accounts.c.account_id, chat_accounts.c.cadre_id).where(
+                chat_accounts.c.channel == WECOM, chat_accounts.c.account_id.in_(part)
             )
         )
         taken.update({a: c for a, c in rows})
@@ -39,5 +39,5 @@ async def bind_wecom_users(
         if u not in taken
     ]
     for batch in chunks(new):
-        await session.execute(insert(ChatAccount), batch)
+        await session.execute(insert(chat_accounts), batch)
     return conflicts

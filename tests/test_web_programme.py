@@ -67,7 +67,7 @@ async def _by_chat(db: Database, clock: FixedClock) -> Seed:
     async with db.transaction() as session:
         household = await session.get(Household, s.households["张三"])
         assert household is not None
-        await set_household_status(session, household, "监测户", on=date(2026, 10, 1),
+        await set_household_status(session, household.id, "监测户", on=date(2026, 10, 1),
                                    now=NOW, actor="test")  # fmt: skip
         await add_user(session, name="county", unit_id=s.county_id, role="admin",
                        password_hash=hash_password(PASSWORD), at=NOW)  # fmt: skip

@@ -7,15 +7,18 @@ import functools
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
-from bot.database import open_database
+from bot.database import open_core_database, open_database
 from core.clock import Clock, SystemClock
 from core.i18n import t
-from storage.db import Database
+from storage.core_db import CoreDatabase
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def both(key: str, /, **params: Any) -> str:
@@ -85,7 +88,19 @@ def admin_command(
 
 @asynccontextmanager
 async def open_db(settings: Settings) -> AsyncIterator[Database]:
+    """The bot's `Database` (ORM sessions), for commands that run the bot's own code."""
     db = open_database(settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@asynccontextmanager
+async def open_core_db(settings: Settings) -> AsyncIterator[CoreDatabase]:
+    """Core connections without the ORM (`storage.core_db`), for commands whose storage
+    functions take an `Executor`: the ORM is a good part of a command's start."""
+    db = open_core_database(settings)
     try:
         yield db
     finally:

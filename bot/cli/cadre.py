@@ -6,10 +6,10 @@ import argparse
 from datetime import date
 
 from bot.cli import adminkit
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.cli.adminkit import AdminError, admin_command, open_core_db, say
 from bot.config import load_settings
 from core.names import is_mobile, normalize_path, normalize_phone
-from storage.audit import audit
+from storage.audit import audit_now
 from storage.cadres import cadre_by_phone, set_leave
 
 
@@ -31,12 +31,12 @@ async def _leave(args: argparse.Namespace) -> int:
     phone = normalize_phone(args.phone)
     if not is_mobile(phone):
         raise AdminError("invite_cli.bad_phone", phone=args.phone)
-    async with open_db(settings) as db, db.transaction() as session:
+    async with open_core_db(settings) as db, db.transaction() as session:
         cadre = await cadre_by_phone(session, phone)
         if cadre is None:
             raise AdminError("invite_cli.unknown_phone", phone=phone)
         await set_leave(session, cadre.id, until)
-        audit(
+        await audit_now(
             session,
             at=now,
             actor="cli",
@@ -54,26 +54,28 @@ async def _leave(args: argparse.Namespace) -> int:
 
 @admin_command
 async def _transfer(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
     from bot.cli.changes import cadre_of
     from storage.cadres import unit_by_path
-    from storage.models import Unit
     from storage.roster_changes import active_pairings, end_pairings, move_cadre
+    from storage.tables import units
 
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     path = normalize_path(args.unit)
-    async with open_db(settings) as db, db.transaction() as session:
+    async with open_core_db(settings) as db, db.transaction() as session:
         cadre = await cadre_of(session, args.phone)
         unit = await unit_by_path(session, path)
         if unit is None:
             raise AdminError("invite_cli.unknown_unit", unit=path)
-        old = await session.get(Unit, cadre.unit_id)
+        old = (await session.execute(select(units).where(units.c.id == cadre.unit_id))).first()
         if unit.id == cadre.unit_id:
             raise AdminError("changes.same_unit", name=cadre.name, unit=path)
         ended = await active_pairings(session, cadre_ids=[cadre.id]) if args.end_pairings else []
         await end_pairings(session, [p.id for p in ended], on=now.date(), reason="调动")
         await move_cadre(session, cadre.id, unit.id)
-        audit(
+        await audit_now(
             session,
             at=now,
             actor="cli",
@@ -97,14 +99,14 @@ async def _deactivate(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
-    async with open_db(settings) as db, db.transaction() as session:
+    async with open_core_db(settings) as db, db.transaction() as session:
         cadre = await cadre_of(session, args.phone)
         if not cadre.active:
             raise AdminError("changes.already_inactive", name=cadre.name)
         ended = await active_pairings(session, cadre_ids=[cadre.id])
         await end_pairings(session, [p.id for p in ended], on=now.date(), reason="干部停用")
         await set_cadres_inactive(session, [cadre.id], now=now)
-        audit(
+        await audit_now(
             session,
             at=now,
             actor="cli",

@@ -6,20 +6,17 @@ from __future__ import annotations
 import argparse
 import getpass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, select
 
 from bot.cli import adminkit
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.cli.adminkit import AdminError, admin_command, open_core_db, say
 from bot.config import load_settings
 from core.names import is_mobile, normalize_phone
 from storage.cadres import cadre_by_phone
-from storage.models import Cadre, Household
-
-if TYPE_CHECKING:
-    from storage.models import Pairing
+from storage.core_db import Executor
+from storage.tables import households
 
 # Each command imports its storage when it runs: a table module is declared on import, and
 # `cadre transfer` (which shares `cadre_of`) should not declare what `record add` needs.
@@ -27,7 +24,7 @@ if TYPE_CHECKING:
 KINDS = {"call": "电话", "visit": "走访"}
 
 
-async def cadre_of(session: AsyncSession, raw_phone: str) -> Cadre:
+async def cadre_of(session: Executor, raw_phone: str) -> Row[Any]:
     """The cadre with this phone, or a clean refusal."""
     phone = normalize_phone(raw_phone)
     if not is_mobile(phone):
@@ -38,12 +35,13 @@ async def cadre_of(session: AsyncSession, raw_phone: str) -> Cadre:
     return cadre
 
 
-async def household_of(session: AsyncSession, raw: str) -> Household:
+async def household_of(session: Executor, raw: str) -> Row[Any]:
     """A household by its 户编号, else by its numeric id; or a clean refusal."""
     key = raw.strip()
-    found = await session.scalar(select(Household).where(Household.code == key))
+    found = (await session.execute(select(households).where(households.c.code == key))).first()
     if found is None and key.isdigit() and len(key) < 18:
-        found = await session.get(Household, int(key))
+        by_id = select(households).where(households.c.id == int(key))
+        found = (await session.execute(by_id)).first()
     if found is None:
         raise AdminError("changes.unknown_household", id=key)
     return found
@@ -51,29 +49,30 @@ async def household_of(session: AsyncSession, raw: str) -> Household:
 
 @admin_command
 async def _pairing_end(args: argparse.Namespace) -> int:
-    from storage.audit import audit
-    from storage.models import Pairing
+    from storage.audit import audit_now
     from storage.roster_changes import end_pairings
+    from storage.tables import pairings
 
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     reason = args.reason.strip()
     if not reason:
         raise AdminError("changes.need_reason")
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         cadre = await cadre_of(s, args.phone)
         household = await household_of(s, args.household)
-        pairing = await s.scalar(
-            select(Pairing).where(
-                Pairing.cadre_id == cadre.id,
-                Pairing.household_id == household.id,
-                Pairing.active.is_(True),
+        found = await s.execute(
+            select(pairings.c.id).where(
+                pairings.c.cadre_id == cadre.id,
+                pairings.c.household_id == household.id,
+                pairings.c.active.is_(True),
             )
         )
+        pairing = found.first()
         if pairing is None:
             raise AdminError("changes.no_pairing", name=cadre.name, head=household.head_name)
         await end_pairings(s, [pairing.id], on=now.date(), reason=reason)
-        audit(
+        await audit_now(
             s,
             at=now,
             actor="cli",
@@ -114,17 +113,17 @@ async def _set_status(args: argparse.Namespace, label: str, *, reason: str, show
     `shown` is what the exit message names: exit's own reason (迁出), or the label (退出).
     """
     from storage.household_status import HOUSEHOLD_EXIT, set_household_status
-    from storage.models.household import HOUSEHOLD_EXITED
+    from storage.tables.household import HOUSEHOLD_EXITED
 
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     day = _record_date(args.date, now.date()) if args.date.strip() else now.date()
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         household = await household_of(s, args.id)
         if household.status == HOUSEHOLD_EXITED:
             raise AdminError("changes.already_exited", head=household.head_name)
         count = await set_household_status(
-            s, household, label, on=day, now=now, actor="cli", reason=reason
+            s, household.id, label, on=day, now=now, actor="cli", reason=reason
         )
     if label == HOUSEHOLD_EXIT:
         say("changes.household_exited", head=household.head_name, status=shown, count=count)
@@ -146,23 +145,24 @@ def _record_date(raw: str, today: date) -> date:
 @admin_command
 async def _record_add(args: argparse.Namespace) -> int:
     from storage.back_entry import add_back_entry
-    from storage.models import Pairing
+    from storage.tables import pairings
 
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     day = _record_date(args.date, now.date())
     who = f"cli:{args.by.strip() or getpass.getuser()}"[:100]
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         cadre = await cadre_of(s, args.phone)
         household = await household_of(s, args.household)
-        pairing = await s.scalar(
-            select(Pairing).where(
-                Pairing.cadre_id == cadre.id, Pairing.household_id == household.id
+        found = await s.execute(
+            select(pairings.c.end_date).where(
+                pairings.c.cadre_id == cadre.id, pairings.c.household_id == household.id
             )
         )
+        pairing = found.first()
         if pairing is None or not _paired_on(pairing, day):
             raise AdminError("changes.not_paired_on", name=cadre.name, head=household.head_name)
-        contact = await add_back_entry(
+        contact_id = await add_back_entry(
             s,
             cadre_id=cadre.id,
             household_id=household.id,
@@ -179,11 +179,11 @@ async def _record_add(args: argparse.Namespace) -> int:
         head=household.head_name,
         day=day.isoformat(),
         by=who,
-        id=contact.id,
+        id=contact_id,
     )
     return 0
 
 
-def _paired_on(pairing: Pairing, day: date) -> bool:
+def _paired_on(pairing: Row[Any], day: date) -> bool:
     """The pairing had not ended before `day` (its start is the import date, often later)."""
     return pairing.end_date is None or day <= pairing.end_date

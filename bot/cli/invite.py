@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.cli import adminkit
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.cli.adminkit import AdminError, admin_command, open_core_db, say
 from bot.config import Settings, load_settings
 from core.names import is_mobile, normalize_path, normalize_phone
-from storage.audit import audit
+from storage.audit import audit_now
 from storage.cadres import cadre_by_phone, unit_by_path
-from storage.db import Database
+from storage.core_db import CoreDatabase
 from storage.invites import (
     Invitee,
     create_cadre_invites,
@@ -52,7 +52,7 @@ def _ttl(settings: Settings) -> timedelta:
 
 
 async def _cadre_code(settings: Settings, phone: str, now: datetime) -> None:
-    async with open_db(settings) as db, db.transaction() as session:
+    async with open_core_db(settings) as db, db.transaction() as session:
         cadre = await cadre_by_phone(session, phone)
         if cadre is None:
             raise AdminError("invite_cli.unknown_phone", phone=phone)
@@ -61,7 +61,7 @@ async def _cadre_code(settings: Settings, phone: str, now: datetime) -> None:
         code = await create_invite(
             session, kind="cadre", now=now, ttl=_ttl(settings), cadre_id=cadre.id
         )
-        audit(
+        await audit_now(
             session, at=now, actor="cli", action="invite.create", entity="cadre", entity_id=cadre.id
         )
     say("invite_cli.cadre_code", name=cadre.name, phone=phone, code=code)
@@ -74,14 +74,14 @@ async def _cadre_code(settings: Settings, phone: str, now: datetime) -> None:
 
 
 async def _group_code(settings: Settings, path: str, now: datetime) -> None:
-    async with open_db(settings) as db, db.transaction() as session:
+    async with open_core_db(settings) as db, db.transaction() as session:
         unit = await unit_by_path(session, path)
         if unit is None:
             raise AdminError("invite_cli.unknown_unit", unit=path)
         code = await create_invite(
             session, kind="group", now=now, ttl=_ttl(settings), unit_id=unit.id
         )
-        audit(
+        await audit_now(
             session, at=now, actor="cli", action="invite.create", entity="unit", entity_id=unit.id
         )
     say("invite_cli.group_code", unit=path, code=code)
@@ -105,7 +105,7 @@ async def _sheet(args: argparse.Namespace) -> int:
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
     unit = normalize_path(args.unit)
-    async with open_db(settings) as db:
+    async with open_core_db(settings) as db:
         invitees, held = await _invitees(db, unit, phones, now, renew=args.renew)
         codes = _fresh_codes([p.cadre_id for p in invitees])
         # The file first, the codes stored after: a failed write leaves no unprinted code,
@@ -125,7 +125,7 @@ async def _sheet(args: argparse.Namespace) -> int:
 
 
 async def _invitees(
-    db: Database, unit: str, phones: list[str], now: datetime, *, renew: bool
+    db: CoreDatabase, unit: str, phones: list[str], now: datetime, *, renew: bool
 ) -> tuple[list[Invitee], int]:
     """Who gets a code, and how many were left out because they hold an unused one."""
     async with db.sessions() as session:
@@ -157,13 +157,13 @@ def _fresh_codes(cadre_ids: list[int]) -> dict[int, str]:
 
 
 async def _store_codes(
-    db: Database, codes: dict[int, str], now: datetime, ttl: timedelta, *, renew: bool
+    db: CoreDatabase, codes: dict[int, str], now: datetime, ttl: timedelta, *, renew: bool
 ) -> None:
     async with db.transaction() as session:
         if renew:
             await retire_codes(session, list(codes), now)
         await create_cadre_invites(session, codes, now=now, ttl=ttl)
-        audit(
+        await audit_now(
             session,
             at=now,
             actor="cli",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from bot.cli.adminkit import admin_command, open_db, say
+from bot.cli.adminkit import admin_command, open_core_db, say
 from bot.cli.moment import clock_of
 from bot.config import Settings, load_settings
 from core.clock import SystemClock
@@ -17,7 +17,7 @@ from storage import outbox
 @admin_command
 async def _status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         counts = await outbox.count_by_status(s)
         waits = await outbox.pending_waits(s)
         jobs = await outbox.scheduled_jobs(s)
@@ -71,7 +71,7 @@ def _say_waits(waits: list[outbox.Waiting], now: datetime, settings: Settings) -
 async def _requeue(args: argparse.Namespace) -> int:
     settings = load_settings()
     statuses = [outbox.DEAD, outbox.FAILED] if args.failed else [outbox.DEAD]
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         n = await outbox.requeue(s, statuses, now=SystemClock(settings.tz).now())
     say("outbox_cli.requeued", count=n)
     return 0

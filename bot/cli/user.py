@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.cli.adminkit import AdminError, admin_command, open_core_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
-from storage.audit import audit
+from storage.audit import audit_now
 from storage.cadres import unit_by_path
 from storage.webusers import (
     add_user,
@@ -27,13 +27,13 @@ async def _create(args: argparse.Namespace) -> int:
         raise AdminError("user_cli.bad_name", name=args.name)
     password = initial_password()
     now = SystemClock(settings.tz).now()
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         unit = await unit_by_path(s, args.unit.strip().strip("/"))
         if unit is None:
             raise AdminError("user_cli.unknown_unit", unit=args.unit)
         if await user_by_name(s, name) is not None:
             raise AdminError("user_cli.exists", name=name)
-        account = await add_user(
+        account_id = await add_user(
             s,
             name=name,
             unit_id=unit.id,
@@ -41,13 +41,13 @@ async def _create(args: argparse.Namespace) -> int:
             password_hash=hash_password(password),
             at=now,
         )
-        audit(
+        await audit_now(
             s,
             at=now,
             actor="cli",
             action="web_user.create",
             entity="web_user",
-            entity_id=account.id,
+            entity_id=account_id,
             unit=unit.path,
             role=args.role,
         )
@@ -60,7 +60,7 @@ async def _create(args: argparse.Namespace) -> int:
 @admin_command
 async def _list(args: argparse.Namespace) -> int:
     settings = load_settings()
-    async with open_db(settings) as db, db.sessions() as s:
+    async with open_core_db(settings) as db, db.sessions() as s:
         rows = await list_users(s)
     if not rows:
         say("user_cli.none")
@@ -73,12 +73,12 @@ async def _list(args: argparse.Namespace) -> int:
 async def _set_active(args: argparse.Namespace, active: bool) -> int:
     settings = load_settings()
     now = SystemClock(settings.tz).now()
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         account = await user_by_name(s, args.name.strip())
         if account is None:
             raise AdminError("user_cli.unknown", name=args.name)
         await set_active(s, account.id, active)
-        audit(
+        await audit_now(
             s,
             at=now,
             actor="cli",
@@ -105,12 +105,12 @@ async def _reset(args: argparse.Namespace) -> int:
     settings = load_settings()
     now = SystemClock(settings.tz).now()
     password = initial_password()
-    async with open_db(settings) as db, db.transaction() as s:
+    async with open_core_db(settings) as db, db.transaction() as s:
         account = await user_by_name(s, args.name.strip())
         if account is None:
             raise AdminError("user_cli.unknown", name=args.name)
         await set_password_hash(s, account.id, hash_password(password))
-        audit(
+        await audit_now(
             s, at=now, actor="cli", action="web_user.reset", entity="web_user", entity_id=account.id
         )
     say("user_cli.reset", name=account.name)

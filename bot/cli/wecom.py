@@ -16,15 +16,15 @@ from bot.channels.wecom.api import PlainHttp, WecomError
 from bot.channels.wecom.directory import Lookup, Member, find_userids
 from bot.channels.wecom.setup import api_for, check_wecom_settings
 from bot.cli import adminkit
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.cli.adminkit import AdminError, admin_command, open_core_db, open_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
 from core.i18n import t
 from core.names import normalize_path
 from core.types import Channel, Reply
-from storage.audit import audit
+from storage.audit import audit, audit_now
 from storage.cadres import unit_by_path
-from storage.db import Database
+from storage.core_db import CoreDatabase
 from storage.invites import unbound_cadres
 from storage.wecom_directory import bind_wecom_users
 
@@ -132,7 +132,7 @@ async def _sync(args: argparse.Namespace) -> int:
     check_wecom_settings(settings.wecom)
     now = adminkit.admin_clock(settings).now()
     path = normalize_path(args.unit) if args.unit else ""
-    async with open_db(settings) as db:
+    async with open_core_db(settings) as db:
         members = await _unsynced(db, path)
         say("wecom_sync.start", count=len(members))
         conflicts: list[tuple[int, str]] = []
@@ -142,7 +142,9 @@ async def _sync(args: argparse.Namespace) -> int:
                 conflicts.extend(
                     await bind_wecom_users(s, found, now=now, language=settings.language)
                 )
-                audit(s, at=now, actor="cli", action="wecom.sync", entity="cadre", count=len(found))
+                await audit_now(
+                    s, at=now, actor="cli", action="wecom.sync", entity="cadre", count=len(found)
+                )
 
         http = PlainHttp(timeout=15)  # JSON lookups one at a time: no aiohttp to import
         try:
@@ -154,7 +156,7 @@ async def _sync(args: argparse.Namespace) -> int:
     return _sync_report(lookup, members, conflicts)
 
 
-async def _unsynced(db: Database, path: str) -> list[Member]:
+async def _unsynced(db: CoreDatabase, path: str) -> list[Member]:
     async with db.sessions() as s:
         if path and await unit_by_path(s, path) is None:
             raise AdminError("wecom_cli.unit_missing", path=path)

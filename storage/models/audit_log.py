@@ -1,4 +1,4 @@
-"""`AuditLog`: mapped on the Core table `audit_log` (storage/tables/audit_log.py)."""
+"""`AuditLog`: mapped on the Core table `audit_log` (storage/tables/audit_log_table.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Mapped
 
 from storage.models._base import Base
-from storage.tables.audit_log import audit_log
+from storage.tables.audit_log_table import audit_log
 
 
 class AuditLog(Base):

@@ -1,4 +1,4 @@
-"""`ContactState`: mapped on the Core table `contact_state` (storage/tables/contact_state.py)."""
+"""`ContactState`: mapped on the Core table `contact_state` (storage/tables/contact_state_table.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Mapped
 
 from storage.models._base import Base
-from storage.tables.contact_state import contact_state
+from storage.tables.contact_state_table import contact_state
 
 
 class ContactState(Base):

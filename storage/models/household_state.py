@@ -1,4 +1,4 @@
-"""`HouseholdState`: mapped on the Core table `household_state` (storage/tables/household_state.py)."""
+"""`HouseholdState`: mapped on the Core table `household_state` (storage/tables/household_state_table.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Mapped
 
 from storage.models._base import Base
-from storage.tables.household_state import household_state
+from storage.tables.household_state_table import household_state
 
 
 class HouseholdState(Base):

@@ -5,6 +5,10 @@ ORM: the admin commands and the storage functions they share with the bot build 
 statements on these tables. The mapped classes of storage.models map the same tables
 (`__table__`), for the bot's code that works with objects; `load_all()` declares every
 table (the whole metadata: migrations, tests).
+
+A module is named after its table, except where that would be the table's own name
+(`audit_log_table` holds `audit_log`): importing a submodule sets the package's attribute of
+that name to the module, which would then shadow the table.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from storage.tables._meta import NAMING, BigId, Stamp, metadata
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from storage.tables.audit_log import audit_log
+    from storage.tables.audit_log_table import audit_log
     from storage.tables.cadre import cadres
     from storage.tables.chat_account import chat_accounts
     from storage.tables.contact import contacts
     from storage.tables.contact_month import contact_months
-    from storage.tables.contact_state import contact_state
+    from storage.tables.contact_state_table import contact_state
     from storage.tables.conversation import conversations
     from storage.tables.deed import deeds
     from storage.tables.diary_comment import diary_comments
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
     from storage.tables.help_measure import help_measures
     from storage.tables.help_plan import help_plans
     from storage.tables.household import households
-    from storage.tables.household_state import household_state
+    from storage.tables.household_state_table import household_state
     from storage.tables.invite import invites
     from storage.tables.job_run import job_runs
     from storage.tables.outbox_message import outbox
@@ -96,12 +100,12 @@ __all__ = [
 ]
 
 _MODULES = {
-    "audit_log": "audit_log",
+    "audit_log": "audit_log_table",
     "cadres": "cadre",
     "chat_accounts": "chat_account",
     "contacts": "contact",
     "contact_months": "contact_month",
-    "contact_state": "contact_state",
+    "contact_state": "contact_state_table",
     "conversations": "conversation",
     "deeds": "deed",
     "diary_comments": "diary_comment",
@@ -110,7 +114,7 @@ _MODULES = {
     "help_measures": "help_measure",
     "help_plans": "help_plan",
     "households": "household",
-    "household_state": "household_state",
+    "household_state": "household_state_table",
     "invites": "invite",
     "job_runs": "job_run",
     "outbox": "outbox_message",
