@@ -170,13 +170,14 @@ async def execute_core(session: Any, statement: Any, params: dict[str, Any]) -> 
     `scalar_one_or_none()`, iteration).
 
     On the bot's `AsyncSession`, compiled once per dialect and run on the driver's connection
-    (`storage.db.execute_core`); a `CoreConnection` (an admin command) runs it as it is.
+    (storage/compiled.py, as `storage.db.execute_core`); a `CoreConnection` (an admin
+    command) runs it as it is.
     """
     if isinstance(session, CoreConnection):
         return await session.execute(statement, params)
-    from storage.db import execute_core as on_session  # the bot's: the ORM is loaded already
+    from storage import compiled  # the bot's sessions: the asyncio extension is loaded already
 
-    return await on_session(session, statement, params)
+    return await compiled.execute(session, statement, params)
 
 
 class CoreDatabase:
