@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import bindparam, update
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from storage.core_db import Executor
 
 CHUNK = 500  # keys per IN (...) list and rows per batch: well under SQLite's variable limit
 
@@ -23,3 +30,13 @@ class Tally:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+async def update_by_id(session: Executor, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Update rows of `table` by their `id`, each to its own values, in one executemany (as
+    the ORM's bulk UPDATE of dicts by primary key). Every row has the same keys."""
+    if not rows:
+        return
+    stmt = update(table).where(table.c.id == bindparam("_id"))
+    names = [k for k in rows[0] if k != "id"]
+    await session.execute(stmt, [{"_id": r["id"], **{n: r[n] for n in names}} for r in rows])

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import CursorResult, Result, ScalarResult
+    from sqlalchemy.engine import CursorResult, Dialect, Result, Row, ScalarResult
     from sqlalchemy.sql import Executable
     from sqlalchemy.util.typing import TupleAny
 
@@ -40,6 +41,8 @@ class Executor(Protocol):
     async def execute(self, statement: Executable, params: Any = None, /) -> Result[*TupleAny]: ...
 
     async def scalar(self, statement: Executable, params: Any = None, /) -> Any: ...
+
+    async def stream(self, statement: Executable, params: Any = None, /) -> Any: ...
 
     async def connection(self) -> Any: ...
 
@@ -144,6 +147,28 @@ class CoreConnection:
     def get_bind(self) -> Connection:
         return self.sync_connection
 
+    @property
+    def dialect(self) -> Dialect:
+        return self.sync_connection.dialect
+
+    async def get_raw_connection(self) -> Any:
+        """The pooled DBAPI connection (its `driver_connection` is aiosqlite's or asyncpg's)."""
+        return self.sync_connection.connection
+
+    async def stream(self, statement: Executable, params: Any = None, /) -> CoreStream:
+        """A result read in parts from a server-side cursor (as `AsyncSession.stream`); the
+        statement's `yield_per` execution option is the size of a part."""
+        size = int(statement.get_execution_options().get("yield_per") or 1000)
+        result = await greenlet_spawn(
+            functools.partial(
+                self.sync_connection.execute,
+                statement,
+                params,
+                execution_options={"stream_results": True},
+            )
+        )
+        return CoreStream(result, size)
+
     async def scalar(self, statement: Executable, params: Any = None, /) -> Any:
         return await greenlet_spawn(self.sync_connection.scalar, statement, params)
 
@@ -160,9 +185,28 @@ class CoreConnection:
     async def rollback(self) -> None:
         await greenlet_spawn(self.sync_connection.rollback)
 
+    async def begin(self) -> None:
+        """Begin the transaction now (it would begin with the first statement anyway)."""
+        await greenlet_spawn(self.sync_connection.begin)
+
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(sync_connection, *args)`, as `AsyncConnection.run_sync`."""
         return await greenlet_spawn(fn, self.sync_connection, *args)
+
+
+class CoreStream:
+    """The rows of a streamed result, fetched a part at a time through the greenlet bridge."""
+
+    def __init__(self, result: CursorResult[*TupleAny], size: int) -> None:
+        self._result = result
+        self._size = size
+
+    async def partitions(self) -> AsyncIterator[Sequence[Row[*TupleAny]]]:
+        try:
+            while part := await greenlet_spawn(self._result.fetchmany, self._size):
+                yield part
+        finally:
+            await greenlet_spawn(self._result.close)
 
 
 async def execute_core(session: Any, statement: Any, params: dict[str, Any]) -> Any:
@@ -213,6 +257,10 @@ class CoreDatabase:
             yield CoreConnection(sync)
         finally:
             await greenlet_spawn(sync.close)
+
+    def connect(self) -> Any:
+        """A connection of its own, outside any transaction helper (as `Database.connect`)."""
+        return self.sessions()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[CoreConnection]:

@@ -184,6 +184,10 @@ class Database:
     def transaction(self) -> Any:
         return transaction(self.sessions)
 
+    def connect(self) -> Any:
+        """A connection of its own (`AsyncConnection`), outside the sessions."""
+        return self.engine.connect()
+
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.short_engine is not self.engine:

@@ -14,13 +14,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from storage.models import Cadre, Contact, DiaryEntry, Event, Household, Pairing, Problem, Unit
-from storage.office_lists import DiaryFilter, diary_filtered
-from storage.office_scope import units_under
-from storage.stats_scope import DUTY_KINDS
+from storage import tables
+from storage.core_db import Executor
+from storage.diary_filter import DiaryFilter, diary_filtered
+from storage.tables.contact import DUTY_KINDS
+from storage.unit_paths import units_under
 
 BATCH = 2000
 PLACE = ["县", "乡镇", "村"]
@@ -57,10 +56,11 @@ def _dated(stmt: Any, col: Any, r: Range) -> Any:
     return stmt
 
 
-async def _stream(session: AsyncSession, stmt: Any) -> AsyncIterator[Any]:
+async def _stream(session: Executor, stmt: Any) -> AsyncIterator[Any]:
     result = await session.stream(stmt.execution_options(yield_per=BATCH))
-    async for row in result:
-        yield row
+    async for part in result.partitions():
+        for row in part:
+            yield row
 
 
 CONTACT_HEADERS = [
@@ -80,15 +80,16 @@ CONTACT_HEADERS = [
 ]
 
 
-async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+async def contacts(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
     """A county's year is 2M rows, so this reads with the database driver itself: plain
     contact columns from a cursor in large batches (no joins, no ORM or SQLAlchemy rows);
     the village path, household and cadre come from small maps loaded first."""
     homes = await _home_map(session, r.path)
     if not homes:
         return
-    names: dict[int, str] = {i: n for i, n in await session.execute(select(Cadre.id, Cadre.name))}
-    c = Contact
+    cadre = tables.cadres.c
+    names: dict[int, str] = {i: n for i, n in await session.execute(select(cadre.id, cadre.name))}
+    c = tables.contacts.c
     stmt = select(
         c.household_id,
         c.cadre_id,
@@ -104,12 +105,13 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
         c.longitude,
         c.reported_at,
     ).where(c.deleted_at.is_(None))
-    if len(homes) < (await session.scalar(select(func.count()).select_from(Household)) or 0):
+    if len(homes) < (
+        await session.scalar(select(func.count()).select_from(tables.households)) or 0
+    ):
         # Part of the database: filter in SQL too (the whole of it needs no filter).
+        h = tables.households.c
         stmt = stmt.where(
-            c.household_id.in_(
-                select(Household.id).where(Household.village_id.in_(units_under(r.path)))
-            )
+            c.household_id.in_(select(h.id).where(h.village_id.in_(units_under(r.path))))
         )
     stmt = _dated(stmt, c.occurred_on, r).order_by(c.occurred_on, c.id)
     days: dict[Any, date] = {}
@@ -142,13 +144,13 @@ async def contacts(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
             ]
 
 
-async def _home_map(session: AsyncSession, path: str) -> dict[int, list[Any]]:
+async def _home_map(session: Executor, path: str) -> dict[int, list[Any]]:
     """Household id → [县, 乡镇, 村, 户编号, 户主] for the households under `path`."""
-    village = aliased(Unit)
+    village, h = tables.units.alias("village"), tables.households.c
     stmt = (
-        select(Household.id, village.path, Household.code, Household.head_name)
-        .join(village, village.id == Household.village_id)
-        .where(Household.village_id.in_(units_under(path)))
+        select(h.id, village.c.path, h.code, h.head_name)
+        .join(village, village.c.id == h.village_id)
+        .where(h.village_id.in_(units_under(path)))
     )
     places: dict[str, list[str]] = {}
     out: dict[int, list[Any]] = {}
@@ -197,7 +199,7 @@ class _Localiser:
 RAW_BATCH = 10_000
 
 
-async def raw_batches(session: AsyncSession, stmt: Any) -> AsyncIterator[list[Any]]:
+async def raw_batches(session: Executor, stmt: Any) -> AsyncIterator[list[Any]]:
     """Rows of `stmt` as the driver returns them (tuples or records), in large batches:
     asyncpg through a server-side cursor, SQLite through the aiosqlite cursor's fetchmany.
     Values are not converted: dates may be text on SQLite and JSON is text."""
@@ -267,27 +269,35 @@ DIARY_HEADERS = [
 ]
 
 
-async def diaries(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+async def diaries(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
     under = units_under(r.path)
-    cu, hh, hv = aliased(Unit), aliased(Household), aliased(Unit)
+    cu, hh, hv = tables.units.alias("cu"), tables.households.alias("hh"), tables.units.alias("hv")
+    de, cadre = tables.diary_entries, tables.cadres.c
     stmt = (
-        select(DiaryEntry, Cadre.name, cu.path, hv.path, hh.head_name)
-        .join(Cadre, Cadre.id == DiaryEntry.cadre_id)
-        .join(cu, cu.id == Cadre.unit_id)
-        .outerjoin(hh, hh.id == DiaryEntry.household_id)
-        .outerjoin(hv, hv.id == hh.village_id)
-        .where(
-            DiaryEntry.deleted_at.is_(None), or_(Cadre.unit_id.in_(under), hh.village_id.in_(under))
+        select(
+            de,
+            cadre.name.label("x_cadre"),
+            cu.c.path.label("x_cpath"),
+            hv.c.path.label("x_vpath"),
+            hh.c.head_name.label("x_head"),
         )
-        .order_by(DiaryEntry.written_on, DiaryEntry.id)
+        .join(tables.cadres, cadre.id == de.c.cadre_id)
+        .join(cu, cu.c.id == cadre.unit_id)
+        .outerjoin(hh, hh.c.id == de.c.household_id)
+        .outerjoin(hv, hv.c.id == hh.c.village_id)
+        .where(
+            de.c.deleted_at.is_(None),
+            or_(cadre.unit_id.in_(under), hh.c.village_id.in_(under)),
+        )
+        .order_by(de.c.written_on, de.c.id)
     )
     f = DiaryFilter(r.path, r.cadre_id, r.since, r.until, r.topic, r.keyword)
-    async for d, cadre, cpath, vpath, head in _stream(session, diary_filtered(stmt, f)):
+    async for d in _stream(session, diary_filtered(stmt, f)):
         yield [
-            *split_path(vpath or cpath),
-            cadre,
+            *split_path(d.x_vpath or d.x_cpath),
+            d.x_cadre,
             d.written_on,
-            head or "",
+            d.x_head or "",
             d.done,
             d.seen,
             d.thoughts,
@@ -311,38 +321,44 @@ EVENT_HEADERS = [
 ]
 
 
-async def events(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
-    village = aliased(Unit)
+async def events(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
+    village = tables.units.alias("village")
+    c, ev, h, cadre = tables.contacts.c, tables.events, tables.households.c, tables.cadres.c
     visited = (
-        select(func.min(Contact.occurred_on))
+        select(func.min(c.occurred_on))
         .where(
-            Contact.household_id == Event.household_id,
-            Contact.kind == "visit",
-            Contact.deleted_at.is_(None),
-            Contact.occurred_on >= Event.occurred_on,
+            c.household_id == ev.c.household_id,
+            c.kind == "visit",
+            c.deleted_at.is_(None),
+            c.occurred_on >= ev.c.occurred_on,
         )
         .scalar_subquery()
     )
     stmt = (
-        select(Event, village.path, Household.code, Household.head_name, Cadre.name, visited)
-        .join(Household, Household.id == Event.household_id)
-        .join(village, village.id == Household.village_id)
-        .join(Cadre, Cadre.id == Event.cadre_id)
-        .where(Event.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
-        .order_by(Event.occurred_on, Event.id)
+        select(
+            ev,
+            village.c.path.label("x_vpath"),
+            h.code.label("x_code"),
+            h.head_name.label("x_head"),
+            cadre.name.label("x_cadre"),
+            visited.label("x_first_visit"),
+        )
+        .join(tables.households, h.id == ev.c.household_id)
+        .join(village, village.c.id == h.village_id)
+        .join(tables.cadres, cadre.id == ev.c.cadre_id)
+        .where(ev.c.deleted_at.is_(None), h.village_id.in_(units_under(r.path)))
+        .order_by(ev.c.occurred_on, ev.c.id)
     )
-    async for e, vpath, code, head, cadre, first_visit in _stream(
-        session, _dated(stmt, Event.occurred_on, r)
-    ):
+    async for e in _stream(session, _dated(stmt, ev.c.occurred_on, r)):
         yield [
-            *split_path(vpath),
-            code or "",
-            head,
-            cadre,
+            *split_path(e.x_vpath),
+            e.x_code or "",
+            e.x_head,
+            e.x_cadre,
             EVENT_ZH.get(e.kind, e.kind),
             e.occurred_on,
             e.visit_due_on,
-            first_visit,
+            e.x_first_visit,
             e.note,
             _local(e.reported_at, r.tz),
         ]
@@ -367,38 +383,39 @@ PROBLEM_HEADERS = [
 STAGE_ZH = {"accepted": "受理", "handling": "办理中", "done": "已办结", "followed": "已回访"}
 
 
-async def problems(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
-    village, handler = aliased(Unit), aliased(Unit)
+async def problems(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
+    village, handler = tables.units.alias("village"), tables.units.alias("handler")
+    pr, h, cadre = tables.problems, tables.households.c, tables.cadres.c
     stmt = (
         select(
-            Problem,
-            village.path,
-            Household.code,
-            Household.head_name,
-            Cadre.name,
-            func.coalesce(handler.name, ""),
+            pr,
+            village.c.path.label("x_vpath"),
+            h.code.label("x_code"),
+            h.head_name.label("x_head"),
+            cadre.name.label("x_cadre"),
+            func.coalesce(handler.c.name, "").label("x_unit"),
         )
-        .join(Household, Household.id == Problem.household_id)
-        .join(village, village.id == Household.village_id)
-        .join(Cadre, Cadre.id == Problem.cadre_id)
-        .outerjoin(handler, handler.id == Problem.handler_unit_id)
-        .where(Problem.deleted_at.is_(None), Household.village_id.in_(units_under(r.path)))
-        .order_by(Problem.raised_on, Problem.id)
+        .join(tables.households, h.id == pr.c.household_id)
+        .join(village, village.c.id == h.village_id)
+        .join(tables.cadres, cadre.id == pr.c.cadre_id)
+        .outerjoin(handler, handler.c.id == pr.c.handler_unit_id)
+        .where(pr.c.deleted_at.is_(None), h.village_id.in_(units_under(r.path)))
+        .order_by(pr.c.raised_on, pr.c.id)
     )
-    dated = _dated(stmt, Problem.raised_on, r)
-    async for p, vpath, code, head, cadre, unit in _stream(session, dated):
+    dated = _dated(stmt, pr.c.raised_on, r)
+    async for p in _stream(session, dated):
         yield [
-            *split_path(vpath),
-            code or "",
-            head,
-            cadre,
+            *split_path(p.x_vpath),
+            p.x_code or "",
+            p.x_head,
+            p.x_cadre,
             p.description,
             p.raised_on,
             "已解决" if p.status == "resolved" else "未解决",
             p.resolution,
             _local(p.resolved_at, r.tz),
             p.category,
-            unit,
+            p.x_unit,
             p.due_on,
             STAGE_ZH.get(p.stage, p.stage),
             p.satisfaction,
@@ -424,38 +441,38 @@ HOUSEHOLD_HEADERS = [
 ]
 
 
-async def households(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]]:
+async def households(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
     """Households with their 连心卡 facts: current cadres, contacts and help measures."""
-    village = aliased(Unit)
+    village, c, hh = tables.units.alias("village"), tables.contacts.c, tables.households
     contacts_n = _dated(
         select(func.count()).where(
-            Contact.household_id == Household.id,
-            Contact.deleted_at.is_(None),
-            Contact.kind.in_(DUTY_KINDS),
+            c.household_id == hh.c.id,
+            c.deleted_at.is_(None),
+            c.kind.in_(DUTY_KINDS),
         ),
-        Contact.occurred_on,
+        c.occurred_on,
         r,
     ).scalar_subquery()
     last = (
-        select(func.max(Contact.occurred_on))
+        select(func.max(c.occurred_on))
         .where(
-            Contact.household_id == Household.id,
-            Contact.deleted_at.is_(None),
-            Contact.kind.in_(DUTY_KINDS),
+            c.household_id == hh.c.id,
+            c.deleted_at.is_(None),
+            c.kind.in_(DUTY_KINDS),
         )
         .scalar_subquery()
     )
     stmt = (
-        select(Household, village.path, contacts_n, last)
-        .join(village, village.id == Household.village_id)
-        .where(Household.village_id.in_(units_under(r.path)))
-        .order_by(village.path, Household.head_name, Household.id)
+        select(hh, village.c.path.label("x_vpath"), contacts_n.label("x_n"), last.label("x_last"))
+        .join(village, village.c.id == hh.c.village_id)
+        .where(hh.c.village_id.in_(units_under(r.path)))
+        .order_by(village.c.path, hh.c.head_name, hh.c.id)
     )
-    async for h, vpath, n, last_on in _stream(session, stmt):
-        cadres = await household_cadres(session, h.id)
+    async for h in _stream(session, stmt):
+        paired = await household_cadres(session, h.id)
         tags = await household_tags(session, h.id)
         yield [
-            *split_path(vpath),
+            *split_path(h.x_vpath),
             h.code or "",
             h.head_name,
             h.category,
@@ -465,32 +482,35 @@ async def households(session: AsyncSession, r: Range) -> AsyncIterator[list[Any]
             h.status,
             h.poverty_status or "",
             h.status_date,
-            "、".join(c for c, _ in cadres),
-            "、".join(p for _, p in cadres),
-            int(n or 0),
-            last_on,
+            "、".join(name for name, _ in paired),
+            "、".join(phone for _, phone in paired),
+            int(h.x_n or 0),
+            h.x_last,
             "、".join(tags),
         ]
 
 
-async def household_cadres(session: AsyncSession, household_id: int) -> list[tuple[str, str]]:
+async def household_cadres(session: Executor, household_id: int) -> list[tuple[str, str]]:
+    cadre, pairing = tables.cadres.c, tables.pairings.c
     rows = await session.execute(
-        select(Cadre.name, Cadre.phone)
-        .join(Pairing, Pairing.cadre_id == Cadre.id)
-        .where(Pairing.household_id == household_id, Pairing.active.is_(True))
-        .order_by(Cadre.name)
+        select(cadre.name, cadre.phone)
+        .join(tables.pairings, pairing.cadre_id == cadre.id)
+        .where(pairing.household_id == household_id, pairing.active.is_(True))
+        .order_by(cadre.name)
     )
     return [(a, b) for a, b in rows]
 
 
-async def household_tags(session: AsyncSession, household_id: int) -> list[str]:
+async def household_tags(session: Executor, household_id: int) -> list[str]:
     """The 六帮 measures recorded on the household's contacts, in first-use order."""
     seen: dict[str, None] = {}
-    for tags in await session.scalars(
-        select(Contact.help_tags)
-        .where(Contact.household_id == household_id, Contact.deleted_at.is_(None))
-        .order_by(Contact.occurred_on)
-    ):
+    c = tables.contacts.c
+    rows = await session.execute(
+        select(c.help_tags)
+        .where(c.household_id == household_id, c.deleted_at.is_(None))
+        .order_by(c.occurred_on)
+    )
+    for tags in rows.scalars():
         for tag in tags or []:
             seen.setdefault(str(tag), None)
     return list(seen)
@@ -523,36 +543,43 @@ class Periods:
     today: date
 
 
-async def cadres(session: AsyncSession, r: Range, p: Periods) -> AsyncIterator[list[Any]]:
+async def cadres(session: Executor, r: Range, p: Periods) -> AsyncIterator[list[Any]]:
     """The per-cadre summary (考核): one row per cadre of the subtree or paired into it."""
     under = units_under(r.path)
-    cu = aliased(Unit)
+    cu = tables.units.alias("cu")
+    cadre, contact, diary = tables.cadres.c, tables.contacts.c, tables.diary_entries.c
+    event, household, pairing, problem = (
+        tables.events.c,
+        tables.households.c,
+        tables.pairings.c,
+        tables.problems.c,
+    )
     paired = exists().where(
-        Pairing.cadre_id == Cadre.id,
-        Pairing.active.is_(True),
-        Pairing.household_id.in_(select(Household.id).where(Household.village_id.in_(under))),
+        pairing.cadre_id == cadre.id,
+        pairing.active.is_(True),
+        pairing.household_id.in_(select(household.id).where(household.village_id.in_(under))),
     )
     pairs = (
         select(func.count())
-        .where(Pairing.cadre_id == Cadre.id, Pairing.active.is_(True))
+        .where(pairing.cadre_id == cadre.id, pairing.active.is_(True))
         .scalar_subquery()
     )
-    c_in = _in_range(Contact.occurred_on, r)
+    c_in = _in_range(contact.occurred_on, r)
     counts = (
         select(
-            Contact.cadre_id,
-            func.sum(case((and_(c_in, Contact.kind == "call"), 1), else_=0)).label("calls"),
-            func.sum(case((and_(c_in, Contact.kind == "visit"), 1), else_=0)).label("visits"),
+            contact.cadre_id,
+            func.sum(case((and_(c_in, contact.kind == "call"), 1), else_=0)).label("calls"),
+            func.sum(case((and_(c_in, contact.kind == "visit"), 1), else_=0)).label("visits"),
             func.count(
                 func.distinct(
                     case(
                         (
                             and_(
-                                Contact.kind.in_(DUTY_KINDS),
-                                Contact.occurred_on >= p.month_since,
-                                Contact.occurred_on <= p.today,
+                                contact.kind.in_(DUTY_KINDS),
+                                contact.occurred_on >= p.month_since,
+                                contact.occurred_on <= p.today,
                             ),
-                            Contact.household_id,
+                            contact.household_id,
                         )
                     )
                 )
@@ -562,75 +589,75 @@ async def cadres(session: AsyncSession, r: Range, p: Periods) -> AsyncIterator[l
                     case(
                         (
                             and_(
-                                Contact.kind == "visit",
-                                Contact.occurred_on >= p.quarter_since,
-                                Contact.occurred_on <= p.today,
+                                contact.kind == "visit",
+                                contact.occurred_on >= p.quarter_since,
+                                contact.occurred_on <= p.today,
                             ),
-                            Contact.household_id,
+                            contact.household_id,
                         )
                     )
                 )
             ).label("quarter"),
         )
-        .where(Contact.deleted_at.is_(None))
-        .group_by(Contact.cadre_id)
+        .where(contact.deleted_at.is_(None))
+        .group_by(contact.cadre_id)
         .subquery("cc")
     )
     diaries_n = (
         select(func.count())
         .where(
-            DiaryEntry.cadre_id == Cadre.id,
-            DiaryEntry.deleted_at.is_(None),
-            _in_range(DiaryEntry.written_on, r),
+            diary.cadre_id == cadre.id,
+            diary.deleted_at.is_(None),
+            _in_range(diary.written_on, r),
         )
         .scalar_subquery()
     )
     on_time = exists().where(
-        Contact.household_id == Event.household_id,
-        Contact.kind == "visit",
-        Contact.deleted_at.is_(None),
-        Contact.occurred_on >= Event.occurred_on,
-        Contact.occurred_on <= Event.visit_due_on,
+        contact.household_id == event.household_id,
+        contact.kind == "visit",
+        contact.deleted_at.is_(None),
+        contact.occurred_on >= event.occurred_on,
+        contact.occurred_on <= event.visit_due_on,
     )
     ev = (
         select(
-            Event.cadre_id,
+            event.cadre_id,
             func.count().label("events"),
             func.sum(case((on_time, 1), else_=0)).label("in_time"),
         )
-        .where(Event.deleted_at.is_(None), _in_range(Event.occurred_on, r))
-        .group_by(Event.cadre_id)
+        .where(event.deleted_at.is_(None), _in_range(event.occurred_on, r))
+        .group_by(event.cadre_id)
         .subquery("ev")
     )
-    resolved_in = Problem.status == "resolved"
+    resolved_in = problem.status == "resolved"
     if r.since is not None:
         resolved_in = and_(
-            resolved_in, Problem.resolved_at >= datetime.combine(r.since, datetime.min.time(), r.tz)
+            resolved_in, problem.resolved_at >= datetime.combine(r.since, datetime.min.time(), r.tz)
         )
     if r.until is not None:
         resolved_in = and_(
             resolved_in,
-            Problem.resolved_at
+            problem.resolved_at
             < datetime.combine(
                 date.fromordinal(r.until.toordinal() + 1), datetime.min.time(), r.tz
             ),
         )
     pr = (
         select(
-            Problem.cadre_id,
-            func.sum(case((_in_range(Problem.raised_on, r), 1), else_=0)).label("raised"),
+            problem.cadre_id,
+            func.sum(case((_in_range(problem.raised_on, r), 1), else_=0)).label("raised"),
             func.sum(case((resolved_in, 1), else_=0)).label("resolved"),
         )
-        .where(Problem.deleted_at.is_(None))
-        .group_by(Problem.cadre_id)
+        .where(problem.deleted_at.is_(None))
+        .group_by(problem.cadre_id)
         .subquery("pr")
     )
     stmt = (
         select(
-            Cadre.name,
-            Cadre.rank,
-            cu.path,
-            Cadre.phone,
+            cadre.name,
+            cadre.rank,
+            cu.c.path,
+            cadre.phone,
             pairs,
             counts.c.calls,
             counts.c.visits,
@@ -642,12 +669,12 @@ async def cadres(session: AsyncSession, r: Range, p: Periods) -> AsyncIterator[l
             pr.c.raised,
             pr.c.resolved,
         )
-        .join(cu, cu.id == Cadre.unit_id)
-        .outerjoin(counts, counts.c.cadre_id == Cadre.id)
-        .outerjoin(ev, ev.c.cadre_id == Cadre.id)
-        .outerjoin(pr, pr.c.cadre_id == Cadre.id)
-        .where(Cadre.active.is_(True), or_(Cadre.unit_id.in_(under), paired))
-        .order_by(cu.path, Cadre.name, Cadre.id)
+        .join(cu, cu.c.id == cadre.unit_id)
+        .outerjoin(counts, counts.c.cadre_id == cadre.id)
+        .outerjoin(ev, ev.c.cadre_id == cadre.id)
+        .outerjoin(pr, pr.c.cadre_id == cadre.id)
+        .where(cadre.active.is_(True), or_(cadre.unit_id.in_(under), paired))
+        .order_by(cu.c.path, cadre.name, cadre.id)
     )
     async for row in _stream(session, stmt):
         name, rank, path, phone, *nums = row

@@ -6,63 +6,15 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.diary_filter import DiaryFilter, diary_filtered
 from storage.models import Cadre, DiaryEntry, Household, Problem, Unit
-from storage.office_scope import units_under
+from storage.unit_paths import units_under
 
 PAGE = 100
-
-
-@dataclass(frozen=True)
-class DiaryFilter:
-    path: str  # the unit whose subtree is read (already checked against the viewer's scope)
-    cadre_id: int | None = None
-    since: date | None = None
-    until: date | None = None
-    topic: str = ""
-    keyword: str = ""
-    before: tuple[date, int] | None = None  # keyset page: entries older than (day, id)
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` literally anywhere (wildcards escaped with "\\")."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def diary_filtered(stmt: Any, f: DiaryFilter) -> Any:
-    """`stmt` (over DiaryEntry) narrowed by the filter's cadre, dates, topic and keyword.
-
-    The reader and the diary export both use it, so an export holds what the reader showed.
-    """
-    if f.cadre_id is not None:
-        stmt = stmt.where(DiaryEntry.cadre_id == f.cadre_id)
-    if f.since is not None:
-        stmt = stmt.where(DiaryEntry.written_on >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(DiaryEntry.written_on <= f.until)
-    if f.topic:
-        # JSON lists are stored as text on both databases' JSON type; match the quoted item.
-        topics = cast(DiaryEntry.opinion_topics, Text)
-        stmt = stmt.where(topics.like(_like(f'"{f.topic}"'), escape="\\"))
-    if f.keyword:
-        pattern = _like(f.keyword)
-        stmt = stmt.where(
-            or_(
-                *(
-                    col.like(pattern, escape="\\")
-                    for col in (
-                        DiaryEntry.done,
-                        DiaryEntry.seen,
-                        DiaryEntry.thoughts,
-                        DiaryEntry.opinion,
-                    )
-                )
-            )
-        )
-    return stmt
 
 
 def diary_rows(f: DiaryFilter) -> Any:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Cadre, Household, Pairing, Unit
-from storage.unit_paths import in_subtree
+from storage.unit_paths import in_subtree, units_under
 
-
-def units_under(path: str) -> Any:
-    """Ids of the units in the subtree at `path`, as a scalar subquery."""
-    return select(Unit.id).where(in_subtree(Unit.path, path)).scalar_subquery()
+__all__ = [
+    "cadre_in_scope",
+    "household_in_scope",
+    "unit_in_scope",
+    "unit_path_in_scope",
+    "units_under",
+]
 
 
 async def unit_in_scope(session: AsyncSession, unit_id: int, scope: str) -> Unit | None:

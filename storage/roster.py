@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select
 
-from storage.batch import Tally, chunks
+from storage.batch import Tally, chunks, update_by_id
+from storage.core_db import Executor
 from storage.dialect import refresh_statistics
 from storage.household_status import HOUSEHOLD_EXIT
-from storage.models import Cadre, Pairing, Unit
 from storage.roster_households import HouseholdIn, exit_households, upsert_households
 from storage.roster_journal import Journal, _wrote
+from storage.tables import cadres, pairings, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +71,13 @@ def _prefixes(path: str) -> list[str]:
 
 
 async def ensure_units(
-    session: AsyncSession, paths: Iterable[str], journal: Journal | None = None
+    session: Executor, paths: Iterable[str], journal: Journal | None = None
 ) -> tuple[dict[str, int], int]:
     """Ids of these unit paths, creating missing ones and their ancestors; and how many new."""
     wanted = sorted({p for path in paths for p in _prefixes(path)}, key=lambda p: p.count("/"))
     ids: dict[str, int] = {}
     for part in chunks(wanted):
-        rows = await session.execute(select(Unit.path, Unit.id).where(Unit.path.in_(part)))
+        rows = await session.execute(select(units.c.path, units.c.id).where(units.c.path.in_(part)))
         ids.update({path: uid for path, uid in rows})
     created = 0
     missing = [p for p in wanted if p not in ids]
@@ -93,10 +93,10 @@ async def ensure_units(
             for p in level
         ]
         for batch in chunks(values):
-            result = await session.execute(insert(Unit).returning(Unit.path, Unit.id), batch)
-            made = dict(result.all())
+            result = await session.execute(insert(units).returning(units.c.path, units.c.id), batch)
+            made: dict[str, int] = dict(result.all())
             ids.update(made)
-            await _wrote(journal, Unit, created=list(made.values()))
+            await _wrote(journal, units, created=list(made.values()))
         created += len(level)
     return ids, created
 
@@ -110,8 +110,8 @@ class CadreIn:
 
 
 async def upsert_cadres(
-    session: AsyncSession,
-    cadres: Sequence[CadreIn],
+    session: Executor,
+    wanted: Sequence[CadreIn],
     *,
     now: datetime,
     tally: Tally,
@@ -121,12 +121,17 @@ async def upsert_cadres(
     ids: dict[str, int] = {}
     changes: list[dict[str, Any]] = []
     old: dict[int, dict[str, Any]] = {}
-    by_phone = {c.phone: c for c in cadres}
+    by_phone = {c.phone: c for c in wanted}
     for part in chunks(list(by_phone)):
         rows = await session.execute(
             select(
-                Cadre.id, Cadre.phone, Cadre.name, Cadre.rank, Cadre.unit_id, Cadre.active
-            ).where(Cadre.phone.in_(part))
+                cadres.c.id,
+                cadres.c.phone,
+                cadres.c.name,
+                cadres.c.rank,
+                cadres.c.unit_id,
+                cadres.c.active,
+            ).where(cadres.c.phone.in_(part))
         )
         for cid, phone, name, rank, unit_id, active in rows:
             ids[phone] = cid
@@ -144,19 +149,19 @@ async def upsert_cadres(
                     }
                 )
     for batch in chunks(changes):
-        await session.execute(update(Cadre), batch)
-        await _wrote(journal, Cadre, old=[old[c["id"]] for c in batch])
+        await update_by_id(session, cadres, batch)
+        await _wrote(journal, cadres, old=[old[c["id"]] for c in batch])
     new = [
         {"name": c.name, "rank": c.rank, "unit_id": c.unit_id, "phone": c.phone}
         | {"role": "", "active": True, "created_at": now}
-        for c in cadres
+        for c in wanted
         if c.phone not in ids
     ]
     for batch in chunks(new):
-        result = await session.execute(insert(Cadre).returning(Cadre.phone, Cadre.id), batch)
-        made = dict(result.all())
+        result = await session.execute(insert(cadres).returning(cadres.c.phone, cadres.c.id), batch)
+        made: dict[str, int] = dict(result.all())
         ids.update(made)
-        await _wrote(journal, Cadre, created=list(made.values()))
+        await _wrote(journal, cadres, created=list(made.values()))
     tally.created += len(new)
     tally.updated += len(changes)
     tally.unchanged += len(by_phone) - len(new) - len(changes)
@@ -164,7 +169,7 @@ async def upsert_cadres(
 
 
 async def upsert_pairings(
-    session: AsyncSession,
+    session: Executor,
     pairs: set[tuple[int, int]],
     *,
     start: date,
@@ -178,8 +183,12 @@ async def upsert_pairings(
     for part in chunks(households):
         rows = await session.execute(
             select(
-                Pairing.cadre_id, Pairing.household_id, Pairing.id, Pairing.active, Pairing.end_date
-            ).where(Pairing.household_id.in_(part))
+                pairings.c.cadre_id,
+                pairings.c.household_id,
+                pairings.c.id,
+                pairings.c.active,
+                pairings.c.end_date,
+            ).where(pairings.c.household_id.in_(part))
         )
         for cid, hid, pid, active, end_date in rows:
             existing[(cid, hid)] = (pid, active)
@@ -190,17 +199,17 @@ async def upsert_pairings(
         if p in existing and not existing[p][1]
     ]
     for batch in chunks(revive):
-        await session.execute(update(Pairing), batch)
+        await update_by_id(session, pairings, batch)
         old = [{"id": r["id"], "active": False, "end_date": ended_on[r["id"]]} for r in batch]
-        await _wrote(journal, Pairing, old=old)
+        await _wrote(journal, pairings, old=old)
     new: list[dict[str, Any]] = [
         {"cadre_id": c, "household_id": h, "start_date": start, "active": True}
         for c, h in sorted(pairs)
         if (c, h) not in existing
     ]
     for batch in chunks(new):
-        result = await session.execute(insert(Pairing).returning(Pairing.id), batch)
-        await _wrote(journal, Pairing, created=list(result.scalars().all()))
+        result = await session.execute(insert(pairings).returning(pairings.c.id), batch)
+        await _wrote(journal, pairings, created=list(result.scalars().all()))
     tally.created += len(new)
     tally.updated += len(revive)
     tally.unchanged += len(pairs) - len(new) - len(revive)
@@ -211,7 +220,7 @@ Progress = Callable[[str, int, int], None]
 
 
 async def apply_roster(
-    session: AsyncSession,
+    session: Executor,
     rows: Sequence[RosterRow],
     *,
     now: datetime,
@@ -229,14 +238,14 @@ async def apply_roster(
         session, [r.unit_path for r in rows] + [r.village_path for r in rows], journal
     )
     note("units", len(unit_ids), len(unit_ids))
-    cadres = {
+    cadres_in = {
         r.cadre_phone: CadreIn(r.cadre_phone, r.cadre_name, r.rank, unit_ids[r.unit_path])
         for r in rows
     }
     cadre_ids = await upsert_cadres(
-        session, list(cadres.values()), now=now, tally=counts.cadres, journal=journal
+        session, list(cadres_in.values()), now=now, tally=counts.cadres, journal=journal
     )
-    note("cadres", len(cadre_ids), len(cadres))
+    note("cadres", len(cadre_ids), len(cadres_in))
     households = {r.household_key: _household_in(r, unit_ids) for r in rows}
     household_ids = await upsert_households(
         session, households, now=now, tally=counts.households, journal=journal

@@ -8,11 +8,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.batch import Tally, chunks
-from storage.models import Household, Pairing
-from storage.models.household import HOUSEHOLD_EXITED
+from storage.batch import Tally, chunks, update_by_id
+from storage.core_db import Executor
+from storage.tables import households, pairings
+from storage.tables.household import HOUSEHOLD_EXITED
 
 if TYPE_CHECKING:
     from storage.roster_journal import Journal
@@ -32,7 +32,7 @@ FIELDS = (
     "poverty_status",
     "status_date",
 )
-_COLUMNS = [Household.id, *(getattr(Household, f) for f in FIELDS)]
+_COLUMNS = [households.c.id, *(households.c[f] for f in FIELDS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +53,18 @@ class HouseholdIn:
 
 
 async def _by_code(
-    session: AsyncSession, wanted: Mapping[Hashable, HouseholdIn]
+    session: Executor, wanted: Mapping[Hashable, HouseholdIn]
 ) -> dict[Hashable, Row[Any]]:
     by_code = {h.code: key for key, h in wanted.items() if h.code}
     found: dict[Hashable, Row[Any]] = {}
     for part in chunks(list(by_code)):
-        for row in await session.execute(select(*_COLUMNS).where(Household.code.in_(part))):
+        for row in await session.execute(select(*_COLUMNS).where(households.c.code.in_(part))):
             found[by_code[row.code]] = row
     return found
 
 
 async def _by_name(
-    session: AsyncSession, rest: Mapping[Hashable, HouseholdIn], claimed: set[int]
+    session: Executor, rest: Mapping[Hashable, HouseholdIn], claimed: set[int]
 ) -> dict[Hashable, Row[Any]]:
     """Match households without a known code on (village, head, phone), oldest first.
 
@@ -73,7 +73,7 @@ async def _by_name(
     index: dict[tuple[int, str, str], list[Row[Any]]] = {}
     villages = sorted({h.village_id for h in rest.values()})
     for part in chunks(villages):
-        stmt = select(*_COLUMNS).where(Household.village_id.in_(part)).order_by(Household.id)
+        stmt = select(*_COLUMNS).where(households.c.village_id.in_(part)).order_by(households.c.id)
         for row in await session.execute(stmt):
             index.setdefault((row.village_id, row.head_name, row.phone), []).append(row)
     found: dict[Hashable, Row[Any]] = {}
@@ -104,7 +104,7 @@ def _stored(row: Row[Any], name: str) -> Any:
 
 
 async def upsert_households(
-    session: AsyncSession,
+    session: Executor,
     wanted: Mapping[Hashable, HouseholdIn],
     *,
     now: datetime,
@@ -125,11 +125,11 @@ async def upsert_households(
             changes.append({"id": row.id, **values})
             old[row.id] = {"id": row.id, **{f: getattr(row, f) for f in FIELDS}}
     for batch in chunks(changes):
-        await session.execute(update(Household), batch)
+        await update_by_id(session, households, batch)
         if journal is not None:
-            await journal.wrote(Household, old=[old[c["id"]] for c in batch])
+            await journal.wrote(households, old=[old[c["id"]] for c in batch])
     new_keys = [k for k in wanted if k not in found]
-    stmt = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+    stmt = insert(households).returning(households.c.id, sort_by_parameter_order=True)
     for new_part in chunks(new_keys):
         rows = [
             _desired(wanted[k], None) | {"status": "active", "created_at": now} for k in new_part
@@ -138,19 +138,19 @@ async def upsert_households(
         made = result.scalars().all()
         ids.update(zip(new_part, made, strict=True))
         if journal is not None:
-            await journal.wrote(Household, created=list(made))
+            await journal.wrote(households, created=list(made))
     tally.created += len(new_keys)
     tally.updated += len(changes)
     tally.unchanged += len(found) - len(changes)
     return ids
 
 
-async def exit_households(session: AsyncSession, exits: Mapping[int, date]) -> None:
+async def exit_households(session: Executor, exits: Mapping[int, date]) -> None:
     """Households a roster marks 退出: exited, their pairings ended on the status day."""
     for part in chunks(sorted(exits)):
         rows = await session.execute(
-            select(Pairing.id, Pairing.household_id).where(
-                Pairing.household_id.in_(part), Pairing.active.is_(True)
+            select(pairings.c.id, pairings.c.household_id).where(
+                pairings.c.household_id.in_(part), pairings.c.active.is_(True)
             )
         )
         ends = [
@@ -158,7 +158,7 @@ async def exit_households(session: AsyncSession, exits: Mapping[int, date]) -> N
             for pid, hid in rows
         ]
         for batch in chunks(ends):
-            await session.execute(update(Pairing), batch)
+            await update_by_id(session, pairings, batch)
         await session.execute(
-            update(Household).where(Household.id.in_(part)).values(status=HOUSEHOLD_EXITED)
+            update(households).where(households.c.id.in_(part)).values(status=HOUSEHOLD_EXITED)
         )

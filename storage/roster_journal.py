@@ -20,16 +20,21 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, delete, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Date, delete, func, insert, select, text
 
-from storage.db import Database, sqlite_path
-from storage.models import Cadre, Household, Pairing, RosterJournalEntry, Unit
+from storage.batch import update_by_id
+from storage.core_db import CoreDatabase, Executor, sqlite_path
+from storage.tables import cadres, households, pairings, roster_journal, units
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from storage.db import Database
 
 Commit = Callable[[], Awaitable[None]]
-MODELS: dict[str, Any] = {m.__tablename__: m for m in (Unit, Cadre, Household, Pairing)}
+TABLES: dict[str, Table] = {t.name: t for t in (units, cadres, households, pairings)}
 
 
 class ImportBusy(Exception):
@@ -40,8 +45,8 @@ def _encode(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
 
 
-def _decode(model: Any, row: dict[str, Any]) -> dict[str, Any]:
-    columns = model.__table__.c
+def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    columns = table.c
     return {
         k: date.fromisoformat(v) if v is not None and isinstance(columns[k].type, Date) else v
         for k, v in row.items()
@@ -56,14 +61,14 @@ class Journal:
     keeps answering); `wrote` adds the batch's entry in the same transaction, then commits.
     """
 
-    session: AsyncSession | None = None
+    session: Executor | None = None
     commit: Commit | None = None
     import_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     entries: int = 0
 
     async def wrote(
         self,
-        model: Any,
+        table: Table,
         *,
         created: Sequence[int] = (),
         old: Sequence[dict[str, Any]] = (),
@@ -72,16 +77,12 @@ class Journal:
             raise RuntimeError("a journal records through the import's session")
         for kind, payload in (("created", list(created)), ("old", [_encode(r) for r in old])):
             if payload:
-                self.session.add(
-                    RosterJournalEntry(
-                        import_id=self.import_id,
-                        entity=model.__tablename__,
-                        kind=kind,
-                        payload=payload,
+                await self.session.execute(
+                    insert(roster_journal).values(
+                        import_id=self.import_id, entity=table.name, kind=kind, payload=payload
                     )
                 )
                 self.entries += 1
-        await self.session.flush()
         if self.commit is not None:
             await self.commit()
 
@@ -89,41 +90,40 @@ class Journal:
         """In the import's last transaction: its batches are now the database's for good."""
         if self.session is not None:
             await self.session.execute(
-                delete(RosterJournalEntry).where(RosterJournalEntry.import_id == self.import_id)
+                delete(roster_journal).where(roster_journal.c.import_id == self.import_id)
             )
 
 
-async def pending(db: Database) -> int:
+async def pending(db: Database | CoreDatabase) -> int:
     """Journal entries of imports that did not finish."""
     async with db.transaction() as s:
-        return int(await s.scalar(select(func.count()).select_from(RosterJournalEntry)) or 0)
+        return int(await s.scalar(select(func.count()).select_from(roster_journal)) or 0)
 
 
-async def undo(db: Database) -> int:
+async def undo(db: Database | CoreDatabase) -> int:
     """Take back every journal entry, newest first; how many. Call with `import_lock` held."""
     done = 0
     while True:
         async with db.writer(), db.transaction() as s:
-            entry = await s.scalar(
-                select(RosterJournalEntry).order_by(RosterJournalEntry.id.desc()).limit(1)
-            )
+            last = select(roster_journal).order_by(roster_journal.c.id.desc()).limit(1)
+            entry = (await s.execute(last)).first()
             if entry is None:
                 return done
-            model = MODELS[entry.entity]
+            table = TABLES[entry.entity]
             if entry.kind == "created":
-                await s.execute(delete(model).where(model.id.in_(entry.payload)))
+                await s.execute(delete(table).where(table.c.id.in_(entry.payload)))
             else:
-                await s.execute(update(model), [_decode(model, r) for r in entry.payload])
-            await s.delete(entry)
+                await update_by_id(s, table, [_decode(table, r) for r in entry.payload])
+            await s.execute(delete(roster_journal).where(roster_journal.c.id == entry.id))
         done += 1
 
 
-def _pg_key(db: Database) -> int:
+def _pg_key(db: Database | CoreDatabase) -> int:
     return zlib.crc32(f"bangfu.roster_import:{db.schema or ''}".encode())
 
 
 @contextlib.asynccontextmanager
-async def import_lock(db: Database) -> AsyncIterator[None]:
+async def import_lock(db: Database | CoreDatabase) -> AsyncIterator[None]:
     """Held by one real import (or recovery) at a time; `ImportBusy` when another has it."""
     if db.dialect == "sqlite":
         path = sqlite_path(db.url)
@@ -140,7 +140,7 @@ async def import_lock(db: Database) -> AsyncIterator[None]:
         finally:
             os.close(fd)  # releases the lock
         return
-    async with db.engine.connect() as conn:
+    async with db.connect() as conn:
         key = _pg_key(db)
         got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
         await conn.commit()
@@ -153,7 +153,7 @@ async def import_lock(db: Database) -> AsyncIterator[None]:
             await conn.commit()
 
 
-async def recover(db: Database) -> int | None:
+async def recover(db: Database | CoreDatabase) -> int | None:
     """Take back what unfinished imports left; None when an import is running right now."""
     try:
         async with import_lock(db):
@@ -162,6 +162,6 @@ async def recover(db: Database) -> int | None:
         return None
 
 
-async def _wrote(journal: Journal | None, model: Any, **kw: Any) -> None:
+async def _wrote(journal: Journal | None, table: Table, **kw: Any) -> None:
     if journal is not None:
-        await journal.wrote(model, **kw)
+        await journal.wrote(table, **kw)

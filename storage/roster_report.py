@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Exists, and_, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cadre, Household, Pairing, Unit
+from storage.core_db import Executor
+from storage.tables import cadres, households, pairings, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,27 +28,27 @@ class Uncovered:
     village_path: str
 
 
-async def cadre_loads(session: AsyncSession) -> list[CadreLoad]:
+async def cadre_loads(session: Executor) -> list[CadreLoad]:
     """Every active cadre with the number of households actively paired with them."""
     paired = (
-        select(Pairing.cadre_id, func.count().label("n"))
-        .where(Pairing.active.is_(True))
-        .group_by(Pairing.cadre_id)
+        select(pairings.c.cadre_id, func.count().label("n"))
+        .where(pairings.c.active.is_(True))
+        .group_by(pairings.c.cadre_id)
         .subquery()
     )
     stmt = (
         select(
-            Cadre.id,
-            Cadre.name,
-            Cadre.phone,
-            Cadre.rank,
-            Unit.path,
+            cadres.c.id,
+            cadres.c.name,
+            cadres.c.phone,
+            cadres.c.rank,
+            units.c.path,
             func.coalesce(paired.c.n, 0),
         )
-        .join(Unit, Unit.id == Cadre.unit_id)
-        .outerjoin(paired, paired.c.cadre_id == Cadre.id)
-        .where(Cadre.active.is_(True))
-        .order_by(Unit.path, Cadre.name, Cadre.id)
+        .join(units, units.c.id == cadres.c.unit_id)
+        .outerjoin(paired, paired.c.cadre_id == cadres.c.id)
+        .where(cadres.c.active.is_(True))
+        .order_by(units.c.path, cadres.c.name, cadres.c.id)
     )
     return [CadreLoad(*row) for row in (await session.execute(stmt))]
 
@@ -56,23 +56,23 @@ async def cadre_loads(session: AsyncSession) -> list[CadreLoad]:
 def _responsible_exists() -> Exists:
     return exists().where(
         and_(
-            Pairing.household_id == Household.id,
-            Pairing.active.is_(True),
-            Cadre.id == Pairing.cadre_id,
-            Cadre.active.is_(True),
+            pairings.c.household_id == households.c.id,
+            pairings.c.active.is_(True),
+            cadres.c.id == pairings.c.cadre_id,
+            cadres.c.active.is_(True),
         )
     )
 
 
-async def uncovered_households(session: AsyncSession, *, limit: int) -> tuple[int, list[Uncovered]]:
+async def uncovered_households(session: Executor, *, limit: int) -> tuple[int, list[Uncovered]]:
     """Active households with no active pairing to an active cadre: how many, and the first few."""
-    where = and_(Household.status == "active", ~_responsible_exists())
-    total = await session.scalar(select(func.count()).select_from(Household).where(where)) or 0
+    where = and_(households.c.status == "active", ~_responsible_exists())
+    total = await session.scalar(select(func.count()).select_from(households).where(where)) or 0
     stmt = (
-        select(Household.id, Household.head_name, Household.code, Unit.path)
-        .join(Unit, Unit.id == Household.village_id)
+        select(households.c.id, households.c.head_name, households.c.code, units.c.path)
+        .join(units, units.c.id == households.c.village_id)
         .where(where)
-        .order_by(Unit.path, Household.head_name, Household.id)
+        .order_by(units.c.path, households.c.head_name, households.c.id)
         .limit(limit)
     )
     return total, [Uncovered(*row) for row in (await session.execute(stmt))]
@@ -96,7 +96,7 @@ def household_categories(category: str, tags: list[str] | None, party_member: bo
 
 
 async def category_misses(
-    session: AsyncSession, loads: list[CadreLoad], ranks: list[str], wanted: tuple[str, ...]
+    session: Executor, loads: list[CadreLoad], ranks: list[str], wanted: tuple[str, ...]
 ) -> list[CategoryMiss]:
     """Leaders (cadres of `ranks`) without exactly one active household of each wanted category."""
     leaders = {load.cadre_id: load for load in loads if load.rank in ranks}
@@ -104,12 +104,17 @@ async def category_misses(
     ids = sorted(leaders)
     for start in range(0, len(ids), 2000):
         stmt = (
-            select(Pairing.cadre_id, Household.category, Household.tags, Household.party_member)
-            .join(Household, Household.id == Pairing.household_id)
+            select(
+                pairings.c.cadre_id,
+                households.c.category,
+                households.c.tags,
+                households.c.party_member,
+            )
+            .join(households, households.c.id == pairings.c.household_id)
             .where(
-                Pairing.cadre_id.in_(ids[start : start + 2000]),
-                Pairing.active.is_(True),
-                Household.status == "active",
+                pairings.c.cadre_id.in_(ids[start : start + 2000]),
+                pairings.c.active.is_(True),
+                households.c.status == "active",
             )
         )
         for cid, category, tags, party in await session.execute(stmt):

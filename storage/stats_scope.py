@@ -31,10 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
 from storage.models._base import BigId
 from storage.models.household import HOUSEHOLD_EXITED
+from storage.tables.contact import DUTY_KINDS as DUTY_KINDS  # re-exported: its old home
 from storage.unit_paths import in_subtree
-
-# A call or a home visit fulfils the contact duty; "other" does not.
-DUTY_KINDS = ("call", "visit")
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,15 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.policy import Policy, duty_start
 from storage import ledgers
-from storage.db import Database
+from storage.core_db import CoreDatabase
 from webconsole.xlsx_stream import XlsxStream
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 FORMULA_START = ("=", "+", "-", "@")
 SHEET_NAMES = {
@@ -108,7 +111,13 @@ def write_table(target: Path, sheet: str, headers: list[str], rows: Iterable[lis
 
 
 async def write_ledger(
-    db: Database, spec: Export, target: Path, *, tz: tzinfo, today: date, policy: Policy
+    db: Database | CoreDatabase,
+    spec: Export,
+    target: Path,
+    *,
+    tz: tzinfo,
+    today: date,
+    policy: Policy,
 ) -> int:
     """Write `spec` to `target` (.xlsx or .csv); returns the number of ledger rows."""
     r = ledgers.Range(
@@ -121,7 +130,7 @@ async def write_ledger(
 
 
 async def _write_csv(
-    db: Database, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
+    db: Database | CoreDatabase, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
 ) -> int:
     n = 0
     # utf-8-sig: Excel on Windows opens it as UTF-8 instead of guessing GBK.
@@ -158,7 +167,7 @@ _CSV: dict[type, Callable[[Any], Any]] = {
 
 
 async def _write_xlsx(
-    db: Database, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
+    db: Database | CoreDatabase, spec: Export, r: ledgers.Range, p: ledgers.Periods, target: Path
 ) -> int:
     # Rows go to the zip stream as they come (strings inline, no shared table), so a
     # county's year of contacts never sits in memory.
@@ -184,7 +193,7 @@ async def _write_xlsx(
 
 
 async def _all_rows(
-    db: Database, ledger: str, r: ledgers.Range, p: ledgers.Periods
+    db: Database | CoreDatabase, ledger: str, r: ledgers.Range, p: ledgers.Periods
 ) -> list[list[Any]]:
     async with db.sessions() as session:
         return [row async for row in _rows(session, ledger, r, p)]
@@ -199,7 +208,7 @@ def _widths(headers: list[str]) -> tuple[list[str], list[float]]:
 
 
 async def _sheet(
-    db: Database, book: XlsxStream, ledger: str, r: ledgers.Range, p: ledgers.Periods
+    db: Database | CoreDatabase, book: XlsxStream, ledger: str, r: ledgers.Range, p: ledgers.Periods
 ) -> int:
     with book.add_sheet(SHEET_NAMES[ledger], *_head(ledger)) as ws:
         async with db.sessions() as session:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from bot.cli.adminkit import AdminError, admin_command, open_db, say
+from bot.cli.adminkit import AdminError, admin_command, open_core_db, say
 from bot.config import load_settings
 from core.clock import SystemClock
-from storage.audit import audit
+from storage.audit import audit_now
 from storage.cadres import unit_by_path
 from webconsole.ledger_file import Export, write_ledger
 
@@ -33,12 +33,12 @@ async def _export(args: argparse.Namespace) -> int:
             "export_cli.from_after_to", since=since.isoformat(), until=until.isoformat()
         )
     now = SystemClock(settings.tz).now()
-    async with open_db(settings) as db:
+    async with open_core_db(settings) as db:
         async with db.transaction() as s:
             unit = await unit_by_path(s, args.unit.strip().strip("/"))
             if unit is None:
                 raise AdminError("user_cli.unknown_unit", unit=args.unit)
-            audit(
+            await audit_now(
                 s,
                 at=now,
                 actor="cli",

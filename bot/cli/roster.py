@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.cli import adminkit
 from bot.cli.adminkit import AdminError, admin_command, say, say_first
 from bot.config import Settings, load_settings
-from bot.database import open_database
+from bot.database import open_core_database
 from bot.roster.check import RowError
 from bot.roster.files import RosterFileError, read_roster, write_template
 from bot.roster.importer import ImportReport, QuotaIssue, import_roster
@@ -23,7 +23,7 @@ from core.names import normalize_path
 from core.policy import QUOTA_PRESET_ALIASES, Policy
 from storage.batch import Tally
 from storage.cadres import unit_by_path
-from storage.db import Database, is_sqlite
+from storage.core_db import CoreDatabase, is_sqlite
 from storage.roster_journal import ImportBusy, recover
 from storage.roster_report import CadreLoad
 from storage.snapshot import sqlite_copy
@@ -89,7 +89,7 @@ async def _import(args: argparse.Namespace) -> int:
 @admin_command
 async def _recover(args: argparse.Namespace) -> int:
     """Take back what an import killed half-way left (the next import does it too)."""
-    db = open_database(load_settings())
+    db = open_core_database(load_settings())
     try:
         count = await recover(db)
     finally:
@@ -101,7 +101,7 @@ async def _recover(args: argparse.Namespace) -> int:
 
 
 @asynccontextmanager
-async def _target(settings: Settings, *, dry_run: bool) -> AsyncIterator[Database]:
+async def _target(settings: Settings, *, dry_run: bool) -> AsyncIterator[CoreDatabase]:
     """The database to import into: for a SQLite dry run, a private copy of it.
 
     A dry run on the live file would hold its write lock for the whole run; the copy is
@@ -110,13 +110,13 @@ async def _target(settings: Settings, *, dry_run: bool) -> AsyncIterator[Databas
     url = settings.database_url
     if dry_run and _sqlite_file(url):
         with sqlite_copy(url) as copy:
-            db = Database(copy)
+            db = CoreDatabase(copy)
             try:
                 yield db
             finally:
                 await db.dispose()
         return
-    db = open_database(settings)
+    db = open_core_database(settings)
     try:
         yield db
     finally:
@@ -128,7 +128,7 @@ def _sqlite_file(url: str) -> bool:
     return is_sqlite(url) and Path(make_url(url).database or "").is_file()
 
 
-async def _known_unit(db: Database, path: str) -> None:
+async def _known_unit(db: CoreDatabase, path: str) -> None:
     async with db.sessions() as session:
         if await unit_by_path(session, path) is None:
             raise AdminError("invite_cli.unknown_unit", unit=path)

@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.roster.check import RowError, check_rows
 from bot.roster.files import RawRow
 from core.policy import Policy
-from storage.audit import audit
-from storage.db import Database
+from storage.audit import audit_now
+from storage.core_db import CoreDatabase
 from storage.roster import ApplyCounts, RosterRow, apply_roster
 from storage.roster_changes import Elsewhere, Replaced, cadres_elsewhere, replace_unit
 from storage.roster_journal import Journal, import_lock, undo
@@ -35,6 +36,9 @@ from storage.roster_report import (
     category_misses,
     uncovered_households,
 )
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 UNCOVERED_SAMPLE = 20
 BATCH_PAUSE_SECONDS = 0.12  # SQLite: the write lock left free this long …
@@ -98,7 +102,7 @@ def quota_issues(
 
 
 async def import_roster(
-    db: Database,
+    db: Database | CoreDatabase,
     raw_rows: Sequence[RawRow],
     *,
     policy: Policy,
@@ -144,7 +148,7 @@ async def import_roster(
 
 
 async def _write(
-    db: Database,
+    db: Database | CoreDatabase,
     rows: Sequence[RosterRow],
     report: ImportReport,
     journal: Journal | None,
@@ -214,7 +218,7 @@ async def _write(
             await session.rollback()  # the whole import ran; none of it stays
             return report
         c = report.counts
-        audit(
+        await audit_now(
             session,
             at=now,
             actor=actor,

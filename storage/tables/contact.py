@@ -17,6 +17,9 @@ from sqlalchemy import (
 from storage.tables._meta import BigId, Stamp, metadata
 
 # A call or a visit: when it happened (occurred_on) and when it was reported.
+# A call or a home visit fulfils the contact duty; "other" does not.
+DUTY_KINDS = ("call", "visit")
+
 contacts = Table(
     "contacts",
     metadata,
