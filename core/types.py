@@ -55,11 +55,17 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to send back. `buttons` is a list of rows."""
+    """One message to send back. `buttons` is a list of rows.
+
+    `in_place`: the first answer to a button press may take the place of the message whose
+    button was pressed (the confirmation card becomes the 已保存 answer). A channel that
+    can edit a sent message edits it; one that cannot sends the answer as a new message.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     image_png: bytes | None = field(default=None, repr=False)
+    in_place: bool = False
 
     @staticmethod
     def with_buttons(text: str, rows: list[list[Button]]) -> Reply:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -184,11 +184,15 @@ async def advance(flow: Flow, step_name: str, turn: Turn) -> tuple[Position, lis
         # Editing from the confirmation card returns there after the edited step.
         nxt = CONFIRM if turn.draft.pop("_edit", False) else flow.following(step_name, turn.draft)
     if nxt == DONE:
-        return await _finish(flow, turn)
+        # Saved by pressing the confirmation card's button: the card becomes the answer.
+        pressed = step_name == CONFIRM and turn.inbound.kind == InboundKind.BUTTON
+        return await _finish(flow, turn, card_pressed=pressed)
     return await enter(flow, turn, nxt)
 
 
-async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
+async def _finish(
+    flow: Flow, turn: Turn, *, card_pressed: bool = False
+) -> tuple[Position, list[Reply]]:
     try:
         replies = await flow.finish(turn)
     except Invalid as bad:
@@ -205,6 +209,10 @@ async def _finish(flow: Flow, turn: Turn) -> tuple[Position, list[Reply]]:
         # Every save (销号 included) ends with the same next steps, under any button of its
         # own (销号's 回访); an offer may follow it. 撤销 only where there is a record to undo.
         replies[0] = _with_next_steps(replies[0], turn, undoable=turn.saved is not None)
+        if card_pressed and not turn.notes:
+            # The saved answer takes the card's place (where the channel can edit it): the
+            # card's buttons cannot be pressed again, and the chat keeps one message.
+            replies[0] = replace(replies[0], in_place=True)
     return Position(), [*turn.notes, *replies]
 
 

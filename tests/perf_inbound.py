@@ -89,6 +89,11 @@ class LoopFake(FakeTelegram):
         self.inbox[int(p["chat_id"])].put_nowait(msg)
         return msg
 
+    async def _m_editMessageText(self, p: dict[str, Any], files: dict[str, bytes]) -> Any:
+        msg = await super()._m_editMessageText(p, files)  # a card edited into the answer
+        self.inbox[int(p["chat_id"])].put_nowait(msg)
+        return msg
+
     def forget(self) -> None:
         """Drop what earlier bots left, so memory and lookups stay flat across the run."""
         self.calls.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from telegram import Bot
@@ -119,13 +120,17 @@ class Echo:
     def __init__(self, fail: bool = False) -> None:
         self.seen: list[Inbound] = []
         self.fail = fail
+        self.in_place = False  # a press's answer takes the pressed message's place
 
     async def __call__(self, inbound: Inbound) -> list[Reply]:
         self.seen.append(inbound)
         if self.fail:
             raise RuntimeError("database down")
         label = inbound.data or inbound.text or inbound.kind.value
-        return [Reply.with_buttons(f"收到：{label}", [[Button("下一步", f"n{len(self.seen)}")]])]
+        reply = Reply.with_buttons(f"收到：{label}", [[Button("下一步", f"n{len(self.seen)}")]])
+        if self.in_place and inbound.kind == InboundKind.BUTTON:
+            return [replace(reply, in_place=True), Reply("另起一条")]
+        return [reply]
 
 
 @pytest.fixture
@@ -155,6 +160,38 @@ async def test_button_press_is_answered_and_its_keyboard_removed(
     assert len(tg.calls_to("answerCallbackQuery")) == 1
     assert tg.texts(USER.id) == ["收到：你好", "收到：n1"]
     assert tg.buttons(USER.id) == ["n2"]  # the pressed one is gone, the new one is there
+
+
+async def test_an_answer_in_place_edits_the_pressed_message(
+    tg: FakeTelegram, polling: tuple[Echo, TelegramChannel]
+) -> None:
+    echo, _ = polling
+    echo.in_place = True
+    tg.push(tg.updates.text(USER, "你好"))
+    await tg.wait_for("sendMessage")
+    tg.press(USER, "n1")
+    await tg.wait_for("sendMessage", 2)  # the second answer, after the edit
+    [edit] = tg.calls_to("editMessageText")
+    assert len(tg.calls_to("answerCallbackQuery")) == 1
+    assert tg.calls_to("editMessageReplyMarkup") == []  # the edit replaced the keyboard
+    assert tg.texts(USER.id) == ["收到：n1", "另起一条"]  # the first message, edited
+    assert tg.buttons(USER.id) == ["n2"]
+    assert edit.params["message_id"] == tg.sent(USER.id)[0]["message_id"]
+
+
+async def test_an_answer_in_place_is_sent_when_the_edit_fails(
+    tg: FakeTelegram, polling: tuple[Echo, TelegramChannel]
+) -> None:
+    echo, _ = polling
+    echo.in_place = True
+    tg.push(tg.updates.text(USER, "你好"))
+    await tg.wait_for("sendMessage")
+    tg.fail("editMessageText", 400, "Bad Request: message can't be edited")
+    tg.press(USER, "n1")
+    await tg.wait_for("sendMessage", 3)
+    await tg.wait_for("editMessageReplyMarkup")  # the keyboard removed as without it
+    assert tg.texts(USER.id) == ["收到：你好", "收到：n1", "另起一条"]
+    assert tg.buttons(USER.id) == ["n2"]
 
 
 async def test_short_flood_wait_is_waited_out_once(

@@ -68,16 +68,26 @@ async def test_enrol_and_report_a_visit_by_buttons(
     await phone.say("无")
     answer = await phone.tap("完成")
     assert any("请核对" in t and "张三" in t for t in answer), answer
-    answer = await phone.tap("确认保存")
+    card = phone.press_update("确认保存")
+    sent_before = len(tg.calls_to("sendMessage"))
+    answer = await phone.deliver(card)
     assert any("已保存" in t for t in answer), answer
     [contact] = await contacts(db)
     assert contact.kind == "visit" and contact.household_id == roster.households["张三"]
     assert contact.occurred_on == date(2026, 11, 22)
     assert contact.help_tags == ["政策"]
-    # Every pressed keyboard was taken away: no button can be pressed twice.
+    # The card became the 已保存 answer, with the answer's buttons (撤销 among them): no new
+    # message, and the card's 确认保存 can no longer be pressed.
+    card_id = card["callback_query"]["message"]["message_id"]
+    saved = tg.messages[(CADRE.id, card_id)]
+    assert "已保存" in saved["text"]
+    assert "撤销" in str(saved["reply_markup"]) and "确认保存" not in str(saved["reply_markup"])
+    assert len(tg.calls_to("sendMessage")) == sent_before
+    assert tg.texts(CADRE.id)[-1] == saved["text"]
+    # Every other pressed keyboard was taken away: no button can be pressed twice.
     assert len(tg.calls_to("answerCallbackQuery")) == 8
     pressed = {c.params["message_id"] for c in tg.calls_to("editMessageReplyMarkup")}
-    assert len(pressed) == 8
+    assert len(pressed) == 7 and card_id not in pressed
     assert all(not tg.messages[(CADRE.id, m)].get("reply_markup") for m in pressed)
 
 

@@ -56,7 +56,7 @@ class Phone:
 
     async def deliver(self, update: dict[str, Any], *, again: bool = False) -> list[str]:
         """Deliver `update`; `again=True` redelivers one the bot already fetched."""
-        before = len(self.tg.texts(self.chat.id))
+        before = self._shown()
         channel = self.rt.channels[Channel.TELEGRAM]
         assert isinstance(channel, TelegramChannel)
         if self.rt.settings.telegram.mode == "webhook":
@@ -69,7 +69,16 @@ class Phone:
             else:
                 self.tg.push(update)
             await channel.wait_processed(target)
-        return self.tg.texts(self.chat.id)[before:]
+        # What the person sees change: new messages, and a message edited into another
+        # text (a confirmation card that became the 已保存 answer).
+        return [text for key, text in self._shown().items() if before.get(key) != text]
+
+    def _shown(self) -> dict[tuple[int, int], str]:
+        return {
+            key: m.get("text") or m.get("caption") or ""
+            for key, m in self.tg.messages.items()
+            if key[0] == self.chat.id
+        }
 
     async def say(self, text: str) -> list[str]:
         return await self.deliver(self.tg.updates.text(self.user, text, self.chat))

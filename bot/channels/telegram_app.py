@@ -35,8 +35,9 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import metrics
 from bot.channels.base import Sender
-from bot.channels.telegram import to_inbound
+from bot.channels.telegram import keyboard_json, to_inbound
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_order import ChatLocks, PerChatUpdateProcessor, chat_key
 from bot.channels.telegram_send import TelegramSender
@@ -44,6 +45,7 @@ from bot.config import ConfigError, TelegramSettings
 from bot.deliver import Deliverer
 from bot.host import Host
 from core.i18n import LANGS, t
+from core.textsplit import split_for
 from core.types import Channel, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -301,6 +303,12 @@ class TelegramChannel:
         finally:
             if spinner is not None:
                 await asyncio.shield(spinner)
+        # The card becomes the answer: one editMessageText instead of a sendMessage and the
+        # keyboard's removal. Should the edit fail, the answer is sent as usual.
+        in_place = query is not None and bool(replies) and replies[0].in_place
+        if in_place and query is not None and await self._edit_into(query, replies[0], received):
+            replies = replies[1:]
+            query = None  # its keyboard went with the edit
         first, done = self.delivery.submit(
             self.channel, inbound.chat_id, replies, ref=inbound.message_id, received=received
         )
@@ -309,7 +317,7 @@ class TelegramChannel:
             await self._remove_keyboard(query)
         await asyncio.shield(done)
 
-    # Both calls below are the requests PTB's answer_callback_query and
+    # The calls below are the requests PTB's answer_callback_query, edit_message_text and
     # edit_message_reply_markup make, posted as JSON: nobody reads their answers, and PTB
     # would build a Message from the edited one on every press.
 
@@ -318,6 +326,30 @@ class TelegramChannel:
             await self.app.bot._post("answerCallbackQuery", {"callback_query_id": query.id})
         except TelegramError as err:  # too old or already answered: harmless
             log.info("answerCallbackQuery failed: %s", err)
+
+    async def _edit_into(self, query: CallbackQuery, reply: Reply, received: float | None) -> bool:
+        """Edit the pressed message into `reply` (its text and buttons); False when it
+        could not be: an image, a text longer than one message, or Telegram refused."""
+        message = query.message
+        if not isinstance(message, Message) or reply.image_png is not None:
+            return False
+        pieces = [p for p in split_for(self.channel, reply.text) if p.strip()]
+        if len(pieces) != 1:
+            return False
+        data = {
+            "chat_id": message.chat.id,
+            "message_id": message.message_id,
+            "text": pieces[0],
+            "reply_markup": keyboard_json(reply),
+        }
+        try:
+            await self.app.bot._post("editMessageText", data)
+        except TelegramError as err:  # the message is gone, too old, …: send it instead
+            log.info("editing the pressed message failed: %s", err)
+            return False
+        if received is not None:
+            metrics.answer_sent(self.channel, time.monotonic() - received)
+        return True
 
     async def _remove_keyboard(self, query: CallbackQuery) -> None:
         """Take the pressed keyboard away so it cannot be pressed again."""
