@@ -33,6 +33,7 @@ from bot.registry import resolve_all
 from bot.web import build_web_app, database_ok, start_web
 from core.clock import Clock, SystemClock
 from core.types import Channel
+from core.understand.text import warm_up as warm_up_reading
 from handlers.context import Context
 from reminders.digest_chart import warm_up as warm_up_chart
 from reminders.group_commands import DigestGroupCommands
@@ -137,6 +138,9 @@ async def start(
     rt.stoppers.append(rt.host.delivery.close)
     try:
         _build(rt, channel_plugs, service_plugs)
+        # The one-line reader's character table, before any update is handled (on the
+        # loop: a table half built in a thread could be read by the first message).
+        warm_up_reading()
         await _start_parts(rt)
         rt.host.delivery.listen()  # other processes' sends, heard at once (PostgreSQL)
         # The chart's imports and font, found off the event loop: a supervisor's first
