@@ -38,7 +38,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot import metrics
 from bot.channels.base import Sender
 from bot.channels.telegram import keyboard_json, to_inbound
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, post_json
 from bot.channels.telegram_order import ChatLocks, PerChatUpdateProcessor, chat_key
 from bot.channels.telegram_send import TelegramSender
 from bot.config import ConfigError, TelegramSettings
@@ -323,7 +323,7 @@ class TelegramChannel:
 
     async def _stop_spinner(self, query: CallbackQuery) -> None:
         try:
-            await self.app.bot._post("answerCallbackQuery", {"callback_query_id": query.id})
+            await post_json(self.app.bot, "answerCallbackQuery", {"callback_query_id": query.id})
         except TelegramError as err:  # too old or already answered: harmless
             log.info("answerCallbackQuery failed: %s", err)
 
@@ -343,7 +343,7 @@ class TelegramChannel:
             "reply_markup": keyboard_json(reply),
         }
         try:
-            await self.app.bot._post("editMessageText", data)
+            await post_json(self.app.bot, "editMessageText", data)
         except TelegramError as err:  # the message is gone, too old, …: send it instead
             log.info("editing the pressed message failed: %s", err)
             return False
@@ -357,7 +357,7 @@ class TelegramChannel:
         if isinstance(message, Message) and message.reply_markup is not None:
             data = {"chat_id": message.chat.id, "message_id": message.message_id}
             try:
-                await self.app.bot._post("editMessageReplyMarkup", data)
+                await post_json(self.app.bot, "editMessageReplyMarkup", data)
             except TelegramError as err:  # already removed, or the message is gone
                 log.info("removing keyboard failed: %s", err)
 

@@ -19,12 +19,48 @@ import json
 from typing import Any
 
 import aiohttp
+from telegram import Bot
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class _JsonBody:
+    """What `AiohttpRequest.do_request` reads of PTB's RequestData, for `post_json`."""
+
+    __slots__ = ("json_parameters",)
+    multipart_data = None
+
+    def __init__(self, parameters: dict[str, str]) -> None:
+        self.json_parameters = parameters
+
+
+async def post_json(bot: Bot, method: str, data: dict[str, Any]) -> Any:
+    """`bot._post(method, data)` for a call without files, its answer left as JSON.
+
+    The same request and the same errors (PTB's own status handling raises them), without
+    what `Bot._post` does around it for every call: one `RequestParameter` and a JSON
+    encoding per parameter inside a `RequestData`, the debug log lines, ExtBot's defaults
+    (bangfu sets none). Values are encoded as PTB encodes them: strings as they are, other
+    values as JSON text, None left out. Falls back to `bot._post` on another client.
+    """
+    request = bot.request
+    if not isinstance(request, AiohttpRequest):
+        return await bot._post(method, data)
+    body = {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in data.items()
+        if value is not None
+    }
+    payload = await request._request_wrapper(
+        f"{bot.base_url}/{method}",
+        "POST",
+        request_data=_JsonBody(body),  # type: ignore[arg-type]
+    )
+    return request.parse_json_payload(payload)["result"]
 
 
 class AiohttpRequest(BaseRequest):

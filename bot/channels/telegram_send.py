@@ -21,6 +21,7 @@ from telegram.error import (
 
 from bot.channels.base import SendError
 from bot.channels.telegram import CAPTION_LIMIT, keyboard, keyboard_json
+from bot.channels.telegram_http import post_json
 from core.textsplit import measure, split_for
 from core.types import Channel, Reply
 
@@ -81,7 +82,7 @@ class TelegramSender:
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             data = {"chat_id": chat_id, "text": piece, "reply_markup": markup if last else None}
-            await _guard(self.bot._post("sendMessage", data))
+            await _guard(post_json(self.bot, "sendMessage", data))
 
     async def send_messages(self, chat_id: str, reply: Reply) -> list[Message]:
         """Send one reply (split when long, photo when it has an image); the messages sent."""
