@@ -100,8 +100,7 @@ def branch_cadres(root_id: int, branch_ids: Sequence[int], w: Window) -> Select[
         .outerjoin(by_cadre, and_(by_cadre.unit_id == c.unit_id, by_cadre.branch_id != root_id))
         .outerjoin(cs, and_(cs.cadre_id == p.cadre_id, cs.household_id == p.household_id))
         .where(p.active.is_(True), c.active.is_(True))
-        .cte("live")
-        .prefix_with("MATERIALIZED")  # read twice below: one pass over the pairings
+        .cte("live")  # read twice below, so computed once: one pass over the pairings
     )
     rows = union_all(
         select(live.c.tv.label("b"), live.c.cadre_id, live.c.miss).where(live.c.tv.is_not(None)),
