@@ -79,6 +79,7 @@ from storage.stats_scope import (
     Window,
     materialized,
     open_events,
+    problem_counts,
     scope_select,
 )
 from storage.unit_paths import in_subtree
@@ -593,23 +594,8 @@ def _problems_by_household(hh: FromClause, w: Window) -> Select[Any]:
     """(household_id, pr, pv, po): each household of `hh` with problems, how many raised in
     the period, resolved in it, open now (as _activity counts them)."""
     p = Problem
-
-    def n(cond: Any) -> Any:
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
     return (
-        select(
-            p.household_id,
-            n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
-            n(
-                and_(
-                    p.status == "resolved",
-                    p.resolved_at >= w.period_start_at,
-                    p.resolved_at < w.period_end_at,
-                )
-            ),
-            n(p.status == "open"),
-        )
+        select(p.household_id, *problem_counts(w))
         .join(hh, hh.c.household_id == p.household_id)
         .where(p.deleted_at.is_(None), p.raised_on <= w.today)
         .group_by(p.household_id)
@@ -1123,23 +1109,11 @@ async def _root_activity(
     ).one()
     st.diaries_period, st.opinions_period = int(diary[0]), int(diary[1])
     p = Problem
-
-    def n(cond: Any) -> Any:
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
     probs = (
         await session.execute(
-            select(
-                n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
-                n(
-                    and_(
-                        p.status == "resolved",
-                        p.resolved_at >= w.period_start_at,
-                        p.resolved_at < w.period_end_at,
-                    )
-                ),
-                n(p.status == "open"),
-            ).where(p.deleted_at.is_(None), p.raised_on <= w.today, in_scope(p.household_id))
+            select(*problem_counts(w)).where(
+                p.deleted_at.is_(None), p.raised_on <= w.today, in_scope(p.household_id)
+            )
         )
     ).one()
     st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)

@@ -57,7 +57,7 @@ from storage.models import (
     UnitBranch,
 )
 from storage.stats_people import NamedCount
-from storage.stats_scope import Window
+from storage.stats_scope import Window, problem_counts
 
 BRANCH_CADRE_COLUMNS = ["branch_id", "cadre_id", "missing"]
 
@@ -263,24 +263,9 @@ async def branch_problems(
 ) -> dict[int, tuple[int, int, int]]:
     """Per branch: problems raised in the period, resolved in it, open now."""
     p = Problem
-
-    def n(cond: Any) -> Any:
-        return func.sum(case((cond, 1), else_=0))
-
     out: dict[int, tuple[int, int, int]] = {}
     for branch, joins, conds in _by_branch(p.household_id, branch_ids):
-        stmt = select(
-            branch,
-            n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
-            n(
-                and_(
-                    p.status == "resolved",
-                    p.resolved_at >= w.period_start_at,
-                    p.resolved_at < w.period_end_at,
-                )
-            ),
-            n(p.status == "open"),
-        ).select_from(p)
+        stmt = select(branch, *problem_counts(w)).select_from(p)
         for table, on in joins:
             stmt = stmt.join(table, on)
         stmt = stmt.where(*conds, p.deleted_at.is_(None), p.raised_on <= w.today).group_by(branch)

@@ -18,7 +18,10 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    and_,
+    case,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -28,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cadre, Contact, Event, Household, Pairing, Unit
+from storage.models import Cadre, Contact, Event, Household, Pairing, Problem, Unit
 from storage.models._base import BigId
 from storage.models.household import HOUSEHOLD_EXITED
 from storage.tables.contact import DUTY_KINDS as DUTY_KINDS  # re-exported: its old home
@@ -45,6 +48,26 @@ class Window:
     visit_since: date  # start of the current visit-duty period (the quarter)
     period_start_at: datetime  # period_start 00:00 local, aware (for timestamps)
     period_end_at: datetime  # the day after `today` 00:00 local, aware
+
+
+def problem_counts(w: Window) -> list[Any]:
+    """Three summed columns over `Problem`: raised in the period, resolved in it, open now."""
+    p = Problem
+
+    def n(cond: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    return [
+        n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
+        n(
+            and_(
+                p.status == "resolved",
+                p.resolved_at >= w.period_start_at,
+                p.resolved_at < w.period_end_at,
+            )
+        ),
+        n(p.status == "open"),
+    ]
 
 
 SCOPE_COLUMNS = ["cadre_id", "household_id", "village_id", "cadre_unit_id"]
