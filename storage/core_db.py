@@ -225,7 +225,30 @@ async def execute_core(session: Any, statement: Any, params: dict[str, Any]) -> 
     return await compiled.execute(session, statement, params)
 
 
-class CoreDatabase:
+class OneWriter:
+    """`writer()` of a database whose `dialect` property names its kind."""
+
+    _writers: asyncio.Lock | None = None
+
+    @property
+    def dialect(self) -> str:
+        raise NotImplementedError
+
+    def writer(self) -> Any:
+        """Held around a write transaction that many tasks may open at once.
+
+        SQLite has one writer: a hundred concurrent transactions would only queue in its
+        busy handler (and time out under load), so they queue here, in order. PostgreSQL
+        takes them in parallel: nothing to hold.
+        """
+        if self.dialect != "sqlite":
+            return contextlib.nullcontext()
+        if self._writers is None:
+            self._writers = asyncio.Lock()
+        return self._writers
+
+
+class CoreDatabase(OneWriter):
     """An engine of Core connections, opened from a URL (see the module's docstring)."""
 
     def __init__(self, url: str, *, schema: str | None = None, **engine_kw: Any) -> None:
@@ -234,20 +257,10 @@ class CoreDatabase:
         self.engine: Engine = create_engine(self.url, **engine_options(self.url, schema, engine_kw))
         if is_sqlite(self.url):
             event.listen(self.engine, "connect", sqlite_pragmas)
-        self._writers: asyncio.Lock | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
-
-    def writer(self) -> Any:
-        """Held around a write transaction that many tasks may open at once (SQLite has one
-        writer; PostgreSQL takes them in parallel: nothing to hold)."""
-        if self.dialect != "sqlite":
-            return contextlib.nullcontext()
-        if self._writers is None:
-            self._writers = asyncio.Lock()
-        return self._writers
 
     @asynccontextmanager
     async def sessions(self) -> AsyncIterator[CoreConnection]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +20,7 @@ from storage import compiled
 from storage.core_db import (
     DIGEST_FUNCTION,
     SQLITE_BUSY_TIMEOUT_MS,
+    OneWriter,
     create_private_file,
     engine_options,
     is_sqlite,
@@ -108,7 +107,7 @@ def is_stale_connection(err: BaseException) -> bool:
     return isinstance(err, DBAPIError) and bool(err.connection_invalidated)
 
 
-class Database:
+class Database(OneWriter):
     """An engine and its session factory, opened from a URL."""
 
     def __init__(self, url: str, *, schema: str | None = None, **engine_kw: Any) -> None:
@@ -116,25 +115,11 @@ class Database:
         self.schema = schema
         self.engine = create_engine(self.url, schema=schema, **engine_kw)
         self.sessions = session_factory(self.engine)
-        self._writers: asyncio.Lock | None = None
         self._short: async_sessionmaker[AsyncSession] | None = None
         self.short_engine = self.engine  # until short_transaction() opens its own
         # Statements sent on a driver connection directly, which SQLAlchemy's events do not
         # see (the conversation locks' batches): for the benchmarks' round-trip count.
         self.driver_round_trips = 0
-
-    def writer(self) -> Any:
-        """Held around a write transaction that many tasks may open at once.
-
-        SQLite has one writer: a hundred concurrent transactions would only queue in its
-        busy handler (and time out under load), so they queue here, in order. PostgreSQL
-        takes them in parallel: nothing to hold.
-        """
-        if self.dialect != "sqlite":
-            return contextlib.nullcontext()
-        if self._writers is None:
-            self._writers = asyncio.Lock()
-        return self._writers
 
     def short_transaction(self) -> Any:
         """A transaction of a few short statements, such as one update's.

@@ -27,13 +27,9 @@ MARKS_TABLE = _T.name
 MARKS_BY_CADRE = "ix_reminder_marks_cadre_stage"  # (cadre_id, stage_on)
 
 
-def _digest(text: str) -> str:
-    return lines_digest(text)  # sorted already: the same
-
-
 def claim_digest(keys: Sequence[str]) -> str:
     """What names a claim of these (sorted) duty keys in its mark and its messages."""
-    return _digest("\n".join(keys))
+    return lines_digest("\n".join(keys))
 
 
 async def reminded(
@@ -81,7 +77,7 @@ async def claim_reminders(
         if not new:
             continue
         text = "\n".join(new)
-        digest = _digest(text)
+        digest = lines_digest(text)
         rows.append(
             {
                 "key": f"remind:{cadre_id}:{stage_on}:{digest}",
