@@ -29,9 +29,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from storage.short_session import ShortSession
 from storage.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
@@ -184,6 +186,8 @@ async def execute(session: AsyncSession, statement: Any, params: dict[str, Any])
 
     Its rows (all fetched), or SQLAlchemy's result for a statement that cannot take
     this path (see the module's docstring)."""
+    if type(session) is ShortSession:
+        return await _execute_held(session, statement, params)
     driver = await _driver(session)
     connection = driver.connection
     compiled = compiled_for(statement, driver.dialect)
@@ -199,3 +203,28 @@ async def execute(session: AsyncSession, statement: Any, params: dict[str, Any])
         await greenlet_spawn(connection._handle_dbapi_exception, err, sql, values, None, None)
         raise
     return compiled.rows(raw, description, driver.dialect)
+
+
+async def _execute_held(short: ShortSession, statement: Any, params: dict[str, Any]) -> Any:
+    """On SQLite's held connection (storage/short_session.py): sqlite3 in place, the
+    engine's cursor events dispatched, a driver error wrapped as SQLAlchemy wraps it."""
+    engine = short.engine.sync_engine
+    dialect = engine.dialect
+    compiled = compiled_for(statement, dialect)
+    if not compiled.fast:
+        return await short.session.execute(statement, params)
+    sql, values = compiled.sql, compiled.parameters(params)
+    if engine._has_events:
+        engine.dispatch.before_cursor_execute(None, None, sql, values, None, False)
+    try:
+        raw, description = await short.inline.fetch(sql, values)
+    except dialect.loaded_dbapi.Error as err:
+        raise DBAPIError.instance(
+            sql,
+            values,
+            err,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=engine.hide_parameters,
+            dialect=dialect,
+        ) from err
+    return compiled.rows(raw, description, dialect)

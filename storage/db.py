@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
 from storage import compiled
 from storage.core_db import (
@@ -29,6 +30,7 @@ from storage.core_db import (
     sqlite_path,
     sqlite_pragmas,
 )
+from storage.short_session import HeldConnection
 from storage.sqlite_inline import inline_creator
 
 __all__ = [
@@ -116,6 +118,7 @@ class Database(OneWriter):
         self.engine = create_engine(self.url, schema=schema, **engine_kw)
         self.sessions = session_factory(self.engine)
         self._short: async_sessionmaker[AsyncSession] | None = None
+        self._held: HeldConnection | None = None  # SQLite file: the short transactions'
         self.short_engine = self.engine  # until short_transaction() opens its own
         # Statements sent on a driver connection directly, which SQLAlchemy's events do not
         # see (the conversation locks' batches): for the benchmarks' round-trip count.
@@ -126,11 +129,16 @@ class Database(OneWriter):
 
         On a SQLite file its statements run on the event loop instead of a worker thread
         (no thread hops while it holds the write lock): not for long reads, they would
-        hold up the loop. On PostgreSQL its connections are not pinged before use: the
-        first transaction on a connection that died (a server restart) fails with
-        `is_stale_connection(err)` true, and may simply be run again.
+        hold up the loop, and on one connection held for them all, without an ORM
+        session unless something asks for one (storage/short_session.py). On PostgreSQL
+        its connections are not pinged before use: the first transaction on a connection
+        that died (a server restart) fails with `is_stale_connection(err)` true, and may
+        simply be run again.
         """
-        return transaction(self._short_sessions())
+        factory = self._short_sessions()
+        if self._held is not None:
+            return self._held.transaction()
+        return transaction(factory)
 
     def _short_sessions(self) -> async_sessionmaker[AsyncSession]:
         if self._short is None:
@@ -143,8 +151,11 @@ class Database(OneWriter):
                     self.url, schema=self.schema, pool_pre_ping=False, max_overflow=0
                 )
             elif path is not None:
-                self.short_engine = create_inline_engine(self.url, path)
+                # One connection: SQLite has one writer, and they queue for it anyway.
+                self.short_engine = create_inline_engine(self.url, path, poolclass=StaticPool)
             self._short = session_factory(self.short_engine)
+            if path is not None:
+                self._held = HeldConnection(self.short_engine, self._short)
         return self._short
 
     @asynccontextmanager
