@@ -1,7 +1,7 @@
 """The hot path's statements run on the driver's connection, compiled once.
 
 Every update runs the same few Core statements (storage/conversations.py, people.py,
-records.py, audit.py: `storage.db.execute_core`). Through SQLAlchemy each execution costs
+records.py, audit.py: `storage.core_db.execute_core`). Through SQLAlchemy each execution costs
 more Python than the statement itself on SQLite: the compiled cache lookup, an execution
 context, `construct_params`, the bind processors looked up again, a cursor result and its
 metadata, and a greenlet hop around the driver call. Here each statement is compiled once

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import execute_core
+from storage.core_db import execute_core
 from storage.dialect import insert_ignore, insert_ignore_for, is_postgres
 from storage.models import ChatAccount, Conversation, ProcessedMessage
 from storage.people import AccountView, account_view_query, view_of

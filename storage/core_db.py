@@ -214,8 +214,9 @@ async def execute_core(session: Any, statement: Any, params: dict[str, Any]) -> 
     """Run a prebuilt Core statement in the session's transaction: its rows (`first()`,
     `scalar_one_or_none()`, iteration).
 
-    On the bot's `AsyncSession`, compiled once per dialect and run on the driver's connection
-    (storage/compiled.py, as `storage.db.execute_core`); a `CoreConnection` (an admin
+    On the bot's `AsyncSession` (the statements every update runs, each built once):
+    compiled once per dialect and run on the driver's connection (storage/compiled.py),
+    without the ORM's or the Core's per-statement work; a `CoreConnection` (an admin
     command) runs it as it is.
     """
     if isinstance(session, CoreConnection):

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from storage import compiled
 from storage.core_db import (
     DIGEST_FUNCTION,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -40,7 +39,6 @@ __all__ = [
     "create_engine",
     "create_inline_engine",
     "create_private_file",
-    "execute_core",
     "is_sqlite",
     "is_stale_connection",
     "lines_digest",
@@ -91,17 +89,6 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     """One session, one transaction: committed on success, rolled back on error."""
     async with factory() as session, session.begin():
         yield session
-
-
-async def execute_core(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Any:
-    """Run a Core statement on the session's connection, in its transaction: its rows.
-
-    For the statements every update runs, each built once (module level or
-    functools.cache): compiled once per dialect and run on the driver's connection
-    (storage/compiled.py), without the ORM's or the Core's per-statement work. The rows
-    come back fetched (`first()`, `scalar_one_or_none()`, iteration).
-    """
-    return await compiled.execute(session, statement, params)
 
 
 def is_stale_connection(err: BaseException) -> bool:

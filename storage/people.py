@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import execute_core
+from storage.core_db import execute_core
 from storage.models import (
     Cadre,
     ChatAccount,

@@ -11,7 +11,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import audit, audit_now
-from storage.db import execute_core
+from storage.core_db import execute_core
 from storage.dialect import is_postgres
 from storage.models import (
     AuditLog,
@@ -293,33 +293,6 @@ async def open_problems(session: AsyncSession, cadre_id: int, limit: int = 20) -
         .limit(limit)
     )
     return list(result)
-
-
-async def resolve_problem(
-    session: AsyncSession, *, cadre_id: int, problem_id: int, resolution: str, now: datetime
-) -> bool:
-    """Mark one of my open problems resolved; False if it is not mine or not open."""
-    problem = await session.scalar(
-        select(Problem).where(
-            Problem.id == problem_id,
-            Problem.cadre_id == cadre_id,
-            Problem.status == "open",
-            Problem.deleted_at.is_(None),
-        )
-    )
-    if problem is None:
-        return False
-    problem.status, problem.resolution, problem.resolved_at = "resolved", resolution, now
-    problem.stage = "done"  # 已办结: the household is to be called back (回访)
-    audit(
-        session,
-        at=now,
-        actor=f"cadre:{cadre_id}",
-        action="problem.resolve",
-        entity="problem",
-        entity_id=problem_id,
-    )
-    return True
 
 
 async def _own(session: AsyncSession, kind: str, record_id: int, cadre_id: int) -> Any:

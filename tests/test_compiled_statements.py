@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import exc
 
 from storage.conversations import _account_and_conversation, account_and_conversation
-from storage.db import Database, execute_core, is_sqlite
+from storage.core_db import execute_core
+from storage.db import Database, is_sqlite
 from storage.models import Contact
 from storage.people import _my_households, my_households
 from storage.records import _insert_contact, add_contact
