@@ -12,6 +12,9 @@ runs); the figure is the sum of the top-level imports' cumulative times, the med
 county in a scratch SQLite file: every import the run makes (the parser's and those each
 command makes when it needs them), the median of `--repeat` runs. WeCom is configured with
 its API at a closed port, so `wecom sync` runs up to its first lookup and stops (exit 1).
+Its first row is the floor: the libraries every command loads (SQLAlchemy, which imports
+asyncio, its aiosqlite dialect, greenlet) imported alone, so a command's figure minus the
+floor is what bangfu's own modules and the command's extras (reportlab, xlsxwriter) add.
 `--pg URL` (implies `--run`) builds that county on PostgreSQL instead, in a private schema
 (`bench_cli_PID`, named to the commands by BANGFU_DATABASE_SCHEMA) dropped at the end.
 `--run --against OLD` alternates each run with the same command in the checkout OLD (same
@@ -49,6 +52,10 @@ PROBE = (
     "try:\n    p = build_parser(argv)\nexcept TypeError:\n    p = build_parser()\n"
     "try:\n    p.parse_args(argv)\nexcept SystemExit:\n    pass\n"
 )
+# What every admin command imports before any of bangfu's own code does its work: SQLAlchemy
+# (which itself imports asyncio), its SQLite dialect on aiosqlite, greenlet. The --run table
+# shows it as its first row, so each command's figure reads as floor + bangfu's share.
+FLOOR = "import sqlalchemy\nimport sqlalchemy.dialects.sqlite.aiosqlite\nimport greenlet\n"
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
@@ -234,6 +241,7 @@ def _run_in(
         return
     where = f"PostgreSQL, schema {schema}" if pg else "SQLite"
     _header(f"whole commands on {where}, every import (python -X importtime)", repeat)
+    _floor_row(tree, env, repeat)
     for template in RUNS:
         argv = [a.format(tmp=tmp) for a in template]
         runs, codes = [], []
@@ -243,6 +251,20 @@ def _run_in(
             runs.append(seconds)
             codes.append(rc)
         _row(_label(template, argv), runs, " ".join(sorted({str(c) for c in codes})))
+
+
+def _floor_row(tree: Path, env: dict[str, str], repeat: int) -> None:
+    """The libraries alone (FLOOR), measured as the commands are: the share not bangfu's."""
+    probe = ["-X", "importtime", "-c", FLOOR]
+
+    def once() -> float:
+        done = subprocess.run(
+            [sys.executable, *probe], cwd=tree, env=child_env(env), capture_output=True, text=True
+        )
+        return _top_level_seconds(done.stderr)
+
+    once()  # unmeasured: writes the bytecode
+    _row("(floor: Python, SQLAlchemy, aiosqlite)", [once() for _ in range(repeat)], "-")
 
 
 def _label(template: list[str], argv: list[str]) -> str:
