@@ -2,9 +2,10 @@
 
 The cadres are swept in chunks of consecutive ids (keyset pagination), each chunk set-based in
 SQL and in its own transaction, so memory stays bounded however many counties share the
-database. Idempotent: every duty-stage is claimed once in `reminder_marks` (one row per cadre
-and claim holding its duty keys, storage.sweep_marks) in the same transaction that enqueues its
-message, so a rerun, or a second process sweeping at the same time, finds nothing new to say.
+database. Idempotent: every duty-stage is claimed once, by the outbox rows that remind it
+(their `stage_on` is the day swept; their payloads list the duty keys, storage.sweep_marks),
+enqueued under the claims' lock, so a rerun, or a second process sweeping at the same time,
+finds nothing new to say.
 In quiet hours the sweep still runs, but its messages carry not_before = the end of the quiet
 hours (the dispatcher waits).
 
@@ -153,6 +154,7 @@ def _reminder(
             cadre_id=cadre_id,
             not_before=not_before,
             due_on=r["due_on"],
+            stage_on=r["stage_on"],
         )
         for r in rows
     )
@@ -227,7 +229,7 @@ async def _sweep_chunk(
     # Each chunk claims and enqueues in its own transaction: a crash loses no claimed duty
     # (its messages commit with the marks), and a rerun resumes with the chunks not done.
     async with db.transaction() as session:
-        claimed = await claim_reminders(session, keys, stage_on=today, now=at, cadres=cadres)
+        claimed = await claim_reminders(session, keys, stage_on=today, cadres=cadres)
         out, rows, counts = _outbox_rows(chunk, claimed, accounts, at, lang, not_before)
         counts.enqueued = await enqueue_rows(session, rows)
     return out, unreachable, counts
@@ -301,6 +303,7 @@ def _outbox_rows(
                     cadre_id=cadre_id,
                     not_before=not_before,
                     due_on=earliest,  # the round goes out most overdue first
+                    stage_on=day,  # the row is the claim of its duties
                 )
             )
         counts.cadres += 1

@@ -48,6 +48,7 @@ class NewMessage:
     group_id: int | None = None
     not_before: datetime | None = None
     due_on: date | None = None  # a reminder's most overdue duty: claimed first
+    stage_on: date | None = None  # a sweep's reminder: the day swept (the row is its claim)
 
 
 def pending_row(
@@ -62,6 +63,7 @@ def pending_row(
     group_id: int | None = None,
     not_before: datetime | None = None,
     due_on: date | None = None,
+    stage_on: date | None = None,
 ) -> dict[str, Any]:
     """The row `enqueue` inserts for one message (for `enqueue_rows`)."""
     return {
@@ -73,6 +75,7 @@ def pending_row(
         "cadre_id": cadre_id,
         "group_id": group_id,
         "due_on": due_on,
+        "stage_on": stage_on,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": not_before or now,
@@ -103,6 +106,7 @@ async def enqueue(session: Executor, messages: Iterable[NewMessage], *, now: dat
             group_id=m.group_id,
             not_before=m.not_before,
             due_on=m.due_on,
+            stage_on=m.stage_on,
         )
         for m in messages
     ]

@@ -5,8 +5,9 @@ state (storage.contact_state) — the period and occasion checks with their wind
 days worked out once in Python and passed as parameters, the stage days' events, the
 birthdays — joins the names the message shows, and groups them by cadre (keys sorted, their
 digest, the items as JSON, the earliest due day). From that the same transaction writes one
-claim (`reminder_marks`) and one outbox row per cadre and reachable account with
-INSERT … SELECT, the claims under the sweep's lock, so the duties never cross to Python.
+outbox row per cadre and reachable account with INSERT … SELECT, under the sweep's lock: the
+rows (`stage_on` the day) are the claims of the duties they list (storage.sweep_marks), so
+the duties never cross to Python.
 
 PostgreSQL runs it as one statement (data-modifying CTEs, json_agg); SQLite groups into a
 temporary table and inserts from it (json_group_array; the claim digest is a function the
@@ -29,7 +30,7 @@ from storage.dialect import hold_write_lock, is_postgres
 from storage.duties import CadreRange
 from storage.models import OutboxMessage
 from storage.models.household import HOUSEHOLD_EXITED
-from storage.sweep_marks import LOCK, MARKS_BY_CADRE, MARKS_TABLE
+from storage.sweep_marks import CLAIM_KEY, LOCK, MARKS_BY_CADRE, MARKS_TABLE
 from storage.sweep_rows import BIRTH_DATE, MAX_LISTED, OnDay, Window
 
 _LAST = {
@@ -122,6 +123,33 @@ def _on_day(q: _Sql, on: OnDay, household: str = "l.household_id") -> str:
     return f"EXISTS (SELECT 1 FROM households hh WHERE hh.id = {household} AND {cond})"
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """Whether this day's sweep claimed anything in the chunk before (a rerun): in outbox
+    rows, or (before migration 0018) in marks. Only then are the duties matched to them."""
+
+    outbox: bool = False
+    marks: bool = False
+
+
+def _claimed_sql(q: _Sql, cadres: CadreRange, day: str) -> str:
+    """The chunk's claimed (cadre id, duty key) pairs of the day: the keys its reminder rows
+    in the outbox list."""
+    lo, hi = cadres
+    where = f"o.cadre_id > {lo} AND o.cadre_id <= {hi} AND o.stage_on = {day}"
+    if q.pg:
+        return (
+            f"SELECT o.cadre_id, d.value ->> {CLAIM_KEY} AS key FROM outbox o,"
+            " json_array_elements(o.payload -> 'reminder' -> 'duties') d"
+            f" WHERE {where}"
+        )
+    return (
+        f"SELECT o.cadre_id, json_extract(d.value, '$[{CLAIM_KEY}]') AS key"
+        f" FROM outbox o, json_each(o.payload, '$.reminder.duties') d WHERE {where}"
+        f" AND json_extract(d.value, '$[{CLAIM_KEY}]') IS NOT NULL"
+    )
+
+
 def _due_sql(
     q: _Sql,
     today: date,
@@ -129,7 +157,7 @@ def _due_sql(
     checks: Sequence[Check],
     event_days: Sequence[date],
     event_households: Collection[int],
-    claimed_before: bool,
+    claimed: Earlier,
 ) -> str | None:
     """`WITH live …, found …, due …`: one row per duty due today and not yet claimed: cadre
     id, key, due day, the item as JSON (due day ISO, head, key, household, village, kind,
@@ -196,7 +224,14 @@ def _due_sql(
         " FROM found f JOIN households h ON h.id = f.household_id"
         f" JOIN units u ON u.id = h.village_id WHERE h.status <> {exited}"
     )
-    if claimed_before:  # a rerun of the day: leave out what its earlier claims hold
+    if claimed.outbox:  # a rerun of the day: leave out the keys its earlier rows list
+        pair = "(f.cadre_id, f.key)"
+        due += (
+            f" AND NOT EXISTS (SELECT 1 FROM claimed c WHERE {pair} = (c.cadre_id, c.key))"
+            if q.pg
+            else f" AND {pair} NOT IN (SELECT cadre_id, key FROM claimed)"
+        )
+    if claimed.marks:  # and those the marks written before migration 0018 hold
         nl = "E'\\n'" if q.pg else "char(10)"
         pos = "strpos" if q.pg else "instr"
         due += (
@@ -204,8 +239,11 @@ def _due_sql(
             f" AND m.stage_on = {t} AND m.duties IS NOT NULL"
             f" AND {pos}({nl} || m.duties || {nl}, {nl} || f.key || {nl}) > 0)"
         )
+    ctes = f"WITH live AS MATERIALIZED ({live}),"
+    if claimed.outbox:
+        ctes += f" claimed AS MATERIALIZED ({_claimed_sql(q, cadres, t)}),"
     return (
-        f"WITH live AS MATERIALIZED ({live}),"
+        f"{ctes}"
         f" found (cadre_id, household_id, key, due, kind, label) AS ({' UNION ALL '.join(parts)}),"
         f" due AS ({due})"
     )
@@ -221,8 +259,8 @@ def _lang(q: _Sql, langs: tuple[str, str]) -> str:
 
 
 _OUTBOX_COLUMNS = (
-    "dedupe_key, channel, chat_id, kind, payload, cadre_id, due_on, status, attempts,"
-    " next_attempt_at, created_at, claimed_by, last_error"
+    "dedupe_key, channel, chat_id, kind, payload, cadre_id, due_on, stage_on, status,"
+    " attempts, next_attempt_at, created_at, claimed_by, last_error"
 )
 
 
@@ -252,7 +290,7 @@ def _outbox_select(q: _Sql, today: date, kind: str, lang: tuple[str, str], claim
     )
     return (
         f"SELECT {key}, a.channel, a.chat_id, {q.text(kind)}, {_payload(q, today, lang)},"
-        " g.cadre_id, g.due, 'pending', 0, :next_at, :now, '', ''"
+        f" g.cadre_id, g.due, {q.day(today)}, 'pending', 0, :next_at, :now, '', ''"
         f" FROM {claims} g JOIN chat_accounts a ON a.cadre_id = g.cadre_id"
         " JOIN cadres c ON c.id = g.cadre_id WHERE a.blocked_at IS NULL"
     )
@@ -286,25 +324,33 @@ async def sweep_chunk_in_db(
     (`core.i18n.normalize_lang` of anything not English)."""
     q = _Sql(is_postgres(session))
     await hold_write_lock(session, LOCK, MARKS_TABLE)
-    # Whether this day's sweep claimed anything in the chunk before (a rerun): only then
-    # are the duties matched against the claims' keys. SQLite is told the index (by the
-    # day's alone it would read every claim of the day).
-    indexed = "" if q.pg else f" INDEXED BY {MARKS_BY_CADRE}"
-    earlier = await session.execute(
-        text(
-            f"SELECT 1 FROM {MARKS_TABLE}{indexed} WHERE cadre_id > :lo AND cadre_id <= :hi"
-            " AND stage_on = :day AND duties IS NOT NULL LIMIT 1"
-        ),
-        {"lo": cadres[0], "hi": cadres[1], "day": today if q.pg else today.isoformat()},
-    )
     days = sorted({d for d in event_days if d <= today})
-    with_ = _due_sql(q, today, cadres, checks, days, event_households, earlier.first() is not None)
+    earlier = await _earlier(session, q, cadres, today)
+    with_ = _due_sql(q, today, cadres, checks, days, event_households, earlier)
     if with_ is None:
         return ChunkCounts()
     stamps = _stamps(now, not_before or now)
     if q.pg:
         return await _pg_chunk(session, q, with_, today, lang, kind, stamps)
     return await _sqlite_chunk(session, q, with_, today, lang, kind, stamps)
+
+
+async def _earlier(session: AsyncSession, q: _Sql, cadres: CadreRange, today: date) -> Earlier:
+    """Whether this day's sweep claimed anything in the chunk before, in the outbox or in
+    marks. SQLite is told the marks' index (by the day's alone it would read every mark of
+    the day)."""
+    indexed = "" if q.pg else f" INDEXED BY {MARKS_BY_CADRE}"
+    where = "cadre_id > :lo AND cadre_id <= :hi AND stage_on = :day"
+    found = await session.execute(
+        text(
+            f"SELECT EXISTS (SELECT 1 FROM outbox WHERE {where}),"
+            f" EXISTS (SELECT 1 FROM {MARKS_TABLE}{indexed} WHERE {where}"
+            " AND duties IS NOT NULL)"
+        ),
+        {"lo": cadres[0], "hi": cadres[1], "day": today if q.pg else today.isoformat()},
+    )
+    outbox, marks = found.one()
+    return Earlier(bool(outbox), bool(marks))
 
 
 async def _pg_chunk(
@@ -320,7 +366,6 @@ async def _pg_chunk(
     # saves; its sort of the chunk's duties fits in memory.
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
-    day = q.text(today.isoformat())
     grouped = (
         "SELECT cadre_id, string_agg(key, E'\\n' ORDER BY key COLLATE \"C\") AS keys,"
         " json_agg(item) AS items, min(due) AS due, count(*) AS n,"
@@ -331,20 +376,16 @@ async def _pg_chunk(
         " claims AS MATERIALIZED (SELECT cadre_id, keys, items, due, n, accounts,"
         " left(encode(sha256(convert_to(keys, 'UTF8')), 'hex'), 12) AS digest FROM grouped"
         " WHERE accounts > 0),"
-        f" marks AS (INSERT INTO {MARKS_TABLE} (key, cadre_id, stage_on, created_at, duties)"
-        f" SELECT {q.text('remind:')} || cadre_id || ':' || {day} || ':' || digest, cadre_id,"
-        f" {q.day(today)}, :now, keys FROM claims ON CONFLICT (key) DO NOTHING RETURNING 1),"
         f" sent AS (INSERT INTO outbox ({_OUTBOX_COLUMNS})"
         f" {_outbox_select(q, today, kind, lang, 'claims')}"
         " ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1)"
         " SELECT (SELECT count(*) FROM claims), (SELECT coalesce(sum(n), 0) FROM claims),"
         " (SELECT coalesce(sum(accounts), 0) FROM claims), (SELECT count(*) FROM sent),"
-        " (SELECT count(*) FROM marks),"
         " (SELECT array_agg(cadre_id ORDER BY cadre_id) FROM grouped WHERE accounts = 0)"
     )
     stmt = text(sql).bindparams(*stamps)
     row = (await session.execute(stmt, q.params)).one()
-    return ChunkCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]), tuple(row[5] or ()))
+    return ChunkCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]), tuple(row[4] or ()))
 
 
 async def _sqlite_chunk(
@@ -374,14 +415,6 @@ async def _sqlite_chunk(
     await conn.exec_driver_sql(
         f"UPDATE temp.{_CLAIMS} SET digest = {DIGEST_FUNCTION}(keys) WHERE accounts > 0"
     )
-    day = q.text(today.isoformat())
-    marks = (
-        f"INSERT INTO {MARKS_TABLE} (key, cadre_id, stage_on, created_at, duties)"
-        f" SELECT {q.text('remind:')} || cadre_id || ':' || {day} || ':' || digest, cadre_id,"
-        f" {q.day(today)}, :now, keys FROM temp.{_CLAIMS} WHERE accounts > 0"
-        " ON CONFLICT (key) DO NOTHING"
-    )
-    await session.execute(text(marks).bindparams(*stamps[:1]), q.params)
     claims = f"(SELECT * FROM temp.{_CLAIMS} WHERE accounts > 0)"
     rows = _outbox_select(q, today, kind, lang, claims)
     sent = await session.execute(

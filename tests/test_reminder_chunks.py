@@ -131,6 +131,7 @@ async def test_concurrent_sweeps_in_sql_enqueue_each_reminder_once(db, python_to
     assert await _rendered(db) == expected
     assert sum(r.enqueued for r in results) == len(expected)
     assert sum(r.cadres for r in results) == len({r[4] for r in expected})
-    async with db.sessions() as s:
-        marks = (await s.execute(select(ReminderMark.cadre_id))).scalars().all()
-    assert len(marks) == len(set(marks)) == sum(r.cadres for r in results)
+    async with db.sessions() as s:  # the claims: each cadre's rows of the day, once
+        claims = (await s.execute(select(OutboxMessage.cadre_id, OutboxMessage.stage_on))).all()
+    assert {day for _, day in claims} == {SEP_20.date()}
+    assert len({cadre for cadre, _ in claims}) == sum(r.cadres for r in results)

@@ -6,10 +6,12 @@ import asyncio
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from core.payload import payload_to_reply
 from core.policy import Policy
+from core.reminder_text import KEY
 from reminders.sweep import preview_sweep, run_sweep
 from storage.db import Database
 from storage.models import OutboxMessage, ReminderMark
@@ -177,10 +179,41 @@ async def test_two_concurrent_sweeps_enqueue_each_reminder_once(db):
     assert sum(r.enqueued for r in results) == 60
     keys = [d.key for r in results for c in r.reminders for d in c.duties]
     assert len(keys) == len(set(keys)) == 180
-    async with db.sessions() as s:  # one mark a cadre, holding its three duties
-        marks = (await s.execute(select(ReminderMark.cadre_id, ReminderMark.duties))).all()
-    assert len(marks) == 60 and len({cadre for cadre, _ in marks}) == 60
-    assert sorted(k for _, duties in marks for k in duties.split("\n")) == sorted(keys)
+    # The outbox rows are the claims: each of the day, listing its cadre's three duties; no
+    # reminder mark is written besides them.
+    assert {r.stage_on for r in rows} == {NOV_20.date()}
+    claimed = [d[KEY] for r in rows for d in r.payload["reminder"]["duties"]]
+    assert sorted(claimed) == sorted(keys)
+    async with db.sessions() as s:
+        assert (await s.execute(select(ReminderMark.key))).all() == []
+
+
+@pytest.mark.parametrize("in_sql", [False, True])
+async def test_marks_written_before_the_outbox_held_claims_still_hold(db, in_sql):
+    """A day swept before migration 0018 claimed its duties in reminder_marks: a sweep of
+    that day after the upgrade (in SQL or in Python) does not say them again."""
+    async with db.transaction() as s:
+        await f.county(s, cadres=4, households_each=3)
+    preview = await run_sweep(db, NOV_20, POLICY, dry_run=True)
+    first = preview.reminders[0]
+    said = sorted(d.key for d in first.duties[:2])
+    async with db.transaction() as s:
+        s.add(
+            ReminderMark(
+                key=f"remind:{first.cadre_id}:{NOV_20.date()}:abcdef012345",
+                cadre_id=first.cadre_id,
+                stage_on=NOV_20.date(),
+                created_at=NOV_20,
+                duties="\n".join(said),
+            )
+        )
+    await run_sweep(db, NOV_20, POLICY, keep=not in_sql)
+    rows = await _outbox(db)
+    assert len(rows) == 4
+    mine = [r for r in rows if r.cadre_id == first.cadre_id]
+    left = [d[KEY] for r in mine for d in r.payload["reminder"]["duties"]]
+    assert sorted(left) == sorted({d.key for d in first.duties} - set(said))
+    assert len(left) == len(first.duties) - 2 > 0
 
 
 async def test_festival_and_farming_stages_and_their_windows(db):

@@ -33,3 +33,4 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     due_on: Mapped[date | None]
+    stage_on: Mapped[date | None]

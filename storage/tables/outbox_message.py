@@ -39,6 +39,11 @@ outbox = Table(
     # A reminder: the earliest due date of its duties. Among due rows the most overdue are
     # claimed first; rows without one (digests, notices) before any reminder.
     Column("due_on", Date),
+    # A reminder of the daily sweep: the local day swept. The row is then also the sweep's
+    # claim of the duties its payload lists (storage.sweep_marks): a rerun that day, or a
+    # concurrent sweep, reads the cadre's rows of the day and says none of them again.
+    Column("stage_on", Date),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_sent_at", "sent_at"),
+    Index("ix_outbox_cadre_stage", "cadre_id", "stage_on"),
 )
