@@ -186,7 +186,7 @@ async def execute(session: AsyncSession, statement: Any, params: dict[str, Any])
 
     Its rows (all fetched), or SQLAlchemy's result for a statement that cannot take
     this path (see the module's docstring)."""
-    if type(session) is ShortSession:
+    if isinstance(session, ShortSession):
         return await _execute_held(session, statement, params)
     driver = await _driver(session)
     connection = driver.connection
@@ -206,7 +206,7 @@ async def execute(session: AsyncSession, statement: Any, params: dict[str, Any])
 
 
 async def _execute_held(short: ShortSession, statement: Any, params: dict[str, Any]) -> Any:
-    """On SQLite's held connection (storage/short_session.py): sqlite3 in place, the
+    """On a short transaction's driver connection (storage/short_session.py): the
     engine's cursor events dispatched, a driver error wrapped as SQLAlchemy wraps it."""
     engine = short.engine.sync_engine
     dialect = engine.dialect
@@ -217,7 +217,9 @@ async def _execute_held(short: ShortSession, statement: Any, params: dict[str, A
     if engine._has_events:
         engine.dispatch.before_cursor_execute(None, None, sql, values, None, False)
     try:
-        raw, description = await short.inline.fetch(sql, values)
+        raw, description = await short.run(sql, values)
+    except DBAPIError:
+        raise  # wrapped already (PostgreSQL: a dead connection invalidated too)
     except dialect.loaded_dbapi.Error as err:
         raise DBAPIError.instance(
             sql,

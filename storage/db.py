@@ -29,7 +29,7 @@ from storage.core_db import (
     sqlite_path,
     sqlite_pragmas,
 )
-from storage.short_session import HeldConnection
+from storage.short_session import HeldConnection, PgShortTransactions
 from storage.sqlite_inline import inline_creator
 
 __all__ = [
@@ -105,7 +105,8 @@ class Database(OneWriter):
         self.engine = create_engine(self.url, schema=schema, **engine_kw)
         self.sessions = session_factory(self.engine)
         self._short: async_sessionmaker[AsyncSession] | None = None
-        self._held: HeldConnection | None = None  # SQLite file: the short transactions'
+        # The short transactions without an ORM session (storage/short_session.py).
+        self._held: HeldConnection | PgShortTransactions | None = None
         self.short_engine = self.engine  # until short_transaction() opens its own
         # Statements sent on a driver connection directly, which SQLAlchemy's events do not
         # see (the conversation locks' batches): for the benchmarks' round-trip count.
@@ -116,11 +117,12 @@ class Database(OneWriter):
 
         On a SQLite file its statements run on the event loop instead of a worker thread
         (no thread hops while it holds the write lock): not for long reads, they would
-        hold up the loop, and on one connection held for them all, without an ORM
-        session unless something asks for one (storage/short_session.py). On PostgreSQL
-        its connections are not pinged before use: the first transaction on a connection
-        that died (a server restart) fails with `is_stale_connection(err)` true, and may
-        simply be run again.
+        hold up the loop, and on one connection held for them all. On PostgreSQL its
+        connections are not pinged before use: the first transaction on a connection that
+        died (a server restart) fails with `is_stale_connection(err)` true, and may simply
+        be run again. On both (a SQLite file, PostgreSQL) it is a `ShortSession`: the
+        prebuilt statements and the COMMIT on the driver's connection, an ORM session only
+        if something asks for one (storage/short_session.py).
         """
         factory = self._short_sessions()
         if self._held is not None:
@@ -141,7 +143,9 @@ class Database(OneWriter):
                 # One connection: SQLite has one writer, and they queue for it anyway.
                 self.short_engine = create_inline_engine(self.url, path, poolclass=StaticPool)
             self._short = session_factory(self.short_engine)
-            if path is not None:
+            if self.dialect == "postgresql":
+                self._held = PgShortTransactions(self.short_engine, self._short)
+            elif path is not None:
                 self._held = HeldConnection(self.short_engine, self._short)
         return self._short
 

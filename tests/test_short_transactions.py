@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from core.i18n import t
+from storage.conversations import mark_processed
 from storage.db import Database, create_inline_engine
 from storage.sqlite_inline import InlineConnection
 from tests.flowkit import bound_world
@@ -84,3 +87,55 @@ async def test_an_update_on_a_connection_that_died_is_handled_on_a_fresh_one(
     texts = [r.text for r in replies]
     assert t("flow.internal_error", "zh") not in texts
     assert any("确认保存" in b.label for r in replies for row in r.buttons for b in row)
+
+
+async def _processed(db: Database) -> list[str]:
+    async with db.transaction() as s:
+        rows = await s.execute(text("SELECT message_id FROM processed_messages ORDER BY 1"))
+        return [r[0] for r in rows]
+
+
+async def test_a_short_transaction_commits_and_rolls_back_its_direct_and_session_statements(
+    db: Database,
+) -> None:
+    """The prebuilt statements run on the driver's connection, anything else through an
+    ORM session made on first use: one transaction either way."""
+    now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    session_insert = text(
+        "INSERT INTO processed_messages (channel, message_id, processed_at) VALUES ('t', :m, :at)"
+    )
+    async with db.short_transaction() as s:  # direct only
+        assert await mark_processed(s, "t", "direct", now)
+    async with db.short_transaction() as s:  # direct, then a session on the same connection
+        assert await mark_processed(s, "t", "mixed-1", now)
+        await s.execute(session_insert, {"m": "mixed-2", "at": now})
+        assert await mark_processed(s, "t", "mixed-3", now)
+    async with db.short_transaction() as s:  # a session made, but not for a statement
+        assert await mark_processed(s, "t", "info", now)
+        s.info["touched"] = True
+    with pytest.raises(RuntimeError):
+        async with db.short_transaction() as s:
+            assert await mark_processed(s, "t", "lost-1", now)
+            await s.execute(session_insert, {"m": "lost-2", "at": now})
+            raise RuntimeError("the update failed")
+    with pytest.raises(RuntimeError):
+        async with db.short_transaction() as s:
+            assert await mark_processed(s, "t", "lost-3", now)
+            raise RuntimeError("the update failed")
+    async with db.short_transaction() as s:  # a redelivery is still seen as one
+        assert not await mark_processed(s, "t", "direct", now)
+    assert await _processed(db) == ["direct", "info", "mixed-1", "mixed-2", "mixed-3"]
+
+
+async def test_a_driver_error_in_a_short_transaction_is_sqlalchemys_and_rolls_it_back(
+    db: Database,
+) -> None:
+    now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    with pytest.raises(DBAPIError) as caught:
+        async with db.short_transaction() as s:
+            assert await mark_processed(s, "t", "before", now)
+            await mark_processed(s, "t", None, now)  # type: ignore[arg-type]  # NOT NULL
+    assert not caught.value.connection_invalidated
+    async with db.short_transaction() as s:  # the connection is usable again
+        assert await mark_processed(s, "t", "after", now)
+    assert await _processed(db) == ["after"]
