@@ -181,8 +181,9 @@ def _due_sql(
             maybe.append(f"p.household_id IN ({ids})")
     if not maybe:
         return None
-    # SQLite reads the kept state by its primary key (cadre, household), where a chunk's rows
-    # lie together, not through its (household, cadre) index (storage.sweep_rows).
+    # SQLite reads the kept state by cadre, where a chunk's rows lie together (the index
+    # ix_contact_state_cadre_dates holds the dates: no row is looked up), not through its
+    # (household, cadre) index (storage.sweep_rows).
     state_household = "s.household_id" if q.pg else "s.household_id + 0"
     t = q.day(today)
     live = (
@@ -205,13 +206,14 @@ def _due_sql(
             cond += " AND " + _on_day(q, c.on)
         parts.append(
             f"SELECT l.cadre_id, l.household_id, {q.text(c.prefix)} || l.pid || {q.text(c.suffix)},"
-            f" {q.day(c.due_on)}, {q.text(c.kind)}, {q.text(c.label)} FROM live l WHERE {cond}"
+            f" {q.day(c.due_on)}, {q.text(c.due_on.isoformat())}, {q.text(c.kind)},"
+            f" {q.text(c.label)} FROM live l WHERE {cond}"
         )
     if events:
         parts.append(
             "SELECT l.cadre_id, l.household_id,"
             f" {q.text('event:')} || e.id || {q.text(':')} || l.pid || {q.text(f':{today}')},"
-            f" e.visit_due_on, {q.text('event')}, e.kind"
+            f" e.visit_due_on, {q.iso('e.visit_due_on')}, {q.text('event')}, e.kind"
             " FROM live l JOIN events e ON e.household_id = l.household_id"
             f" WHERE e.deleted_at IS NULL AND e.occurred_on IN ({q.days(event_days)})"
             " AND (l.last_visit_on IS NULL OR l.last_visit_on < e.occurred_on)"
@@ -220,7 +222,7 @@ def _due_sql(
     exited = q.text(HOUSEHOLD_EXITED)
     due = (
         f"SELECT f.cadre_id AS cadre_id, f.key AS key, f.due AS due, {json_array}("
-        f"{q.iso('f.due')}, h.head_name, f.key, f.household_id, u.name, f.kind, f.label) AS item"
+        "f.due_iso, h.head_name, f.key, f.household_id, u.name, f.kind, f.label) AS item"
         " FROM found f JOIN households h ON h.id = f.household_id"
         f" JOIN units u ON u.id = h.village_id WHERE h.status <> {exited}"
     )
@@ -244,7 +246,8 @@ def _due_sql(
         ctes += f" claimed AS MATERIALIZED ({_claimed_sql(q, cadres, t)}),"
     return (
         f"{ctes}"
-        f" found (cadre_id, household_id, key, due, kind, label) AS ({' UNION ALL '.join(parts)}),"
+        " found (cadre_id, household_id, key, due, due_iso, kind, label)"
+        f" AS ({' UNION ALL '.join(parts)}),"
         f" due AS ({due})"
     )
 

@@ -29,4 +29,14 @@ contact_state = Table(
         "last_contact_on",
         "last_visit_on",
     ),
+    # A pair's kept dates by cadre, from the index alone: the sweep reads a range of cadres'
+    # (SQLite otherwise looks each row up after its key; migration 0019).
+    Index(
+        "ix_contact_state_cadre_dates",
+        "cadre_id",
+        "household_id",
+        "last_call_on",
+        "last_visit_on",
+        "last_contact_on",
+    ),
 )

@@ -49,5 +49,8 @@ pairings = Table(
     Column("end_reason", String(100), default="", server_default="", nullable=False),
     UniqueConstraint("cadre_id", "household_id"),
     Index("ix_pairings_household_active", "household_id", "active"),
+    # The sweep's read of a range of cadres' live pairings, from the index alone (the
+    # pairing's id is SQLite's rowid, in every index; migration 0019).
+    Index("ix_pairings_cadre_live", "cadre_id", "household_id", "active", "start_date", "end_date"),
     *_LIVE_INDEXES,
 )
