@@ -10,7 +10,7 @@ over the year before --at (the largest county we plan for); `million` = 1,000,00
 seeded RNG and written with executemany (SQLite) or COPY (asyncpg) after the migrations.
 
 The kept tables (contact_months, contact_state, household_state, village_months and the
-scope counts of migration 0016) are not kept row by row
+scope counts of migrations 0016 and 0020) are not kept row by row
 during the load: their triggers are dropped (SQLite) or disabled (PostgreSQL), the tables are
 filled afterwards by the migrations' own backfill SQL, and the triggers are put back as the
 migrations define them.
@@ -46,7 +46,8 @@ KEPT_REVISIONS = (
     "0011_digest_month_visits",
     "0012_household_state",  # read from contact_state: after 0007
     "0014_village_months",  # read from contact_months: after 0005 and 0011
-    "0016_unit_days",  # read from household_state, contact_months, contact_state: last
+    "0016_unit_days",  # read from household_state, contact_months, contact_state
+    "0020_cadre_scope",  # read from cadre_months (0016) and chat_accounts: last
 )
 
 

@@ -1,9 +1,9 @@
 """The kept scope counts (migration 0016; SQL in storage/scope_sql.py) against the records.
 
-`scope_drift` reads the four kept tables and recomputes them (from pairings, cadres,
-households, units, `household_state` and `contact_months`; those two are checked against the
-contacts by storage/contact_state.py); `repair_scope` rebuilds them set-based when they
-differ. Used by `bangfu doctor` and by the tests after every step of a random history.
+`scope_drift` reads the five kept tables and recomputes them (from pairings, cadres,
+households, units, chat accounts, `household_state` and `contact_months`; those two are
+checked against the contacts by storage/contact_state.py); `repair_scope` rebuilds them
+set-based when they differ. Used by `bangfu doctor` and by the tests after every step of a random history.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import cadre_scope_sql
 from storage.scope_sql import (
     POSTGRES,
     SQLITE,
@@ -26,7 +27,14 @@ from storage.scope_sql import (
     unit_days_recomputed,
 )
 
-TABLES = ("unit_days", "cadre_months", "household_branches", "household_scope", "unit_branches")
+TABLES = (
+    "unit_days",
+    "cadre_months",
+    "cadre_scope",  # after cadre_months: emptying that puts no row back
+    "household_branches",
+    "household_scope",
+    "unit_branches",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,13 @@ def _readings(d: Dialect) -> list[tuple[str, int, str, str]]:
             cadre_months_recomputed(d),
         ),
         (
+            "cadre_scope",
+            1,
+            "SELECT cadre_id, pairs, month, in_month, reach FROM cadre_scope",
+            f"""WITH fresh_months (cadre_id, month, pairs) AS ({cadre_months_recomputed(d)})
+            {cadre_scope_sql.rows_from("fresh_months")}""",
+        ),
+        (
             "unit_days",
             4,
             "SELECT unit_id, src, kind, day, n FROM unit_days WHERE n <> 0",
@@ -102,12 +117,15 @@ async def scope_drift(session: AsyncSession) -> list[ScopeDrift]:
 
 
 async def repair_scope(session: AsyncSession) -> int:
-    """Rebuild the four tables from the records when any drifted; returns how many rows
-    had drifted. Set-based, like the migration's backfill."""
+    """Rebuild the five tables from the records when any drifted; returns how many rows
+    had drifted. Set-based, like the migrations' backfills (`cadre_scope` filled again
+    after its triggers have followed `cadre_months` being filled)."""
     found = await scope_drift(session)
     if found:
         for table in TABLES:
             await session.execute(text(f"DELETE FROM {table}"))
         for sql in backfill(_dialect(session)):
             await session.execute(text(sql))
+        await session.execute(text("DELETE FROM cadre_scope"))
+        await session.execute(text(cadre_scope_sql.BACKFILL))
     return len(found)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 from storage.models import (
     Cadre,
     CadreMonth,
+    CadreScope,
     Contact,
     ContactMonth,
     ContactState,
@@ -71,6 +72,7 @@ from storage.stats_people import (
     on_leave_where,
     overdue_events,
     unreachable_in_scope,
+    unreachable_kept,
     unreachable_where,
 )
 from storage.stats_scope import (
@@ -1057,42 +1059,69 @@ async def _root_people(
     session: AsyncSession, root: Unit, w: Window, cap: int, st: UnitStats
 ) -> None:
     """Events, problems, diaries and the lists that name cadres for the only root: its
-    scope is every household of `household_scope` and every cadre of `cadre_months` (the
+    scope is every household of `household_scope` and every cadre of `cadre_scope` (the
     active cadres with a live pairing)."""
-    hs, cm = HouseholdScope, CadreMonth
-    hh = select(hs.household_id).subquery("hh")
+    hs, cs = HouseholdScope, CadreScope
     overdue = func.coalesce(func.sum(case((Event.visit_due_on < w.today, 1), else_=0)), 0)
     row = (
         await session.execute(
-            _unvisited_events(hh, w.today).with_only_columns(func.count(), overdue)
+            # Each event's household's last visit, kept in its household_scope row (the
+            # same dates as household_state's): one look-up by key per event.
+            select(func.count(), overdue)
+            .select_from(Event)
+            .join(hs, hs.household_id == Event.household_id)
+            .where(
+                Event.deleted_at.is_(None),
+                Event.occurred_on <= w.today,
+                or_(hs.last_visit_on.is_(None), hs.last_visit_on < Event.occurred_on),
+            )
         )
     ).one()
     st.events_open, st.events_overdue = int(row[0]), int(row[1])
 
     def live(cadre_id: Any) -> Any:  # the cadre holds a live pairing
-        return select(cm.cadre_id).where(cm.cadre_id == cadre_id, cm.pairs > 0).exists()
+        return select(cs.cadre_id).where(cs.cadre_id == cadre_id).exists()
 
     def household_in_scope(household_id: Any) -> Any:
         return select(hs.household_id).where(hs.household_id == household_id).exists()
 
     await _root_activity(session, household_in_scope, live, w, st)
-    missing = (
+    st.behind_total, st.behind = await behind_named(session, _root_missing(w), w.today, cap)
+    in_scope = live(Cadre.id)
+    st.on_leave_total, st.on_leave = await on_leave_where(session, in_scope, w.today, cap)
+    st.unreachable_total, st.unreachable = await unreachable_kept(session, cap)
+
+
+def _root_missing(w: Window) -> FromClause:
+    """(cadre_id, missing): the root's cadres with live pairs not contacted this month.
+
+    From `cadre_scope` (one row per cadre) when the contact block is the calendar month
+    of `w.today` (no pair has a later contact: the root's reading checked that), else by
+    grouping `cadre_months`."""
+    if w.contact_since == w.today.replace(day=1):
+        cs = CadreScope
+        missing = cs.pairs - case((cs.month >= w.contact_since, cs.in_month), else_=0)
+        return (
+            select(cs.cadre_id, missing.label("missing"))
+            .where(or_(cs.month < w.contact_since, cs.pairs > cs.in_month))
+            .subquery("missing")
+        )
+    cm = CadreMonth
+    return (
         select(cm.cadre_id, func.sum(cm.pairs).label("missing"))
-        .where(cm.month < w.contact_since)  # last contacted before this month, or never
+        .where(cm.month < w.contact_since)  # last contacted before the block, or never
         .group_by(cm.cadre_id)
         .having(func.sum(cm.pairs) > 0)
         .subquery("missing")
     )
-    st.behind_total, st.behind = await behind_named(session, missing, w.today, cap)
-    in_scope = live(Cadre.id)
-    st.on_leave_total, st.on_leave = await on_leave_where(session, in_scope, w.today, cap)
-    st.unreachable_total, st.unreachable = await unreachable_where(session, in_scope, cap)
 
 
 async def _root_activity(
     session: AsyncSession, in_scope: Any, cadre_live: Any, w: Window, st: UnitStats
 ) -> None:
-    """As _activity, each diary and problem tested against the root's scope by key."""
+    """As _activity, each diary and problem tested against the root's scope by key; the
+    three problem counts each read a range of an index (raised in the period, resolved in
+    it, open now) instead of every problem."""
     d = DiaryEntry
     diary = (
         await session.execute(
@@ -1109,10 +1138,24 @@ async def _root_activity(
     ).one()
     st.diaries_period, st.opinions_period = int(diary[0]), int(diary[1])
     p = Problem
+
+    def count(*cond: Any) -> Any:
+        return (
+            select(func.count())
+            .where(p.deleted_at.is_(None), p.raised_on <= w.today, *cond, in_scope(p.household_id))
+            .scalar_subquery()
+        )
+
     probs = (
         await session.execute(
-            select(*problem_counts(w)).where(
-                p.deleted_at.is_(None), p.raised_on <= w.today, in_scope(p.household_id)
+            select(
+                count(p.raised_on >= w.period_start),
+                count(
+                    p.status == "resolved",
+                    p.resolved_at >= w.period_start_at,
+                    p.resolved_at < w.period_end_at,
+                ),
+                count(p.status == "open"),
             )
         )
     ).one()

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import FromClause, and_, exists, func, or_, select
+from sqlalchemy import FromClause, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import Cadre, ChatAccount, Contact, Event, Household, Unit
+from storage.models import Cadre, CadreScope, ChatAccount, Contact, Event, Household, Unit
 from storage.stats_scope import DUTY_KINDS, Window, open_events, scope
 
 
@@ -75,12 +75,12 @@ async def behind_named(
     `missing` is read once (a common table expression used twice): how many cadres there
     are and the `cap`-th largest count, then the names of the cadres with at least that
     count only — a county root can have a hundred thousand cadres behind, and ordering them
-    all by name costs more than counting them."""
-    at_work = or_(Cadre.leave_until.is_(None), Cadre.leave_until < today)
+    all by name costs more than counting them. The cadres on leave (few, found through
+    the index on `leave_until`) are left out as a list, not by reading every cadre."""
+    on_leave = select(Cadre.id).where(Cadre.leave_until >= today)
     m = (
         select(missing.c.cadre_id, missing.c.missing)
-        .join(Cadre, Cadre.id == missing.c.cadre_id)
-        .where(at_work)
+        .where(missing.c.cadre_id.not_in(on_leave))
         .cte("behind")
     )
     top = (
@@ -152,6 +152,23 @@ async def unreachable_where(
         # The account test first: SQLite tests the terms in this order, and most cadres
         # are reachable (a third less work for a county root than scope first).
         .where(~reachable, in_scope)
+        .order_by(Cadre.name, Cadre.id)
+        .limit(cap)
+    )
+    out = [(NamedCount(r.id, r.name, unit=r.unit), int(r.total)) for r in rows]
+    return (out[0][1] if out else 0), [n for n, _ in out]
+
+
+async def unreachable_kept(session: AsyncSession, cap: int) -> tuple[int, list[NamedCount]]:
+    """As unreachable_where for the only root's scope: its cadres with no reachable chat
+    account, kept in `cadre_scope` (found through its index on `reach`)."""
+    cs = CadreScope
+    rows = await session.execute(
+        select(Cadre.id, Cadre.name, Unit.name.label("unit"), func.count().over().label("total"))
+        .select_from(cs)
+        .join(Cadre, Cadre.id == cs.cadre_id)
+        .join(Unit, Unit.id == Cadre.unit_id)
+        .where(cs.reach == 0)
         .order_by(Cadre.name, Cadre.id)
         .limit(cap)
     )

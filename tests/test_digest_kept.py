@@ -2,7 +2,8 @@
 
 Random histories of reports, back-dated entries, undo, corrections, in-place edits, records
 moved or deleted, transfers, exited households, leave, inactive cadres, new events, households
-moved to another village and contacts dated after the digest's day: for a county, two
+moved to another village, chat accounts bound, blocked, unblocked or dropped, problems
+raised, resolved or deleted, and contacts dated after the digest's day: for a county, two
 townships, a department and a village, weekly digests and monthly reviews (as of today, of a
 past day, of a month that ended before the latest contact) give the same figures whichever way
 they are computed — counted, from the kept state, or all units together from the county's
@@ -23,7 +24,7 @@ from core.policy import Policy
 from reminders.digest import DigestKind, digest_window
 from storage.contact_state import household_drift, village_drift
 from storage.db import Database
-from storage.models import Base, Cadre, Event, Household, Unit
+from storage.models import Base, Cadre, ChatAccount, Event, Household, Problem, Unit
 from storage.models.household import HOUSEHOLD_EXITED
 from storage.records import add_contact
 from storage.scope_counts import scope_drift
@@ -65,6 +66,10 @@ ops = st.one_of(
     st.tuples(st.just("event"), i3, st.integers(0, 60)),
     st.tuples(st.just("rehome"), i3, i3),
     st.tuples(st.just("future"), i3, i3, st.sampled_from(("call", "visit")), st.integers(1, 20)),
+    st.tuples(st.just("account"), i3, st.sampled_from(("bind", "block", "unblock", "drop"))),
+    st.tuples(
+        st.just("problem"), i3, st.integers(0, 20), st.sampled_from(("open", "resolved", "gone"))
+    ),
 )
 
 
@@ -120,6 +125,36 @@ async def _apply_more(db: Database, w: World, op: str, args: tuple) -> bool:  # 
                     occurred_on=on,
                     visit_due_on=on + timedelta(days=7),
                     reported_at=NOW,
+                )
+            )
+            return True
+        if op == "account":  # cadre_scope's reach: unreachable cadres
+            cadre_id, what = w.cadres[args[0]], args[1]
+            if what == "bind":
+                cadre = await s.get(Cadre, cadre_id)
+                assert cadre is not None
+                await f.account(s, cadre)
+                return True
+            account = await s.scalar(
+                select(ChatAccount).where(ChatAccount.cadre_id == cadre_id).order_by(ChatAccount.id)
+            )
+            if account is not None and what == "drop":
+                await s.delete(account)
+            elif account is not None:
+                account.blocked_at = NOW if what == "block" else None
+            return True
+        if op == "problem":
+            h, days, status = args
+            s.add(
+                Problem(
+                    household_id=w.households[h],
+                    cadre_id=w.cadres[0],
+                    description="漏水",
+                    raised_on=TODAY - timedelta(days=days),
+                    status="resolved" if status == "resolved" else "open",
+                    resolved_at=NOW - timedelta(days=days // 2) if status == "resolved" else None,
+                    created_at=NOW,
+                    deleted_at=NOW if status == "gone" else None,
                 )
             )
             return True

@@ -106,6 +106,16 @@ def test_doctor_finds_no_drift_after_cli_writes_then_reports_and_fixes_damage(co
     assert "已按记录重建汇总计数（1 行有偏差）" in capsys.readouterr().out
     assert main(["doctor"]) == 0
 
+    # A cadre's reachable chat accounts (the root's unreachable list): one too many.
+    _execute(county, "UPDATE cadre_scope SET reach = reach + 1")
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "汇总计数（县级概览用）有偏差" in out and "cadre_scope" in out
+    assert main(["doctor", "--fix"]) == 0
+    assert "已按记录重建汇总计数" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+
 
 def test_migration_fills_the_state_from_existing_contacts(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from storage.models.roster_journal_entry import RosterJournalEntry
     from storage.models.scope_counts import (
         CadreMonth,
+        CadreScope,
         HouseholdBranch,
         HouseholdScope,
         UnitBranch,
@@ -58,6 +59,7 @@ __all__ = [
     "BigId",
     "Cadre",
     "CadreMonth",
+    "CadreScope",
     "ChatAccount",
     "Contact",
     "ContactMonth",
@@ -108,6 +110,7 @@ _MODULES = {
     "HouseholdBranch": "scope_counts",
     "UnitDay": "scope_counts",
     "CadreMonth": "scope_counts",
+    "CadreScope": "scope_counts",
     "DiaryEntry": "diary_entry",
     "Event": "event",
     "Problem": "problem",

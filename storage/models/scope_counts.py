@@ -1,4 +1,4 @@
-"""`UnitBranch`, `HouseholdScope`, `HouseholdBranch`, `CadreMonth`, `UnitDay`: mapped on the Core tables of storage/tables/scope_counts.py."""
+"""`UnitBranch`, `HouseholdScope`, `HouseholdBranch`, `CadreMonth`, `UnitDay`, `CadreScope`: mapped on the Core tables of storage/tables/scope_counts.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped
 from storage.models._base import Base
 from storage.tables.scope_counts import (
     cadre_months,
+    cadre_scope,
     household_branches,
     household_scope,
     unit_branches,
@@ -72,3 +73,16 @@ class UnitDay(Base):
     kind: Mapped[str]
     day: Mapped[date]
     n: Mapped[int]
+
+
+class CadreScope(Base):
+    """An active cadre with live pairings: how many, the latest month of a pair's last
+    contact and the pairs in it, and its chat accounts the bot can reach."""
+
+    __tablename__ = "cadre_scope"
+    __table__ = cadre_scope
+    cadre_id: Mapped[int]
+    pairs: Mapped[int]
+    month: Mapped[date]
+    in_month: Mapped[int]
+    reach: Mapped[int]

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from storage.tables.roster_journal_entry import roster_journal
     from storage.tables.scope_counts import (
         cadre_months,
+        cadre_scope,
         household_branches,
         household_scope,
         unit_branches,
@@ -63,6 +64,7 @@ __all__ = [
     "Stamp",
     "audit_log",
     "cadre_months",
+    "cadre_scope",
     "cadres",
     "chat_accounts",
     "contact_months",
@@ -128,6 +130,7 @@ _MODULES = {
     "household_scope": "scope_counts",
     "household_branches": "scope_counts",
     "cadre_months": "scope_counts",
+    "cadre_scope": "scope_counts",
     "unit_days": "scope_counts",
     "send_slots": "send_slot",
     "supervisor_groups": "supervisor_group",

@@ -22,7 +22,7 @@ cadres = Table(
     Column("unit_id", BigId, ForeignKey("units.id"), index=True, nullable=False),
     Column("phone", String(30), unique=True, nullable=False),
     Column("role", String(30), default="", nullable=False),
-    Column("leave_until", Date),  # on leave through this day
+    Column("leave_until", Date, index=True),  # on leave through this day
     Column("active", Boolean, default=True, nullable=False),
     Column("created_at", Stamp, nullable=False),
 )

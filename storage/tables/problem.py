@@ -41,4 +41,9 @@ problems = Table(
     Column("followed_at", Stamp),
     Column("round", Integer, default=0, nullable=False),  # times reopened
     Index("ix_problems_cadre_status", "cadre_id", "status"),
+    # A digest's three counts by range (migration 0020): raised in the period, resolved in
+    # it, open now (covering: no row read).
+    Index("ix_problems_raised_on", "raised_on"),
+    Index("ix_problems_status_resolved", "status", "resolved_at"),
+    Index("ix_problems_status_day", "status", "raised_on", "deleted_at", "household_id"),
 )

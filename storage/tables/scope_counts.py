@@ -1,11 +1,12 @@
 """The kept scope counts: `UnitBranch`, `HouseholdScope`, `HouseholdBranch`, `CadreMonth`,
-`UnitDay`.
+`UnitDay`, `CadreScope`.
 
-Kept by database triggers (migration 0016, SQL in storage/scope_sql.py) on pairings, cadres,
-households, units, household_state and contact_months, so in the transaction of every
+Kept by database triggers (migration 0016, SQL in storage/scope_sql.py; `cadre_scope`:
+migration 0020, storage/cadre_scope_sql.py) on pairings, cadres, households, units,
+household_state, contact_months, `cadre_months` and chat_accounts, so in the transaction of every
 report, undo, correction, transfer, pairing end, household exit and roster change. A county
 root's digest and overview sum a few thousand `unit_days` rows instead of passing over every
-pairing; `bangfu doctor` recomputes all four from the records."""
+pairing; `bangfu doctor` recomputes them all from the records."""
 
 from __future__ import annotations
 
@@ -60,6 +61,21 @@ cadre_months = Table(
     Index("ix_cadre_months_month", "month"),
 )
 
+
+# An active cadre with live pairings (kept from `cadre_months` and `chat_accounts`, migration
+# 0020): its live pairings, the latest month of a pair's last contact (1900-01-01: none)
+# and how many pairs fall in it, and its chat accounts the bot can reach. The cadres
+# behind this month are those with pairs before `month`, or `month` before this month.
+cadre_scope = Table(
+    "cadre_scope",
+    metadata,
+    Column("cadre_id", BigId, primary_key=True, autoincrement=False),
+    Column("pairs", Integer, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("in_month", Integer, nullable=False),
+    Column("reach", Integer, nullable=False),
+    Index("ix_cadre_scope_reach", "reach"),
+)
 
 # Sums per unit: `src` 0 its own households (a village), 1 households elsewhere paired
 # with its cadres; `kind` 'p' live pairings, 'h' households (day 1900-01-01), 'c'
