@@ -66,6 +66,7 @@ from storage.stats_people import (
     NamedCount,
     OverdueEvent,
     behind_in_scope,
+    behind_kept,
     behind_named,
     cadres_behind,
     on_leave_in_scope,
@@ -1086,26 +1087,19 @@ async def _root_people(
         return select(hs.household_id).where(hs.household_id == household_id).exists()
 
     await _root_activity(session, household_in_scope, live, w, st)
-    st.behind_total, st.behind = await behind_named(session, _root_missing(w), w.today, cap)
+    if w.contact_since == w.today.replace(day=1):  # the contact block: the calendar month
+        got = await behind_kept(session, w.contact_since, w.today, cap)
+    else:
+        got = await behind_named(session, _root_missing(w), w.today, cap)
+    st.behind_total, st.behind = got
     in_scope = live(Cadre.id)
     st.on_leave_total, st.on_leave = await on_leave_where(session, in_scope, w.today, cap)
     st.unreachable_total, st.unreachable = await unreachable_kept(session, cap)
 
 
 def _root_missing(w: Window) -> FromClause:
-    """(cadre_id, missing): the root's cadres with live pairs not contacted this month.
-
-    From `cadre_scope` (one row per cadre) when the contact block is the calendar month
-    of `w.today` (no pair has a later contact: the root's reading checked that), else by
-    grouping `cadre_months`."""
-    if w.contact_since == w.today.replace(day=1):
-        cs = CadreScope
-        missing = cs.pairs - case((cs.month >= w.contact_since, cs.in_month), else_=0)
-        return (
-            select(cs.cadre_id, missing.label("missing"))
-            .where(or_(cs.month < w.contact_since, cs.pairs > cs.in_month))
-            .subquery("missing")
-        )
+    """(cadre_id, missing): the root's cadres with live pairs not contacted in a contact
+    block longer than a month, by grouping `cadre_months`."""
     cm = CadreMonth
     return (
         select(cm.cadre_id, func.sum(cm.pairs).label("missing"))

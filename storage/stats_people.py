@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import FromClause, and_, exists, func, select
+from sqlalchemy import FromClause, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -157,6 +157,60 @@ async def unreachable_where(
     )
     out = [(NamedCount(r.id, r.name, unit=r.unit), int(r.total)) for r in rows]
     return (out[0][1] if out else 0), [n for n, _ in out]
+
+
+async def behind_kept(
+    session: AsyncSession, month: date, today: date, cap: int
+) -> tuple[int, list[NamedCount]]:
+    """As behind_named for the only root's scope, from `cadre_scope` when `month` (the
+    contact block's start) is the calendar month of `today` and no pair has a later contact.
+
+    A county root can have 178,000 cadres behind among 200,000 (a million pairings): they
+    are counted in one pass and the cadres on leave (few, by the index on `leave_until`)
+    subtracted, instead of testing each against the leave list; the `cap`-th largest count
+    is found among the largest `cap` + (cadres behind on leave) counts, which hold at least
+    `cap` cadres at work; then only the cadres with at least that count are named."""
+    cs = CadreScope
+    behind = or_(cs.month < month, cs.pairs > cs.in_month)
+    missing = (cs.pairs - case((cs.month >= month, cs.in_month), else_=0)).label("missing")
+    on_leave = Cadre.leave_until >= today
+    counts = (
+        await session.execute(
+            select(
+                select(func.count()).select_from(cs).where(behind).scalar_subquery(),
+                select(func.count())
+                .select_from(Cadre)
+                .join(cs, cs.cadre_id == Cadre.id)
+                .where(on_leave, behind)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    total, away = int(counts[0]) - int(counts[1]), int(counts[1])
+    if total == 0:
+        return 0, []
+    leave_ids = select(Cadre.id).where(on_leave)
+    largest = (
+        select(cs.cadre_id, missing).where(behind).order_by(missing.desc()).limit(cap + away)
+    ).subquery("largest")
+    at_work = (
+        select(largest.c.missing)
+        .where(largest.c.cadre_id.not_in(leave_ids))
+        .order_by(largest.c.missing.desc())
+        .limit(cap)
+        .subquery("at_work")
+    )
+    floor = select(func.min(at_work.c.missing)).scalar_subquery()
+    rows = await session.execute(
+        select(Cadre.id, Cadre.name, Unit.name.label("unit"), missing)
+        .select_from(cs)
+        .join(Cadre, Cadre.id == cs.cadre_id)
+        .join(Unit, Unit.id == Cadre.unit_id)
+        .where(behind, missing >= floor, cs.cadre_id.not_in(leave_ids))
+        .order_by(missing.desc(), Cadre.name, Cadre.id)
+        .limit(cap)
+    )
+    return total, [NamedCount(r.id, r.name, int(r.missing), unit=r.unit) for r in rows]
 
 
 async def unreachable_kept(session: AsyncSession, cap: int) -> tuple[int, list[NamedCount]]:
