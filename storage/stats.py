@@ -859,7 +859,7 @@ async def _root_lines(session: AsyncSession, root: Unit, w: Window) -> _RootLine
             )
         )
     }
-    sums = await _unit_day_sums(session, root.id, below, w)
+    sums = await _unit_day_sums(session, root.id, w)
     if sums is None:
         return None
     totals, lines = sums
@@ -1003,7 +1003,7 @@ def _branch_sub_units(
 
 
 async def _unit_day_sums(
-    session: AsyncSession, root_id: int, below: Any, w: Window
+    session: AsyncSession, root_id: int, w: Window
 ) -> tuple[dict[str, int], list[tuple[int, int, dict[str, int]]]] | None:
     """The root's sums and each unit's, from `unit_days`; None when a household in scope
     has a contact after `w.today`."""
@@ -1024,10 +1024,10 @@ async def _unit_day_sums(
             part(w.visit_since).label("q"),
             func.sum(case((ud.day > w.today, ud.n), else_=0)).label("late"),
         )
-        .where(
-            ud.unit_id.in_(below),  # src 1 rows: the root's and its sub-units' only
-            or_(ud.kind.in_(("p", "h")), ud.day >= since),
-        )
+        # Every unit is below the only root (and src 1 rows are the root's and its
+        # sub-units' only): the whole table is read in one pass, not unit by unit
+        # (PostgreSQL's look-ups by unit visited 94,000 heap blocks of a 677-block table).
+        .where(or_(ud.kind.in_(("p", "h")), ud.day >= since))
         .group_by(ud.unit_id, ud.src, ud.kind)
     )
     totals = {k: 0 for k in ("p", "h", "n", "wk", "mo", "vq")}
