@@ -215,19 +215,23 @@ async def behind_kept(
 
 async def unreachable_kept(session: AsyncSession, cap: int) -> tuple[int, list[NamedCount]]:
     """As unreachable_where for the only root's scope: its cadres with no reachable chat
-    account, kept in `cadre_scope` (found through its index on `reach`)."""
+    account, kept in `cadre_scope`. Counted through its index on `reach`; the first `cap`
+    named by reading cadres in name order (index on name, id), each tested by key, instead
+    of sorting every unreachable cadre's name (22,000 at a million pairings)."""
     cs = CadreScope
-    rows = await session.execute(
-        select(Cadre.id, Cadre.name, Unit.name.label("unit"), func.count().over().label("total"))
-        .select_from(cs)
-        .join(Cadre, Cadre.id == cs.cadre_id)
-        .join(Unit, Unit.id == Cadre.unit_id)
-        .where(cs.reach == 0)
-        .order_by(Cadre.name, Cadre.id)
-        .limit(cap)
+    unreachable = select(cs.cadre_id).where(cs.cadre_id == Cadre.id, cs.reach == 0).exists()
+    total = select(func.count()).select_from(cs).where(cs.reach == 0).scalar_subquery()
+    rows = list(
+        await session.execute(
+            select(Cadre.id, Cadre.name, Unit.name.label("unit"), total.label("total"))
+            .join(Unit, Unit.id == Cadre.unit_id)
+            .where(unreachable)
+            .order_by(Cadre.name, Cadre.id)
+            .limit(cap)
+        )
     )
-    out = [(NamedCount(r.id, r.name, unit=r.unit), int(r.total)) for r in rows]
-    return (out[0][1] if out else 0), [n for n, _ in out]
+    out = [NamedCount(r.id, r.name, unit=r.unit) for r in rows]
+    return (int(rows[0].total) if rows else 0), out
 
 
 async def cadres_behind(
