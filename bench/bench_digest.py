@@ -124,6 +124,7 @@ async def run(
     sweep_only: bool = False,
     no_sweep: bool = False,
     cold: bool = False,
+    no_job: bool = False,
 ) -> None:
     if not cold:
         warm_up()
@@ -131,7 +132,8 @@ async def run(
     try:
         if not sweep_only:
             await _digest_rows(db, name, at, repeat)
-            await _job_rows(db, name, at)
+            if not no_job:
+                await _job_rows(db, name, at)
         if not no_sweep:
             await _sweep_row(db, name, sweep_at)
     finally:
@@ -150,6 +152,9 @@ def main() -> None:
     ap.add_argument("--sweep-only", action="store_true", help="time the reminder sweep only")
     ap.add_argument("--no-sweep", action="store_true", help="time the digests only")
     ap.add_argument("--cold", action="store_true", help="no chart warm-up before the first digest")
+    ap.add_argument(
+        "--no-job", action="store_true", help="the two digests only, not the weekly job's 31"
+    )
     args = ap.parse_args()
     at, sweep_at = datetime.fromisoformat(args.at), datetime.fromisoformat(args.sweep_at)
     print("| database | measurement | first s | best s | median s | peak heap MB |")
@@ -166,6 +171,7 @@ def main() -> None:
                 args.sweep_only,
                 args.no_sweep,
                 args.cold,
+                args.no_job,
             )
         )
     if args.pg:
@@ -181,6 +187,7 @@ def main() -> None:
                 args.sweep_only,
                 args.no_sweep,
                 args.cold,
+                args.no_job,
             )
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
