@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.util.concurrency import greenlet_spawn
 
-from storage.short_session import ShortSession
+from storage.short_session import ShortSession, as_dbapi_error
 from storage.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
@@ -221,12 +221,5 @@ async def _execute_held(short: ShortSession, statement: Any, params: dict[str, A
     except DBAPIError:
         raise  # wrapped already (PostgreSQL: a dead connection invalidated too)
     except dialect.loaded_dbapi.Error as err:
-        raise DBAPIError.instance(
-            sql,
-            values,
-            err,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=engine.hide_parameters,
-            dialect=dialect,
-        ) from err
+        raise as_dbapi_error(short.engine, err, sql, values) from err
     return compiled.rows(raw, description, dialect)

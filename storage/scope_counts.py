@@ -3,7 +3,8 @@
 `scope_drift` reads the five kept tables and recomputes them (from pairings, cadres,
 households, units, chat accounts, `household_state` and `contact_months`; those two are
 checked against the contacts by storage/contact_state.py); `repair_scope` rebuilds them
-set-based when they differ. Used by `bangfu doctor` and by the tests after every step of a random history.
+set-based when they differ. Used by `bangfu doctor` and by the tests after every step of a
+random history.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Short transactions without an ORM `Session` until one is needed.
 
 An update's short transaction runs a handful of prebuilt Core statements
-(`storage.db.execute_core`). Through an `AsyncSession` it also paid for the session's
+(`storage.core_db.execute_core`). Through an `AsyncSession` it also paid for the session's
 set-up, a pool checkout, SQLAlchemy's `Connection` and transaction objects, and greenlet
 hops for begin, commit and close — as much Python as the statements themselves.
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +37,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from storage.sqlite_inline import InlineConnection
+
+
+def as_dbapi_error(
+    engine: AsyncEngine, err: Exception, sql: str, values: Any, *, invalidated: bool = False
+) -> DBAPIError:
+    """A driver's error wrapped as SQLAlchemy's own execute wraps it."""
+    dialect = engine.dialect
+    wrapped = DBAPIError.instance(
+        sql,
+        values,
+        err,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=engine.sync_engine.hide_parameters,
+        dialect=dialect,
+        connection_invalidated=invalidated,
+    )
+    assert isinstance(wrapped, DBAPIError)
+    return wrapped
 
 
 class ShortSession:
@@ -76,6 +94,23 @@ class ShortSession:
         sync = self.engine.sync_engine
         if sync._has_events:  # the round-trip counters of the tests and the benchmark
             getattr(sync.dispatch, name)(None)
+
+
+S = TypeVar("S", bound=ShortSession)
+
+
+@asynccontextmanager
+async def settled(short: S) -> AsyncIterator[S]:
+    """`short` for the caller's statements: committed on success, rolled back on error,
+    closed in any case."""
+    try:
+        yield short
+        await short.commit()
+    except BaseException:
+        await short.rollback()
+        raise
+    finally:
+        await short.close()
 
 
 class SqliteShort(ShortSession):
@@ -138,14 +173,8 @@ class HeldConnection:
         """One short transaction: committed on success, rolled back on error."""
         async with self._lock:
             short = SqliteShort(self.engine, self.factory, await self._connection())
-            try:
+            async with settled(short):
                 yield short
-                await short.commit()
-            except BaseException:
-                await short.rollback()
-                raise
-            finally:
-                await short.close()
 
 
 class PgShort(ShortSession):
@@ -169,21 +198,10 @@ class PgShort(ShortSession):
 
     async def _wrapped(self, err: Any, sql: str, values: Any) -> DBAPIError:
         """As SQLAlchemy's own execute: wrapped, and a dead connection invalidated."""
-        dialect = self.engine.dialect
-        dead = dialect.is_disconnect(err, self.adapted, None)
+        dead = self.engine.dialect.is_disconnect(err, self.adapted, None)
         if dead:
             await greenlet_spawn(self.fairy.invalidate, err)
-        wrapped = DBAPIError.instance(
-            sql,
-            values,
-            err,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=self.engine.sync_engine.hide_parameters,
-            dialect=dialect,
-            connection_invalidated=dead,
-        )
-        assert isinstance(wrapped, DBAPIError)
-        return wrapped
+        return as_dbapi_error(self.engine, err, sql, values, invalidated=dead)
 
     def _make_session(self) -> AsyncSession:
         # A Connection over the checked-out connection: closing it checks it back in.
@@ -236,12 +254,5 @@ class PgShortTransactions:
     async def transaction(self) -> AsyncIterator[PgShort]:
         """One short transaction: committed on success, rolled back on error."""
         fairy = await greenlet_spawn(self.engine.sync_engine.raw_connection)
-        short = PgShort(self.engine, self.factory, fairy)
-        try:
+        async with settled(PgShort(self.engine, self.factory, fairy)) as short:
             yield short
-            await short.commit()
-        except BaseException:
-            await short.rollback()
-            raise
-        finally:
-            await short.close()
