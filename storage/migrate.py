@@ -22,8 +22,13 @@ def alembic_config(url: str, *, schema: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head", *, schema: str | None = None) -> None:
-    command.upgrade(alembic_config(url, schema=schema), revision)
+def upgrade(
+    url: str, revision: str = "head", *, schema: str | None = None
+) -> tuple[str | None, str | None]:
+    """Migrate to `revision`; return the revision found before and the one after (None: empty)."""
+    cfg = alembic_config(url, schema=schema)
+    command.upgrade(cfg, revision)
+    return cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after")
 
 
 async def upgrade_async(url: str, revision: str = "head", *, schema: str | None = None) -> None:

@@ -131,12 +131,15 @@ def test_upgrade_twice_and_a_second_deployment_beside_it(
     another schema on the same database is migrated from scratch, each with its own rows."""
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
-    (version,) = _sql(f'SELECT version_num FROM "{private_schema}".alembic_version')
+    ((version,),) = _sql(f'SELECT version_num FROM "{private_schema}".alembic_version')
+    upgraded, again = capsys.readouterr().out.splitlines()[-2:]
+    assert "数据库已升级" in upgraded and version in upgraded
+    assert again.startswith(f"数据库已是最新（{version}）")
     other = f"{private_schema}_b"
     try:
         monkeypatch.setenv("BANGFU_DATABASE_SCHEMA", other)
         assert main(["db", "upgrade"]) == 0
-        assert _sql(f'SELECT version_num FROM "{other}".alembic_version') == [version]
+        assert _sql(f'SELECT version_num FROM "{other}".alembic_version') == [(version,)]
         assert main(["user", "create", "--name", "乙", "--unit", "测试县", "--role", "admin"]) == 2
         assert "测试县" in capsys.readouterr().err  # no such unit in this deployment
         assert _sql(f'SELECT count(*) FROM "{private_schema}".web_users') == [(0,)]

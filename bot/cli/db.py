@@ -11,6 +11,10 @@ from storage.migrate import upgrade
 
 def _upgrade(args: argparse.Namespace) -> int:
     url, schema = database_target(load_settings(), args.url)
-    upgrade(url, schema=schema)
-    print("数据库已是最新 / database is up to date")
+    before, after = upgrade(url, schema=schema)
+    if before == after:
+        print(f"数据库已是最新（{after}） / database is up to date ({after})")
+    else:
+        was = before or "空库 / empty"
+        print(f"数据库已升级：{was} → {after} / database upgraded: {before or 'empty'} → {after}")
     return 0

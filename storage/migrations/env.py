@@ -23,8 +23,12 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
+    # What `bangfu db upgrade` reports: the revision found and the one left.
+    migration = context.get_context()
+    config.attributes["revision_before"] = migration.get_current_revision()
     with context.begin_transaction():
         context.run_migrations()
+    config.attributes["revision_after"] = migration.get_current_revision()
 
 
 async def _create_schema(conn: AsyncConnection, schema: str) -> None:
