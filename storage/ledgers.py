@@ -77,6 +77,7 @@ CONTACT_HEADERS = [
     "纬度",
     "经度",
     "报送时间",
+    "录入人",  # empty for the cadre's own reports; who entered a back-entry
 ]
 
 
@@ -104,6 +105,7 @@ async def contacts(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
         c.latitude,
         c.longitude,
         c.reported_at,
+        c.entered_by,
     ).where(c.deleted_at.is_(None))
     if len(homes) < (
         await session.scalar(select(func.count()).select_from(tables.households)) or 0
@@ -119,7 +121,7 @@ async def contacts(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
     kinds = KIND_ZH
     local = _Localiser(r.tz)
     async for batch in raw_batches(session, stmt):
-        for hid, cid, kind, day, tags, summary, raised, photos, lat, lon, at in batch:
+        for hid, cid, kind, day, tags, summary, raised, photos, lat, lon, at, by in batch:
             home = homes.get(hid)
             if home is None:
                 continue
@@ -141,6 +143,7 @@ async def contacts(session: Executor, r: Range) -> AsyncIterator[list[Any]]:
                 lat,
                 lon,
                 local(at),
+                by,
             ]
 
 

@@ -268,3 +268,38 @@ async def test_password_change_in_the_console(world: dict[str, Any]) -> None:
     assert actions.count("web.password_change") == 1
     assert actions.count("web.password_change_failed") == 1
     await context.close()
+
+
+async def test_back_entry_from_the_household_file(world: dict[str, Any]) -> None:
+    """The office enters a call the cadre could not report; the file marks who entered it."""
+    base, s, shots, db = world["base"], world["seed"], world["shots"], world["db"]
+    context = await world["browser"].new_context(viewport=DESKTOP, locale="zh-CN")
+    page = await context.new_page()
+    await _sign_in(page, base, "county")
+    await page.goto(f"{base}/household/{s.households['张三']}")
+    await page.click("#back-entry summary")
+    await page.select_option("#back-entry select[name=kind]", "call")
+    await page.fill("#back-entry input[name=date]", "2026-10-08")
+    await page.fill("#back-entry textarea[name=note]", "国庆期间电话联系，干部手机丢失未能报送")
+    await _shoot(page, shots, "back-entry-form")
+    await page.click("#back-entry button[type=submit]")
+    assert "已补录" in await page.locator("[role=status]").inner_text()
+    row = page.locator("#contacts tr", has_text="国庆期间电话联系")
+    assert "2026-10-08" in await row.inner_text()
+    assert "补录 · 录入人 web:county" in await row.inner_text()
+    await _shoot(page, shots, "back-entry-done")
+    async with db.sessions() as session:
+        logged = await session.scalar(
+            select(AuditLog).where(AuditLog.action == "contact.back_entry")
+        )
+    assert logged is not None and logged.actor == "web:county"
+
+    # A township supervisor reads the same file without the form.
+    other = await world["browser"].new_context(viewport=DESKTOP, locale="zh-CN")
+    supervisor = await other.new_page()
+    await _sign_in(supervisor, base, "dungu")
+    await supervisor.goto(f"{base}/household/{s.households['张三']}")
+    assert "补录 · 录入人 web:county" in await supervisor.locator("#contacts").inner_text()
+    assert await supervisor.locator("#back-entry").count() == 0
+    await other.close()
+    await context.close()

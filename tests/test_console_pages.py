@@ -20,7 +20,7 @@ from bot.dispatch import Dispatcher
 from core.clock import FixedClock
 from core.policy import Policy
 from storage.db import Database
-from storage.models import AuditLog, Contact, DiaryEntry, OutboxMessage
+from storage.models import AuditLog, Contact, DiaryEntry, OutboxMessage, Pairing
 from storage.outbox import NewMessage, enqueue
 from storage.stats import unit_stats
 from tests.console_kit import NOW, Browser, County, make_county, serve_console
@@ -324,3 +324,97 @@ async def test_diary_reader_pages_back_without_gaps_or_repeats(site, db: Databas
         older = re.search(r'<a href="(\?[^"]+)">更早的日记', body)
         path = "/diaries" + html.unescape(older.group(1)) if older else ""
     assert len(seen) == len(set(seen)) == 111  # 110 and 王建国's November diary
+
+
+async def _contacts_of(db: Database, household_id: int) -> list[tuple[date, str, str]]:
+    async with db.sessions() as s:
+        rows = await s.execute(
+            select(Contact.occurred_on, Contact.kind, Contact.entered_by)
+            .where(Contact.household_id == household_id)
+            .order_by(Contact.occurred_on)
+        )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def test_back_entry_counts_for_the_cadre_and_is_audited(site, db: Database) -> None:
+    b, c, _ = site
+    await b.login("county")
+    await b.get(f"/household/{c.household.id}")
+    status, body = await b.post(
+        f"/household/{c.household.id}/record",
+        {"cadre": str(c.cadre.id), "kind": "visit", "date": "2026-10-12", "note": "纸质记录补录"},
+    )
+    assert status == 200 and "已补录" in body and "补录 · 录入人 web:county" in body
+    assert (date(2026, 10, 12), "visit", "web:county") in await _contacts_of(db, c.household.id)
+    _, cadre_page = await b.get(f"/cadre/{c.cadre.id}")
+    assert "纸质记录补录" in cadre_page  # the cadre's record and figures count it
+    await b.get("/export")
+    form = {"csrf": b.csrf, "ledger": "contacts", "unit": "", "format": "xlsx"}
+    async with b.http.post(b.base + "/export", data=form) as r:
+        sheet = load_workbook(io.BytesIO(await r.read()))["联系台账"]
+    header, *rows = sheet.iter_rows(values_only=True)
+    by = {(row[header.index("日期")].date(), row[header.index("录入人")]) for row in rows}
+    assert (date(2026, 10, 12), "web:county") in by and (date(2026, 11, 3), None) in by  # empty: the cadre reported it
+    async with db.sessions() as s:
+        logged = await s.scalar(select(AuditLog).where(AuditLog.action == "contact.back_entry"))
+    assert logged is not None and logged.actor == "web:county"
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"date": "2026-11-21"}, "还没到"),  # NOW is 2026-11-20
+        ({"date": "11月3日"}, "看不懂"),
+        ({"note": "  "}, "不能为空"),
+        ({"kind": "diary"}, "请选择电话或走访"),
+        ({"cadre": "other"}, "请选择这户的帮扶责任人"),  # 李明 looks after another household
+    ],
+)
+async def test_back_entry_mistakes_keep_the_form_and_write_nothing(
+    site, db: Database, fields: dict[str, str], says: str
+) -> None:
+    b, c, _ = site
+    await b.login("county")
+    await b.get(f"/household/{c.household.id}")
+    before = await _contacts_of(db, c.household.id)
+    form = {"cadre": str(c.cadre.id), "kind": "call", "date": "2026-11-02", "note": "补录说明"}
+    form.update(fields)
+    if form["cadre"] == "other":
+        form["cadre"] = str(c.other_cadre.id)
+    status, body = await b.post(f"/household/{c.household.id}/record", form)
+    assert status == 400 and says in body
+    assert html.escape(form["note"].strip()) in body  # what was typed comes back
+    assert await _contacts_of(db, c.household.id) == before
+
+
+async def test_back_entry_after_the_pairing_ended_is_refused(site, db: Database) -> None:
+    b, c, _ = site
+    async with db.transaction() as s:
+        await s.execute(
+            update(Pairing)
+            .where(Pairing.cadre_id == c.cadre.id, Pairing.household_id == c.household.id)
+            .values(active=False, end_date=date(2026, 10, 31))
+        )
+    await b.login("county")
+    await b.get(f"/household/{c.household.id}")
+    form = {"cadre": str(c.cadre.id), "kind": "call", "note": "调走后"}
+    status, body = await b.post(
+        f"/household/{c.household.id}/record", {**form, "date": "2026-11-02"}
+    )
+    assert status == 400 and "已不再帮扶这户" in body
+    status, _ = await b.post(f"/household/{c.household.id}/record", {**form, "date": "2026-10-30"})
+    assert status == 200  # while the pairing lasted: accepted
+
+
+async def test_only_the_office_may_back_enter(site, db: Database) -> None:
+    b, c, _ = site
+    before = await _contacts_of(db, c.household.id)
+    await b.login("dungu")  # the township's supervisor: reads the file, no form
+    _, page = await b.get(f"/household/{c.household.id}")
+    assert "黄大福" in page and "补录联系记录" not in page
+    form = {"cadre": str(c.cadre.id), "kind": "call", "date": "2026-11-02", "note": "x"}
+    status, _ = await b.post(f"/household/{c.household.id}/record", form)
+    assert status == 404
+    status, _ = await b.post(f"/household/{c.household.id}/record", form, csrf=False)
+    assert status == 403
+    assert await _contacts_of(db, c.household.id) == before

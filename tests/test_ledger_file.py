@@ -108,7 +108,7 @@ async def test_contacts_ledger_read_through_the_driver(db: Database, tmp_path: P
     assert rows[1][9] == "<问>&答" and rows[3][9] == "=1+1响铃"
     assert rows[1][8] == "政策上帮、技术上帮" and rows[2][8] is None  # 六帮, joined
     assert [r[11] for r in rows[1:]] == [2, 0, 0]  # photos counted
-    stamp = rows[1][-1]
+    stamp = rows[1][-2]  # 报送时间; the last column is 录入人
     assert isinstance(stamp, datetime) and stamp.tzinfo is None
     text = town.read_text(encoding="utf-8-sig")
     assert "别镇" not in text and "范围外" in text and "'=1+1" in text

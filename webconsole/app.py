@@ -14,7 +14,7 @@ from aiohttp import web
 from core.clock import Clock
 from core.policy import Policy
 from storage.db import Database
-from webconsole import account, auth, exports, lists, pages
+from webconsole import account, auth, back_entry, exports, lists, pages
 from webconsole.context import CONSOLE, Console
 from webconsole.passwords import no_account_hash
 from webconsole.throttle import LoginThrottle
@@ -79,6 +79,7 @@ def _routes() -> list[web.RouteDef]:
         web.get("/cadre/{cadre_id}", pages.cadre_page, name="cadre"),
         web.get("/household/{household_id}", pages.household_page, name="household"),
         web.get("/household/{household_id}/card", pages.card_page, name="card"),
+        web.post("/household/{household_id}/record", back_entry.back_entry, name="back_entry"),
         web.get("/photo/{contact_id}/{index}", pages.photo, name="photo"),
         web.get("/diaries", lists.diaries, name="diaries"),
         web.post("/diary/{diary_id}/comment", lists.comment, name="comment"),

@@ -50,6 +50,11 @@ class SignedIn:
     def can_comment(self) -> bool:
         return self.role in ("admin", "supervisor")
 
+    @property
+    def can_back_enter(self) -> bool:
+        """Records entered on a cadre's behalf count in the cadre's 考核: the office only."""
+        return self.role == "admin"
+
 
 CONSOLE = web.AppKey("console", Console)
 USER = "console_user"  # request key of the SignedIn

@@ -197,14 +197,17 @@ def answered(rec: Any) -> dict[int, datetime]:
 
 
 async def household_page(request: web.Request) -> web.StreamResponse:
-    return await _household(request, "household.html")
+    return await household_file(request, "household.html")
 
 
 async def card_page(request: web.Request) -> web.StreamResponse:
-    return await _household(request, "card.html")
+    return await household_file(request, "card.html")
 
 
-async def _household(request: web.Request, template: str) -> web.StreamResponse:
+async def household_file(
+    request: web.Request, template: str, entry: dict[str, Any] | None = None
+) -> web.Response:
+    """A household's file; `entry` is a back-entry form sent back with what was wrong."""
     c, me = console(request), user(request)
     household_id = path_id(request, "household_id")
     async with c.db.sessions() as s:
@@ -226,8 +229,19 @@ async def _household(request: web.Request, template: str) -> web.StreamResponse:
             "measures": list(
                 dict.fromkeys(t for contact, _ in rec.contacts for t in contact.help_tags or [])
             ),
+            "entry": entry or {},
+            "paired": _paired_cadres(rec.pairings),
+            "added": request.query.get("added", "").isdigit(),
         },
     )
+
+
+def _paired_cadres(pairings: list[Any]) -> dict[int, tuple[str, bool]]:
+    """Each cadre who is or was responsible, once: name and whether a pairing is current."""
+    out: dict[int, tuple[str, bool]] = {}
+    for p, name, _phone, cid in pairings:
+        out[cid] = (name, out.get(cid, ("", False))[1] or bool(p.active))
+    return out
 
 
 def media_file(media_dir: Path, ref: str) -> tuple[Path, str] | None:
