@@ -354,7 +354,10 @@ async def test_back_entry_counts_for_the_cadre_and_is_audited(site, db: Database
         sheet = load_workbook(io.BytesIO(await r.read()))["联系台账"]
     header, *rows = sheet.iter_rows(values_only=True)
     by = {(row[header.index("日期")].date(), row[header.index("录入人")]) for row in rows}
-    assert (date(2026, 10, 12), "web:county") in by and (date(2026, 11, 3), None) in by  # empty: the cadre reported it
+    assert (date(2026, 10, 12), "web:county") in by and (
+        date(2026, 11, 3),
+        None,
+    ) in by  # empty: the cadre reported it
     async with db.sessions() as s:
         logged = await s.scalar(select(AuditLog).where(AuditLog.action == "contact.back_entry"))
     assert logged is not None and logged.actor == "web:county"
