@@ -15,6 +15,7 @@ own middlewares (the office console under /console does).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterable
@@ -44,6 +45,9 @@ from storage.roster_journal import recover
 log = logging.getLogger(__name__)
 
 Stopper = Callable[[], Awaitable[None]]
+
+# The cyclic collector's first threshold: allocations (net) between young collections.
+GC_YOUNG_THRESHOLD = 10_000
 
 
 @dataclass
@@ -152,6 +156,24 @@ async def start(
     return rt
 
 
+def settle_heap() -> None:
+    """After start-up: what is loaded for good is left out of the cyclic collector's scans.
+
+    The process holds some 350,000 objects once started (SQLAlchemy's tables and compiled
+    statements, PTB, the catalogue, the reader's tables) that live as long as it does.
+    Every full collection scanned them all again, and the young collections ran every
+    700 allocations: about a tenth of the CPU an update took. `gc.freeze()` moves them to
+    the permanent generation (never scanned; never freed, which they would not be anyway),
+    and young collections run every `GC_YOUNG_THRESHOLD` allocations. Garbage cycles made
+    later are collected as before. Only the process's entry point calls this, not
+    `start()`: a test process starting many bots must not keep each one's objects.
+    """
+    gc.collect()
+    gc.freeze()
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def _warm_chart() -> None:
     try:
         warm_up_chart()
@@ -227,6 +249,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await _recover_roster_import(settings)
     rt = await start(settings)
+    settle_heap()
     log.info("bangfu running; web on %s:%s", settings.web.host, settings.web.port)
     try:
         await stop.wait()

@@ -58,7 +58,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_order import PerChatUpdateProcessor
 from bot.config import DispatchSettings, ScheduleSettings
-from bot.run import start
+from bot.run import settle_heap, start
 from core.clock import FixedClock
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -207,6 +207,7 @@ async def serve(args: argparse.Namespace) -> None:
             telegram_per_chat=args.per_chat, telegram_overall="1000/s"
         )
         rt = await start(settings, db=db, clock=FixedClock(NOW))
+        settle_heap()  # as `bangfu run` does once started
         stops = [rt.stop, db.dispose]
     else:
         app = echo_app(args.token, args.api_url, fast=args.serve == "aiohttp")
