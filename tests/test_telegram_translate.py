@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.channels.telegram import keyboard, to_inbound
+from bot.channels.telegram import keyboard, slim_update, to_inbound
 from bot.channels.telegram_send import to_send_error
 from core.types import Button, Channel, InboundKind, Reply
 from tests.fakes.telegram_updates import TgChat, TgUser, UpdateFactory
@@ -69,6 +70,32 @@ def test_button_press() -> None:
     assert got is not None and got.kind is InboundKind.BUTTON
     assert got.data == "hh:17" and got.chat_id == "42" and got.account_id == "42"
     assert got.message_id == f"cb:{u['callback_query']['id']}"
+
+
+def test_a_press_read_from_its_slimmed_update_is_the_same_press() -> None:
+    # The pressed card's text and keyboard are not built into PTB objects: the press, its
+    # chat and message, and that the card still has a keyboard (to remove it) stay.
+    f = UpdateFactory()
+    card = {"message_id": 9, "chat": {"id": -100123, "type": "supergroup", "title": "东村"},
+            "date": 1, "text": "确认？", "from": {"id": 1, "is_bot": True, "first_name": "b"},
+            "reply_markup": {"inline_keyboard": [[{"text": "✅", "callback_data": "ok"}]]}}  # fmt: skip
+    u = f.callback(USER, card, "ok")
+    slim = slim_update(copy.deepcopy(u))
+    assert inbound(slim) == inbound(u)
+    message = Update.de_json(slim, None).effective_message
+    assert isinstance(message, Message) and message.text is None
+    assert (message.chat.id, message.message_id) == (-100123, 9)
+    assert message.reply_markup is not None
+    card.pop("reply_markup")
+    bare = Update.de_json(slim_update(f.callback(USER, card, "ok")), None).effective_message
+    assert isinstance(bare, Message) and bare.reply_markup is None
+    gone = f.callback(
+        USER, {"message_id": 9, "chat": {"id": 42, "type": "private"}, "date": 0}, "ok"
+    )
+    old = Update.de_json(slim_update(copy.deepcopy(gone)), None)
+    assert old.to_dict() == Update.de_json(gone, None).to_dict()  # nothing to drop
+    text = UpdateFactory().text(USER, "今天")
+    assert slim_update(copy.deepcopy(text)) == text
 
 
 def test_photo_takes_the_largest_size_and_caption() -> None:

@@ -107,3 +107,25 @@ def keyboard_json(reply: Reply) -> dict[str, Any] | None:
         [{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons if row
     ]
     return {"inline_keyboard": rows} if rows else None
+
+
+def slim_update(data: dict[str, Any]) -> dict[str, Any]:
+    """An update's JSON without what bangfu never reads, changed in place (and returned).
+
+    A button press carries the whole pressed message: the card's text, its entities and
+    its keyboard, which PTB would build into a `Message` with every button an object on
+    every press. bangfu reads of it only which message it is (chat, message id, date: an
+    inaccessible message has date 0) and whether it still has a keyboard (to remove it):
+    that is what is kept, the keyboard as an empty one.
+    """
+    query = data.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        slim = {key: message[key] for key in _PRESSED_KEPT if key in message}
+        if message.get("reply_markup") is not None:
+            slim["reply_markup"] = {"inline_keyboard": []}
+        query["message"] = slim  # type: ignore[index]
+    return data
+
+
+_PRESSED_KEPT = ("message_id", "date", "chat", "message_thread_id", "is_topic_message")

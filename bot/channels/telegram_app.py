@@ -37,8 +37,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import metrics
 from bot.channels.base import Sender
-from bot.channels.telegram import keyboard_json, to_inbound
-from bot.channels.telegram_http import AiohttpRequest, post_json
+from bot.channels.telegram import keyboard_json, slim_update, to_inbound
+from bot.channels.telegram_http import AiohttpRequest, UpdatesRequest, post_json
 from bot.channels.telegram_order import ChatLocks, PerChatUpdateProcessor, chat_key
 from bot.channels.telegram_send import TelegramSender
 from bot.config import ConfigError, TelegramSettings
@@ -105,7 +105,7 @@ def build_application(
         .base_file_url(file_url or file_url_for(api_url))
         .job_queue(None)  # timed work belongs to bangfu's own scheduler (bot/schedule.py)
         .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(pool_size=2))
+        .get_updates_request(UpdatesRequest(pool_size=2))
         .concurrent_updates(PerChatUpdateProcessor())
     )
     if not polling:
@@ -392,7 +392,7 @@ def read_update(body: bytes, bot: Bot) -> Update | None:
         data = json.loads(body)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             raise TypeError("not an update object")
-        update = Update.de_json(data, bot)
+        update = Update.de_json(slim_update(data), bot)
         to_inbound(update)  # translated once here, so a malformed field fails here
     except Exception as exc:  # PTB raises whatever its constructors raise on odd input
         log.warning("telegram webhook: unreadable update: %s", type(exc).__name__)

@@ -25,6 +25,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.telegram import slim_update
+
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -38,29 +40,31 @@ class _JsonBody:
         self.json_parameters = parameters
 
 
-async def post_json(bot: Bot, method: str, data: dict[str, Any]) -> Any:
-    """`bot._post(method, data)` for a call without files, its answer left as JSON.
+async def post_json(bot: Bot, method: str, data: dict[str, Any]) -> None:
+    """`bot._post(method, data)` for a call without files, its answer not read.
 
     The same request and the same errors (PTB's own status handling raises them), without
     what `Bot._post` does around it for every call: one `RequestParameter` and a JSON
     encoding per parameter inside a `RequestData`, the debug log lines, ExtBot's defaults
-    (bangfu sets none). Values are encoded as PTB encodes them: strings as they are, other
-    values as JSON text, None left out. Falls back to `bot._post` on another client.
+    (bangfu sets none), and the JSON decoding of the answer: a 2xx status is the Bot API's
+    `"ok": true`, and a refusal is still read and raised by PTB's status handling. Values
+    are encoded as PTB encodes them: strings as they are, other values as JSON text, None
+    left out. Falls back to `bot._post` on another client.
     """
     request = bot.request
     if not isinstance(request, AiohttpRequest):
-        return await bot._post(method, data)
+        await bot._post(method, data)
+        return
     body = {
         key: value if isinstance(value, str) else json.dumps(value)
         for key, value in data.items()
         if value is not None
     }
-    payload = await request._request_wrapper(
+    await request._request_wrapper(
         f"{bot.base_url}/{method}",
         "POST",
         request_data=_JsonBody(body),  # type: ignore[arg-type]
     )
-    return request.parse_json_payload(payload)["result"]
 
 
 class AiohttpRequest(BaseRequest):
@@ -164,3 +168,18 @@ class AiohttpRequest(BaseRequest):
         waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
         reading = None if read is None else read + (write or 0)
         return aiohttp.ClientTimeout(total=None, connect=waiting, sock_read=reading)
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The long poll's `AiohttpRequest`: each update slimmed (`slim_update`) before PTB
+    builds its objects from it."""
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        if isinstance(result, list):
+            for update in result:
+                if isinstance(update, dict):
+                    slim_update(update)
+        return data
