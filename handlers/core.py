@@ -28,9 +28,9 @@ from handlers.groups import handle_group
 from handlers.inputs import storable
 from storage.conversations import (
     ConversationState,
-    account_and_conversation,
     load_for_update,
     mark_processed,
+    marked_account_and_conversation,
     save_conversation,
 )
 from storage.db import is_stale_connection
@@ -91,19 +91,24 @@ def _storable(inbound: Inbound) -> Inbound:
 
 async def _handle(session: AsyncSession, ctx: Context, inbound: Inbound) -> list[Reply]:
     now = ctx.clock.now()
-    # An adapter that cannot name the message gets no dedupe rather than a false duplicate.
-    if inbound.message_id and not await mark_processed(
-        session, str(inbound.channel), inbound.message_id, now
-    ):
-        return []  # a redelivery: already handled
-    # One query for the account: its language, whether it had blocked us, its cadre; in a
-    # private chat the conversation row (locked) with it.
     channel, account_id = str(inbound.channel), inbound.account_id
+    # The message marked processed first (an adapter that cannot name it gets no dedupe
+    # rather than a false duplicate), then one query for the account: its language,
+    # whether it had blocked us, its cadre; in a private chat the conversation row (locked)
+    # with it, and on PostgreSQL the mark in the same statement.
     if inbound.is_group:
+        if inbound.message_id and not await mark_processed(
+            session, channel, inbound.message_id, now
+        ):
+            return []  # a redelivery: already handled
         view = await account_view(session, channel, account_id)
         lang = normalize_lang((view.language if view else "") or inbound.language)
         return await handle_group(session, ctx, inbound, lang, now)
-    view, loaded = await account_and_conversation(session, channel, account_id)
+    fresh, view, loaded = await marked_account_and_conversation(
+        session, channel, account_id, inbound.message_id, now
+    )
+    if not fresh:
+        return []  # a redelivery: already handled
     lang = normalize_lang((view.language if view else "") or inbound.language)
     cadre = view.cadre if view else None
     if cadre is None:

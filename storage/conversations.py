@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, true, update
+from sqlalchemy import Table, bindparam, delete, func, literal_column, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.core_db import execute_core
@@ -120,7 +120,15 @@ async def account_and_conversation(
     params = {"channel": channel, "account_id": account_id}
     statement = _account_and_conversation(is_postgres(session))
     row = (await execute_core(session, statement, params)).first()
-    if row is None:
+    return _view_and_state(row, channel, account_id)
+
+
+def _view_and_state(
+    row: Any, channel: str, account_id: str
+) -> tuple[AccountView | None, ConversationState | None]:
+    """A row of `_account_and_conversation`; None, or a NULL language (never NULL in a
+    stored account: the outer join of `_marked_account_and_conversation`), for none."""
+    if row is None or row[0] is None:
         return None, None
     view = view_of(row)
     present, flow, step, draft, updated_at, expires_at, last_record = row[-7:]
@@ -130,6 +138,47 @@ async def account_and_conversation(
         channel, account_id, flow, step, draft or {}, updated_at, expires_at, last_record or {}
     )
     return view, conv
+
+
+@functools.cache
+def _marked_account_and_conversation() -> Any:
+    """PostgreSQL: the ledger's insert (a data-modifying CTE) and `account_and_conversation`
+    in one statement, one row always: whether the message is new, then the account's
+    columns (NULL for an unknown account). PostgreSQL runs the insert whether or not the
+    rest finds a row."""
+    mark = _mark(True).cte("mark")
+    fresh = select(func.count()).select_from(mark).scalar_subquery()
+    view = _account_and_conversation(True).lateral("v")
+    one = select(literal_column("1").label("one")).subquery("one")
+    return select(fresh.label("fresh"), *view.c).select_from(one.outerjoin(view, true()))
+
+
+async def marked_account_and_conversation(
+    session: AsyncSession, channel: str, account_id: str, message_id: str, now: datetime
+) -> tuple[bool, AccountView | None, ConversationState | None]:
+    """`mark_processed`, then (for a new message) `account_and_conversation`.
+
+    (False, None, None) for a redelivery. On PostgreSQL one statement (one round trip
+    fewer an update); on SQLite, which has no data-modifying CTE, the two in turn. An
+    empty `message_id` is not marked (see handlers/core.py).
+    """
+    if not message_id or not is_postgres(session):
+        if message_id and not await mark_processed(session, channel, message_id, now):
+            return False, None, None
+        view, conv = await account_and_conversation(session, channel, account_id)
+        return True, view, conv
+    params = {
+        "channel": channel,
+        "account_id": account_id,
+        "message_id": message_id,
+        "processed_at": now,
+    }
+    row = (await execute_core(session, _marked_account_and_conversation(), params)).first()
+    assert row is not None  # the outer join's one row
+    if not row[0]:
+        return False, None, None
+    view, conv = _view_and_state(row[1:], channel, account_id)
+    return True, view, conv
 
 
 async def load_for_update(

@@ -63,8 +63,8 @@ async def twin(request: pytest.FixtureRequest, db: Database, monkeypatch: pytest
     # A second process: its own engine and pool, and no lock shared with the first.
     other_db = Database(db.url, schema=db.schema)
     monkeypatch.setattr(handlers.core, "_lock_for", lambda inbound: asyncio.Lock())
-    meet = Meet(handlers.core.account_and_conversation)
-    monkeypatch.setattr(handlers.core, "account_and_conversation", meet)
+    meet = Meet(handlers.core.marked_account_and_conversation)
+    monkeypatch.setattr(handlers.core, "marked_account_and_conversation", meet)
     try:
         yield Twin(world, Chat(replace(world.ctx, db=other_db), log=[]), meet)
     finally:
