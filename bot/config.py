@@ -167,6 +167,9 @@ class DispatchSettings(Model):
     # An answer to a cadre is retried in place (with backoff) this long, then goes to the
     # outbox and is sent later, in order.
     reply_deadline_seconds: float = Field(default=15.0, ge=0, le=600)
+    # A day's reminder round is derived as it is sent (reminders/rounds.py): the next batch
+    # of cadres' reminders when fewer than this many wait to be sent.
+    reminders_ahead: int = Field(default=500, ge=1, le=100_000)
 
     @property
     def history_seconds(self) -> float:

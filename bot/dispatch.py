@@ -33,7 +33,8 @@ from core.clock import Clock
 from core.payload import payload_to_reply
 from core.policy import Policy, quiet_until
 from core.types import Channel, Reply
-from storage import outbox, send_feed
+from reminders.rounds import RoundFeeder
+from storage import outbox, send_feed, sweep_rounds
 from storage.db import Database
 from storage.outbox import Claimed
 from storage.send_feed import Announced
@@ -129,9 +130,12 @@ class Dispatcher:
         worker: str | None = None,
         policy: Policy | None = None,
         limiter: RateLimiter | None = None,
+        rounds: RoundFeeder | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
+        # The day's reminder rounds, derived as they are sent (given a policy: the duties').
+        self.rounds = rounds or (RoundFeeder(db, policy) if policy is not None else None)
         self.senders = (
             dict(senders) if isinstance(senders, Mapping) else {s.channel: s for s in senders}
         )
@@ -228,6 +232,7 @@ class Dispatcher:
             await self.sleep(interval)
 
     async def _claim(self) -> list[Claimed]:
+        await self._derive_reminders()
         async with self.db.transaction() as s:
             return await outbox.claim_due(
                 s,
@@ -237,6 +242,25 @@ class Dispatcher:
                 limit=self.cfg.batch_size,
                 channels=list(self.senders),
             )
+
+    async def _derive_reminders(self) -> None:
+        """The open reminder rounds' next reminders, when few wait to be sent: a day's
+        reminders are derived as they go, the most overdue first (reminders/rounds.py)."""
+        if self.rounds is None or self._stopping.is_set():
+            return
+        ahead = self.cfg.reminders_ahead
+        try:
+            async with self.db.sessions() as s:
+                if not await sweep_rounds.any_open(s):
+                    return
+                # Rows of a channel no sender here serves do not hold the round back.
+                waiting = await outbox.reminders_waiting(
+                    s, up_to=ahead, channels=list(self.senders)
+                )
+            if waiting < ahead:
+                await self.rounds.feed(now=self._now(), want=ahead - waiting)
+        except Exception:  # what is queued (answers first) still goes
+            log.exception("deriving the reminder round failed; retried at the next claim")
 
     async def _send_batch(self, rows: list[Claimed], stats: DispatchStats) -> None:
         lanes: dict[tuple[str, str], list[Claimed]] = {}

@@ -14,7 +14,7 @@ from bot.schedule import DIGEST, REVIEW, SWEEP, JobFn, SchedulingService
 from handlers.expiry import expire_idle_drafts
 from reminders.digest_send import enqueue_digests
 from reminders.escalate import run_escalation
-from reminders.sweep import run_sweep
+from reminders.rounds import open_round
 from storage.conversations import forget_processed_before
 
 # Platforms stop redelivering within hours; a month of ids is ample and keeps the table small.
@@ -26,7 +26,8 @@ def jobs_for(host: Host) -> Mapping[str, JobFn]:
     db, policy, tz = host.db, host.settings.policy, host.settings.tz
 
     async def sweep(at: datetime) -> dict[str, Any]:
-        result = await run_sweep(db, at, policy, lang=host.settings.language, tz=tz, keep=False)
+        # The day's round: its reminders are derived by the dispatcher as it sends them.
+        result = await open_round(db, at, policy, lang=host.settings.language, tz=tz)
         # Lapsed duties go to the supervisors' groups with the same daily rhythm.
         escalated = await run_escalation(db, at, policy, tz=tz)
         async with db.transaction() as s:

@@ -247,6 +247,18 @@ async def mark_blocked(session: Executor, channel: str, chat_id: str, *, now: da
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def reminders_waiting(
+    session: Executor, *, up_to: int, channels: Collection[str] | None = None
+) -> int:
+    """How many of the sweep's reminders wait to be sent (pending) through these channels,
+    counted up to `up_to`."""
+    where = [_T.c.status == PENDING, _T.c.stage_on.is_not(None)]
+    if channels is not None:
+        where.append(_T.c.channel.in_(list(channels)))
+    waiting = select(_T.c.id).where(*where).limit(up_to).subquery()
+    return int((await session.execute(select(func.count()).select_from(waiting))).scalar_one())
+
+
 async def count_by_status(session: Executor) -> dict[str, int]:
     """Outbox messages by status (the send history of direct answers is not counted)."""
     rows = await session.execute(

@@ -132,11 +132,21 @@ class Earlier:
     marks: bool = False
 
 
-def _claimed_sql(q: _Sql, cadres: CadreRange, day: str) -> str:
+def _paired_with(column: str, households: Collection[int]) -> str:
+    """`column` (a cadre id) is among the cadres paired with these households."""
+    ids = ", ".join(str(int(h)) for h in sorted(set(households))) or "NULL"
+    return f"{column} IN (SELECT p2.cadre_id FROM pairings p2 WHERE p2.household_id IN ({ids}))"
+
+
+def _claimed_sql(
+    q: _Sql, cadres: CadreRange, day: str, cadres_of: Collection[int] | None = None
+) -> str:
     """The chunk's claimed (cadre id, duty key) pairs of the day: the keys its reminder rows
     in the outbox list."""
     lo, hi = cadres
     where = f"o.cadre_id > {lo} AND o.cadre_id <= {hi} AND o.stage_on = {day}"
+    if cadres_of is not None:
+        where += f" AND {_paired_with('o.cadre_id', cadres_of)}"
     if q.pg:
         return (
             f"SELECT o.cadre_id, d.value ->> {CLAIM_KEY} AS key FROM outbox o,"
@@ -158,6 +168,7 @@ def _due_sql(
     event_days: Sequence[date],
     event_households: Collection[int],
     claimed: Earlier,
+    cadres_of: Collection[int] | None = None,
 ) -> str | None:
     """`WITH live …, found …, due …`: one row per duty due today and not yet claimed: cadre
     id, key, due day, the item as JSON (due day ISO, head, key, household, village, kind,
@@ -199,6 +210,8 @@ def _due_sql(
         f" AND p.active AND p.start_date <= {t} AND (p.end_date IS NULL OR p.end_date >= {t})"
         f" AND ({' OR '.join(maybe)})"
     )
+    if cadres_of is not None:  # only the cadres paired with these households
+        live += f" AND {_paired_with('c.id', cadres_of)}"
     parts = []
     for c in checks:
         cond = _open(q, c.window, rough=False)
@@ -243,7 +256,7 @@ def _due_sql(
         )
     ctes = f"WITH live AS MATERIALIZED ({live}),"
     if claimed.outbox:
-        ctes += f" claimed AS MATERIALIZED ({_claimed_sql(q, cadres, t)}),"
+        ctes += f" claimed AS MATERIALIZED ({_claimed_sql(q, cadres, t, cadres_of)}),"
     return (
         f"{ctes}"
         " found (cadre_id, household_id, key, due, due_iso, kind, label)"
@@ -321,21 +334,26 @@ async def sweep_chunk_in_db(
     not_before: datetime | None,
     lang: tuple[str, str],
     kind: str,
+    upto: date | None = None,
+    cadres_of: Collection[int] | None = None,
 ) -> ChunkCounts:
     """Claim and enqueue one chunk's reminders of `today` in the session's transaction;
     `lang`: the language of accounts without one, normalized, and the catalogue's default
-    (`core.i18n.normalize_lang` of anything not English)."""
+    (`core.i18n.normalize_lang` of anything not English). With `upto` (a pass of a round,
+    storage/sweep_rounds.py) only the cadres whose earliest unclaimed duty is due by then;
+    with `cadres_of` only the cadres paired with those households."""
     q = _Sql(is_postgres(session))
     await hold_write_lock(session, LOCK, MARKS_TABLE)
     days = sorted({d for d in event_days if d <= today})
     earlier = await _earlier(session, q, cadres, today)
-    with_ = _due_sql(q, today, cadres, checks, days, event_households, earlier)
+    with_ = _due_sql(q, today, cadres, checks, days, event_households, earlier, cadres_of)
     if with_ is None:
         return ChunkCounts()
     stamps = _stamps(now, not_before or now)
+    having = "" if upto is None else f" HAVING min(due) <= {q.day(upto)}"
     if q.pg:
-        return await _pg_chunk(session, q, with_, today, lang, kind, stamps)
-    return await _sqlite_chunk(session, q, with_, today, lang, kind, stamps)
+        return await _pg_chunk(session, q, with_, today, lang, kind, stamps, having)
+    return await _sqlite_chunk(session, q, with_, today, lang, kind, stamps, having)
 
 
 async def _earlier(session: AsyncSession, q: _Sql, cadres: CadreRange, today: date) -> Earlier:
@@ -364,6 +382,7 @@ async def _pg_chunk(
     lang: tuple[str, str],
     kind: str,
     stamps: list[Any],
+    having: str,
 ) -> ChunkCounts:
     # A chunk's statement is large but runs once: compiling it (JIT) costs more than it
     # saves; its sort of the chunk's duties fits in memory.
@@ -372,7 +391,7 @@ async def _pg_chunk(
     grouped = (
         "SELECT cadre_id, string_agg(key, E'\\n' ORDER BY key COLLATE \"C\") AS keys,"
         " json_agg(item) AS items, min(due) AS due, count(*) AS n,"
-        f" {_ACCOUNTS.format('due.cadre_id')} AS accounts FROM due GROUP BY cadre_id"
+        f" {_ACCOUNTS.format('due.cadre_id')} AS accounts FROM due GROUP BY cadre_id{having}"
     )
     sql = (
         f"{with_}, grouped AS MATERIALIZED ({grouped}),"
@@ -399,6 +418,7 @@ async def _sqlite_chunk(
     lang: tuple[str, str],
     kind: str,
     stamps: list[Any],
+    having: str,
 ) -> ChunkCounts:
     conn = await session.connection()
     await conn.exec_driver_sql(
@@ -412,7 +432,7 @@ async def _sqlite_chunk(
         f"INSERT INTO temp.{_CLAIMS} (cadre_id, keys, items, due, n, accounts, digest)"
         f" {with_} SELECT cadre_id, group_concat(key, char(10)), group_concat(item, ','),"
         f" min(due), count(*), {_ACCOUNTS.format('d.cadre_id')}, NULL"
-        " FROM due d GROUP BY cadre_id"
+        f" FROM due d GROUP BY cadre_id{having}"
     )
     await session.execute(text(group), q.params)
     await conn.exec_driver_sql(

@@ -191,7 +191,7 @@ def county_url(tmp_path_factory):
 @pytest.mark.parametrize(
     "argv, tables",
     [
-        (["outbox", "status"], ["chat_accounts", "outbox", "supervisor_groups"]),
+        (["outbox", "status"], ["chat_accounts", "outbox", "supervisor_groups", "sweep_rounds"]),
         (
             ["invite", "create", "--phone", "13000000000"],
             ["audit_log", "cadres", "chat_accounts", "invites", "units"],

@@ -115,3 +115,29 @@ def test_status_says_when_pending_messages_go_and_why(admin_db, capsys):
     assert "1 条因发送频率限制暂缓，2026-11-23 10:00 起发送" in out
     assert "1 条因免打扰时段暂缓，2026-11-24 08:00 起发送" in out
     assert "1 条定时发送，2026-12-20 09:00 起" in out
+
+
+def test_status_names_a_reminder_round_under_way(admin_db, capsys):
+    """The daily sweep's reminders are made as they are sent: until its round is done,
+    `outbox status` says so (the outbox alone would look nearly empty)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.policy import Policy
+    from reminders.rounds import open_round
+    from tests import factories as f
+
+    async def run() -> None:
+        db = Database(admin_db)
+        try:
+            async with db.transaction() as s:
+                await f.county(s, cadres=2, households_each=1)
+            at = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+            await open_round(db, at, Policy())
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    assert main(["outbox", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "提醒轮次 2026-11-27：进行中" in out and "发件箱是空的" not in out

@@ -11,7 +11,7 @@ from bot.config import Settings, load_settings
 from core.clock import SystemClock
 from core.i18n import t
 from core.policy import Policy
-from storage import outbox
+from storage import outbox, sweep_rounds
 
 
 @admin_command
@@ -21,8 +21,11 @@ async def _status(args: argparse.Namespace) -> int:
         counts = await outbox.count_by_status(s)
         waits = await outbox.pending_waits(s)
         jobs = await outbox.scheduled_jobs(s)
-    if not counts and not jobs:
+        rounds = await sweep_rounds.open_rounds(s)
+    if not counts and not jobs and not rounds:
         say("outbox_cli.empty")
+    for day in dict.fromkeys(r.stage_on for r in rounds):
+        say("outbox_cli.round_open", day=day.isoformat())
     for job in jobs:
         say(
             "outbox_cli.job_scheduled",

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     )
     from storage.models.send_slot import SendSlot
     from storage.models.supervisor_group import SupervisorGroup
+    from storage.models.sweep_round import SweepRound
     from storage.models.unit import Unit
     from storage.models.village_month import VillageMonth
     from storage.models.web_user import WebUser
@@ -87,6 +88,7 @@ __all__ = [
     "SendSlot",
     "Stamp",
     "SupervisorGroup",
+    "SweepRound",
     "Unit",
     "UnitBranch",
     "UnitDay",
@@ -130,6 +132,7 @@ _MODULES = {
     "DiaryComment": "diary_comment",
     "RosterJournalEntry": "roster_journal_entry",
     "SendSlot": "send_slot",
+    "SweepRound": "sweep_round",
 }
 _SHARED = ("BigId", "NAMING", "Stamp")
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     )
     from storage.tables.send_slot import send_slots
     from storage.tables.supervisor_group import supervisor_groups
+    from storage.tables.sweep_round import sweep_rounds
     from storage.tables.unit import units
     from storage.tables.village_month import village_months
     from storage.tables.web_user import web_users
@@ -94,6 +95,7 @@ __all__ = [
     "roster_journal",
     "send_slots",
     "supervisor_groups",
+    "sweep_rounds",
     "unit_branches",
     "unit_days",
     "units",
@@ -134,6 +136,7 @@ _MODULES = {
     "unit_days": "scope_counts",
     "send_slots": "send_slot",
     "supervisor_groups": "supervisor_group",
+    "sweep_rounds": "sweep_round",
     "units": "unit",
     "village_months": "village_month",
     "web_users": "web_user",
