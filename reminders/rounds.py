@@ -32,6 +32,7 @@ log = logging.getLogger("bangfu.rounds")
 
 ROUND_CADRES = 2_000  # cadres a batch reads; its transaction holds the claims' lock
 ROUND_KEEP_DAYS = 30  # finished rounds kept this long
+PLAN_FRESH = timedelta(minutes=1)  # a day's plan (calendar, events) reused this long
 EVERY_CADRE: CadreRange = (0, 2**62)  # a pass of events reads their households' cadres only
 
 
@@ -128,6 +129,17 @@ class RoundFeeder:
     def __init__(self, db: Database, policy: Policy) -> None:
         self.db = db
         self.policy = policy
+        self._plan: tuple[date, datetime, DayPlan] | None = None
+
+    async def _day_plan(self, session: object, day: date, now: datetime) -> DayPlan:
+        """The day's plan, read again after PLAN_FRESH (an event reported meanwhile joins
+        the next batches; the statement itself checks each event's deletion)."""
+        kept = self._plan
+        if kept is not None and kept[0] == day and timedelta(0) <= now - kept[1] < PLAN_FRESH:
+            return kept[2]
+        plan = await day_plan(session, day, self.policy)  # type: ignore[arg-type]
+        self._plan = (day, now, plan)
+        return plan
 
     async def feed(self, *, now: datetime, want: int) -> Fed:
         """Derive batches of the oldest open round until `want` rows were enqueued or no
@@ -142,7 +154,7 @@ class RoundFeeder:
                 r = await sweep_rounds.next_open(session)
                 if r is None:
                     break
-                plan = await day_plan(session, r.stage_on, self.policy)
+                plan = await self._day_plan(session, r.stage_on, now)
                 step = await _step(session, plan, r)
                 if step is None:
                     await sweep_rounds.finish(session, r.id, now=now)

@@ -244,7 +244,10 @@ def _due_sql(
         due += (
             f" AND NOT EXISTS (SELECT 1 FROM claimed c WHERE {pair} = (c.cadre_id, c.key))"
             if q.pg
-            else f" AND {pair} NOT IN (SELECT cadre_id, key FROM claimed)"
+            # SQLite scans a row-value list for each duty: only the duties of cadres
+            # with claims are looked for in it.
+            else " AND (f.cadre_id NOT IN (SELECT cadre_id FROM claimed)"
+            f" OR {pair} NOT IN (SELECT cadre_id, key FROM claimed))"
         )
     if claimed.marks:  # and those the marks written before migration 0018 hold
         nl = "E'\\n'" if q.pg else "char(10)"
@@ -304,11 +307,14 @@ def _outbox_select(q: _Sql, today: date, kind: str, lang: tuple[str, str], claim
         f"{q.text('remind:')} || g.cadre_id || ':' || {day} || ':' || a.channel || ':' || a.id"
         " || ':' || g.digest"
     )
+    # SQLite, knowing nothing of the claims' size, would scan every account and look each
+    # cadre up in the claims: CROSS JOIN keeps the claims outermost.
+    join = "JOIN" if q.pg else "CROSS JOIN"
     return (
         f"SELECT {key}, a.channel, a.chat_id, {q.text(kind)}, {_payload(q, today, lang)},"
         f" g.cadre_id, g.due, {q.day(today)}, 'pending', 0, :next_at, :now, '', ''"
-        f" FROM {claims} g JOIN chat_accounts a ON a.cadre_id = g.cadre_id"
-        " JOIN cadres c ON c.id = g.cadre_id WHERE a.blocked_at IS NULL"
+        f" FROM {claims} g {join} chat_accounts a ON a.cadre_id = g.cadre_id"
+        f" {join} cadres c ON c.id = g.cadre_id WHERE a.blocked_at IS NULL"
     )
 
 
