@@ -60,7 +60,10 @@ from storage.stats_branches import (
     branch_events,
     branch_people,
     branch_problems,
+    cadres_within,
     deep_cadre_households,
+    events_within,
+    problems_within,
 )
 from storage.stats_people import (
     NamedCount,
@@ -95,6 +98,7 @@ __all__ = [
     "UnitStats",
     "Window",
     "active_supervisor_groups",
+    "branch_stats_kept",
     "cadres_behind",
     "outbox_key_exists",
     "overdue_events",
@@ -335,7 +339,10 @@ async def unit_stats(session: AsyncSession, unit: Unit, w: Window, *, cap: int) 
     From the kept state when it can answer (see the module's note), else from the contacts.
     """
     if w.contact_since.day == 1 and w.visit_since.day == 1:  # duty periods are whole months
-        st = await root_stats_kept(session, unit, w, cap) if unit.parent_id is None else None
+        if unit.parent_id is None:
+            st = await root_stats_kept(session, unit, w, cap)
+        else:
+            st = await branch_stats_kept(session, unit, w, cap)
         if st is None:
             st = await _unit_stats_kept(session, unit, w, cap)
         if st is not None:
@@ -908,6 +915,33 @@ async def _root_from_lines(
     return st
 
 
+async def branch_stats_kept(
+    session: AsyncSession, unit: Unit, w: Window, cap: int
+) -> UnitStats | None:
+    """A sub-unit of the only root (a county's township or department: most groups' unit)
+    from the kept counts, reading its own units' rows only: its `unit_days` rows (by the
+    table's key, unit by unit), its pairings (by its villages and its cadres' units), its
+    households' events and problems. None when they cannot answer (its parent is not the
+    only root, a pairing not live on `w.today`, or a contact in its scope after it)."""
+    if unit.parent_id is None:
+        return None
+    root = await session.get(Unit, unit.parent_id)
+    if root is None or root.parent_id is not None:
+        return None
+    roots = await session.scalar(select(func.count()).where(Unit.parent_id.is_(None)))
+    if roots != 1 or await _dated_pairings(session, w.today):
+        return None
+    await _no_jit(session)
+    units = await _units_below(session, unit.path)
+    sums = await _unit_day_sums(session, unit.id, w, [u.id for u in units])
+    if sums is None:
+        return None
+    totals, lines = sums
+    kl = _RootLines(totals, {unit.id: totals}, {(u, src): got for u, src, got in lines})
+    got = await _branches_kept(session, root, [unit], w, cap, kl, units)
+    return got[unit.id]
+
+
 async def _branches_kept(
     session: AsyncSession,
     root: Unit,
@@ -915,18 +949,24 @@ async def _branches_kept(
     w: Window,
     cap: int,
     kl: _RootLines,
+    within: list[Any] | None = None,
 ) -> dict[int, UnitStats]:
     """The figures of `branches` (sub-units of the only root) from the kept counts and a
-    few grouped reads for all of them (storage/stats_branches.py)."""
+    few grouped reads for all of them (storage/stats_branches.py). `within`: the units of
+    the one branch's subtree (_units_below), when only its pairings are to be read."""
     ids = [b.id for b in branches]
-    units = await _units_below(session, root.path)
-    async with materialized(
-        session, BRANCH_CADRE_COLUMNS, branch_cadres(root.id, ids, w), indexes=("branch_id",)
-    ) as bc:
+    units = within if within is not None else await _units_below(session, root.path)
+    mine = [u.id for u in within] if within is not None else None
+    cadres = branch_cadres(root.id, ids, w) if mine is None else cadres_within(ids[0], mine, w)
+    async with materialized(session, BRANCH_CADRE_COLUMNS, cadres, indexes=("branch_id",)) as bc:
         behind, leave, unreachable = await branch_people(session, bc, w.today, cap)
         diaries = await branch_diaries(session, bc, w)
-    events = await branch_events(session, ids, w.today)
-    problems = await branch_problems(session, ids, w)
+    if mine is None:
+        events = await branch_events(session, ids, w.today)
+        problems = await branch_problems(session, ids, w)
+    else:  # one branch: its households first, its events and problems by them
+        events = await events_within(session, ids[0], mine, w.today)
+        problems = await problems_within(session, ids[0], mine, w)
     elsewhere = await _deep_elsewhere(session, units, w)
     out: dict[int, UnitStats] = {}
     for b in branches:
@@ -1003,10 +1043,12 @@ def _branch_sub_units(
 
 
 async def _unit_day_sums(
-    session: AsyncSession, root_id: int, w: Window
+    session: AsyncSession, root_id: int, w: Window, unit_ids: list[int] | None = None
 ) -> tuple[dict[str, int], list[tuple[int, int, dict[str, int]]]] | None:
     """The root's sums and each unit's, from `unit_days`; None when a household in scope
-    has a contact after `w.today`."""
+    has a contact after `w.today`. `unit_ids`: a root's sub-unit `root_id` and the units
+    of its subtree: its sums are then its villages' rows and its own `src` 1 rows (the
+    households elsewhere paired with its cadres), read unit by unit by the table's key."""
     ud = UnitDay
     since = min(w.period_start, w.contact_since, w.visit_since)
 
@@ -1024,10 +1066,14 @@ async def _unit_day_sums(
             part(w.visit_since).label("q"),
             func.sum(case((ud.day > w.today, ud.n), else_=0)).label("late"),
         )
-        # Every unit is below the only root (and src 1 rows are the root's and its
+        # A root: every unit is below the only root (and src 1 rows are the root's and its
         # sub-units' only): the whole table is read in one pass, not unit by unit
         # (PostgreSQL's look-ups by unit visited 94,000 heap blocks of a 677-block table).
-        .where(or_(ud.kind.in_(("p", "h")), ud.day >= since))
+        # A root's sub-unit reads its own units' rows, by key.
+        .where(
+            or_(ud.kind.in_(("p", "h")), ud.day >= since),
+            *([ud.unit_id.in_(unit_ids)] if unit_ids is not None else []),
+        )
         .group_by(ud.unit_id, ud.src, ud.kind)
     )
     totals = {k: 0 for k in ("p", "h", "n", "wk", "mo", "vq")}

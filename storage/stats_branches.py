@@ -27,12 +27,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     FromClause,
     Select,
     and_,
     case,
     exists,
     func,
+    literal,
     or_,
     select,
     union,
@@ -113,6 +115,40 @@ def branch_cadres(root_id: int, branch_ids: Sequence[int], w: Window) -> Select[
         .where(rows.c.b.in_(list(branch_ids)))
         .group_by(rows.c.b, rows.c.cadre_id)
     )
+
+
+def cadres_within(branch_id: int, within: Sequence[int], w: Window) -> Select[Any]:
+    """(branch_id, cadre_id, missing) as branch_cadres for one branch (`within`: its
+    subtree's unit ids), every cadre with a live pairing in its scope: the pairings of the
+    households living in it (`household_scope` by village, then pairings by household) and
+    those of its cadres with households living elsewhere (cadres by unit, then pairings by
+    cadre), each found by index, instead of every named cadre's pairings in the county.
+    Cadres no list names add nothing to the lists."""
+    p, c, hs, cs = Pairing, Cadre, HouseholdScope, ContactState
+    ids = list(within)
+    miss = case((cs.last_contact_on >= w.contact_since, 0), else_=1).label("miss")
+    state = and_(cs.cadre_id == p.cadre_id, cs.household_id == p.household_id)
+    live = and_(p.active.is_(True), c.active.is_(True))
+    by_village = (
+        select(p.cadre_id, miss)
+        .select_from(hs)
+        .join(p, p.household_id == hs.household_id)
+        .join(c, c.id == p.cadre_id)
+        .outerjoin(cs, state)
+        .where(hs.village_id.in_(ids), live)
+    )
+    by_cadre = (
+        select(p.cadre_id, miss)
+        .select_from(c)
+        .join(p, p.cadre_id == c.id)
+        .join(hs, hs.household_id == p.household_id)
+        .outerjoin(cs, state)
+        .where(c.unit_id.in_(ids), hs.village_id.not_in(ids), live)
+    )
+    rows = union_all(by_village, by_cadre).subquery("rows")
+    return select(
+        literal(branch_id, BigInteger).label("branch_id"), rows.c.cadre_id, func.sum(rows.c.miss)
+    ).group_by(rows.c.cadre_id)
 
 
 async def _ranked(
@@ -290,3 +326,55 @@ async def deep_cadre_households(session: AsyncSession, unit_ids: Sequence[int]) 
             .where(c.unit_id.in_(list(unit_ids)), c.active.is_(True), p.active.is_(True))
         )
     )
+
+
+def _households_within(branch_id: int, within: Sequence[int]) -> Any:
+    """The households in one branch's scope: living in its villages (`household_scope` by
+    village) or elsewhere paired with its cadres (`household_branches` by unit)."""
+    hs, hb = HouseholdScope, HouseholdBranch
+    return union(
+        select(hs.household_id).where(hs.village_id.in_(list(within))),
+        select(hb.household_id).where(hb.unit_id == branch_id),
+    ).subquery("mine")
+
+
+async def events_within(
+    session: AsyncSession, branch_id: int, within: Sequence[int], today: date
+) -> dict[int, tuple[int, int]]:
+    """As branch_events for one branch, its households listed first (`within`: its subtree's
+    unit ids) and their events read by household."""
+    e, st = Event, HouseholdState
+    mine = _households_within(branch_id, within)
+    n, late = (
+        await session.execute(
+            select(func.count(), func.sum(case((e.visit_due_on < today, 1), else_=0)))
+            .select_from(mine)
+            .join(e, e.household_id == mine.c.household_id)
+            .outerjoin(st, st.household_id == e.household_id)
+            .where(
+                e.deleted_at.is_(None),
+                e.occurred_on <= today,
+                or_(st.last_visit_on.is_(None), st.last_visit_on < e.occurred_on),
+            )
+        )
+    ).one()
+    return {branch_id: (int(n), int(late or 0))} if n else {}
+
+
+async def problems_within(
+    session: AsyncSession, branch_id: int, within: Sequence[int], w: Window
+) -> dict[int, tuple[int, int, int]]:
+    """As branch_problems for one branch: each problem tested against its households (one
+    pass over the problems, where branch_problems makes two)."""
+    p = Problem
+    mine = _households_within(branch_id, within)
+    raised, resolved, still = (
+        await session.execute(
+            select(*problem_counts(w)).where(
+                p.deleted_at.is_(None),
+                p.raised_on <= w.today,
+                p.household_id.in_(select(mine.c.household_id)),
+            )
+        )
+    ).one()
+    return {branch_id: (int(raised or 0), int(resolved or 0), int(still or 0))}

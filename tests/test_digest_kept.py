@@ -30,6 +30,7 @@ from storage.records import add_contact
 from storage.scope_counts import scope_drift
 from storage.stats import (
     UnitStats,
+    branch_stats_kept,
     root_stats_kept,
     unit_by_path,
     unit_stats,
@@ -176,7 +177,8 @@ async def _apply_more(db: Database, w: World, op: str, args: tuple) -> bool:  # 
 
 async def _figures(db: Database, path: str, at: datetime, kind: DigestKind) -> tuple:  # type: ignore[type-arg]
     """(the digest's figures, counted from the contacts, from the kept state or None, from
-    the kept counts or None: a root's only)."""
+    the kept counts or None: a root's, or a township's or department's, read for its own
+    units only)."""
     policy = Policy()
     w = digest_window(at, policy, kind)
     async with db.sessions() as s:
@@ -187,7 +189,9 @@ async def _figures(db: Database, path: str, at: datetime, kind: DigestKind) -> t
             await unit_stats(s, unit, w, cap=cap),
             await unit_stats_counted(s, unit, w, cap=cap),
             await unit_stats_kept(s, unit, w, cap),
-            await root_stats_kept(s, unit, w, cap) if unit.parent_id is None else None,
+            await root_stats_kept(s, unit, w, cap)
+            if unit.parent_id is None
+            else await branch_stats_kept(s, unit, w, cap),
         )
 
 
@@ -279,6 +283,9 @@ async def test_a_county_history_reads_the_same_and_falls_back_after_a_later_cont
     # the transfer) and visited this quarter, once; household 1's event still open; nobody
     # behind: cadre 1 is on leave and cadre 0 has no live pairing left.
     assert _brief(digest) == (2, 1, 1, 1, 1, 1, 0)
+    for town in ("博白县/顿谷镇", "博白县/县直"):  # a township's and a department's own rows
+        _, counted, _, branch = await _figures(db, town, *DIGESTS[0])
+        assert branch is not None and branch == counted, town
     await _apply_more(db, world, "future", (0, 1, "call", 3))
     digest, counted, kept, root = await _figures(db, "博白县", *DIGESTS[0])
     assert kept is None and digest == counted  # a later contact: counted from the contacts
@@ -317,5 +324,9 @@ async def test_the_weekly_job_names_the_same_cadres_when_lists_pass_the_cap(db: 
             for u in units:
                 alone = await unit_stats_counted(s, u, w, cap=cap)
                 assert together[u.id] == alone, (u.path, cap)
+                # Its own digest: a township's or department's from its units' kept rows.
+                assert await unit_stats(s, u, w, cap=cap) == alone, (u.path, cap)
+                if u.parent_id is not None and u.path.count("/") == 1:
+                    assert await branch_stats_kept(s, u, w, cap) == alone, (u.path, cap)
             town = together[units[1].id]
             assert town.behind_total > 1 and len(town.behind) == min(cap, town.behind_total)
