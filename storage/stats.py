@@ -1160,8 +1160,8 @@ async def _root_activity(
     session: AsyncSession, in_scope: Any, cadre_live: Any, w: Window, st: UnitStats
 ) -> None:
     """As _activity, each diary and problem tested against the root's scope by key; the
-    three problem counts each read a range of an index (raised in the period, resolved in
-    it, open now) instead of every problem."""
+    three problem counts read ranges of indexes (raised in the period, resolved in it,
+    open now) instead of every problem."""
     d = DiaryEntry
     diary = (
         await session.execute(
@@ -1178,27 +1178,42 @@ async def _root_activity(
     ).one()
     st.diaries_period, st.opinions_period = int(diary[0]), int(diary[1])
     p = Problem
-
-    def count(*cond: Any) -> Any:
-        return (
-            select(func.count())
-            .where(p.deleted_at.is_(None), p.raised_on <= w.today, *cond, in_scope(p.household_id))
-            .scalar_subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        # One pass over the problems of the three ranges (a bitmap OR of their indexes),
+        # each tested once: PostgreSQL hashed all of household_scope for each of three
+        # counts (its planner prefers that to looking up some thousand keys).
+        resolved = and_(
+            p.status == "resolved",
+            p.resolved_at >= w.period_start_at,
+            p.resolved_at < w.period_end_at,
         )
+        stmt = select(*problem_counts(w)).where(
+            p.deleted_at.is_(None),
+            p.raised_on <= w.today,
+            or_(p.raised_on >= w.period_start, resolved, p.status == "open"),
+            in_scope(p.household_id),
+        )
+    else:  # SQLite: each count an index range, the open problems' from the index alone
 
-    probs = (
-        await session.execute(
-            select(
-                count(p.raised_on >= w.period_start),
-                count(
-                    p.status == "resolved",
-                    p.resolved_at >= w.period_start_at,
-                    p.resolved_at < w.period_end_at,
-                ),
-                count(p.status == "open"),
+        def count(*cond: Any) -> Any:
+            return (
+                select(func.count())
+                .where(
+                    p.deleted_at.is_(None), p.raised_on <= w.today, *cond, in_scope(p.household_id)
+                )
+                .scalar_subquery()
             )
+
+        stmt = select(
+            count(p.raised_on >= w.period_start),
+            count(
+                p.status == "resolved",
+                p.resolved_at >= w.period_start_at,
+                p.resolved_at < w.period_end_at,
+            ),
+            count(p.status == "open"),
         )
-    ).one()
+    probs = (await session.execute(stmt)).one()
     st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)
 
 
