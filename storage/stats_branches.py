@@ -46,6 +46,7 @@ from sqlalchemy.orm import aliased
 from storage.models import (
     Cadre,
     CadreMonth,
+    CadreScope,
     ChatAccount,
     ContactState,
     DiaryEntry,
@@ -181,6 +182,64 @@ async def _ranked(
     return out
 
 
+async def _behind_ranked(
+    session: AsyncSession, bc: FromClause, today: date, cap: int
+) -> dict[int, tuple[int, list[Any]]]:
+    """_ranked for the cadres behind (not on leave; most pairs missed first, then by
+    name): per branch, how many there are and the `cap`-th largest count, found from the
+    counts alone; then only the cadres with at least that count are named and ordered by
+    name — a county's townships have some hundred thousand such rows, and joining each to
+    its cadre and unit to order them by name cost more than counting them."""
+    part = bc.c.branch_id
+    on_leave = select(Cadre.id).where(Cadre.leave_until >= today)
+    behind = and_(bc.c.missing > 0, bc.c.cadre_id.not_in(on_leave))
+    ordered = (
+        select(
+            part.label("b"),
+            bc.c.missing,
+            func.row_number().over(partition_by=part, order_by=bc.c.missing.desc()).label("rn"),
+            func.count().over(partition_by=part).label("total"),
+        )
+        .where(behind)
+        .subquery("ordered")
+    )
+    floors = (
+        select(
+            ordered.c.b,
+            func.min(ordered.c.missing).label("floor"),
+            func.max(ordered.c.total).label("total"),
+        )
+        .where(ordered.c.rn <= cap)
+        .group_by(ordered.c.b)
+        .subquery("floors")
+    )
+    ranked = (
+        select(
+            part.label("b"),
+            Cadre.id,
+            Cadre.name,
+            Unit.name.label("unit"),
+            bc.c.missing,
+            func.row_number()
+            .over(partition_by=part, order_by=[bc.c.missing.desc(), Cadre.name, Cadre.id])
+            .label("rn"),
+            floors.c.total,
+        )
+        .select_from(bc)
+        .join(floors, and_(floors.c.b == part, bc.c.missing >= floors.c.floor))
+        .join(Cadre, Cadre.id == bc.c.cadre_id)
+        .join(Unit, Unit.id == Cadre.unit_id)
+        .where(behind)
+        .subquery("ranked")
+    )
+    out: dict[int, tuple[int, list[Any]]] = {}
+    for r in await session.execute(
+        select(ranked).where(ranked.c.rn <= cap).order_by(ranked.c.b, ranked.c.rn)
+    ):
+        out.setdefault(int(r.b), (int(r.total), []))[1].append(r)
+    return out
+
+
 async def branch_people(
     session: AsyncSession, bc: FromClause, today: date, cap: int
 ) -> tuple[
@@ -191,14 +250,7 @@ async def branch_people(
     """Per branch: the cadres behind (not on leave; most pairs missed first), on leave
     (longest leave first) and unreachable (no chat account the bot can reach), as
     stats_people's lists: (total, the first `cap`)."""
-    behind = await _ranked(
-        session,
-        bc,
-        [bc.c.missing],
-        and_(bc.c.missing > 0, or_(Cadre.leave_until.is_(None), Cadre.leave_until < today)),
-        [bc.c.missing.desc(), Cadre.name, Cadre.id],
-        cap,
-    )
+    behind = await _behind_ranked(session, bc, today, cap)
     leave = await _ranked(
         session,
         bc,
@@ -207,8 +259,13 @@ async def branch_people(
         [Cadre.leave_until.desc(), Cadre.name, Cadre.id],
         cap,
     )
-    reachable = exists().where(ChatAccount.cadre_id == Cadre.id, ChatAccount.blocked_at.is_(None))
-    unreachable = await _ranked(session, bc, [], ~reachable, [Cadre.name, Cadre.id], cap)
+    # No chat account the bot can reach: kept in each cadre's `cadre_scope` row (every
+    # cadre here has one: active, with a live pairing), found through its index on `reach`.
+    kept = CadreScope
+    unreachable_ids = select(kept.cadre_id).where(kept.reach == 0)
+    unreachable = await _ranked(
+        session, bc, [], bc.c.cadre_id.in_(unreachable_ids), [Cadre.name, Cadre.id], cap
+    )
     return (
         {
             b: (n, [NamedCount(r.id, r.name, int(r.missing), unit=r.unit) for r in rows])
