@@ -24,6 +24,7 @@ from storage.stats import (
     Window,
     unit_by_id,
     unit_stats,
+    units_by_ids,
     units_stats,
 )
 
@@ -88,7 +89,7 @@ async def collect_digests(
     one root sharing its scope and per-household marks (storage.stats.units_stats)."""
     w = digest_window(at, policy, kind)
     async with db.sessions() as session:
-        units = [u for uid in unit_ids if (u := await unit_by_id(session, uid)) is not None]
+        units = await units_by_ids(session, unit_ids)
         stats = await units_stats(session, units, w, cap=policy.digest_behind_cap)
     occasion = next_occasion(at.date() - timedelta(days=1), policy)
     return {uid: Digest(kind, at, w, st, occasion) for uid, st in stats.items()}

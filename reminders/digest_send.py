@@ -20,7 +20,7 @@ from reminders.score import month_of, unit_scores
 from storage.db import Database
 from storage.models import SupervisorGroup
 from storage.outbox import NewMessage, enqueue
-from storage.stats import active_supervisor_groups, outbox_key_exists, unit_by_id
+from storage.stats import active_supervisor_groups, outbox_keys_existing, unit_by_id
 
 
 def digest_key(group_id: int, at: datetime, policy: Policy, kind: DigestKind) -> str:
@@ -101,12 +101,10 @@ async def enqueue_digests(
     at = at.astimezone(tz or at.tzinfo)
     async with db.sessions() as session:
         groups = await active_supervisor_groups(session)
-        pending: list[tuple[SupervisorGroup, str]] = []
-        for group in groups:
-            base = digest_key(group.id, at, policy, kind)
-            # Sent (or being sent) already: skip the work of building it.
-            if not await outbox_key_exists(session, f"{base}:1"):
-                pending.append((group, base))
+        bases = [(group, digest_key(group.id, at, policy, kind)) for group in groups]
+        # Sent (or being sent) already: skip the work of building it.
+        sent = await outbox_keys_existing(session, [f"{base}:1" for _, base in bases])
+        pending = [(group, base) for group, base in bases if f"{base}:1" not in sent]
     # Every pending group's figures at once: the groups under one county share its scope.
     unit_ids = list(dict.fromkeys(group.unit_id for group, _ in pending))
     digests: dict[int, Digest] = await collect_digests(db, unit_ids, at, policy, kind)

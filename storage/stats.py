@@ -100,12 +100,13 @@ __all__ = [
     "active_supervisor_groups",
     "branch_stats_kept",
     "cadres_behind",
-    "outbox_key_exists",
+    "outbox_keys_existing",
     "overdue_events",
     "unit_by_id",
     "unit_by_path",
     "unit_stats",
     "unit_stats_counted",
+    "units_by_ids",
     "units_stats",
 ]
 
@@ -155,6 +156,12 @@ async def unit_by_path(session: AsyncSession, path: str) -> Unit | None:
 
 async def unit_by_id(session: AsyncSession, unit_id: int) -> Unit | None:
     return await session.get(Unit, unit_id)
+
+
+async def units_by_ids(session: AsyncSession, unit_ids: Sequence[int]) -> list[Unit]:
+    """The units of `unit_ids` that exist, in that order, in one statement."""
+    found = {u.id: u for u in await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    return [found[i] for i in unit_ids if i in found]
 
 
 async def active_supervisor_groups(session: AsyncSession) -> list[SupervisorGroup]:
@@ -1217,9 +1224,9 @@ async def _root_activity(
     st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)
 
 
-async def outbox_key_exists(session: AsyncSession, dedupe_key: str) -> bool:
-    """Whether a message with this dedupe key was ever enqueued."""
-    found = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+async def outbox_keys_existing(session: AsyncSession, dedupe_keys: Sequence[str]) -> set[str]:
+    """Those of `dedupe_keys` with a message ever enqueued, in one statement."""
+    rows = await session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(dedupe_keys)))
     )
-    return found is not None
+    return set(rows)
