@@ -421,17 +421,28 @@ async def events_within(
 async def problems_within(
     session: AsyncSession, branch_id: int, within: Sequence[int], w: Window
 ) -> dict[int, tuple[int, int, int]]:
-    """As branch_problems for one branch: each problem tested against its households (one
-    pass over the problems, where branch_problems makes two)."""
+    """As branch_problems for one branch, each problem tested against its households: on
+    PostgreSQL in one pass over the problems; on SQLite each count an index range (raised
+    in the period, resolved in it, open now: the open problems' from the index alone), as
+    the root's, instead of reading every problem's row (90,000 at a million pairings)."""
     p = Problem
     mine = _households_within(branch_id, within)
-    raised, resolved, still = (
-        await session.execute(
-            select(*problem_counts(w)).where(
-                p.deleted_at.is_(None),
-                p.raised_on <= w.today,
-                p.household_id.in_(select(mine.c.household_id)),
-            )
+    base = [p.deleted_at.is_(None), p.raised_on <= w.today, p.household_id.in_(select(mine))]
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = select(*problem_counts(w)).where(*base)
+    else:
+
+        def count(*cond: Any) -> Any:
+            return select(func.count()).where(*base, *cond).scalar_subquery()
+
+        stmt = select(
+            count(p.raised_on >= w.period_start),
+            count(
+                p.status == "resolved",
+                p.resolved_at >= w.period_start_at,
+                p.resolved_at < w.period_end_at,
+            ),
+            count(p.status == "open"),
         )
-    ).one()
+    raised, resolved, still = (await session.execute(stmt)).one()
     return {branch_id: (int(raised or 0), int(resolved or 0), int(still or 0))}
