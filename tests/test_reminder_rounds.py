@@ -5,7 +5,9 @@ rows, rendered to the same text, over the generated histories of test_sweep_one_
 most overdue first, each once — across reruns, concurrent dispatchers and processes — and
 what changed between the sweep and the send (a pairing ended, leave, a blocked account, a
 duty done, an account bound) is read when the reminder is derived. Night sweeps wait for the
-morning. Downgraded mid-round, the day's sweep is released for the older version to run.
+morning. Reminders for a channel no dispatcher sends, or a round that fails to derive, do not
+hold back what else can go. Downgraded mid-round, the day's sweep is released for the older
+version to run.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from storage.migrate import alembic_config, upgrade
 from storage.models import Cadre, ChatAccount, OutboxMessage, Pairing, SweepRound
 from tests import factories as f
 from tests.conftest import _off_loop
-from tests.dispatch_helpers import RecordingSender, VirtualTime, settings
+from tests.dispatch_helpers import RecordingSender, VirtualTime, put, settings
 from tests.test_sweep_one_pass import (
     DAYS,
     POLICIES,
@@ -237,3 +239,46 @@ async def test_the_downgrade_releases_the_days_sweep_of_an_unfinished_round(
     _off_loop(upgrade, db.url, schema=db.schema)
     rerun = await run_sweep(db, NOV_27, policy, keep=False)
     assert rerun.enqueued == 2
+
+
+async def test_reminders_for_a_channel_nobody_sends_do_not_hold_the_round_back(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rounds, "ROUND_CADRES", 1)  # a cadre a batch
+    async with db.transaction() as s:
+        on_wecom, on_telegram = await f.cadre(s, "企微"), await f.cadre(s, "电报")
+        await f.account(s, on_wecom, "wecom", chat_id="wx1")
+        await f.account(s, on_telegram, chat_id="703")
+        for who in (on_wecom, on_telegram):
+            await f.pairing(s, who, await f.household(s))
+    policy = Policy()
+    await open_round(db, NOV_27, policy)
+    time = VirtualTime(NOV_27 + timedelta(minutes=5))
+    tg = RecordingSender("telegram", time)  # this process sends on Telegram only
+    dispatcher = Dispatcher(
+        db, [tg], settings=settings(reminders_ahead=1), clock=time.clock, sleep=time.sleep,
+        policy=policy,
+    )  # fmt: skip
+    for _ in range(3):
+        await dispatcher.run_once()
+    assert [d.chat_id for d in tg.delivered] == ["703"]
+
+
+class _Broken(RoundFeeder):
+    async def feed(self, *, now: datetime, want: int) -> rounds.Fed:
+        raise RuntimeError("the round's statement failed")
+
+
+async def test_a_round_that_cannot_be_derived_does_not_stop_what_is_queued(db: Database) -> None:
+    await _two_cadres(db)
+    policy = Policy()
+    await open_round(db, NOV_27, policy)
+    time = VirtualTime(NOV_27 + timedelta(minutes=5))
+    tg = RecordingSender("telegram", time)
+    await put(db, "telegram", "555", "digest:1", "周汇总")
+    dispatcher = Dispatcher(
+        db, [tg], settings=settings(), clock=time.clock, sleep=time.sleep, policy=policy,
+        rounds=_Broken(db, policy),
+    )  # fmt: skip
+    assert (await dispatcher.run_once()).sent == 1
+    assert [d.text for d in tg.delivered] == ["周汇总"]
