@@ -398,20 +398,41 @@ def _households_within(branch_id: int, within: Sequence[int]) -> Any:
 async def events_within(
     session: AsyncSession, branch_id: int, within: Sequence[int], today: date
 ) -> dict[int, tuple[int, int]]:
-    """As branch_events for one branch, its households listed first (`within`: its subtree's
-    unit ids) and their events read by household."""
-    e, st = Event, HouseholdState
-    mine = _households_within(branch_id, within)
+    """As branch_events for one branch (`within`: its subtree's unit ids): its households
+    first, then their events read by household, each against the household's last visit.
+
+    On PostgreSQL the last visits are taken from the households' `household_scope` rows
+    (the same dates; those living elsewhere looked up by key from `household_branches`):
+    joined to `household_state` it hashed all of that table (600,000 rows at a million
+    pairings). SQLite reads the households from its village index alone and looks each
+    event's household up in `household_state` by key."""
+    e, hs, hb, st = Event, HouseholdScope, HouseholdBranch, HouseholdState
+    if session.get_bind().dialect.name == "postgresql":
+        mine = union_all(
+            select(hs.household_id, hs.last_visit_on).where(hs.village_id.in_(list(within))),
+            select(hs.household_id, hs.last_visit_on)
+            .join(hb, hb.household_id == hs.household_id)
+            .where(hb.unit_id == branch_id),
+        ).subquery("mine")
+        stmt = select().select_from(mine).join(e, e.household_id == mine.c.household_id)
+        last_visit: Any = mine.c.last_visit_on
+    else:
+        homes = _households_within(branch_id, within)
+        stmt = (
+            select()
+            .select_from(homes)
+            .join(e, e.household_id == homes.c.household_id)
+            .outerjoin(st, st.household_id == e.household_id)
+        )
+        last_visit = st.last_visit_on
     n, late = (
         await session.execute(
-            select(func.count(), func.sum(case((e.visit_due_on < today, 1), else_=0)))
-            .select_from(mine)
-            .join(e, e.household_id == mine.c.household_id)
-            .outerjoin(st, st.household_id == e.household_id)
-            .where(
+            stmt.add_columns(
+                func.count(), func.sum(case((e.visit_due_on < today, 1), else_=0))
+            ).where(
                 e.deleted_at.is_(None),
                 e.occurred_on <= today,
-                or_(st.last_visit_on.is_(None), st.last_visit_on < e.occurred_on),
+                or_(last_visit.is_(None), last_visit < e.occurred_on),
             )
         )
     ).one()
