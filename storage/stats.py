@@ -85,6 +85,7 @@ from storage.stats_scope import (
     Window,
     materialized,
     open_events,
+    problem_count_ranges,
     problem_counts,
     scope_select,
 )
@@ -1201,24 +1202,8 @@ async def _root_activity(
             in_scope(p.household_id),
         )
     else:  # SQLite: each count an index range, the open problems' from the index alone
-
-        def count(*cond: Any) -> Any:
-            return (
-                select(func.count())
-                .where(
-                    p.deleted_at.is_(None), p.raised_on <= w.today, *cond, in_scope(p.household_id)
-                )
-                .scalar_subquery()
-            )
-
-        stmt = select(
-            count(p.raised_on >= w.period_start),
-            count(
-                p.status == "resolved",
-                p.resolved_at >= w.period_start_at,
-                p.resolved_at < w.period_end_at,
-            ),
-            count(p.status == "open"),
+        stmt = problem_count_ranges(
+            w, p.deleted_at.is_(None), p.raised_on <= w.today, in_scope(p.household_id)
         )
     probs = (await session.execute(stmt)).one()
     st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)

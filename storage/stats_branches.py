@@ -30,6 +30,7 @@ from sqlalchemy import (
     BigInteger,
     FromClause,
     Select,
+    Subquery,
     and_,
     case,
     exists,
@@ -60,7 +61,7 @@ from storage.models import (
     UnitBranch,
 )
 from storage.stats_people import NamedCount
-from storage.stats_scope import Window, problem_counts
+from storage.stats_scope import Window, problem_count_ranges, problem_counts
 
 BRANCH_CADRE_COLUMNS = ["branch_id", "cadre_id", "missing"]
 
@@ -174,6 +175,13 @@ async def _ranked(
         .where(cond)
         .subquery("ranked")
     )
+    return await _first_of_each(session, ranked, cap)
+
+
+async def _first_of_each(
+    session: AsyncSession, ranked: Subquery, cap: int
+) -> dict[int, tuple[int, list[Any]]]:
+    """`ranked`'s rows (branch b, rank rn, total) by branch: its total and its first `cap`."""
     out: dict[int, tuple[int, list[Any]]] = {}
     for r in await session.execute(
         select(ranked).where(ranked.c.rn <= cap).order_by(ranked.c.b, ranked.c.rn)
@@ -232,12 +240,7 @@ async def _behind_ranked(
         .where(behind)
         .subquery("ranked")
     )
-    out: dict[int, tuple[int, list[Any]]] = {}
-    for r in await session.execute(
-        select(ranked).where(ranked.c.rn <= cap).order_by(ranked.c.b, ranked.c.rn)
-    ):
-        out.setdefault(int(r.b), (int(r.total), []))[1].append(r)
-    return out
+    return await _first_of_each(session, ranked, cap)
 
 
 async def branch_people(
@@ -452,18 +455,6 @@ async def problems_within(
     if session.get_bind().dialect.name == "postgresql":
         stmt = select(*problem_counts(w)).where(*base)
     else:
-
-        def count(*cond: Any) -> Any:
-            return select(func.count()).where(*base, *cond).scalar_subquery()
-
-        stmt = select(
-            count(p.raised_on >= w.period_start),
-            count(
-                p.status == "resolved",
-                p.resolved_at >= w.period_start_at,
-                p.resolved_at < w.period_end_at,
-            ),
-            count(p.status == "open"),
-        )
+        stmt = problem_count_ranges(w, *base)
     raised, resolved, still = (await session.execute(stmt)).one()
     return {branch_id: (int(raised or 0), int(resolved or 0), int(still or 0))}
