@@ -134,6 +134,7 @@ def test_upgrade_twice_and_a_second_deployment_beside_it(
     ((version,),) = _sql(f'SELECT version_num FROM "{private_schema}".alembic_version')
     upgraded, again = capsys.readouterr().out.splitlines()[-2:]
     assert "数据库已升级" in upgraded and version in upgraded
+    assert f"空库 → {version}" in upgraded and f"empty → {version}" in upgraded
     assert again.startswith(f"数据库已是最新（{version}）")
     other = f"{private_schema}_b"
     try:

@@ -15,6 +15,6 @@ def _upgrade(args: argparse.Namespace) -> int:
     if before == after:
         print(f"数据库已是最新（{after}） / database is up to date ({after})")
     else:
-        was = before or "空库 / empty"
-        print(f"数据库已升级：{was} → {after} / database upgraded: {before or 'empty'} → {after}")
+        zh, en = before or "空库", before or "empty"
+        print(f"数据库已升级：{zh} → {after} / database upgraded: {en} → {after}")
     return 0
