@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.dialect import is_postgres
 from storage.models import (
     Cadre,
     CadreMonth,
@@ -87,6 +88,7 @@ from storage.stats_scope import (
     open_events,
     problem_count_ranges,
     problem_counts,
+    resolved_in,
     scope_select,
 )
 from storage.unit_paths import in_subtree
@@ -295,34 +297,9 @@ async def _activity(
     p = Problem
     probs = (
         await session.execute(
-            select(
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (and_(p.raised_on >= w.period_start, p.raised_on <= w.today), 1),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                and_(
-                                    p.status == "resolved",
-                                    p.resolved_at >= w.period_start_at,
-                                    p.resolved_at < w.period_end_at,
-                                ),
-                                1,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
-                func.coalesce(func.sum(case((p.status == "open", 1), else_=0)), 0),
-            ).where(p.deleted_at.is_(None), p.raised_on <= w.today, p.household_id.in_(hh))
+            select(*problem_counts(w)).where(
+                p.deleted_at.is_(None), p.raised_on <= w.today, p.household_id.in_(hh)
+            )
         )
     ).one()
     st.problems_raised, st.problems_resolved, st.problems_open = (int(x) for x in probs)
@@ -505,7 +482,7 @@ async def _kept_events(session: AsyncSession, hh: FromClause, today: date, st: U
 
 async def _no_jit(session: AsyncSession) -> None:
     # Short queries on exact row counts: compiling them (JIT) costs more than it saves.
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         await session.execute(text("SET LOCAL jit = off"))
 
 
@@ -1186,19 +1163,14 @@ async def _root_activity(
     ).one()
     st.diaries_period, st.opinions_period = int(diary[0]), int(diary[1])
     p = Problem
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # One pass over the problems of the three ranges (a bitmap OR of their indexes),
         # each tested once: PostgreSQL hashed all of household_scope for each of three
         # counts (its planner prefers that to looking up some thousand keys).
-        resolved = and_(
-            p.status == "resolved",
-            p.resolved_at >= w.period_start_at,
-            p.resolved_at < w.period_end_at,
-        )
         stmt = select(*problem_counts(w)).where(
             p.deleted_at.is_(None),
             p.raised_on <= w.today,
-            or_(p.raised_on >= w.period_start, resolved, p.status == "open"),
+            or_(p.raised_on >= w.period_start, resolved_in(w), p.status == "open"),
             in_scope(p.household_id),
         )
     else:  # SQLite: each count an index range, the open problems' from the index alone

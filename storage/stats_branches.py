@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.dialect import is_postgres
 from storage.models import (
     Cadre,
     CadreMonth,
@@ -410,7 +411,7 @@ async def events_within(
     pairings). SQLite reads the households from its village index alone and looks each
     event's household up in `household_state` by key."""
     e, hs, hb, st = Event, HouseholdScope, HouseholdBranch, HouseholdState
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         mine = union_all(
             select(hs.household_id, hs.last_visit_on).where(hs.village_id.in_(list(within))),
             select(hs.household_id, hs.last_visit_on)
@@ -452,7 +453,7 @@ async def problems_within(
     p = Problem
     mine = _households_within(branch_id, within)
     base = [p.deleted_at.is_(None), p.raised_on <= w.today, p.household_id.in_(select(mine))]
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         stmt = select(*problem_counts(w)).where(*base)
     else:
         stmt = problem_count_ranges(w, *base)

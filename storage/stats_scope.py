@@ -50,6 +50,14 @@ class Window:
     period_end_at: datetime  # the day after `today` 00:00 local, aware
 
 
+def resolved_in(w: Window) -> Any:
+    """A problem resolved within the period."""
+    p = Problem
+    return and_(
+        p.status == "resolved", p.resolved_at >= w.period_start_at, p.resolved_at < w.period_end_at
+    )
+
+
 def problem_counts(w: Window) -> list[Any]:
     """Three summed columns over `Problem`: raised in the period, resolved in it, open now."""
     p = Problem
@@ -59,13 +67,7 @@ def problem_counts(w: Window) -> list[Any]:
 
     return [
         n(and_(p.raised_on >= w.period_start, p.raised_on <= w.today)),
-        n(
-            and_(
-                p.status == "resolved",
-                p.resolved_at >= w.period_start_at,
-                p.resolved_at < w.period_end_at,
-            )
-        ),
+        n(resolved_in(w)),
         n(p.status == "open"),
     ]
 
@@ -80,13 +82,7 @@ def problem_count_ranges(w: Window, *where: Any) -> Select:  # type: ignore[type
         return select(func.count()).where(*where, *cond).scalar_subquery()
 
     return select(
-        count(p.raised_on >= w.period_start),
-        count(
-            p.status == "resolved",
-            p.resolved_at >= w.period_start_at,
-            p.resolved_at < w.period_end_at,
-        ),
-        count(p.status == "open"),
+        count(p.raised_on >= w.period_start), count(resolved_in(w)), count(p.status == "open")
     )
 
 
