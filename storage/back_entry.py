@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from storage.audit import audit_now
 from storage.core_db import Executor
-from storage.tables import contacts
+from storage.tables import contacts, pairings
+
+
+async def pairing_ends(session: Executor, cadre_id: int, household_id: int) -> list[date | None]:
+    """The end dates of every pairing, current (None) or ended, of this cadre and household."""
+    found = await session.execute(
+        select(pairings.c.end_date).where(
+            pairings.c.cadre_id == cadre_id, pairings.c.household_id == household_id
+        )
+    )
+    return [end for (end,) in found]
+
+
+def paired_on(ends: list[date | None], day: date) -> bool:
+    """A pairing of `pairing_ends` had not ended before `day` (its start is the import
+    date, often later than the records it is meant to hold)."""
+    return any(end is None or day <= end for end in ends)
 
 
 async def add_back_entry(

@@ -8,12 +8,10 @@ from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.back_entry import add_back_entry
+from storage.back_entry import add_back_entry, paired_on, pairing_ends
 from storage.office_scope import household_in_scope
-from storage.tables import pairings
 from webconsole.context import console, user
 from webconsole.forms import optional_int
 from webconsole.pages import household_file, path_id
@@ -88,16 +86,9 @@ async def _pairing_error(
     s: AsyncSession, entry: dict[str, Any], household_id: int
 ) -> tuple[str, dict[str, Any]] | None:
     """The cadre must have been paired with this household on that day (history kept)."""
-    if entry["cadre"] is None:
+    ends = [] if entry["cadre"] is None else await pairing_ends(s, entry["cadre"], household_id)
+    if not ends:
         return "console.entry_cadre", {}
-    found = await s.execute(
-        select(pairings.c.end_date).where(
-            pairings.c.cadre_id == entry["cadre"], pairings.c.household_id == household_id
-        )
-    )
-    rows = found.all()
-    if not rows:
-        return "console.entry_cadre", {}
-    if all(end is not None and entry["day"] > end for (end,) in rows):
+    if not paired_on(ends, entry["day"]):
         return "console.entry_not_paired", {"day": entry["day"].isoformat()}
     return None

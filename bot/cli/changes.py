@@ -144,8 +144,7 @@ def _record_date(raw: str, today: date) -> date:
 
 @admin_command
 async def _record_add(args: argparse.Namespace) -> int:
-    from storage.back_entry import add_back_entry
-    from storage.tables import pairings
+    from storage.back_entry import add_back_entry, paired_on, pairing_ends
 
     settings = load_settings()
     now = adminkit.admin_clock(settings).now()
@@ -154,13 +153,7 @@ async def _record_add(args: argparse.Namespace) -> int:
     async with open_core_db(settings) as db, db.transaction() as s:
         cadre = await cadre_of(s, args.phone)
         household = await household_of(s, args.household)
-        found = await s.execute(
-            select(pairings.c.end_date).where(
-                pairings.c.cadre_id == cadre.id, pairings.c.household_id == household.id
-            )
-        )
-        pairing = found.first()
-        if pairing is None or not _paired_on(pairing, day):
+        if not paired_on(await pairing_ends(s, cadre.id, household.id), day):
             raise AdminError("changes.not_paired_on", name=cadre.name, head=household.head_name)
         contact_id = await add_back_entry(
             s,
@@ -182,8 +175,3 @@ async def _record_add(args: argparse.Namespace) -> int:
         id=contact_id,
     )
     return 0
-
-
-def _paired_on(pairing: Row[Any], day: date) -> bool:
-    """The pairing had not ended before `day` (its start is the import date, often later)."""
-    return pairing.end_date is None or day <= pairing.end_date
