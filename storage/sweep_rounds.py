@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
@@ -88,13 +89,14 @@ _COLUMNS = (
 )
 
 
+def _open_oldest_first() -> Any:
+    return select(*_COLUMNS).where(_T.c.done_at.is_(None)).order_by(_T.c.stage_on, _T.c.id)
+
+
 async def next_open(session: Executor) -> Round | None:
     """The oldest round not done (the earliest day first). Read under the claims' lock, so
     two dispatchers never derive the same batch."""
-    rows = await session.execute(
-        select(*_COLUMNS).where(_T.c.done_at.is_(None)).order_by(_T.c.stage_on, _T.c.id).limit(1)
-    )
-    row = rows.first()
+    row = (await session.execute(_open_oldest_first().limit(1))).first()
     return None if row is None else _round(row)
 
 
@@ -106,10 +108,7 @@ async def any_open(session: Executor) -> bool:
 
 async def open_rounds(session: Executor) -> list[Round]:
     """Every round not done, oldest first (for `bangfu outbox status`)."""
-    rows = await session.execute(
-        select(*_COLUMNS).where(_T.c.done_at.is_(None)).order_by(_T.c.stage_on, _T.c.id)
-    )
-    return [_round(row) for row in rows.all()]
+    return [_round(row) for row in (await session.execute(_open_oldest_first())).all()]
 
 
 async def advance(session: Executor, round_id: int, *, pass_due: date, after_cadre: int) -> None:
