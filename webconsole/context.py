@@ -57,8 +57,8 @@ class SignedIn:
 
 
 CONSOLE = web.AppKey("console", Console)
-USER = "console_user"  # request key of the SignedIn
-LANG = "console_lang"  # request key of the page language
+USER = web.RequestKey("console_user", SignedIn)
+LANG = web.RequestKey("console_lang", str)  # the page language
 
 
 def console(request: web.Request) -> Console:
@@ -66,12 +66,11 @@ def console(request: web.Request) -> Console:
 
 
 def user(request: web.Request) -> SignedIn:
-    found: SignedIn = request[USER]
-    return found
+    return request[USER]
 
 
 def lang(request: web.Request) -> str:
-    return str(request.get(LANG, "zh"))
+    return request.get(LANG, "zh")
 
 
 def render(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:
