@@ -30,6 +30,7 @@ from storage.dialect import hold_write_lock, is_postgres
 from storage.duties import CadreRange
 from storage.models import OutboxMessage
 from storage.models.household import HOUSEHOLD_EXITED
+from storage.scope_sql import SENTINEL
 from storage.sweep_marks import CLAIM_KEY, LOCK, MARKS_BY_CADRE, MARKS_TABLE
 from storage.sweep_rows import BIRTH_DATE, MAX_LISTED, OnDay, Window
 
@@ -160,6 +161,101 @@ def _claimed_sql(
     )
 
 
+NEVER_CONTACTED = date.fromisoformat(SENTINEL)  # cadre_months' month of pairs never contacted
+
+_LIVE_COLUMNS = (
+    "SELECT p.id AS pid, p.cadre_id AS cadre_id, p.household_id AS household_id,"
+    " s.last_call_on AS last_call_on, s.last_visit_on AS last_visit_on,"
+    " s.last_contact_on AS last_contact_on"
+)
+
+
+def _live_sql(
+    q: _Sql,
+    today: date,
+    cadres: CadreRange,
+    checks: Sequence[Check],
+    event_days: Sequence[date],
+    event_households: Collection[int],
+    cadres_of: Collection[int] | None,
+) -> str | None:
+    """The chunk's live pairings that may owe something today, with their kept dates
+    (`live`): those whose kept state leaves a check's window open, and those of the
+    households with events. None: nothing can be due.
+
+    A pass over a range of cadres (`cadres_of` None) finds them from the kept state: the
+    kept rows (`contact_state`, by cadre, index only) whose dates leave a window open, each
+    joined to its pairing by key; the pairings with no kept row (no contact ever) only for
+    the cadres `cadre_months` counts such pairs for (month 1900-01-01, kept in the same
+    transactions and checked by `bangfu doctor`); and the event households' pairings by
+    household. A live pairing whose kept state says it is done is not read at all."""
+    lo, hi = cadres
+    t = q.day(today)
+    cadre_live = f"c.active AND (c.leave_until IS NULL OR c.leave_until < {t})"
+    pairing_live = f"p.active AND p.start_date <= {t} AND (p.end_date IS NULL OR p.end_date >= {t})"
+    events = bool(event_days and event_households)
+    if events and len(event_households) > MAX_LISTED:
+        event_pairings = (
+            "p.household_id IN (SELECT ev.household_id FROM events ev"
+            f" WHERE ev.deleted_at IS NULL AND ev.occurred_on IN ({q.days(event_days)}))"
+        )
+    elif events:
+        ids = ", ".join(str(int(h)) for h in sorted(set(event_households)))
+        event_pairings = f"p.household_id IN ({ids})"
+    maybe = []
+    for c in checks:
+        cond = _open(q, c.window, rough=True, state="s")
+        if c.on is not None:
+            cond = f"({cond} AND {_on_day(q, c.on, 'p.household_id')})"
+        maybe.append(cond)
+    if events:
+        maybe.append(event_pairings)
+    if not maybe:
+        return None
+    if cadres_of is not None:  # a pass of events: only the cadres paired with these households
+        # SQLite reads the kept state by cadre, where a chunk's rows lie together (the index
+        # ix_contact_state_cadre_dates holds the dates: no row is looked up), not through
+        # its (household, cadre) index (storage.sweep_rows).
+        state_household = "s.household_id" if q.pg else "s.household_id + 0"
+        return (
+            f"{_LIVE_COLUMNS} FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
+            " LEFT JOIN contact_state s ON s.cadre_id = p.cadre_id"
+            f" AND {state_household} = p.household_id"
+            f" AND s.cadre_id > {lo} AND s.cadre_id <= {hi}"
+            f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
+            f" AND {cadre_live} AND {pairing_live} AND ({' OR '.join(maybe)})"
+            f" AND {_paired_with('c.id', cadres_of)}"
+        )
+    parts = []
+    if checks:
+        state_open = " OR ".join(maybe[: len(checks)])
+        parts.append(  # kept rows leaving a window open, then their pairings by key
+            f"{_LIVE_COLUMNS} FROM contact_state s"
+            " JOIN pairings p ON p.cadre_id = s.cadre_id AND p.household_id = s.household_id"
+            f" JOIN cadres c ON c.id = s.cadre_id"
+            f" WHERE s.cadre_id > {lo} AND s.cadre_id <= {hi} AND ({state_open})"
+            f" AND c.id > {lo} AND c.id <= {hi} AND {cadre_live} AND {pairing_live}"
+        )
+        parts.append(  # pairings with no kept row, of the cadres counted with such pairs
+            f"{_LIVE_COLUMNS} FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
+            " LEFT JOIN contact_state s"
+            " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
+            f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
+            f" AND EXISTS (SELECT 1 FROM cadre_months m WHERE m.cadre_id = c.id"
+            f" AND m.month = {q.day(NEVER_CONTACTED)})"
+            f" AND s.cadre_id IS NULL AND {cadre_live} AND {pairing_live} AND ({state_open})"
+        )
+    if events:
+        parts.append(  # the event households' pairings, by household
+            f"{_LIVE_COLUMNS} FROM pairings p JOIN cadres c ON c.id = p.cadre_id"
+            " LEFT JOIN contact_state s"
+            " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
+            f" WHERE {event_pairings} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
+            f" AND {cadre_live} AND {pairing_live}"
+        )
+    return " UNION ".join(parts)
+
+
 def _due_sql(
     q: _Sql,
     today: date,
@@ -173,45 +269,11 @@ def _due_sql(
     """`WITH live …, found …, due …`: one row per duty due today and not yet claimed: cadre
     id, key, due day, the item as JSON (due day ISO, head, key, household, village, kind,
     label)."""
-    lo, hi = cadres
-    maybe = []
-    for c in checks:
-        cond = _open(q, c.window, rough=True, state="s")
-        if c.on is not None:
-            cond = f"({cond} AND {_on_day(q, c.on, 'p.household_id')})"
-        maybe.append(cond)
-    events = bool(event_days and event_households)
-    if events:
-        if len(event_households) > MAX_LISTED:
-            maybe.append(
-                "EXISTS (SELECT 1 FROM events ev WHERE ev.household_id = p.household_id"
-                f" AND ev.deleted_at IS NULL AND ev.occurred_on IN ({q.days(event_days)}))"
-            )
-        else:
-            ids = ", ".join(str(int(h)) for h in sorted(set(event_households)))
-            maybe.append(f"p.household_id IN ({ids})")
-    if not maybe:
+    live = _live_sql(q, today, cadres, checks, event_days, event_households, cadres_of)
+    if live is None:
         return None
-    # SQLite reads the kept state by cadre, where a chunk's rows lie together (the index
-    # ix_contact_state_cadre_dates holds the dates: no row is looked up), not through its
-    # (household, cadre) index (storage.sweep_rows).
-    state_household = "s.household_id" if q.pg else "s.household_id + 0"
+    events = bool(event_days and event_households)
     t = q.day(today)
-    live = (
-        "SELECT p.id AS pid, p.cadre_id AS cadre_id, p.household_id AS household_id,"
-        " s.last_call_on AS last_call_on, s.last_visit_on AS last_visit_on,"
-        " s.last_contact_on AS last_contact_on"
-        " FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
-        " LEFT JOIN contact_state s ON s.cadre_id = p.cadre_id"
-        f" AND {state_household} = p.household_id"
-        f" AND s.cadre_id > {lo} AND s.cadre_id <= {hi}"
-        f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
-        f" AND c.active AND (c.leave_until IS NULL OR c.leave_until < {t})"
-        f" AND p.active AND p.start_date <= {t} AND (p.end_date IS NULL OR p.end_date >= {t})"
-        f" AND ({' OR '.join(maybe)})"
-    )
-    if cadres_of is not None:  # only the cadres paired with these households
-        live += f" AND {_paired_with('c.id', cadres_of)}"
     parts = []
     for c in checks:
         cond = _open(q, c.window, rough=False)

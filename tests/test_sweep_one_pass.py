@@ -26,7 +26,7 @@ from core.policy import Policy
 from core.programme import OccasionPolicy
 from reminders.duties import Duty, staged_duties, staged_duties_per_kind
 from reminders.sweep import run_sweep
-from storage import sweep_rows
+from storage import sweep_rows, sweep_sql
 from storage.db import Database
 from storage.duties import reachable_accounts
 from storage.models import Contact, Event, OutboxMessage, ReminderMark
@@ -228,6 +228,7 @@ async def test_the_sweep_in_sql_enqueues_what_one_query_per_duty_kind_says(
     outbox rows, rendered to the same text, as the reference; a second run adds nothing."""
     if seed == 2:  # events matched by the subquery used when they are too many to list
         monkeypatch.setattr(sweep_rows, "MAX_LISTED", 0)
+        monkeypatch.setattr(sweep_sql, "MAX_LISTED", 0)
     await _history(db, seed)
     for name, policy in POLICIES.items():
         for day in DAYS:
