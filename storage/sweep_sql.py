@@ -227,8 +227,12 @@ def _live_sql(
             f" AND {_paired_with('c.id', cadres_of)}"
         )
     parts = []
+    state_open = " OR ".join(maybe[: len(checks)])
+    never = (  # the cadre has live pairs with no kept row (cadre_months' month 1900-01-01)
+        f"EXISTS (SELECT 1 FROM cadre_months m WHERE m.cadre_id = c.id"
+        f" AND m.month = {q.day(NEVER_CONTACTED)})"
+    )
     if checks:
-        state_open = " OR ".join(maybe[: len(checks)])
         parts.append(  # kept rows leaving a window open, then their pairings by key
             f"{_LIVE_COLUMNS} FROM contact_state s"
             " JOIN pairings p ON p.cadre_id = s.cadre_id AND p.household_id = s.household_id"
@@ -241,19 +245,24 @@ def _live_sql(
             " LEFT JOIN contact_state s"
             " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
             f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
-            f" AND EXISTS (SELECT 1 FROM cadre_months m WHERE m.cadre_id = c.id"
-            f" AND m.month = {q.day(NEVER_CONTACTED)})"
-            f" AND s.cadre_id IS NULL AND {cadre_live} AND {pairing_live} AND ({state_open})"
+            f" AND {never} AND s.cadre_id IS NULL AND {cadre_live} AND {pairing_live}"
+            f" AND ({state_open})"
         )
     if events:
-        parts.append(  # the event households' pairings, by household
-            f"{_LIVE_COLUMNS} FROM pairings p JOIN cadres c ON c.id = p.cadre_id"
+        # The event households' pairings the parts above did not read (the parts are
+        # disjoint: no row is deduplicated), from the chunk's pairings by cadre: a few
+        # hundred households looked up one by one in every batch cost more.
+        listed = event_pairings.replace("p.household_id IN", "p.household_id + 0 IN", 1)
+        read = f"coalesce(({state_open}), FALSE) AND (s.cadre_id IS NOT NULL OR {never})"
+        parts.append(
+            f"{_LIVE_COLUMNS} FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
             " LEFT JOIN contact_state s"
             " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
-            f" WHERE {event_pairings} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
-            f" AND {cadre_live} AND {pairing_live}"
+            f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
+            f" AND {listed} AND {cadre_live} AND {pairing_live}"
+            + (f" AND NOT ({read})" if checks else "")
         )
-    return " UNION ".join(parts)
+    return " UNION ALL ".join(parts)
 
 
 def _due_sql(
