@@ -187,8 +187,9 @@ def _live_sql(
     kept rows (`contact_state`, by cadre, index only) whose dates leave a window open, each
     joined to its pairing by key; the pairings with no kept row (no contact ever) only for
     the cadres `cadre_months` counts such pairs for (month 1900-01-01, kept in the same
-    transactions and checked by `bangfu doctor`); and the event households' pairings by
-    household. A live pairing whose kept state says it is done is not read at all."""
+    transactions and checked by `bangfu doctor`); and the event households' pairings those
+    did not give, picked from the chunk's pairings in their cadre-led index. The three parts
+    are disjoint. A pairing whose kept state says it is done is not joined to anything."""
     lo, hi = cadres
     t = q.day(today)
     cadre_live = f"c.active AND (c.leave_until IS NULL OR c.leave_until < {t})"
