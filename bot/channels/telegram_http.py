@@ -24,20 +24,28 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 from bot.channels.telegram import slim_update
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+# One encoder for every body (json.dumps with an argument builds a new one each call);
+# UTF-8 as it is, not escaped: a Chinese character three bytes instead of six.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class _JsonBody:
-    """What `AiohttpRequest.do_request` reads of PTB's RequestData, for `post_json`."""
+    """What `AiohttpRequest.do_request` reads of PTB's RequestData, for `post_json`: the
+    body already encoded."""
 
-    __slots__ = ("json_parameters",)
+    __slots__ = ("body",)
     multipart_data = None
+    json_parameters = None
 
-    def __init__(self, parameters: dict[str, str]) -> None:
-        self.json_parameters = parameters
+    def __init__(self, body: bytes) -> None:
+        self.body = body
 
 
 async def post_json(bot: Bot, method: str, data: dict[str, Any]) -> None:
@@ -47,19 +55,16 @@ async def post_json(bot: Bot, method: str, data: dict[str, Any]) -> None:
     what `Bot._post` does around it for every call: one `RequestParameter` and a JSON
     encoding per parameter inside a `RequestData`, the debug log lines, ExtBot's defaults
     (bangfu sets none), and the JSON decoding of the answer: a 2xx status is the Bot API's
-    `"ok": true`, and a refusal is still read and raised by PTB's status handling. Values
-    are encoded as PTB encodes them: strings as they are, other values as JSON text, None
-    left out. Falls back to `bot._post` on another client.
+    `"ok": true`, and a refusal is still read and raised by PTB's status handling. The
+    body is one JSON object encoded once, None left out: objects (a keyboard) as JSON
+    objects, not as JSON text inside the body's JSON, which the Bot API reads alike.
+    Falls back to `bot._post` on another client.
     """
     request = bot.request
     if not isinstance(request, AiohttpRequest):
         await bot._post(method, data)
         return
-    body = {
-        key: value if isinstance(value, str) else json.dumps(value)
-        for key, value in data.items()
-        if value is not None
-    }
+    body = _ENCODE({key: value for key, value in data.items() if value is not None}).encode()
     await request._request_wrapper(
         f"{bot.base_url}/{method}",
         "POST",
@@ -86,6 +91,7 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._urls: dict[str, URL] = {}  # parsed once each
 
     @property
     def read_timeout(self) -> float | None:
@@ -94,8 +100,11 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=60)
+            # The Bot API sets no cookies: none kept, none matched against each request.
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
 
     async def shutdown(self) -> None:
@@ -119,7 +128,9 @@ class AiohttpRequest(BaseRequest):
         params = request_data.json_parameters if request_data else None
         data: Any = None
         headers = None
-        if files:
+        if isinstance(request_data, _JsonBody):
+            data, headers = request_data.body, JSON_HEADERS
+        elif files:
             form = aiohttp.FormData()
             for name, value in (params or {}).items():
                 form.add_field(name, value)
@@ -135,9 +146,14 @@ class AiohttpRequest(BaseRequest):
             if len(self._timeouts) >= 64:  # callers pass a handful of distinct timeouts
                 self._timeouts.clear()
             timeout = self._timeouts[key] = self._timeout(*key)
+        address = self._urls.get(url)
+        if address is None:  # a handful: the Bot API's methods bangfu calls
+            if len(self._urls) >= 256:
+                self._urls.clear()
+            address = self._urls[url] = URL(url)
         try:
             async with self._session.request(
-                method, url, data=data, headers=headers, timeout=timeout
+                method, address, data=data, headers=headers, timeout=timeout
             ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:
