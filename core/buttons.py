@@ -41,6 +41,9 @@ def _number(text: str) -> int:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per payload kind, looked up once
+# Per payload kind, looked up once: which fields are ints (`get_type_hints` evaluates the
+# annotations' text on every call).
+_INT_FIELDS: dict[type, tuple[bool, ...]] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -48,6 +51,14 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
     return names
+
+
+def _int_fields(cls: type) -> tuple[bool, ...]:
+    ints = _INT_FIELDS.get(cls)
+    if ints is None:
+        hints = get_type_hints(cls)
+        ints = _INT_FIELDS[cls] = tuple(hints[name] is int for name in _field_names(cls))
+    return ints
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ class ButtonData:
 
     @classmethod
     def unpack(cls, data: str) -> Self | None:
-        names = [f.name for f in fields(cls)]
+        names = _field_names(cls)
         if not names:
             return cls() if data == cls.prefix else None
         head = cls.prefix + SEP
@@ -76,8 +87,8 @@ class ButtonData:
         parts = data[len(head) :].split(SEP, len(names) - 1)
         if len(parts) != len(names):
             return None
-        hints = get_type_hints(cls)
-        values = [_number(p) if hints[n] is int else p for n, p in zip(names, parts, strict=True)]
+        ints = _int_fields(cls)
+        values = [_number(p) if is_int else p for is_int, p in zip(ints, parts, strict=True)]
         return cls(*values)
 
 
