@@ -17,7 +17,7 @@ and the text rendered from them the same (tests/test_sweep_one_pass.py compares)
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -170,6 +170,21 @@ _LIVE_COLUMNS = (
 )
 
 
+def _of_event_households(
+    q: _Sql, event_days: Sequence[date], event_households: Collection[int]
+) -> Callable[[str], str]:
+    """`column IN (…)` for the households with events on these days: listed when they are
+    few, else a subquery of the events."""
+    if len(event_households) > MAX_LISTED:
+        among = (
+            "(SELECT ev.household_id FROM events ev"
+            f" WHERE ev.deleted_at IS NULL AND ev.occurred_on IN ({q.days(event_days)}))"
+        )
+    else:
+        among = "(" + ", ".join(str(int(h)) for h in sorted(set(event_households))) + ")"
+    return lambda column: f"{column} IN {among}"
+
+
 def _live_sql(
     q: _Sql,
     today: date,
@@ -195,14 +210,8 @@ def _live_sql(
     cadre_live = f"c.active AND (c.leave_until IS NULL OR c.leave_until < {t})"
     pairing_live = f"p.active AND p.start_date <= {t} AND (p.end_date IS NULL OR p.end_date >= {t})"
     events = bool(event_days and event_households)
-    if events and len(event_households) > MAX_LISTED:
-        event_pairings = (
-            "p.household_id IN (SELECT ev.household_id FROM events ev"
-            f" WHERE ev.deleted_at IS NULL AND ev.occurred_on IN ({q.days(event_days)}))"
-        )
-    elif events:
-        ids = ", ".join(str(int(h)) for h in sorted(set(event_households)))
-        event_pairings = f"p.household_id IN ({ids})"
+    if events:
+        event_pairings = _of_event_households(q, event_days, event_households)
     maybe = []
     for c in checks:
         cond = _open(q, c.window, rough=True, state="s")
@@ -210,7 +219,7 @@ def _live_sql(
             cond = f"({cond} AND {_on_day(q, c.on, 'p.household_id')})"
         maybe.append(cond)
     if events:
-        maybe.append(event_pairings)
+        maybe.append(event_pairings("p.household_id"))
     if not maybe:
         return None
     if cadres_of is not None:  # a pass of events: only the cadres paired with these households
@@ -229,6 +238,13 @@ def _live_sql(
         )
     parts = []
     state_open = " OR ".join(maybe[: len(checks)])
+    # The chunk's pairings with their kept row, if any (the parts the kept rows do not give).
+    chunk_pairings = (
+        f"{_LIVE_COLUMNS} FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
+        " LEFT JOIN contact_state s"
+        " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
+        f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
+    )
     never = (  # the cadre has live pairs with no kept row (cadre_months' month 1900-01-01)
         f"EXISTS (SELECT 1 FROM cadre_months m WHERE m.cadre_id = c.id"
         f" AND m.month = {q.day(NEVER_CONTACTED)})"
@@ -242,25 +258,17 @@ def _live_sql(
             f" AND c.id > {lo} AND c.id <= {hi} AND {cadre_live} AND {pairing_live}"
         )
         parts.append(  # pairings with no kept row, of the cadres counted with such pairs
-            f"{_LIVE_COLUMNS} FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
-            " LEFT JOIN contact_state s"
-            " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
-            f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
-            f" AND {never} AND s.cadre_id IS NULL AND {cadre_live} AND {pairing_live}"
-            f" AND ({state_open})"
+            f"{chunk_pairings} AND {never} AND s.cadre_id IS NULL AND {cadre_live}"
+            f" AND {pairing_live} AND ({state_open})"
         )
     if events:
         # The event households' pairings the parts above did not read (the parts are
         # disjoint: no row is deduplicated), from the chunk's pairings by cadre: a few
         # hundred households looked up one by one in every batch cost more.
-        listed = event_pairings.replace("p.household_id IN", "p.household_id + 0 IN", 1)
+        listed = event_pairings("p.household_id + 0")  # not by the household's index
         read = f"coalesce(({state_open}), FALSE) AND (s.cadre_id IS NOT NULL OR {never})"
         parts.append(
-            f"{_LIVE_COLUMNS} FROM cadres c JOIN pairings p ON p.cadre_id = c.id"
-            " LEFT JOIN contact_state s"
-            " ON s.cadre_id = p.cadre_id AND s.household_id = p.household_id"
-            f" WHERE c.id > {lo} AND c.id <= {hi} AND p.cadre_id > {lo} AND p.cadre_id <= {hi}"
-            f" AND {listed} AND {cadre_live} AND {pairing_live}"
+            f"{chunk_pairings} AND {listed} AND {cadre_live} AND {pairing_live}"
             + (f" AND NOT ({read})" if checks else "")
         )
     return " UNION ALL ".join(parts)
